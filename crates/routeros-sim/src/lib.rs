@@ -1,0 +1,1 @@
+//! A RouterOS 7 simulator: one process serving many simulated routers over REST and SSH.
