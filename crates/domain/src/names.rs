@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::{ParseError, serde_via_str};
 
-const NAME_RULE: &str = "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
+const NAME_RULE: &str =
+    "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit";
 const SLUG_RULE: &str =
     "1-63 characters: lowercase letters, digits, '-' or '_', starting with a letter or digit";
 
@@ -217,7 +218,14 @@ mod tests {
         for ok in ["core-1", "edge.fra1", "R1", "sim-0001", "a_b"] {
             assert!(ok.parse::<DeviceName>().is_ok(), "{ok}");
         }
-        for bad in ["", "-lead", "has space", "semi;colon", "x/y", &"a".repeat(65)] {
+        for bad in [
+            "",
+            "-lead",
+            "has space",
+            "semi;colon",
+            "x/y",
+            &"a".repeat(65),
+        ] {
             assert!(bad.parse::<DeviceName>().is_err(), "{bad}");
         }
     }

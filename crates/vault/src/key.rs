@@ -304,7 +304,10 @@ mod tests {
         let first = req.load().unwrap();
         assert!(matches!(first.origin, KeyOrigin::Generated(_)));
         let path = dir.path().join(GENERATED_KEY_FILE);
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let second = req.load().unwrap();
         assert!(matches!(second.origin, KeyOrigin::DataDir(_)));
         assert_eq!(first.key.id(), second.key.id());
@@ -327,7 +330,10 @@ mod tests {
     fn a_world_readable_key_file_is_reported() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        MasterKey::generate().unwrap().write_new_file(&path).unwrap();
+        MasterKey::generate()
+            .unwrap()
+            .write_new_file(&path)
+            .unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let (_, status) = MasterKey::read_file(&path).unwrap();
         assert_eq!(status, KeyFileStatus::ReadableByOthers);

@@ -28,7 +28,9 @@ pub enum VaultError {
     )]
     KeyMismatch { recorded: KeyId, configured: KeyId },
     /// Authentication failed: the ciphertext, nonce or the record it is bound to was altered.
-    #[error("encrypted credential failed authentication: it was truncated or tampered with ({context})")]
+    #[error(
+        "encrypted credential failed authentication: it was truncated or tampered with ({context})"
+    )]
     Tampered { context: String },
     /// The supplied key text is not a valid master key.
     #[error("invalid master key from {source_name}: {reason}")]

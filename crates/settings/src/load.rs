@@ -1,0 +1,813 @@
+//! Reading the layers, remembering where each value came from, and resolving them into
+//! [`Settings`].
+//!
+//! Layers, lowest first: built-in defaults ([`table::ROWS`]), the profile of `MCP_ENV`
+//! ([`table::profile`]), the configuration file (`--config PATH` or `ROUTEROS_MCP_CONFIG`; TOML,
+//! YAML or JSON by extension), and environment variables. The `config` crate parses the file and
+//! merges the layers; this module keeps the provenance and turns text into typed values,
+//! collecting every problem before failing.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, File, FileFormat};
+use domain::{Environment, Tier};
+use secrecy::SecretString;
+
+use crate::model::{
+    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, Features, HttpSettings,
+    LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache, ServerInfo,
+    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+};
+use crate::table::{self, ROWS, Row};
+use crate::{SettingsError, model};
+
+/// Where an effective value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The built-in default.
+    Default,
+    /// The profile of the named environment.
+    Profile(Environment),
+    /// The configuration file.
+    File(PathBuf),
+    /// The named environment variable.
+    Env(&'static str),
+    /// Not set anywhere; computed at startup (e.g. the platform data directory).
+    Computed,
+    /// Not set anywhere and nothing computed.
+    Unset,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::Profile(env) => write!(f, "profile {env}"),
+            Source::File(path) => write!(f, "file {}", path.display()),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Computed => f.write_str("computed"),
+            Source::Unset => f.write_str("unset"),
+        }
+    }
+}
+
+/// One line of `config show`: a setting, its display value (secrets masked) and its source.
+#[derive(Debug, Clone)]
+pub struct ValueEntry {
+    pub key: &'static str,
+    pub env: &'static str,
+    /// What to show: masked for secrets, `None` when unset.
+    pub display: Option<String>,
+    pub source: Source,
+    pub doc: &'static str,
+}
+
+/// The result of loading: typed settings, provenance for display, and warnings to print.
+#[derive(Debug)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub entries: Vec<ValueEntry>,
+    pub warnings: Vec<String>,
+    pub config_file: Option<PathBuf>,
+}
+
+/// Reads configuration from a file path and an environment (the process's, or a given map in
+/// tests, so tests never mutate process state).
+#[derive(Debug, Clone)]
+pub struct Loader {
+    config_path: Option<PathBuf>,
+    env: BTreeMap<String, String>,
+}
+
+impl Loader {
+    /// A loader over an explicit environment.
+    pub fn new(
+        config_path: Option<PathBuf>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Self {
+        Self {
+            config_path,
+            env: env.into_iter().collect(),
+        }
+    }
+
+    /// A loader over the process environment (non-UTF-8 variables are ignored).
+    pub fn from_process(config_path: Option<PathBuf>) -> Self {
+        Self::new(config_path, std::env::vars())
+    }
+
+    fn env_value(&self, var: &str) -> Option<&str> {
+        self.env
+            .get(var)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// Loads, merges and validates. Every invalid value is reported in one error.
+    pub fn load(&self) -> Result<Loaded, SettingsError> {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+
+        let config_file = self
+            .config_path
+            .clone()
+            .or_else(|| self.env_value(table::CONFIG_PATH_ENV).map(PathBuf::from));
+        let file_values = match &config_file {
+            Some(path) => read_file(path, &mut problems)?,
+            None => BTreeMap::new(),
+        };
+        let env_values: BTreeMap<&'static str, String> = ROWS
+            .iter()
+            .filter_map(|row| {
+                self.env_value(row.env)
+                    .map(|v| (row.key, v.trim().to_owned()))
+            })
+            .collect();
+        warn_unknown_env(&self.env, &mut warnings);
+
+        // The environment picks the profile, so it is resolved before anything else.
+        let environment = match env_values.get("env").or_else(|| file_values.get("env")) {
+            Some(text) => match text.parse::<Environment>() {
+                Ok(env) => env,
+                Err(e) => {
+                    problems.push(describe(
+                        find_row("env"),
+                        text,
+                        &source_of("env", &env_values, &file_values, &config_file, None),
+                        &e.allowed,
+                    ));
+                    Environment::Lab
+                }
+            },
+            None => Environment::Lab,
+        };
+        let profile = table::profile(environment);
+
+        let merged =
+            merge(&file_values, &env_values, profile).map_err(|message| SettingsError::File {
+                path: config_file.clone().unwrap_or_default(),
+                message,
+            })?;
+
+        let mut r = Resolver {
+            merged: &merged,
+            env_values: &env_values,
+            file_values: &file_values,
+            config_file: &config_file,
+            profile: (environment, profile),
+            problems,
+            entries: Vec::new(),
+        };
+        let settings = r.resolve(environment, &mut warnings);
+        let Resolver {
+            problems, entries, ..
+        } = r;
+        if problems.is_empty() {
+            Ok(Loaded {
+                settings,
+                entries,
+                warnings,
+                config_file,
+            })
+        } else {
+            Err(SettingsError::Invalid(problems))
+        }
+    }
+}
+
+fn find_row(key: &str) -> &'static Row {
+    table::find(key).unwrap_or_else(|| unreachable!("setting {key} is missing from the table"))
+}
+
+fn file_format(path: &Path) -> Option<FileFormat> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "toml" => Some(FileFormat::Toml),
+        "yaml" | "yml" => Some(FileFormat::Yaml),
+        "json" => Some(FileFormat::Json),
+        _ => None,
+    }
+}
+
+/// Reads the file into dotted keys → text, reporting unknown keys as problems.
+fn read_file(
+    path: &Path,
+    problems: &mut Vec<String>,
+) -> Result<BTreeMap<String, String>, SettingsError> {
+    let fail = |message: String| SettingsError::File {
+        path: path.to_owned(),
+        message,
+    };
+    let format = file_format(path).ok_or_else(|| {
+        fail("unknown format: the name must end in .toml, .yaml, .yml or .json".into())
+    })?;
+    std::fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?;
+    let name = path
+        .to_str()
+        .ok_or_else(|| fail("the path is not valid UTF-8".into()))?;
+    let parsed = Config::builder()
+        .add_source(File::new(name, format).required(true))
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
+    let root: config::Map<String, config::Value> =
+        parsed.try_deserialize().map_err(|e| fail(e.to_string()))?;
+    let mut flat = BTreeMap::new();
+    flatten("", root, &mut flat);
+    for key in flat.keys() {
+        if table::find(key).is_none() {
+            let hint = suggest(key, ROWS.iter().map(|r| r.key))
+                .map(|s| format!(" (did you mean \"{s}\"?)"))
+                .unwrap_or_default();
+            problems.push(format!(
+                "unknown setting \"{key}\" in {}{hint}; run `routeros-mcp config show` for the list",
+                path.display()
+            ));
+        }
+    }
+    Ok(flat)
+}
+
+fn flatten(
+    prefix: &str,
+    table: config::Map<String, config::Value>,
+    out: &mut BTreeMap<String, String>,
+) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v.clone().into_table() {
+            Ok(inner) => flatten(&key, inner, out),
+            Err(_) => {
+                out.insert(key, value_text(v));
+            }
+        }
+    }
+}
+
+/// Scalars as text; arrays comma-joined (list settings accept both forms).
+fn value_text(v: config::Value) -> String {
+    match v.clone().into_array() {
+        Ok(items) => items
+            .into_iter()
+            .map(value_text)
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(_) => v.into_string().unwrap_or_default(),
+    }
+}
+
+/// Merges the layers with the `config` crate: defaults < profile < file < environment.
+fn merge(
+    file_values: &BTreeMap<String, String>,
+    env_values: &BTreeMap<&'static str, String>,
+    profile: &[(&str, &str)],
+) -> Result<Config, String> {
+    let mut builder = Config::builder();
+    let err = |e: config::ConfigError| e.to_string();
+    for row in ROWS {
+        if let Some(default) = row.default {
+            builder = builder.set_default(row.key, default).map_err(err)?;
+        }
+    }
+    for (key, value) in profile {
+        builder = builder.set_default(*key, *value).map_err(err)?;
+    }
+    for (key, value) in file_values {
+        if table::find(key).is_some() {
+            builder = builder
+                .set_override(key.as_str(), value.as_str())
+                .map_err(err)?;
+        }
+    }
+    for (key, value) in env_values {
+        builder = builder.set_override(*key, value.as_str()).map_err(err)?;
+    }
+    builder.build().map_err(err)
+}
+
+fn source_of(
+    key: &str,
+    env_values: &BTreeMap<&'static str, String>,
+    file_values: &BTreeMap<String, String>,
+    config_file: &Option<PathBuf>,
+    profile: Option<(Environment, &[(&str, &str)])>,
+) -> Source {
+    let row = find_row(key);
+    if env_values.contains_key(key) {
+        Source::Env(row.env)
+    } else if let (true, Some(path)) = (file_values.contains_key(key), config_file) {
+        Source::File(path.clone())
+    } else if let Some((env, _)) = profile.filter(|(_, p)| p.iter().any(|(k, _)| *k == key)) {
+        Source::Profile(env)
+    } else if row.default.is_some() {
+        Source::Default
+    } else {
+        Source::Unset
+    }
+}
+
+/// One problem line: names the variable or file key, the value (masked if secret), and what is
+/// allowed.
+fn describe(row: &Row, value: &str, source: &Source, allowed: &str) -> String {
+    let shown = if row.secret {
+        "<hidden>".to_owned()
+    } else {
+        format!("\"{value}\"")
+    };
+    match source {
+        Source::Env(var) => format!("{var}={shown} (environment): {allowed}"),
+        Source::File(path) => format!("{} = {shown} (in {}): {allowed}", row.key, path.display()),
+        Source::Profile(env) => format!("{} = {shown} (profile {env}): {allowed}", row.env),
+        Source::Default | Source::Computed | Source::Unset => {
+            format!("{} = {shown} (default): {allowed}", row.env)
+        }
+    }
+}
+
+struct Resolver<'a> {
+    merged: &'a Config,
+    env_values: &'a BTreeMap<&'static str, String>,
+    file_values: &'a BTreeMap<String, String>,
+    config_file: &'a Option<PathBuf>,
+    profile: (Environment, &'static [(&'static str, &'static str)]),
+    problems: Vec<String>,
+    entries: Vec<ValueEntry>,
+}
+
+impl Resolver<'_> {
+    fn source(&self, key: &str) -> Source {
+        source_of(
+            key,
+            self.env_values,
+            self.file_values,
+            self.config_file,
+            Some(self.profile),
+        )
+    }
+
+    /// The effective text of `key`, recording it for `config show`.
+    fn text(&mut self, key: &'static str) -> Option<String> {
+        let row = find_row(key);
+        let text = self
+            .merged
+            .get::<config::Value>(key)
+            .ok()
+            .map(value_text)
+            .filter(|t| !t.is_empty() || row.default == Some(""));
+        let display = text.as_ref().map(|t| {
+            if !row.secret {
+                t.clone()
+            } else if key == "database.url" {
+                model::redact_url(t)
+            } else {
+                "********".to_owned()
+            }
+        });
+        self.entries.push(ValueEntry {
+            key,
+            env: row.env,
+            display,
+            source: if text.is_some() {
+                self.source(key)
+            } else {
+                Source::Unset
+            },
+            doc: row.doc,
+        });
+        text
+    }
+
+    /// Parses `key` with `parse`, which returns what is allowed on failure.
+    fn parse<T>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let text = self.text(key)?;
+        match parse(&text) {
+            Ok(v) => Some(v),
+            Err(allowed) => {
+                let source = self.source(key);
+                self.problems
+                    .push(describe(find_row(key), &text, &source, &allowed));
+                None
+            }
+        }
+    }
+
+    fn required<T: Default>(
+        &mut self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> T {
+        self.parse(key, parse).unwrap_or_default()
+    }
+
+    fn problem(&mut self, text: String) {
+        self.problems.push(text);
+    }
+
+    fn resolve(&mut self, environment: Environment, warnings: &mut Vec<String>) -> Settings {
+        // Recorded for `config show`; already parsed above.
+        let _ = self.text("env");
+        let server = ServerInfo {
+            name: self.required("server.name", non_empty),
+            version: self.required("server.version", non_empty),
+            description: self.required("server.description", non_empty),
+        };
+        let transport = self
+            .parse("transport.mode", enum_value::<Transport>)
+            .unwrap_or(Transport::Stdio);
+        let http = HttpSettings {
+            host: self.required("http.host", |t| {
+                t.parse::<domain::Host>()
+                    .map(|h| h.to_string())
+                    .map_err(|e| e.allowed)
+            }),
+            port: self.required("http.port", |t| {
+                t.parse::<domain::Port>()
+                    .map(domain::Port::get)
+                    .map_err(|e| e.allowed)
+            }),
+            base_path: self.required("http.base_path", base_path),
+        };
+        let features = Features {
+            tools: self.required("features.tools", boolean),
+            resources: self.required("features.resources", boolean),
+            prompts: self.required("features.prompts", boolean),
+            sampling: self.required("features.sampling", boolean),
+        };
+        let tiers = self.required("tools.tiers", tier_list);
+        let default_tier = self
+            .parse("tools.default_tier", enum_value::<Tier>)
+            .unwrap_or(Tier::Free);
+        let disabled = self.required("tools.disabled", tool_names);
+        let token_budget = TokenBudget {
+            warning_threshold: self.required("token_budget.warning_threshold", |t| {
+                integer(t, 100, 10_000_000)
+            }),
+            error_threshold: self.required("token_budget.error_threshold", |t| {
+                integer(t, 100, 10_000_000)
+            }),
+        };
+        let plans = PlanSettings {
+            enable_apply: self.required("plans.enable_apply", boolean),
+            approval_timeout: Duration::from_secs(
+                self.required("plans.approval_timeout_seconds", |t| integer(t, 30, 86_400)),
+            ),
+        };
+        let rbac_mode = self
+            .parse("rbac.mode", enum_value::<RbacMode>)
+            .unwrap_or(RbacMode::Strict);
+        let client = ClientCompatibility {
+            mode: self
+                .parse("client.compatibility_mode", enum_value::<CompatibilityMode>)
+                .unwrap_or(CompatibilityMode::Strict),
+            log_unknown_capabilities: self.required("client.log_unknown_capabilities", boolean),
+        };
+        let resource_cache = ResourceCache {
+            enabled: self.required("resource_cache.enabled", boolean),
+            ttl: Duration::from_secs(
+                self.required("resource_cache.ttl_seconds", |t| integer(t, 1, 86_400)),
+            ),
+            max_entries: u32::try_from(
+                self.required("resource_cache.max_entries", |t| integer(t, 1, 1_000_000)),
+            )
+            .unwrap_or(u32::MAX),
+        };
+        let database_url = self.parse("database.url", DatabaseTarget::parse);
+        let database_pool_size =
+            u32::try_from(self.required("database.pool_size", |t| integer(t, 1, 1000)))
+                .unwrap_or(10);
+        let oidc = OidcSettings {
+            issuer: self.parse("oidc.issuer", https_url),
+            audience: self.parse("oidc.audience", non_empty),
+            client_id: self.parse("oidc.client_id", non_empty),
+            client_secret: self.parse("oidc.client_secret", |t| {
+                Ok(SecretString::from(t.to_owned()))
+            }),
+        };
+        let auth_mode = self
+            .parse("auth.mode", enum_value::<AuthMode>)
+            .unwrap_or(AuthMode::None);
+        let log = LogSettings {
+            level: self.required("log.level", log_level),
+            format: self
+                .parse("log.format", enum_value::<LogFormat>)
+                .unwrap_or(LogFormat::Text),
+        };
+        let data_dir = match self.parse("storage.data_dir", |t| Ok(PathBuf::from(t))) {
+            Some(dir) => dir,
+            None => {
+                let computed = dirs::data_dir().map(|d| d.join("routeros-mcp"));
+                if let Some(entry) = self.entries.last_mut() {
+                    entry.display = computed.as_ref().map(|p| p.display().to_string());
+                    entry.source = Source::Computed;
+                }
+                computed.unwrap_or_else(|| {
+                    self.problem(
+                        "ROUTEROS_MCP_DATA_DIR is not set and this platform has no user data \
+                         directory (is HOME set?); set ROUTEROS_MCP_DATA_DIR"
+                            .to_owned(),
+                    );
+                    PathBuf::new()
+                })
+            }
+        };
+        let database = database_url
+            .unwrap_or_else(|| DatabaseTarget::Sqlite(data_dir.join("routeros-mcp.sqlite")));
+        if let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|e| e.key == "database.url" && e.display.is_none())
+        {
+            entry.display = Some(database.redacted());
+            entry.source = Source::Computed;
+        }
+        let vault = VaultSettings {
+            master_key: self.parse("vault.master_key", |t| Ok(SecretString::from(t.to_owned()))),
+            master_key_file: self.parse("vault.master_key_file", |t| Ok(PathBuf::from(t))),
+        };
+
+        let settings = Settings {
+            environment,
+            server,
+            transport,
+            http,
+            features,
+            tools: ToolPolicy {
+                tiers,
+                default_tier,
+                disabled,
+            },
+            token_budget,
+            plans,
+            rbac_mode,
+            client,
+            resource_cache,
+            database,
+            database_pool_size,
+            oidc,
+            auth_mode,
+            log,
+            data_dir,
+            vault,
+        };
+        self.cross_check(&settings, warnings);
+        settings
+    }
+
+    /// Rules that involve more than one setting.
+    fn cross_check(&mut self, s: &Settings, warnings: &mut Vec<String>) {
+        if s.token_budget.warning_threshold >= s.token_budget.error_threshold {
+            self.problem(format!(
+                "MCP_TOKEN_BUDGET_WARNING_THRESHOLD ({}) must be below MCP_TOKEN_BUDGET_ERROR_THRESHOLD ({})",
+                s.token_budget.warning_threshold, s.token_budget.error_threshold
+            ));
+        }
+        if !s.tools.tiers.contains(&s.tools.default_tier) {
+            self.problem(format!(
+                "MCP_DEFAULT_TOOL_TIER ({}) is not one of MCP_TOOL_TIERS ({}); add it there or pick one of those",
+                s.tools.default_tier,
+                s.tools.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
+            ));
+        }
+        if s.vault.master_key.is_some() && s.vault.master_key_file.is_some() {
+            self.problem(
+                "both ROUTEROS_MCP_MASTER_KEY and ROUTEROS_MCP_MASTER_KEY_FILE are set; configure exactly one"
+                    .to_owned(),
+            );
+        }
+        if self.file_values.contains_key("vault.master_key") {
+            warnings.push(
+                "the master key is written in the configuration file; keep it in a separate file \
+                 readable only by the service (ROUTEROS_MCP_MASTER_KEY_FILE)"
+                    .to_owned(),
+            );
+        }
+        let serves_http = matches!(s.transport, Transport::Http | Transport::Both);
+        if serves_http {
+            let loopback = s
+                .http
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+                || s.http.host == "localhost";
+            match s.auth_mode {
+                AuthMode::None if !loopback => self.problem(format!(
+                    "MCP_AUTH_MODE=none is only allowed when the HTTP transport binds a loopback \
+                     address, but MCP_HTTP_HOST is {}; bind 127.0.0.1 or set MCP_AUTH_MODE=oidc|token",
+                    s.http.host
+                )),
+                AuthMode::Oidc if s.oidc.issuer.is_none() || s.oidc.audience.is_none() => {
+                    self.problem(
+                        "MCP_AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_AUDIENCE for the HTTP transport"
+                            .to_owned(),
+                    );
+                }
+                AuthMode::None | AuthMode::Oidc | AuthMode::Token => {}
+            }
+        }
+        if matches!(s.environment, Environment::Prod)
+            && matches!(s.client.mode, CompatibilityMode::Permissive)
+        {
+            warnings.push(
+                "MCP_CLIENT_COMPATIBILITY_MODE=permissive in prod: non-conforming clients will be tolerated"
+                    .to_owned(),
+            );
+        }
+        if !s.features.tools && !s.features.resources && !s.features.prompts {
+            warnings.push(
+                "MCP_ENABLE_TOOLS, MCP_ENABLE_RESOURCES and MCP_ENABLE_PROMPTS are all false: clients will see nothing"
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+fn warn_unknown_env(env: &BTreeMap<String, String>, warnings: &mut Vec<String>) {
+    const KNOWN_EXTRA: &[&str] = &[table::CONFIG_PATH_ENV, "MCP_READ_ONLY"];
+    for var in env.keys() {
+        let ours = var.starts_with("MCP_") || var.starts_with("ROUTEROS_MCP_");
+        let known = ROWS.iter().any(|r| r.env == var) || KNOWN_EXTRA.contains(&var.as_str());
+        if ours && !known {
+            let hint = suggest(var, ROWS.iter().map(|r| r.env))
+                .map(|s| format!(" (did you mean {s}?)"))
+                .unwrap_or_default();
+            warnings.push(format!("unrecognised environment variable {var}{hint}"));
+        }
+    }
+}
+
+/// The closest known name within a small edit distance, for "did you mean" hints.
+fn suggest<'a>(given: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|k| (edit_distance(given, k), k))
+        .filter(|(d, _)| *d <= 3)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+// ---- value parsers: each returns what is allowed on failure --------------------------------
+
+fn non_empty(t: &str) -> Result<String, String> {
+    if t.trim().is_empty() {
+        Err("expected a non-empty value".into())
+    } else {
+        Ok(t.to_owned())
+    }
+}
+
+fn boolean(t: &str) -> Result<bool, String> {
+    match t.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        _ => Err("expected true or false".into()),
+    }
+}
+
+fn integer(t: &str, min: u64, max: u64) -> Result<u64, String> {
+    t.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (min..=max).contains(v))
+        .ok_or_else(|| format!("expected a whole number between {min} and {max}"))
+}
+
+fn enum_value<T: std::str::FromStr<Err = domain::ParseError>>(t: &str) -> Result<T, String> {
+    t.parse::<T>().map_err(|e| e.allowed)
+}
+
+fn tier_list(t: &str) -> Result<Vec<Tier>, String> {
+    let mut tiers = Vec::new();
+    for part in t.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let tier = part
+            .parse::<Tier>()
+            .map_err(|_| format!("\"{part}\" is not a tier; expected a comma-separated list of free, basic, professional"))?;
+        if !tiers.contains(&tier) {
+            tiers.push(tier);
+        }
+    }
+    if tiers.is_empty() {
+        return Err("expected at least one of free, basic, professional".into());
+    }
+    Ok(tiers)
+}
+
+fn tool_names(t: &str) -> Result<Vec<String>, String> {
+    t.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|name| {
+            let valid = name.split_once('.').is_some_and(|(c, a)| {
+                let ok = |s: &str| {
+                    !s.is_empty()
+                        && s.chars()
+                            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_')
+                };
+                ok(c) && ok(a)
+            });
+            if valid {
+                Ok(name.to_owned())
+            } else {
+                Err(format!(
+                    "\"{name}\" is not a tool name; expected comma-separated category.action names such as firewall.plan_filter_rule"
+                ))
+            }
+        })
+        .collect()
+}
+
+fn base_path(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    let valid = t.starts_with('/')
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.'))
+        && !t.contains("//");
+    if !valid {
+        return Err(
+            "expected a path such as /mcp (starting with '/', letters, digits, '-', '_', '.')"
+                .into(),
+        );
+    }
+    let trimmed = t.trim_end_matches('/');
+    Ok(if trimmed.is_empty() {
+        "/".into()
+    } else {
+        trimmed.into()
+    })
+}
+
+fn https_url(t: &str) -> Result<String, String> {
+    let t = t.trim();
+    let rest = t
+        .strip_prefix("https://")
+        .or_else(|| t.strip_prefix("http://"))
+        .ok_or("expected an http(s):// URL")?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err("expected an http(s):// URL with a host".into());
+    }
+    Ok(t.trim_end_matches('/').to_owned())
+}
+
+fn log_level(t: &str) -> Result<String, String> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let ok = t.split(',').map(str::trim).all(|part| {
+        let level = part.rsplit_once('=').map_or(part, |(_, l)| l);
+        LEVELS.contains(&level.to_ascii_lowercase().as_str())
+    });
+    if ok {
+        Ok(t.trim().to_owned())
+    } else {
+        Err("expected trace, debug, info, warn, error or off, optionally per target (info,store=debug)".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_suggests_close_names() {
+        assert_eq!(
+            suggest("MCP_HTTP_PRT", ROWS.iter().map(|r| r.env)),
+            Some("MCP_HTTP_PORT")
+        );
+        assert_eq!(
+            suggest("ZZZ_TOTALLY_ELSE", ROWS.iter().map(|r| r.env)),
+            None
+        );
+    }
+
+    #[test]
+    fn base_paths_are_normalised() {
+        assert_eq!(base_path("/mcp/").as_deref(), Ok("/mcp"));
+        assert_eq!(base_path("/").as_deref(), Ok("/"));
+        assert!(base_path("mcp").is_err());
+        assert!(base_path("/a b").is_err());
+    }
+
+    #[test]
+    fn log_levels_accept_directives() {
+        assert!(log_level("info,store=debug").is_ok());
+        assert!(log_level("loud").is_err());
+    }
+}

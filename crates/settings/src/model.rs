@@ -1,0 +1,273 @@
+//! The resolved, typed configuration the rest of the program consumes.
+//!
+//! Nothing here is raw text: every field was validated by the loader, so code that holds a
+//! [`Settings`] never re-checks it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use domain::{Environment, Tier, text_enum};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::SettingsError;
+
+text_enum! {
+    /// Which MCP transports to serve.
+    Transport, "transport" { Stdio = "stdio", Http = "http", Both = "both" }
+}
+
+text_enum! {
+    /// How HTTP clients authenticate.
+    AuthMode, "auth mode" { Oidc = "oidc", Token = "token", None = "none" }
+}
+
+text_enum! {
+    /// How role checks treat an unknown role or tool.
+    RbacMode, "RBAC mode" { Strict = "strict", Permissive = "permissive" }
+}
+
+text_enum! {
+    /// Tolerance for MCP clients that bend the protocol.
+    CompatibilityMode, "compatibility mode" { Strict = "strict", Permissive = "permissive" }
+}
+
+text_enum! {
+    /// Shape of log lines on stderr.
+    LogFormat, "log format" { Text = "text", Json = "json" }
+}
+
+/// The effective configuration.
+#[derive(Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    pub server: ServerInfo,
+    pub transport: Transport,
+    pub http: HttpSettings,
+    pub features: Features,
+    pub tools: ToolPolicy,
+    pub token_budget: TokenBudget,
+    pub plans: PlanSettings,
+    pub rbac_mode: RbacMode,
+    pub client: ClientCompatibility,
+    pub resource_cache: ResourceCache,
+    pub database: DatabaseTarget,
+    pub database_pool_size: u32,
+    pub oidc: OidcSettings,
+    pub auth_mode: AuthMode,
+    pub log: LogSettings,
+    pub data_dir: PathBuf,
+    pub vault: VaultSettings,
+}
+
+/// What the server announces in `serverInfo`.
+#[derive(Debug, Clone)]
+pub struct ServerInfo {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub host: String,
+    pub port: u16,
+    /// Always starts with `/`, never ends with one (except the root itself).
+    pub base_path: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Features {
+    pub tools: bool,
+    pub resources: bool,
+    pub prompts: bool,
+    pub sampling: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ToolPolicy {
+    pub tiers: Vec<Tier>,
+    pub default_tier: Tier,
+    /// `category.action` names; whether they exist is checked against the catalog at startup.
+    pub disabled: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TokenBudget {
+    pub warning_threshold: u64,
+    pub error_threshold: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PlanSettings {
+    pub enable_apply: bool,
+    pub approval_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ClientCompatibility {
+    pub mode: CompatibilityMode,
+    pub log_unknown_capabilities: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ResourceCache {
+    pub enabled: bool,
+    pub ttl: Duration,
+    pub max_entries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// A level or `tracing` directives (`info,store=debug`).
+    pub level: String,
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone)]
+pub struct VaultSettings {
+    pub master_key: Option<SecretString>,
+    pub master_key_file: Option<PathBuf>,
+}
+
+/// Where the registry lives.
+#[derive(Clone)]
+pub enum DatabaseTarget {
+    /// A SQLite file (created on first use).
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL; it may carry a password, so it is kept secret.
+    Postgres(SecretString),
+}
+
+impl DatabaseTarget {
+    /// Parses `DATABASE_URL`. The URL is never echoed with its password.
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase());
+        match scheme.as_deref() {
+            Some("postgres" | "postgresql") if url.contains("://") => {
+                Ok(Self::Postgres(SecretString::from(url.to_owned())))
+            }
+            Some("sqlite") => {
+                let path = url
+                    .strip_prefix("sqlite://")
+                    .or_else(|| url.strip_prefix("sqlite:"))
+                    .unwrap_or_default();
+                let path = path.split('?').next().unwrap_or_default();
+                if path.is_empty() || path.starts_with(":memory:") {
+                    Err("expected sqlite://PATH naming a database file".to_owned())
+                } else {
+                    Ok(Self::Sqlite(PathBuf::from(path)))
+                }
+            }
+            Some(other) if !other.is_empty() => Err(format!(
+                "unknown scheme \"{other}\"; allowed: postgres://, postgresql://, sqlite://"
+            )),
+            _ => Err("expected a URL: postgres://USER@HOST/DB or sqlite://PATH".to_owned()),
+        }
+    }
+
+    /// A display form with any password replaced by `****`.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseTarget::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseTarget::Postgres(url) => redact_url(url.expose_secret()),
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseTarget::Sqlite(_) => "sqlite",
+            DatabaseTarget::Postgres(_) => "postgres",
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host/…` with `****`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "****".to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            if userinfo.contains(':') {
+                format!("{scheme}://{user}:****@{host}{tail}")
+            } else {
+                format!("{scheme}://{user}@{host}{tail}")
+            }
+        }
+        None => format!("{scheme}://{authority}{tail}"),
+    }
+}
+
+impl Settings {
+    /// Creates the data directory if needed and proves it is writable, so a misconfigured
+    /// directory fails at startup with one clear message rather than deep inside a write.
+    pub fn prepare_data_dir(&self) -> Result<(), SettingsError> {
+        prepare_dir(&self.data_dir)
+    }
+
+    /// Whether this environment may generate its own master key (lab only).
+    pub fn may_generate_master_key(&self) -> bool {
+        matches!(self.environment, Environment::Lab)
+    }
+}
+
+fn prepare_dir(dir: &Path) -> Result<(), SettingsError> {
+    let fail = |reason: String| SettingsError::DataDir {
+        path: dir.to_owned(),
+        reason,
+    };
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let probe = dir.join(format!(".write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| fail(e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_by_scheme() {
+        assert!(matches!(
+            DatabaseTarget::parse("postgres://u:p@db/x"),
+            Ok(DatabaseTarget::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseTarget::parse("sqlite:///var/lib/x.db"),
+            Ok(DatabaseTarget::Sqlite(p)) if p == Path::new("/var/lib/x.db")
+        ));
+        let err = DatabaseTarget::parse("mysql://root:hunter2@db/x").unwrap_err();
+        assert!(err.contains("unknown scheme \"mysql\""), "{err}");
+        assert!(!err.contains("hunter2"));
+        assert!(DatabaseTarget::parse("sqlite::memory:").is_err());
+    }
+
+    #[test]
+    fn urls_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/mcp?sslmode=require"),
+            "postgres://app:****@db:5432/mcp?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://app@db/mcp"), "postgres://app@db/mcp");
+        let t = DatabaseTarget::parse("postgres://a:b@c/d").unwrap();
+        assert!(!format!("{t:?}").contains(":b@"));
+    }
+}

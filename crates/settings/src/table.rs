@@ -1,0 +1,308 @@
+//! The table of every setting: its key in a configuration file, its environment variable, its
+//! built-in default, whether it is secret, and a one-line explanation.
+//!
+//! Environment variable names are contracts (operators and deployment manifests use them), so
+//! they are listed explicitly rather than derived from keys. A test walks the table row by row.
+
+/// One configurable setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// Dotted key in a configuration file (`http.port` is `[http] port = …` in TOML).
+    pub key: &'static str,
+    /// Environment variable that overrides the file.
+    pub env: &'static str,
+    /// Built-in default as text; `None` means unset unless a profile sets it.
+    pub default: Option<&'static str>,
+    /// Shown masked by `config show` and never logged.
+    pub secret: bool,
+    /// What the setting does, for `config show` and the docs.
+    pub doc: &'static str,
+}
+
+const fn row(
+    key: &'static str,
+    env: &'static str,
+    default: Option<&'static str>,
+    doc: &'static str,
+) -> Row {
+    Row {
+        key,
+        env,
+        default,
+        secret: false,
+        doc,
+    }
+}
+
+const fn secret(key: &'static str, env: &'static str, doc: &'static str) -> Row {
+    Row {
+        key,
+        env,
+        default: None,
+        secret: true,
+        doc,
+    }
+}
+
+/// Every setting, in the order `config show` prints them.
+pub const ROWS: &[Row] = &[
+    row(
+        "env",
+        "MCP_ENV",
+        Some("lab"),
+        "deployment environment: lab|staging|prod (selects the profile)",
+    ),
+    row(
+        "server.name",
+        "MCP_SERVER_NAME",
+        Some("routeros-mcp"),
+        "name announced to MCP clients",
+    ),
+    row(
+        "server.version",
+        "MCP_SERVER_VERSION",
+        Some(env!("CARGO_PKG_VERSION")),
+        "version announced to MCP clients",
+    ),
+    row(
+        "server.description",
+        "MCP_SERVER_DESCRIPTION",
+        Some(
+            "Operate MikroTik RouterOS devices safely: read anything, change only what a human approved",
+        ),
+        "description announced to MCP clients",
+    ),
+    row(
+        "transport.mode",
+        "MCP_TRANSPORT",
+        Some("stdio"),
+        "MCP transport: stdio|http|both",
+    ),
+    row(
+        "http.host",
+        "MCP_HTTP_HOST",
+        Some("127.0.0.1"),
+        "address the HTTP transport binds",
+    ),
+    row(
+        "http.port",
+        "MCP_HTTP_PORT",
+        Some("8080"),
+        "port the HTTP transport binds",
+    ),
+    row(
+        "http.base_path",
+        "MCP_HTTP_BASE_PATH",
+        Some("/mcp"),
+        "path of the Streamable HTTP endpoint",
+    ),
+    row(
+        "features.tools",
+        "MCP_ENABLE_TOOLS",
+        Some("true"),
+        "serve MCP tools",
+    ),
+    row(
+        "features.resources",
+        "MCP_ENABLE_RESOURCES",
+        Some("false"),
+        "serve MCP resources",
+    ),
+    row(
+        "features.prompts",
+        "MCP_ENABLE_PROMPTS",
+        Some("false"),
+        "serve MCP prompts",
+    ),
+    row(
+        "features.sampling",
+        "MCP_ENABLE_SAMPLING",
+        Some("false"),
+        "allow MCP sampling requests to the client",
+    ),
+    row(
+        "tools.tiers",
+        "MCP_TOOL_TIERS",
+        Some("free"),
+        "tool tiers to expose, comma-separated: free,basic,professional",
+    ),
+    row(
+        "tools.default_tier",
+        "MCP_DEFAULT_TOOL_TIER",
+        Some("free"),
+        "tier assumed for a client that asks for none",
+    ),
+    row(
+        "tools.disabled",
+        "MCP_DISABLE_TOOLS",
+        Some(""),
+        "tools to remove, comma-separated category.action names",
+    ),
+    row(
+        "token_budget.warning_threshold",
+        "MCP_TOKEN_BUDGET_WARNING_THRESHOLD",
+        Some("5000"),
+        "estimated tokens above which a result carries a warning",
+    ),
+    row(
+        "token_budget.error_threshold",
+        "MCP_TOKEN_BUDGET_ERROR_THRESHOLD",
+        Some("50000"),
+        "estimated tokens above which a result is cut to fit, with a cursor",
+    ),
+    row(
+        "plans.enable_apply",
+        "MCP_ENABLE_PLAN_APPLY",
+        Some("true"),
+        "allow approved plans to be applied (false pauses every change)",
+    ),
+    row(
+        "plans.approval_timeout_seconds",
+        "MCP_PLAN_APPROVAL_TIMEOUT_SECONDS",
+        Some("900"),
+        "lifetime of an approval token",
+    ),
+    row(
+        "rbac.mode",
+        "MCP_RBAC_MODE",
+        Some("strict"),
+        "role checks: strict|permissive",
+    ),
+    row(
+        "client.compatibility_mode",
+        "MCP_CLIENT_COMPATIBILITY_MODE",
+        Some("strict"),
+        "tolerance for non-conforming MCP clients: strict|permissive",
+    ),
+    row(
+        "client.log_unknown_capabilities",
+        "MCP_LOG_UNKNOWN_CAPABILITIES",
+        Some("true"),
+        "log capabilities a client announces that the server does not know",
+    ),
+    row(
+        "resource_cache.enabled",
+        "MCP_RESOURCE_CACHE_ENABLED",
+        Some("false"),
+        "cache resource reads",
+    ),
+    row(
+        "resource_cache.ttl_seconds",
+        "MCP_RESOURCE_CACHE_TTL_SECONDS",
+        Some("300"),
+        "lifetime of a cached resource",
+    ),
+    row(
+        "resource_cache.max_entries",
+        "MCP_RESOURCE_CACHE_MAX_ENTRIES",
+        Some("1000"),
+        "maximum cached resources",
+    ),
+    secret(
+        "database.url",
+        "DATABASE_URL",
+        "postgres://… or sqlite://PATH; unset: a SQLite file in the data directory",
+    ),
+    row(
+        "database.pool_size",
+        "DATABASE_POOL_SIZE",
+        Some("10"),
+        "database connections per process",
+    ),
+    row(
+        "oidc.issuer",
+        "OIDC_ISSUER",
+        None,
+        "OpenID Connect issuer URL",
+    ),
+    row(
+        "oidc.audience",
+        "OIDC_AUDIENCE",
+        None,
+        "audience required in bearer tokens",
+    ),
+    row(
+        "oidc.client_id",
+        "OIDC_CLIENT_ID",
+        None,
+        "OpenID Connect client id",
+    ),
+    secret(
+        "oidc.client_secret",
+        "OIDC_CLIENT_SECRET",
+        "OpenID Connect client secret",
+    ),
+    row(
+        "auth.mode",
+        "MCP_AUTH_MODE",
+        Some("none"),
+        "HTTP transport authentication: oidc|token|none (none only on a loopback bind)",
+    ),
+    row(
+        "log.level",
+        "LOG_LEVEL",
+        Some("info"),
+        "log level (trace|debug|info|warn|error) or per-target directives",
+    ),
+    row(
+        "log.format",
+        "LOG_FORMAT",
+        Some("text"),
+        "log format on stderr: text|json",
+    ),
+    row(
+        "storage.data_dir",
+        "ROUTEROS_MCP_DATA_DIR",
+        None,
+        "data directory (SQLite file, generated lab key); default: the platform data directory",
+    ),
+    secret(
+        "vault.master_key",
+        "ROUTEROS_MCP_MASTER_KEY",
+        "master key, base64 of 32 bytes",
+    ),
+    row(
+        "vault.master_key_file",
+        "ROUTEROS_MCP_MASTER_KEY_FILE",
+        None,
+        "file holding the master key",
+    ),
+];
+
+/// Variables read by the loader that are not settings rows.
+pub const CONFIG_PATH_ENV: &str = "ROUTEROS_MCP_CONFIG";
+
+/// Profile defaults: what each environment changes relative to the built-in defaults.
+/// Lab is permissive (everything visible, lenient clients), prod restrictive.
+pub fn profile(env: domain::Environment) -> &'static [(&'static str, &'static str)] {
+    use domain::Environment;
+    match env {
+        Environment::Lab => &[
+            ("tools.tiers", "free,basic,professional"),
+            ("features.resources", "true"),
+            ("features.prompts", "true"),
+            ("client.compatibility_mode", "permissive"),
+            ("log.level", "debug"),
+        ],
+        Environment::Staging => &[
+            ("tools.tiers", "free,basic,professional"),
+            ("features.resources", "true"),
+            ("features.prompts", "true"),
+            ("auth.mode", "oidc"),
+            ("log.format", "json"),
+        ],
+        Environment::Prod => &[
+            ("tools.tiers", "free,basic"),
+            ("features.resources", "true"),
+            ("features.prompts", "true"),
+            ("auth.mode", "oidc"),
+            ("log.format", "json"),
+            ("plans.approval_timeout_seconds", "600"),
+        ],
+    }
+}
+
+/// Looks a row up by key. Every key used by the loader is in the table (a test checks).
+pub fn find(key: &str) -> Option<&'static Row> {
+    ROWS.iter().find(|r| r.key == key)
+}

@@ -1,0 +1,381 @@
+//! Configuration loading as an operator experiences it: precedence, provenance, and the messages
+//! for bad values.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use domain::{Environment, Tier};
+use settings::table::ROWS;
+use settings::{AuthMode, DatabaseTarget, Loader, Source, Transport};
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    // A data dir so tests never depend on the machine's HOME.
+    if !pairs.iter().any(|(k, _)| *k == "ROUTEROS_MCP_DATA_DIR") {
+        v.push((
+            "ROUTEROS_MCP_DATA_DIR".into(),
+            "/tmp/routeros-mcp-test".into(),
+        ));
+    }
+    v
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn entry<'a>(loaded: &'a settings::Loaded, key: &str) -> &'a settings::ValueEntry {
+    loaded.entries.iter().find(|e| e.key == key).unwrap()
+}
+
+#[test]
+fn defaults_give_a_lab_server_on_a_sqlite_file() {
+    let loaded = Loader::new(None, env(&[])).load().unwrap();
+    let s = &loaded.settings;
+    assert_eq!(s.environment, Environment::Lab);
+    assert_eq!(s.transport, Transport::Stdio);
+    assert_eq!(s.http.host, "127.0.0.1");
+    assert_eq!(s.http.port, 8080);
+    assert_eq!(s.http.base_path, "/mcp");
+    assert_eq!(s.server.name, "routeros-mcp");
+    assert_eq!(s.token_budget.warning_threshold, 5000);
+    assert_eq!(s.token_budget.error_threshold, 50000);
+    assert!(
+        matches!(&s.database, DatabaseTarget::Sqlite(p) if p == Path::new("/tmp/routeros-mcp-test/routeros-mcp.sqlite"))
+    );
+    // Lab profile is permissive.
+    assert_eq!(
+        s.tools.tiers,
+        vec![Tier::Free, Tier::Basic, Tier::Professional]
+    );
+    assert_eq!(
+        entry(&loaded, "tools.tiers").source,
+        Source::Profile(Environment::Lab)
+    );
+    assert_eq!(entry(&loaded, "http.port").source, Source::Default);
+    assert_eq!(entry(&loaded, "database.url").source, Source::Computed);
+}
+
+#[test]
+fn every_setting_is_shown_once_and_every_variable_is_distinct() {
+    let loaded = Loader::new(None, env(&[])).load().unwrap();
+    let shown: Vec<_> = loaded.entries.iter().map(|e| e.key).collect();
+    let table: Vec<_> = ROWS.iter().map(|r| r.key).collect();
+    assert_eq!(
+        shown.iter().collect::<BTreeSet<_>>(),
+        table.iter().collect::<BTreeSet<_>>()
+    );
+    assert_eq!(shown.len(), table.len(), "a setting was recorded twice");
+    let vars: BTreeSet<_> = ROWS.iter().map(|r| r.env).collect();
+    assert_eq!(vars.len(), ROWS.len());
+}
+
+#[test]
+fn each_variable_overrides_its_setting() {
+    // Row by row: setting the variable changes what the loader reports, from the environment.
+    let samples: &[(&str, &str)] = &[
+        ("MCP_ENV", "staging"),
+        ("MCP_SERVER_NAME", "edge-mcp"),
+        ("MCP_SERVER_VERSION", "9.9.9"),
+        ("MCP_SERVER_DESCRIPTION", "x"),
+        ("MCP_TRANSPORT", "both"),
+        ("MCP_HTTP_HOST", "127.0.0.2"),
+        ("MCP_HTTP_PORT", "9090"),
+        ("MCP_HTTP_BASE_PATH", "/api/mcp"),
+        ("MCP_ENABLE_TOOLS", "false"),
+        ("MCP_ENABLE_RESOURCES", "false"),
+        ("MCP_ENABLE_PROMPTS", "false"),
+        ("MCP_ENABLE_SAMPLING", "true"),
+        ("MCP_TOOL_TIERS", "free,basic"),
+        ("MCP_DEFAULT_TOOL_TIER", "basic"),
+        ("MCP_DISABLE_TOOLS", "firewall.plan_filter_rule"),
+        ("MCP_TOKEN_BUDGET_WARNING_THRESHOLD", "1000"),
+        ("MCP_TOKEN_BUDGET_ERROR_THRESHOLD", "20000"),
+        ("MCP_ENABLE_PLAN_APPLY", "false"),
+        ("MCP_PLAN_APPROVAL_TIMEOUT_SECONDS", "1800"),
+        ("MCP_RBAC_MODE", "permissive"),
+        ("MCP_CLIENT_COMPATIBILITY_MODE", "strict"),
+        ("MCP_LOG_UNKNOWN_CAPABILITIES", "false"),
+        ("MCP_RESOURCE_CACHE_ENABLED", "true"),
+        ("MCP_RESOURCE_CACHE_TTL_SECONDS", "60"),
+        ("MCP_RESOURCE_CACHE_MAX_ENTRIES", "50"),
+        ("DATABASE_URL", "postgres://app:pw@127.0.0.1/mcp"),
+        ("DATABASE_POOL_SIZE", "3"),
+        ("OIDC_ISSUER", "https://id.example.com"),
+        ("OIDC_AUDIENCE", "routeros-mcp"),
+        ("OIDC_CLIENT_ID", "cid"),
+        ("OIDC_CLIENT_SECRET", "csecret"),
+        ("MCP_AUTH_MODE", "oidc"),
+        ("LOG_LEVEL", "warn"),
+        ("LOG_FORMAT", "json"),
+        ("ROUTEROS_MCP_DATA_DIR", "/srv/mcp"),
+        ("ROUTEROS_MCP_MASTER_KEY_FILE", "/etc/mcp/key"),
+    ];
+    for row in ROWS {
+        if row.env == "ROUTEROS_MCP_MASTER_KEY" {
+            continue; // exclusive with the key file; covered below
+        }
+        let (_, value) = samples
+            .iter()
+            .find(|(var, _)| *var == row.env)
+            .unwrap_or_else(|| panic!("no sample value for {}", row.env));
+        let loaded = Loader::new(None, env(&[(row.env, value)]))
+            .load()
+            .unwrap_or_else(|e| panic!("{}={value}: {e}", row.env));
+        let e = entry(&loaded, row.key);
+        assert_eq!(e.source, Source::Env(row.env), "{}", row.env);
+    }
+    let all = Loader::new(None, env(samples)).load().unwrap();
+    let s = &all.settings;
+    assert_eq!(s.environment, Environment::Staging);
+    assert_eq!(s.transport, Transport::Both);
+    assert_eq!(s.http.port, 9090);
+    assert_eq!(s.http.base_path, "/api/mcp");
+    assert_eq!(s.tools.default_tier, Tier::Basic);
+    assert_eq!(s.tools.disabled, vec!["firewall.plan_filter_rule"]);
+    assert!(!s.plans.enable_apply);
+    assert_eq!(s.plans.approval_timeout.as_secs(), 1800);
+    assert_eq!(s.auth_mode, AuthMode::Oidc);
+    assert_eq!(s.database_pool_size, 3);
+    assert!(matches!(s.database, DatabaseTarget::Postgres(_)));
+    assert_eq!(s.data_dir, PathBuf::from("/srv/mcp"));
+}
+
+#[test]
+fn precedence_is_default_then_profile_then_file_then_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mcp.toml",
+        "env = \"prod\"\n[http]\nport = 9000\nhost = \"127.0.0.1\"\n[tools]\ntiers = [\"free\"]\ndefault_tier = \"free\"\n[server]\nname = \"from-file\"\n",
+    );
+    let loaded = Loader::new(
+        Some(file.clone()),
+        env(&[("MCP_HTTP_PORT", "9100"), ("MCP_AUTH_MODE", "none")]),
+    )
+    .load()
+    .unwrap();
+    let s = &loaded.settings;
+    assert_eq!(s.environment, Environment::Prod);
+    assert_eq!(s.http.port, 9100);
+    assert_eq!(s.server.name, "from-file");
+    assert_eq!(s.tools.tiers, vec![Tier::Free]);
+    assert_eq!(
+        entry(&loaded, "http.port").source,
+        Source::Env("MCP_HTTP_PORT")
+    );
+    assert_eq!(
+        entry(&loaded, "server.name").source,
+        Source::File(file.clone())
+    );
+    assert_eq!(entry(&loaded, "env").source, Source::File(file));
+    // prod profile: JSON logs
+    assert_eq!(
+        entry(&loaded, "log.format").source,
+        Source::Profile(Environment::Prod)
+    );
+    assert_eq!(
+        entry(&loaded, "log.format").display.as_deref(),
+        Some("json")
+    );
+}
+
+#[test]
+fn the_config_path_can_come_from_the_environment_and_yaml_and_json_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = write(dir.path(), "c.yaml", "http:\n  port: 8181\n");
+    let loaded = Loader::new(
+        None,
+        env(&[("ROUTEROS_MCP_CONFIG", yaml.to_str().unwrap())]),
+    )
+    .load()
+    .unwrap();
+    assert_eq!(loaded.settings.http.port, 8181);
+    let json = write(dir.path(), "c.json", r#"{"http": {"port": 8282}}"#);
+    let loaded = Loader::new(Some(json), env(&[])).load().unwrap();
+    assert_eq!(loaded.settings.http.port, 8282);
+}
+
+#[test]
+fn invalid_values_name_the_variable_the_value_and_what_is_allowed_all_at_once() {
+    let err = Loader::new(
+        None,
+        env(&[
+            ("MCP_ENV", "qa"),
+            ("MCP_HTTP_PORT", "80800"),
+            ("MCP_TRANSPORT", "carrier-pigeon"),
+            ("MCP_ENABLE_TOOLS", "maybe"),
+            ("MCP_TOOL_TIERS", "free,gold"),
+        ]),
+    )
+    .load()
+    .unwrap_err();
+    let text = err.to_string();
+    for expected in [
+        "MCP_ENV=\"qa\" (environment): expected one of lab|staging|prod",
+        "MCP_HTTP_PORT=\"80800\" (environment): expected a port number between 1 and 65535",
+        "MCP_TRANSPORT=\"carrier-pigeon\" (environment): expected one of stdio|http|both",
+        "MCP_ENABLE_TOOLS=\"maybe\" (environment): expected true or false",
+        "\"gold\" is not a tier",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn bad_values_in_a_file_name_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "mcp.toml",
+        "[http]\nport = \"eighty\"\nprot = 1\n",
+    );
+    let text = Loader::new(Some(file), env(&[]))
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("http.port = \"eighty\" (in "), "{text}");
+    assert!(
+        text.contains("unknown setting \"http.prot\"")
+            && text.contains("did you mean \"http.port\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn unreadable_or_unknown_format_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = Loader::new(Some(dir.path().join("nope.toml")), env(&[]))
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("nope.toml") && missing.contains("cannot read"),
+        "{missing}"
+    );
+    let ini = write(dir.path(), "x.ini", "a=b");
+    let text = Loader::new(Some(ini), env(&[]))
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains(".toml, .yaml, .yml or .json"), "{text}");
+    let broken = write(dir.path(), "b.toml", "[http\nport=");
+    assert!(Loader::new(Some(broken), env(&[])).load().is_err());
+}
+
+#[test]
+fn database_urls_with_unknown_schemes_are_refused_without_echoing_passwords() {
+    let text = Loader::new(None, env(&[("DATABASE_URL", "mysql://root:hunter2@db/x")]))
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("DATABASE_URL=<hidden> (environment): unknown scheme \"mysql\""),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"));
+}
+
+#[test]
+fn secrets_are_masked_in_what_config_show_prints() {
+    let loaded = Loader::new(
+        None,
+        env(&[
+            ("DATABASE_URL", "postgres://app:topsecret@127.0.0.1/mcp"),
+            ("OIDC_CLIENT_SECRET", "oidc-secret-value"),
+            (
+                "ROUTEROS_MCP_MASTER_KEY",
+                "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hISE=",
+            ),
+        ]),
+    )
+    .load()
+    .unwrap();
+    let dump = format!("{:?}", loaded.entries);
+    for secret in ["topsecret", "oidc-secret-value", "c2VjcmV0"] {
+        assert!(!dump.contains(secret), "{secret} leaked: {dump}");
+    }
+    assert_eq!(
+        entry(&loaded, "database.url").display.as_deref(),
+        Some("postgres://app:****@127.0.0.1/mcp")
+    );
+    assert!(!format!("{:?}", loaded.settings).contains("topsecret"));
+}
+
+#[test]
+fn unknown_variables_with_our_prefix_are_warned_about() {
+    let loaded = Loader::new(None, env(&[("MCP_HTTP_PRT", "1")]))
+        .load()
+        .unwrap();
+    assert!(
+        loaded
+            .warnings
+            .iter()
+            .any(|w| w.contains("MCP_HTTP_PRT") && w.contains("MCP_HTTP_PORT")),
+        "{:?}",
+        loaded.warnings
+    );
+}
+
+#[test]
+fn conflicting_settings_are_refused() {
+    let text = Loader::new(
+        None,
+        env(&[
+            ("MCP_TRANSPORT", "http"),
+            ("MCP_HTTP_HOST", "0.0.0.0"),
+            ("MCP_AUTH_MODE", "none"),
+            ("MCP_TOKEN_BUDGET_WARNING_THRESHOLD", "9000"),
+            ("MCP_TOKEN_BUDGET_ERROR_THRESHOLD", "8000"),
+            ("MCP_TOOL_TIERS", "free"),
+            ("MCP_DEFAULT_TOOL_TIER", "professional"),
+            ("ROUTEROS_MCP_MASTER_KEY", "x"),
+            ("ROUTEROS_MCP_MASTER_KEY_FILE", "/k"),
+        ]),
+    )
+    .load()
+    .unwrap_err()
+    .to_string();
+    for expected in [
+        "MCP_AUTH_MODE=none is only allowed when the HTTP transport binds a loopback address",
+        "must be below MCP_TOKEN_BUDGET_ERROR_THRESHOLD",
+        "MCP_DEFAULT_TOOL_TIER (professional) is not one of MCP_TOOL_TIERS (free)",
+        "configure exactly one",
+    ] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn prod_serving_http_needs_oidc_settings() {
+    let text = Loader::new(None, env(&[("MCP_ENV", "prod"), ("MCP_TRANSPORT", "http")]))
+        .load()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("MCP_AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_AUDIENCE"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_unwritable_data_dir_is_reported_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "not-a-dir", "");
+    let loaded = Loader::new(
+        None,
+        env(&[("ROUTEROS_MCP_DATA_DIR", file.join("sub").to_str().unwrap())]),
+    )
+    .load()
+    .unwrap();
+    let text = loaded.settings.prepare_data_dir().unwrap_err().to_string();
+    assert!(
+        text.contains("is not usable") && text.contains("ROUTEROS_MCP_DATA_DIR"),
+        "{text}"
+    );
+}
