@@ -1,6 +1,7 @@
 //! Configuration loading as an operator experiences it: precedence, provenance, and the messages
 //! for bad values.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
