@@ -126,7 +126,27 @@ impl FromStr for Port {
     }
 }
 
-serde_via_str!(Port);
+impl serde::Serialize for Port {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u16(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Port {
+    /// Accepts a number or its text form (environment variables and RouterOS deliver text).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw<'a> {
+            Number(i64),
+            Text(std::borrow::Cow<'a, str>),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Port::try_from(n).map_err(serde::de::Error::custom),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,1 +1,279 @@
-//! placeholder
+//! The device registry: organizations and projects, devices, their encrypted credentials, and the
+//! hash-chained audit log — one repository API over SQLite (embedded default) and PostgreSQL.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver, so a behaviour is written once and
+//! the same test suite runs against each. Dialect differences are confined to the migrations
+//! (`migrations/sqlite`, `migrations/postgres`, same schema) and to how a write transaction takes
+//! its lock ([`Store::begin_write`]).
+//!
+//! Every mutation is one transaction that also appends its audit event, so a change and its
+//! record land together or not at all. Writes are serialized (SQLite `BEGIN IMMEDIATE`, a
+//! PostgreSQL advisory transaction lock): the audit chain needs a total order, and registry writes
+//! are rare enough that one writer at a time costs nothing.
+
+mod audit;
+mod credentials;
+mod devices;
+mod tenancy;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod time;
+
+pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
+pub use credentials::{Credentials, RotationProgress};
+pub use devices::{Device, DeviceFilter, DevicePatch, NewDevice};
+pub use tenancy::{Organization, Project};
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use vault::ExposeSecret;
+use vault::SecretString;
+
+/// Where the registry lives.
+#[derive(Clone)]
+pub enum Target {
+    /// A SQLite file, created (with its parent directory) on first use.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL (may carry a password; never displayed).
+    Postgres(SecretString),
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Sqlite(path) => write!(f, "Sqlite({})", path.display()),
+            Target::Postgres(_) => f.write_str("Postgres(<url hidden>)"),
+        }
+    }
+}
+
+/// Which SQL dialect a store speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Everything the registry can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("cannot open the {backend} database: {source}")]
+    Connect {
+        backend: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("organization \"{0}\" already exists")]
+    OrgExists(String),
+    #[error("organization \"{0}\" does not exist; see `routeros-mcp org list`")]
+    OrgNotFound(String),
+    #[error("project \"{0}\" already exists")]
+    ProjectExists(String),
+    #[error("project \"{0}\" does not exist; see `routeros-mcp project list`")]
+    ProjectNotFound(String),
+    #[error("a device named \"{name}\" already exists in project {project}")]
+    DuplicateDevice { project: String, name: String },
+    #[error("no device \"{what}\" in {scope}; see `routeros-mcp device list`")]
+    DeviceNotFound { what: String, scope: String },
+    #[error(
+        "device name \"{name}\" is used in several projects ({projects}); say which with --project"
+    )]
+    AmbiguousDevice { name: String, projects: String },
+    #[error("device \"{0}\" is decommissioned")]
+    Decommissioned(String),
+    #[error("device \"{0}\" has no stored credentials")]
+    NoCredentials(String),
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    /// A row holds a value the application would never have written.
+    #[error("the database holds an invalid value in {0}; was it edited by hand?")]
+    Corrupt(String),
+    /// An operation was stopped by its caller (e.g. a progress callback) and rolled back.
+    #[error("stopped before completion, nothing was changed: {0}")]
+    Aborted(String),
+}
+
+/// The registry. Cheap to clone (a connection pool inside).
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Key of the PostgreSQL advisory lock that serializes registry writes ("ros-mcp" in ASCII).
+const WRITE_LOCK_KEY: i64 = 0x0072_6f73_2d6d_6370;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+impl Store {
+    /// Opens (creating a SQLite file if needed) without migrating.
+    pub async fn open(target: &Target, pool_size: u32) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let (backend, options) = match target {
+            Target::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Connect {
+                        backend: "sqlite",
+                        source: sqlx::Error::Io(e),
+                    })?;
+                }
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (Backend::Sqlite, url)
+            }
+            Target::Postgres(url) => (Backend::Postgres, url.expose_secret().to_owned()),
+        };
+        let connect_err = |source| StoreError::Connect {
+            backend: backend.as_str(),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(&options).map_err(connect_err)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(pool_size.max(1))
+            .acquire_timeout(Duration::from_secs(15))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets readers proceed during a write; the busy timeout makes
+                        // concurrent writers queue instead of failing.
+                        sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(connect_err)?;
+        Ok(Self { pool, backend })
+    }
+
+    /// Opens and applies pending migrations: what every command does at startup.
+    pub async fn open_and_migrate(target: &Target, pool_size: u32) -> Result<Self, StoreError> {
+        let store = Self::open(target, pool_size).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    fn migrator(&self) -> &'static sqlx::migrate::Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies pending migrations; returns the versions and descriptions applied now.
+    pub async fn migrate(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let before = self.applied_migrations().await.unwrap_or_default();
+        self.migrator().run(&self.pool).await?;
+        let after = self.applied_migrations().await?;
+        Ok(after.into_iter().filter(|m| !before.contains(m)).collect())
+    }
+
+    /// Reverts every migration down to (and excluding) `target_version`; `0` reverts all.
+    pub async fn migrate_down_to(&self, target_version: i64) -> Result<(), StoreError> {
+        self.migrator().undo(&self.pool, target_version).await?;
+        Ok(())
+    }
+
+    /// Applied migrations (version, description), oldest first.
+    pub async fn applied_migrations(&self) -> Result<Vec<(i64, String)>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT version, description FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .or_else(|e| match &e {
+            // No table yet: nothing applied.
+            sqlx::Error::Database(_) => Ok(Vec::new()),
+            _ => Err(e),
+        })?;
+        Ok(rows)
+    }
+
+    /// Migrations this binary knows (version, description).
+    pub fn known_migrations(&self) -> Vec<(i64, String)> {
+        self.migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .map(|m| (m.version, m.description.to_string()))
+            .collect()
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for crates that add their own tables through later migrations.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Begins a transaction that holds the registry's write lock until commit or rollback.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITE_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+        }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Maps a unique-constraint violation to a domain error, passing anything else through.
+pub(crate) fn on_unique_violation(
+    err: sqlx::Error,
+    duplicate: impl FnOnce() -> StoreError,
+) -> StoreError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => duplicate(),
+        _ => StoreError::Database(err),
+    }
+}
+
+/// A new UUIDv7 as text (ids sort by creation time).
+pub(crate) fn new_id() -> String {
+    domain::DeviceId::new().to_string()
+}
+
+/// Parses a text column into a vocabulary type, reporting which column held garbage.
+pub(crate) fn parse_column<T: FromStr>(value: &str, column: &str) -> Result<T, StoreError> {
+    value
+        .parse()
+        .map_err(|_| StoreError::Corrupt(column.to_owned()))
+}

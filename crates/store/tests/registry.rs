@@ -1,0 +1,785 @@
+//! The registry suite: every test runs unchanged against a fresh SQLite file and a fresh
+//! PostgreSQL database (the latter when `TEST_DATABASE_URL` is set).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use domain::{DeviceId, DeviceStatus, DriverPreference, Environment, ProjectRef, Tag};
+use store::testing::TestDatabase;
+use store::{
+    AuditContext, AuditFilter, Backend, DeviceFilter, DevicePatch, NewDevice, Store, StoreError,
+};
+use vault::{ExposeSecret, MasterKey, SecretString, VaultError};
+
+/// Runs `body` against SQLite and PostgreSQL as two tests.
+macro_rules! both_backends {
+    ($name:ident, |$store:ident, $db:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            async fn run($store: Store, $db: &TestDatabase) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = TestDatabase::sqlite();
+                let store = db.store().await;
+                run(store.clone(), &db).await;
+                store.close().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = TestDatabase::postgres(concat!(stringify!($name), "::postgres")).await else {
+                    return;
+                };
+                let store = db.store().await;
+                run(store.clone(), &db).await;
+                store.close().await;
+                db.cleanup().await;
+            }
+        }
+    };
+}
+
+const SENTINEL: &str = "Pl4intext-Sentinel-Zq9!";
+
+fn ctx() -> AuditContext {
+    AuditContext::new("test:registry")
+}
+
+fn new_device(name: &str) -> NewDevice {
+    NewDevice {
+        id: DeviceId::new(),
+        project: ProjectRef::default(),
+        name: name.parse().unwrap(),
+        address: "192.0.2.10".parse().unwrap(),
+        rest_port: "443".parse().unwrap(),
+        ssh_port: "22".parse().unwrap(),
+        driver: DriverPreference::Auto,
+        environment: Environment::Lab,
+        tags: vec!["site=fra1".parse().unwrap()],
+        username: "mcp".into(),
+        password: SecretString::from(format!("{SENTINEL}{name}")),
+        tls_cert_sha256: None,
+        ssh_host_key_sha256: None,
+    }
+}
+
+async fn audit_len(store: &Store) -> usize {
+    store
+        .audit_events(&AuditFilter {
+            limit: 100_000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+/// Runs raw SQL as an attacker with database access would (bypassing the application).
+async fn raw(store: &Store, sql: &str) {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(store.pool())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn disable_audit_triggers(store: &Store) {
+    match store.backend() {
+        Backend::Sqlite => {
+            raw(
+                store,
+                "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete;",
+            )
+            .await;
+        }
+        Backend::Postgres => raw(store, "ALTER TABLE audit_events DISABLE TRIGGER USER").await,
+    }
+}
+
+both_backends!(
+    default_tenancy_exists_and_orgs_projects_are_managed,
+    |store, _db| {
+        let orgs = store.list_orgs().await.unwrap();
+        assert_eq!(orgs.len(), 1);
+        assert_eq!(orgs[0].name.as_str(), "default");
+        let projects = store.list_projects(None).await.unwrap();
+        assert_eq!(projects[0].reference().to_string(), "default/default");
+
+        let acme = store
+            .create_org(&"acme".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        assert_eq!(acme.projects, 1, "a new org comes with its default project");
+        assert!(matches!(
+            store.create_org(&"acme".parse().unwrap(), &ctx()).await,
+            Err(StoreError::OrgExists(_))
+        ));
+        store
+            .create_project(&"acme/branches".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .create_project(&"acme/branches".parse().unwrap(), &ctx())
+                .await,
+            Err(StoreError::ProjectExists(_))
+        ));
+        let err = store
+            .create_project(&"nobody/x".parse().unwrap(), &ctx())
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "organization \"nobody\" does not exist; see `routeros-mcp org list`"
+        );
+        let acme_projects = store
+            .list_projects(Some(&"acme".parse().unwrap()))
+            .await
+            .unwrap();
+        let names: Vec<_> = acme_projects.iter().map(|p| p.name.to_string()).collect();
+        assert_eq!(names, ["branches", "default"]);
+    }
+);
+
+both_backends!(devices_are_added_found_and_listed, |store, _db| {
+    let key = MasterKey::generate().unwrap();
+    let added = store
+        .add_device(&new_device("core-1"), &key, &ctx())
+        .await
+        .unwrap();
+    assert_eq!(added.status, DeviceStatus::Active);
+    assert_eq!(added.username.as_deref(), Some("mcp"));
+    assert_eq!(added.credential_version, Some(1));
+    assert_eq!(added.tags.get("site").map(String::as_str), Some("fra1"));
+
+    let by_name = store.find_device(None, "core-1").await.unwrap();
+    assert_eq!(by_name.id, added.id);
+    let by_id = store
+        .find_device(None, &added.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(by_id.name, added.name);
+    let missing = store.find_device(None, "core-2").await.unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "no device \"core-2\" in any project; see `routeros-mcp device list`"
+    );
+
+    let creds = store.credentials(&added, &key).await.unwrap();
+    assert_eq!(creds.password.expose_secret(), &format!("{SENTINEL}core-1"));
+    assert!(!format!("{creds:?}").contains(SENTINEL));
+});
+
+both_backends!(bad_input_changes_nothing, |store, _db| {
+    let key = MasterKey::generate().unwrap();
+    store
+        .add_device(&new_device("edge-1"), &key, &ctx())
+        .await
+        .unwrap();
+    let events = audit_len(&store).await;
+
+    let dup = store
+        .add_device(&new_device("edge-1"), &key, &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        dup.to_string(),
+        "a device named \"edge-1\" already exists in project default/default"
+    );
+    let mut elsewhere = new_device("edge-2");
+    elsewhere.project = "default/nowhere".parse().unwrap();
+    let err = store
+        .add_device(&elsewhere, &key, &ctx())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "project \"default/nowhere\" does not exist; see `routeros-mcp project list`"
+    );
+
+    let all = store.list_devices(&DeviceFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 1, "a refused add leaves no device behind");
+    assert_eq!(
+        audit_len(&store).await,
+        events,
+        "a refused add leaves no audit event"
+    );
+    let key_ids = store.credential_key_ids().await.unwrap();
+    assert_eq!(key_ids, vec![(key.id().to_string(), 1)], "nor a credential");
+});
+
+both_backends!(
+    same_name_in_another_project_is_fine_and_ambiguity_is_reported,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        store
+            .create_org(&"acme".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        store
+            .add_device(&new_device("gw"), &key, &ctx())
+            .await
+            .unwrap();
+        let mut other = new_device("gw");
+        other.project = "acme/default".parse().unwrap();
+        store.add_device(&other, &key, &ctx()).await.unwrap();
+        let err = store.find_device(None, "gw").await.unwrap_err();
+        assert!(matches!(err, StoreError::AmbiguousDevice { .. }), "{err}");
+        assert!(err.to_string().contains("acme/default, default/default"));
+        let found = store
+            .find_device(Some(&"acme/default".parse().unwrap()), "gw")
+            .await
+            .unwrap();
+        assert_eq!(found.project.to_string(), "acme/default");
+    }
+);
+
+both_backends!(
+    updates_record_what_changed_and_decommission_keeps_history,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        let d = store
+            .add_device(&new_device("r1"), &key, &ctx())
+            .await
+            .unwrap();
+        store
+            .add_device(&new_device("r2"), &key, &ctx())
+            .await
+            .unwrap();
+
+        let patch = DevicePatch {
+            address: Some("router1.example.net".parse().unwrap()),
+            ssh_port: Some("2222".parse().unwrap()),
+            environment: Some(Environment::Prod),
+            set_tags: vec!["role=edge".parse().unwrap()],
+            remove_tags: vec!["site".into()],
+            ..DevicePatch::default()
+        };
+        let updated = store.update_device(&d.id, &patch, &ctx()).await.unwrap();
+        assert_eq!(updated.address.to_string(), "router1.example.net");
+        assert_eq!(updated.ssh_port.get(), 2222);
+        assert_eq!(updated.environment, Environment::Prod);
+        assert_eq!(
+            updated.tags.into_iter().collect::<Vec<_>>(),
+            vec![("role".to_string(), "edge".to_string())]
+        );
+        let event = &store
+            .audit_events(&AuditFilter {
+                action: Some("device.update".into()),
+                limit: 1,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()[0];
+        assert_eq!(event.target, format!("device:{}", d.id));
+        assert_eq!(event.details["changed"]["ssh_port"]["from"], 22);
+        assert_eq!(event.details["changed"]["ssh_port"]["to"], 2222);
+        assert!(event.details["changed"].get("name").is_none());
+
+        let rename = DevicePatch {
+            name: Some("r2".parse().unwrap()),
+            ..DevicePatch::default()
+        };
+        assert!(matches!(
+            store.update_device(&d.id, &rename, &ctx()).await,
+            Err(StoreError::DuplicateDevice { .. })
+        ));
+
+        let gone = store.decommission_device(&d.id, &ctx()).await.unwrap();
+        assert_eq!(gone.status, DeviceStatus::Decommissioned);
+        assert!(gone.decommissioned_at.is_some());
+        assert!(matches!(
+            store.credentials(&gone, &key).await,
+            Err(StoreError::NoCredentials(_))
+        ));
+        assert!(matches!(
+            store
+                .update_device(
+                    &d.id,
+                    &DevicePatch {
+                        ssh_port: Some("22".parse().unwrap()),
+                        ..DevicePatch::default()
+                    },
+                    &ctx()
+                )
+                .await,
+            Err(StoreError::Decommissioned(_))
+        ));
+        // Hidden from the default listing, shown on request, and its name is free again.
+        let live = store.list_devices(&DeviceFilter::default()).await.unwrap();
+        assert_eq!(
+            live.iter().map(|d| d.name.to_string()).collect::<Vec<_>>(),
+            ["r2"]
+        );
+        let every = store
+            .list_devices(&DeviceFilter {
+                include_decommissioned: true,
+                ..DeviceFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(every.len(), 2);
+        store
+            .add_device(&new_device("r1"), &key, &ctx())
+            .await
+            .unwrap();
+        let history = store
+            .audit_events(&AuditFilter {
+                target: Some(format!("device:{}", d.id)),
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let actions: Vec<_> = history.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["device.decommission", "device.update", "device.add"]
+        );
+    }
+);
+
+both_backends!(
+    listing_filters_by_environment_tags_and_status,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        for (name, env, tag) in [
+            ("a", Environment::Lab, "site=fra1"),
+            ("b", Environment::Prod, "site=fra1"),
+            ("c", Environment::Prod, "site=ams1"),
+        ] {
+            let mut d = new_device(name);
+            d.environment = env;
+            d.tags = vec![tag.parse().unwrap(), "role=edge".parse().unwrap()];
+            store.add_device(&d, &key, &ctx()).await.unwrap();
+        }
+        let names = |ds: Vec<store::Device>| {
+            ds.into_iter()
+                .map(|d| d.name.to_string())
+                .collect::<Vec<_>>()
+        };
+        let prod = store
+            .list_devices(&DeviceFilter {
+                environment: Some(Environment::Prod),
+                ..DeviceFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(names(prod), ["b", "c"]);
+        let fra_prod = store
+            .list_devices(&DeviceFilter {
+                environment: Some(Environment::Prod),
+                tags: vec!["site=fra1".parse::<Tag>().unwrap()],
+                ..DeviceFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(names(fra_prod), ["b"]);
+        let a = store.find_device(None, "a").await.unwrap();
+        store
+            .update_device(
+                &a.id,
+                &DevicePatch {
+                    status: Some(DeviceStatus::Inactive),
+                    ..DevicePatch::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let inactive = store
+            .list_devices(&DeviceFilter {
+                status: Some(DeviceStatus::Inactive),
+                ..DeviceFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(names(inactive), ["a"]);
+    }
+);
+
+both_backends!(
+    credential_rotation_versions_and_wipes_the_old_secret,
+    |store, db| {
+        let key = MasterKey::generate().unwrap();
+        let d = store
+            .add_device(&new_device("rot"), &key, &ctx())
+            .await
+            .unwrap();
+        let new_pw = SecretString::from("Rotated-Sentinel-77".to_owned());
+        let creds = store
+            .rotate_credentials(&d.id, Some("mcp2"), &new_pw, &key, &ctx())
+            .await
+            .unwrap();
+        assert_eq!(creds.version, 2);
+        let d = store.device_by_id(&d.id).await.unwrap();
+        let now = store.credentials(&d, &key).await.unwrap();
+        assert_eq!(now.username, "mcp2");
+        assert_eq!(now.password.expose_secret(), "Rotated-Sentinel-77");
+        let rows: Vec<(i64, Option<Vec<u8>>)> = sqlx::query_as(
+        "SELECT version, ciphertext FROM device_credentials WHERE device_id = $1 ORDER BY version",
+    )
+    .bind(d.id.to_string())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(rows[0].1.is_none(), "the retired version keeps no secret");
+        assert!(rows[1].1.is_some());
+        let _ = db;
+    }
+);
+
+/// Everything the database holds, as bytes/text an attacker with a copy would see.
+async fn raw_dump(store: &Store, db: &TestDatabase) -> Vec<u8> {
+    match store.backend() {
+        Backend::Sqlite => {
+            let path = db.sqlite_path().unwrap();
+            let mut bytes = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                let file = format!("{}{suffix}", path.display());
+                if let Ok(b) = std::fs::read(&file) {
+                    bytes.extend(b);
+                }
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            let mut out = Vec::new();
+            for table in [
+                "organizations",
+                "projects",
+                "devices",
+                "device_credentials",
+                "audit_events",
+            ] {
+                let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT CAST(row_to_json(t) AS TEXT) FROM {table} t"
+                )))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+                for (r,) in rows {
+                    out.extend(r.into_bytes());
+                }
+            }
+            out
+        }
+    }
+}
+
+both_backends!(a_raw_dump_holds_no_plaintext_password, |store, db| {
+    let key = MasterKey::generate().unwrap();
+    for i in 0..20 {
+        store
+            .add_device(&new_device(&format!("d{i}")), &key, &ctx())
+            .await
+            .unwrap();
+    }
+    let d = store.find_device(None, "d3").await.unwrap();
+    store
+        .rotate_credentials(
+            &d.id,
+            None,
+            &SecretString::from(format!("{SENTINEL}rotated")),
+            &key,
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let dump = raw_dump(&store, db).await;
+    assert!(dump.len() > 1000, "the dump should hold the data");
+    let needle = SENTINEL.as_bytes();
+    assert!(
+        !dump.windows(needle.len()).any(|w| w == needle),
+        "a plaintext password is in the raw database"
+    );
+    // Sanity: the dump does contain what is not secret.
+    assert!(dump.windows(3).any(|w| w == b"d19"));
+});
+
+both_backends!(
+    tampered_or_moved_ciphertexts_and_wrong_keys_are_refused,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        let a = store
+            .add_device(&new_device("ta"), &key, &ctx())
+            .await
+            .unwrap();
+        let b = store
+            .add_device(&new_device("tb"), &key, &ctx())
+            .await
+            .unwrap();
+
+        // Wrong key: named by id, never garbage.
+        let other = MasterKey::generate().unwrap();
+        let err = store.credentials(&a, &other).await.unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!("master key does not match key id {}", key.id())),
+            "{text}"
+        );
+
+        // Swap the ciphertexts of two devices: each is bound to its own row.
+        let ct = |id: &DeviceId| {
+            let id = id.to_string();
+            let pool = store.pool().clone();
+            async move {
+                let (n, c): (Vec<u8>, Vec<u8>) = sqlx::query_as(
+                "SELECT nonce, ciphertext FROM device_credentials WHERE device_id = $1 AND retired_at IS NULL",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+                (n, c)
+            }
+        };
+        let (na, ca) = ct(&a.id).await;
+        let set = |id: &DeviceId, n: Vec<u8>, c: Vec<u8>| {
+            let id = id.to_string();
+            let pool = store.pool().clone();
+            async move {
+                sqlx::query("UPDATE device_credentials SET nonce = $1, ciphertext = $2 WHERE device_id = $3 AND retired_at IS NULL")
+                .bind(n)
+                .bind(c)
+                .bind(id)
+                .execute(&pool)
+                .await
+                .unwrap();
+            }
+        };
+        set(&b.id, na.clone(), ca.clone()).await;
+        let moved = store.credentials(&b, &key).await.unwrap_err();
+        assert!(
+            matches!(moved, StoreError::Vault(VaultError::Tampered { .. })),
+            "{moved}"
+        );
+
+        // Truncated and bit-flipped ciphertexts.
+        let mut truncated = ca.clone();
+        truncated.truncate(ca.len() / 2);
+        set(&a.id, na.clone(), truncated).await;
+        let err = store.credentials(&a, &key).await.unwrap_err();
+        assert!(err.to_string().contains("truncated or tampered"), "{err}");
+        let mut flipped = ca.clone();
+        flipped[0] ^= 0x01;
+        set(&a.id, na.clone(), flipped).await;
+        assert!(matches!(
+            store.credentials(&a, &key).await,
+            Err(StoreError::Vault(VaultError::Tampered { .. }))
+        ));
+        // Restored, it opens again.
+        set(&a.id, na, ca).await;
+        assert!(store.credentials(&a, &key).await.is_ok());
+    }
+);
+
+both_backends!(
+    master_key_rotation_over_a_thousand_credentials,
+    |store, _db| {
+        let old = MasterKey::generate().unwrap();
+        for i in 0..1000 {
+            let mut d = new_device(&format!("k{i:04}"));
+            d.password = SecretString::from(format!("pw-{i}"));
+            store.add_device(&d, &old, &ctx()).await.unwrap();
+        }
+        let new = MasterKey::generate().unwrap();
+
+        // Interrupted halfway: nothing changes, the old key still opens everything.
+        let err = store
+            .rotate_master_key(&old, &new, &ctx(), |p| {
+                if p.done == 500 {
+                    Err("injected failure".into())
+                } else {
+                    Ok(())
+                }
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Aborted(_)), "{err}");
+        assert_eq!(
+            store.credential_key_ids().await.unwrap(),
+            vec![(old.id().to_string(), 1000)]
+        );
+        assert_eq!(store.verify_master_key(&old).await.unwrap(), 1000);
+
+        // Completed: every credential opens under the new key, none under the old.
+        let mut last = None;
+        let n = store
+            .rotate_master_key(&old, &new, &ctx(), |p| {
+                last = Some(p);
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 1000);
+        assert_eq!(last.map(|p| (p.done, p.total)), Some((1000, 1000)));
+        assert_eq!(
+            store.credential_key_ids().await.unwrap(),
+            vec![(new.id().to_string(), 1000)]
+        );
+        assert_eq!(store.verify_master_key(&new).await.unwrap(), 1000);
+        assert!(matches!(
+            store.verify_master_key(&old).await,
+            Err(StoreError::Vault(VaultError::KeyMismatch { .. }))
+        ));
+        for i in [0, 499, 999] {
+            let d = store.find_device(None, &format!("k{i:04}")).await.unwrap();
+            let c = store.credentials(&d, &new).await.unwrap();
+            assert_eq!(c.password.expose_secret(), &format!("pw-{i}"));
+        }
+        let rotation = &store
+            .audit_events(&AuditFilter {
+                action: Some("key.rotate".into()),
+                limit: 5,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rotation.len(), 1, "only the completed rotation is recorded");
+        assert_eq!(rotation[0].details["credentials"], 1000);
+        assert!(store.verify_audit_chain().await.unwrap().is_intact());
+    }
+);
+
+async fn chain_with_events(store: &Store) {
+    let key = MasterKey::generate().unwrap();
+    for i in 0..6 {
+        store
+            .add_device(&new_device(&format!("c{i}")), &key, &ctx())
+            .await
+            .unwrap();
+    }
+    let report = store.verify_audit_chain().await.unwrap();
+    assert!(report.is_intact());
+    assert_eq!(report.events_checked, 6);
+    assert_eq!(report.head_hash.as_ref().map(String::len), Some(64));
+}
+
+both_backends!(the_audit_log_refuses_updates_and_deletes, |store, _db| {
+    chain_with_events(&store).await;
+    for sql in [
+        "UPDATE audit_events SET actor = 'x' WHERE seq = 2",
+        "DELETE FROM audit_events WHERE seq = 2",
+    ] {
+        let err = sqlx::query(sql).execute(store.pool()).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+});
+
+both_backends!(audit_verify_catches_an_edited_row, |store, _db| {
+    chain_with_events(&store).await;
+    disable_audit_triggers(&store).await;
+    raw(
+        &store,
+        "UPDATE audit_events SET actor = 'someone-else' WHERE seq = 4",
+    )
+    .await;
+    let report = store.verify_audit_chain().await.unwrap();
+    let b = report.first_break.unwrap();
+    assert_eq!(b.seq, 4);
+    assert!(b.reason.contains("edited"), "{}", b.reason);
+});
+
+both_backends!(audit_verify_catches_a_deleted_row, |store, _db| {
+    chain_with_events(&store).await;
+    disable_audit_triggers(&store).await;
+    raw(&store, "DELETE FROM audit_events WHERE seq = 3").await;
+    let b = store
+        .verify_audit_chain()
+        .await
+        .unwrap()
+        .first_break
+        .unwrap();
+    assert_eq!(b.seq, 4);
+    assert!(b.reason.contains("event #3 is missing"), "{}", b.reason);
+});
+
+both_backends!(audit_verify_catches_reordered_rows, |store, _db| {
+    chain_with_events(&store).await;
+    disable_audit_triggers(&store).await;
+    raw(
+        &store,
+        "UPDATE audit_events SET seq = 100 WHERE seq = 2; \
+         UPDATE audit_events SET seq = 2 WHERE seq = 3; \
+         UPDATE audit_events SET seq = 3 WHERE seq = 100;",
+    )
+    .await;
+    let b = store
+        .verify_audit_chain()
+        .await
+        .unwrap()
+        .first_break
+        .unwrap();
+    assert_eq!(b.seq, 2);
+});
+
+both_backends!(
+    fifty_concurrent_adds_all_land_once_and_the_chain_holds,
+    |store, _db| {
+        let key = Arc::new(MasterKey::generate().unwrap());
+        let tasks: Vec<_> = (0..50)
+            .map(|i| {
+                let store = store.clone();
+                let key = key.clone();
+                tokio::spawn(async move {
+                    store
+                        .add_device(&new_device(&format!("par-{i:02}")), &key, &ctx())
+                        .await
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        // And ten racing for one name: exactly one wins.
+        let racers: Vec<_> = (0..10)
+            .map(|_| {
+                let store = store.clone();
+                let key = key.clone();
+                tokio::spawn(async move {
+                    store
+                        .add_device(&new_device("contested"), &key, &ctx())
+                        .await
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for r in racers {
+            match r.await.unwrap() {
+                Ok(_) => won += 1,
+                Err(StoreError::DuplicateDevice { .. }) => {}
+                Err(e) => panic!("unexpected: {e}"),
+            }
+        }
+        assert_eq!(won, 1);
+        let devices = store.list_devices(&DeviceFilter::default()).await.unwrap();
+        let names: BTreeSet<_> = devices.iter().map(|d| d.name.to_string()).collect();
+        assert_eq!(devices.len(), 51);
+        assert_eq!(names.len(), 51, "no duplicates");
+        let report = store.verify_audit_chain().await.unwrap();
+        assert!(report.is_intact(), "{:?}", report.first_break);
+        assert_eq!(report.events_checked, 51);
+    }
+);
+
+both_backends!(migrations_go_down_and_up_again, |store, _db| {
+    let known = store.known_migrations();
+    assert_eq!(store.applied_migrations().await.unwrap(), known);
+    assert!(
+        store.migrate().await.unwrap().is_empty(),
+        "nothing left to apply"
+    );
+    store.migrate_down_to(0).await.unwrap();
+    assert!(store.applied_migrations().await.unwrap().is_empty());
+    assert_eq!(store.migrate().await.unwrap(), known);
+    assert_eq!(
+        store.list_orgs().await.unwrap().len(),
+        1,
+        "seed data is back"
+    );
+});
