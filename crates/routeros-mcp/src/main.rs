@@ -1,1 +1,67 @@
-fn main() {}
+//! `routeros-mcp`: the server and its operator CLI.
+//!
+//! This file only parses the command line, sets up logging on stderr, runs the command and maps
+//! the outcome to an exit status. Everything else lives in the library crates and in
+//! `commands/`.
+
+mod cli;
+mod commands;
+mod context;
+mod output;
+mod secrets;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::Cli;
+
+/// Exit statuses (documented in `--help`).
+mod status {
+    pub const FAILURE: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const VERIFICATION: u8 = 3;
+}
+
+/// An error the operator caused (bad value, bad combination): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// A verification that completed and found a problem: exit status 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct VerificationFailed(pub String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(status::FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(exit_status(&err))
+        }
+    }
+}
+
+fn exit_status(err: &anyhow::Error) -> u8 {
+    if err.downcast_ref::<VerificationFailed>().is_some() {
+        status::VERIFICATION
+    } else if err.downcast_ref::<UsageError>().is_some()
+        || err.downcast_ref::<settings::SettingsError>().is_some()
+    {
+        status::USAGE
+    } else {
+        status::FAILURE
+    }
+}

@@ -4,6 +4,7 @@
 //! [`Settings`] never re-checks it.
 
 use std::fmt;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -234,7 +235,17 @@ fn prepare_dir(dir: &Path) -> Result<(), SettingsError> {
         path: dir.to_owned(),
         reason,
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    if !dir.exists() {
+        // Private by default: the directory holds the registry and, in lab, the master key.
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    if !dir.is_dir() {
+        return Err(fail("it is not a directory".into()));
+    }
     let probe = dir.join(format!(".write-probe-{}", std::process::id()));
     std::fs::write(&probe, b"").map_err(|e| fail(e.to_string()))?;
     std::fs::remove_file(&probe).map_err(|e| fail(e.to_string()))

@@ -130,12 +130,10 @@ impl Store {
         sqlx::any::install_default_drivers();
         let (backend, options) = match target {
             Target::Sqlite(path) => {
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Connect {
-                        backend: "sqlite",
-                        source: sqlx::Error::Io(e),
-                    })?;
-                }
+                create_private_file(path).map_err(|e| StoreError::Connect {
+                    backend: "sqlite",
+                    source: sqlx::Error::Io(e),
+                })?;
                 let url = format!("sqlite://{}?mode=rwc", path.display());
                 (Backend::Sqlite, url)
             }
@@ -252,6 +250,25 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// Creates the SQLite file (and its directory) readable by its owner only, if it does not exist
+/// yet; SQLite gives its `-wal` and `-shm` files the same mode.
+fn create_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 

@@ -11,7 +11,9 @@
 mod key;
 mod seal;
 
-pub use key::{KeyFileStatus, KeyId, KeyOrigin, KeyRequest, LoadedKey, MasterKey};
+pub use key::{
+    GENERATED_KEY_FILE, KeyFileStatus, KeyId, KeyOrigin, KeyRequest, LoadedKey, MasterKey,
+};
 pub use seal::Sealed;
 pub use secrecy::{ExposeSecret, SecretString};
 

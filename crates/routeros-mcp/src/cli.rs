@@ -1,0 +1,444 @@
+//! The command line: every command, option and help text.
+//!
+//! The command forms here are contracts that scripts and other tools rely on (see the README);
+//! change them only by adding. Passwords are never accepted on the command line — only from
+//! standard input or a named environment variable — because argv is visible to every user of the
+//! machine.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use domain::{
+    DeviceName, DeviceStatus, DriverPreference, Environment, Host, OrgName, Port, ProjectRef, Tag,
+};
+
+const ROOT_HELP: &str = "\
+Examples:
+  routeros-mcp device add core-1 --address 192.0.2.1 --username mcp --password-stdin <pw.txt
+  routeros-mcp device list
+  routeros-mcp check
+  routeros-mcp config show
+
+Configuration comes from built-in defaults, the MCP_ENV profile (lab|staging|prod), a file
+(--config or ROUTEROS_MCP_CONFIG) and environment variables, in that order of precedence;
+`routeros-mcp config show` prints the result and where each value came from.
+
+Exit status: 0 success, 1 failure, 2 invalid usage or configuration, 3 a verification found a
+problem (audit chain broken, check failed).";
+
+/// routeros-mcp: let an AI assistant operate a MikroTik RouterOS fleet — read anything, change only
+/// what a human approved.
+#[derive(Debug, Parser)]
+#[command(name = "routeros-mcp", version, about, after_long_help = ROOT_HELP)]
+pub struct Cli {
+    /// Configuration file (TOML, YAML or JSON); overrides ROUTEROS_MCP_CONFIG.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Register, inspect, update and retire devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Manage organizations (tenancy roots; `default` always exists).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage projects within organizations (`default/default` always exists).
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Apply pending database migrations (also done automatically at startup).
+    #[command(after_help = "Example:\n  DATABASE_URL=postgres://mcp@db/mcp routeros-mcp migrate")]
+    Migrate(OutputArgs),
+    /// Validate configuration, database, master key and audit chain without changing anything.
+    #[command(
+        after_help = "Example:\n  MCP_ENV=prod routeros-mcp check\n\nExits 3 when a check fails."
+    )]
+    Check(OutputArgs),
+    /// Create and rotate the master key that encrypts device credentials.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Show the effective configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Read and verify the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub enum Output {
+    /// Aligned columns for people.
+    #[default]
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+}
+
+/// Where a password comes from. Exactly one is required; argv is never a source.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct PasswordSource {
+    /// Read the password from standard input (first line; without echo on a terminal).
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Read the password from the named environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArg {
+    /// Project as ORG/PROJECT.
+    #[arg(long, value_name = "ORG/PROJECT", default_value = "default/default")]
+    pub project: ProjectRef,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// Register a device and store its credentials encrypted.
+    #[command(after_help = "\
+Examples:
+  printf '%s\\n' \"$PW\" | routeros-mcp device add core-1 --address 192.0.2.1 --username mcp --password-stdin
+  routeros-mcp device add edge-fra1 --address edge-fra1.example.net --driver rest \\
+      --username mcp --password-env ROUTER_PW --env prod --tag site=fra1 --tag role=edge \\
+      --project acme/branches")]
+    Add(DeviceAdd),
+    /// List devices (decommissioned ones only with --all).
+    #[command(
+        after_help = "Examples:\n  routeros-mcp device list --env prod --tag site=fra1\n  routeros-mcp device list --output json"
+    )]
+    List(DeviceList),
+    /// Show one device by name or id.
+    #[command(after_help = "Example:\n  routeros-mcp device show core-1 --output json")]
+    Show(DeviceRef),
+    /// Change a device's metadata (address, ports, driver, environment, tags, status, name).
+    #[command(
+        after_help = "Examples:\n  routeros-mcp device update core-1 --address 192.0.2.2 --ssh-port 2222\n  routeros-mcp device update core-1 --tag role=core --remove-tag temp --status inactive"
+    )]
+    Update(DeviceUpdate),
+    /// Retire a device: never contacted again, secrets wiped, history kept.
+    #[command(after_help = "Example:\n  routeros-mcp device decommission core-1")]
+    Decommission(DeviceRef),
+    /// Store a new password (and optionally username) for a device.
+    #[command(
+        after_help = "Example:\n  routeros-mcp device rotate-credentials core-1 --password-env NEW_PW"
+    )]
+    RotateCredentials(DeviceRotate),
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceAdd {
+    /// Name of the device, unique in its project.
+    pub name: DeviceName,
+    /// Management address: IPv4, IPv6 or hostname.
+    #[arg(long)]
+    pub address: Host,
+    /// RouterOS REST (HTTPS) port.
+    #[arg(long, default_value = "443", value_name = "N")]
+    pub rest_port: Port,
+    /// RouterOS SSH port.
+    #[arg(long, default_value = "22", value_name = "N")]
+    pub ssh_port: Port,
+    /// How to talk to the device: REST on RouterOS >= 7.1 with SSH fallback (auto), or one of them.
+    #[arg(long, default_value = "auto")]
+    pub driver: DriverPreference,
+    /// RouterOS user the server logs in as.
+    #[arg(long)]
+    pub username: String,
+    #[command(flatten)]
+    pub password: PasswordSource,
+    /// Environment of the device (default: the deployment's MCP_ENV).
+    #[arg(long = "env", value_name = "lab|staging|prod")]
+    pub environment: Option<Environment>,
+    /// Tag as KEY=VALUE; repeat for several.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<Tag>,
+    #[command(flatten)]
+    pub project: ProjectArg,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceList {
+    /// Only this project (ORG/PROJECT).
+    #[arg(long, value_name = "ORG/PROJECT")]
+    pub project: Option<ProjectRef>,
+    /// Only this environment.
+    #[arg(long = "env", value_name = "lab|staging|prod")]
+    pub environment: Option<Environment>,
+    /// Only devices with this tag (repeat: all must match).
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<Tag>,
+    /// Only this status.
+    #[arg(long)]
+    pub status: Option<DeviceStatus>,
+    /// Include decommissioned devices.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceRef {
+    /// Device name or id.
+    pub name: String,
+    /// Project to look the name up in (default: any project, if unambiguous).
+    #[arg(long, value_name = "ORG/PROJECT")]
+    pub project: Option<ProjectRef>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceUpdate {
+    #[command(flatten)]
+    pub device: DeviceRef,
+    /// New name.
+    #[arg(long, value_name = "NAME")]
+    pub rename: Option<DeviceName>,
+    /// New management address.
+    #[arg(long)]
+    pub address: Option<Host>,
+    #[arg(long, value_name = "N")]
+    pub rest_port: Option<Port>,
+    #[arg(long, value_name = "N")]
+    pub ssh_port: Option<Port>,
+    #[arg(long)]
+    pub driver: Option<DriverPreference>,
+    #[arg(long = "env", value_name = "lab|staging|prod")]
+    pub environment: Option<Environment>,
+    /// active or inactive (use `device decommission` to retire).
+    #[arg(long, value_name = "active|inactive")]
+    pub status: Option<DeviceStatus>,
+    /// Add or change a tag (KEY=VALUE); repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE")]
+    pub tags: Vec<Tag>,
+    /// Remove a tag by key; repeatable.
+    #[arg(long = "remove-tag", value_name = "KEY")]
+    pub remove_tags: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceRotate {
+    #[command(flatten)]
+    pub device: DeviceRef,
+    /// New RouterOS username (default: keep the current one).
+    #[arg(long)]
+    pub username: Option<String>,
+    #[command(flatten)]
+    pub password: PasswordSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organization (with its `default` project).
+    #[command(after_help = "Example:\n  routeros-mcp org create acme")]
+    Create {
+        name: OrgName,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// List organizations.
+    List(OutputArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project in an existing organization.
+    #[command(after_help = "Example:\n  routeros-mcp project create acme/branches")]
+    Create {
+        /// ORG/PROJECT
+        project: ProjectRef,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// List projects.
+    #[command(after_help = "Example:\n  routeros-mcp project list --org acme")]
+    List {
+        /// Only this organization.
+        #[arg(long)]
+        org: Option<OrgName>,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Print a new random master key (base64) on stdout, or write it to a file with mode 0600.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp key generate --output-file /etc/routeros-mcp/master.key
+  ROUTEROS_MCP_MASTER_KEY=$(routeros-mcp key generate) routeros-mcp check")]
+    Generate {
+        /// Write the key to this new file (mode 0600) instead of stdout.
+        #[arg(long, value_name = "PATH")]
+        output_file: Option<PathBuf>,
+    },
+    /// Re-encrypt every stored credential under a new master key, in one transaction.
+    #[command(after_help = "\
+Without --new-key-*, a new key is generated and replaces the key file in use (the generated lab
+key or ROUTEROS_MCP_MASTER_KEY_FILE). With a key from ROUTEROS_MCP_MASTER_KEY, pass the new key
+and then update the variable.
+
+Examples:
+  routeros-mcp key rotate
+  routeros-mcp key generate --output-file new.key && routeros-mcp key rotate --new-key-file new.key")]
+    Rotate {
+        /// File holding the new key (base64).
+        #[arg(long, value_name = "PATH", conflicts_with = "new_key_env")]
+        new_key_file: Option<PathBuf>,
+        /// Environment variable holding the new key (base64).
+        #[arg(long, value_name = "VAR")]
+        new_key_env: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every setting, its effective value (secrets masked) and where it came from.
+    #[command(
+        after_help = "Example:\n  MCP_ENV=prod routeros-mcp --config /etc/routeros-mcp/config.toml config show"
+    )]
+    Show(OutputArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// List audit events, newest first.
+    #[command(
+        after_help = "Examples:\n  routeros-mcp audit list --device core-1\n  routeros-mcp audit list --action device. --limit 200 --output json"
+    )]
+    List(AuditList),
+    /// Walk the hash chain and name the first broken link (exit 3 if broken).
+    #[command(after_help = "Example:\n  routeros-mcp audit verify && echo intact")]
+    Verify(OutputArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuditList {
+    /// Maximum events to show.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+    /// Only events about this device (name or id).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Only actions starting with this text (e.g. `device.` or `key.rotate`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Only events of one request.
+    #[arg(long, value_name = "ID")]
+    pub correlation_id: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn passwords_cannot_be_given_as_arguments() {
+        let err = Cli::try_parse_from([
+            "routeros-mcp",
+            "device",
+            "add",
+            "r1",
+            "--address",
+            "192.0.2.1",
+            "--username",
+            "u",
+            "--password",
+            "secret",
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("--password"));
+        let missing = Cli::try_parse_from([
+            "routeros-mcp",
+            "device",
+            "add",
+            "r1",
+            "--address",
+            "192.0.2.1",
+            "--username",
+            "u",
+        ])
+        .unwrap_err();
+        assert!(
+            missing.to_string().contains("--password-stdin"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named_with_what_is_allowed() {
+        let err = Cli::try_parse_from([
+            "routeros-mcp",
+            "device",
+            "add",
+            "r1",
+            "--address",
+            "10.0.0.300",
+            "--username",
+            "u",
+            "--password-stdin",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("--address") && err.contains("hostname"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from([
+            "routeros-mcp",
+            "device",
+            "add",
+            "r1",
+            "--address",
+            "h",
+            "--ssh-port",
+            "70000",
+            "--username",
+            "u",
+            "--password-stdin",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("between 1 and 65535"), "{err}");
+        let err = Cli::try_parse_from([
+            "routeros-mcp",
+            "device",
+            "add",
+            "r1",
+            "--address",
+            "h",
+            "--env",
+            "qa",
+            "--username",
+            "u",
+            "--password-stdin",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("lab|staging|prod"), "{err}");
+    }
+}

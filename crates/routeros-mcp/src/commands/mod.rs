@@ -1,0 +1,54 @@
+//! One module per command group; `run` dispatches.
+
+mod audit;
+mod check;
+mod config;
+mod device;
+mod key;
+mod tenancy;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, ConfigCommand, Output, OutputArgs};
+use crate::context::Context;
+use crate::output;
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let ctx = Context::load(cli.config)?;
+    match cli.command {
+        Command::Device(cmd) => device::run(&ctx, cmd).await,
+        Command::Org(cmd) => tenancy::org(&ctx, cmd).await,
+        Command::Project(cmd) => tenancy::project(&ctx, cmd).await,
+        Command::Migrate(args) => migrate(&ctx, args).await,
+        Command::Check(args) => check::run(&ctx, args).await,
+        Command::Key(cmd) => key::run(&ctx, cmd).await,
+        Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
+        Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+    }
+}
+
+async fn migrate(ctx: &Context, args: OutputArgs) -> Result<()> {
+    let store = ctx.open_store().await?;
+    let applied = store.migrate().await?;
+    let current = store.applied_migrations().await?;
+    let json = serde_json::json!({
+        "backend": store.backend().as_str(),
+        "applied_now": applied.iter().map(|(v, d)| serde_json::json!({"version": v, "description": d})).collect::<Vec<_>>(),
+        "current_version": current.last().map(|(v, _)| *v),
+    });
+    match args.output {
+        Output::Json => output::print_record(Output::Json, vec![], &json)?,
+        Output::Table => {
+            for (v, d) in &applied {
+                println!("applied {v} {d}");
+            }
+            println!(
+                "{} database is up to date at migration {}",
+                store.backend().as_str(),
+                current.last().map_or(0, |(v, _)| *v)
+            );
+        }
+    }
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,746 @@
+//! The operator CLI, driven as a user drives it: the real binary, a fresh data directory (and a
+//! fresh PostgreSQL database when `TEST_DATABASE_URL` is set), checking output and exit status.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use store::testing::TestDatabase;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Self {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+}
+
+/// One operator's machine: a data directory and an environment.
+struct Operator {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Operator {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let env = vec![
+            (
+                "ROUTEROS_MCP_DATA_DIR".into(),
+                dir.path().join("data").display().to_string(),
+            ),
+            ("USER".into(), "alice".into()),
+        ];
+        Self { dir, env }
+    }
+
+    fn with(mut self, k: &str, v: &str) -> Self {
+        self.env.retain(|(key, _)| key != k);
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        self.run_env(args, stdin, &[])
+    }
+
+    fn run_env(&self, args: &[&str], stdin: Option<&str>, extra: &[(&str, &str)]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_routeros-mcp"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        {
+            let mut input = child.stdin.take().unwrap();
+            if let Some(text) = stdin {
+                input.write_all(text.as_bytes()).unwrap();
+            }
+        }
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn add(&self, name: &str, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "device",
+            "add",
+            name,
+            "--address",
+            "192.0.2.7",
+            "--username",
+            "mcp",
+            "--password-stdin",
+            "--output",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args, Some("Cli-Sentinel-Pw-31\n"))
+    }
+}
+
+fn sqlite_file(op: &Operator) -> PathBuf {
+    op.data_dir().join("routeros-mcp.sqlite")
+}
+
+fn sql(path: &Path, statement: &str) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::open(&store::Target::Sqlite(path.to_owned()), 1)
+            .await
+            .unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
+            .execute(store.pool())
+            .await
+            .unwrap();
+        store.close().await;
+    });
+}
+
+#[test]
+fn a_device_lifecycle_from_the_command_line() {
+    let op = Operator::new();
+    let added = op
+        .add("core-1", &["--tag", "site=fra1", "--env", "staging"])
+        .ok();
+    assert!(
+        added.stderr.contains("generated a new master key"),
+        "{}",
+        added.stderr
+    );
+    let device = added.json();
+    assert_eq!(device["name"], "core-1");
+    assert_eq!(device["environment"], "staging");
+    assert_eq!(device["tags"]["site"], "fra1");
+    assert!(!added.stdout.contains("Cli-Sentinel"));
+
+    let list = op.run(&["device", "list"], None).ok();
+    assert!(list.stdout.lines().next().unwrap().starts_with("NAME"));
+    assert!(list.stdout.contains("core-1") && list.stdout.contains("site=fra1"));
+
+    let shown = op
+        .run(
+            &[
+                "device",
+                "show",
+                device["id"].as_str().unwrap(),
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok();
+    assert_eq!(shown.json()["name"], "core-1");
+
+    let updated = op
+        .run(
+            &[
+                "device",
+                "update",
+                "core-1",
+                "--ssh-port",
+                "2222",
+                "--remove-tag",
+                "site",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok();
+    assert_eq!(updated.json()["ssh_port"], 2222);
+    assert_eq!(updated.json()["tags"], serde_json::json!({}));
+
+    let rotated = op
+        .run_env(
+            &[
+                "device",
+                "rotate-credentials",
+                "core-1",
+                "--password-env",
+                "NEW_PW",
+                "--output",
+                "json",
+            ],
+            None,
+            &[("NEW_PW", "Cli-Sentinel-New-77")],
+        )
+        .ok();
+    assert_eq!(rotated.json()["credential_version"], 2);
+
+    op.run(&["device", "decommission", "core-1"], None).ok();
+    let list = op.run(&["device", "list", "--output", "json"], None).ok();
+    assert_eq!(list.json(), serde_json::json!([]));
+    let all = op
+        .run(&["device", "list", "--all", "--output", "json"], None)
+        .ok();
+    assert_eq!(all.json()[0]["status"], "decommissioned");
+
+    let audit = op.run(&["audit", "list", "--output", "json"], None).ok();
+    let actions: Vec<_> = audit
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "device.decommission",
+            "device.rotate_credentials",
+            "device.update",
+            "device.add"
+        ]
+    );
+    assert!(
+        audit
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == "cli:alice")
+    );
+    assert!(!audit.stdout.contains("Cli-Sentinel"));
+    op.run(&["audit", "verify"], None).ok();
+
+    // The registry file and the generated key are private to the operator.
+    use std::os::unix::fs::PermissionsExt;
+    for file in [sqlite_file(&op), op.data_dir().join("master.key")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+    // No plaintext password anywhere in the data directory.
+    for entry in std::fs::read_dir(op.data_dir()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!bytes.windows(12).any(|w| w == b"Cli-Sentinel"));
+    }
+}
+
+#[test]
+fn bad_input_is_refused_clearly_and_changes_nothing() {
+    let op = Operator::new();
+    op.add("edge-1", &[]).ok();
+    let cases: &[(&[&str], i32, &str)] = &[
+        (
+            &[
+                "device",
+                "add",
+                "edge-1",
+                "--address",
+                "192.0.2.8",
+                "--username",
+                "u",
+                "--password-stdin",
+            ],
+            1,
+            "a device named \"edge-1\" already exists in project default/default",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "x",
+                "--address",
+                "h1",
+                "--env",
+                "qa",
+                "--username",
+                "u",
+                "--password-stdin",
+            ],
+            2,
+            "expected one of lab|staging|prod",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "x",
+                "--address",
+                "999.1.1.1",
+                "--username",
+                "u",
+                "--password-stdin",
+            ],
+            2,
+            "expected an IPv4/IPv6 address or a hostname",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "x",
+                "--address",
+                "h1",
+                "--rest-port",
+                "0",
+                "--username",
+                "u",
+                "--password-stdin",
+            ],
+            2,
+            "expected a port number between 1 and 65535",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "x",
+                "--address",
+                "h1",
+                "--username",
+                "u",
+                "--password-stdin",
+                "--project",
+                "acme/none",
+            ],
+            1,
+            "project \"acme/none\" does not exist",
+        ),
+        (
+            &[
+                "device",
+                "add",
+                "x",
+                "--address",
+                "h1",
+                "--username",
+                "u",
+                "--password-env",
+                "UNSET_VAR",
+            ],
+            2,
+            "environment variable UNSET_VAR is not set",
+        ),
+        (
+            &["device", "show", "nope"],
+            1,
+            "no device \"nope\" in any project",
+        ),
+        (&["device", "update", "edge-1"], 2, "nothing to update"),
+    ];
+    for (args, code, message) in cases {
+        let run = op.run(args, Some("pw\n"));
+        assert_eq!(run.code, *code, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(message), "{args:?}: {}", run.stderr);
+    }
+    let list = op.run(&["device", "list", "--output", "json"], None).ok();
+    assert_eq!(
+        list.json().as_array().unwrap().len(),
+        1,
+        "nothing was added"
+    );
+    let audit = op.run(&["audit", "list", "--output", "json"], None).ok();
+    assert_eq!(
+        audit.json().as_array().unwrap().len(),
+        1,
+        "nothing was recorded"
+    );
+}
+
+#[test]
+fn bad_configuration_stops_before_anything_happens() {
+    let op = Operator::new().with("DATABASE_URL", "mysql://root:Db-Secret-9@db/x");
+    let run = op.run(&["device", "list"], None);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("DATABASE_URL=<hidden> (environment): unknown scheme \"mysql\""),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("Db-Secret-9"));
+
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let op = Operator::new().with(
+        "ROUTEROS_MCP_DATA_DIR",
+        &file.path().join("sub").display().to_string(),
+    );
+    let run = op.add("x", &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("is not usable") && run.stderr.contains("ROUTEROS_MCP_DATA_DIR"),
+        "{}",
+        run.stderr
+    );
+
+    let op = Operator::new().with("MCP_HTTP_PORT", "http");
+    let run = op.run(&["config", "show"], None);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains(
+        "MCP_HTTP_PORT=\"http\" (environment): expected a port number between 1 and 65535"
+    ));
+}
+
+#[test]
+fn staging_and_prod_refuse_to_run_without_a_master_key() {
+    let op = Operator::new().with("MCP_ENV", "staging");
+    let run = op.add("x", &[]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("no master key configured"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !op.data_dir().join("master.key").exists(),
+        "staging must not generate a key"
+    );
+    let list = op
+        .with("MCP_ENV", "lab")
+        .run(&["device", "list", "--output", "json"], None)
+        .ok();
+    assert_eq!(
+        list.json(),
+        serde_json::json!([]),
+        "the refused add stored nothing"
+    );
+}
+
+#[test]
+fn a_wrong_master_key_is_named_never_garbage() {
+    let op = Operator::new();
+    op.add("r1", &[]).ok();
+    let other = op
+        .run(&["key", "generate"], None)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let wrong = Operator::new()
+        .with(
+            "ROUTEROS_MCP_DATA_DIR",
+            &op.data_dir().display().to_string(),
+        )
+        .with("ROUTEROS_MCP_MASTER_KEY", &other);
+    let run = wrong.run(&["check"], None);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("master key does not match key id mk-"),
+        "{}",
+        run.stdout
+    );
+    let third = op
+        .run(&["key", "generate"], None)
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let run = wrong.run_env(
+        &["key", "rotate", "--new-key-env", "NEWK"],
+        None,
+        &[("NEWK", &third)],
+    );
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("master key does not match key id"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_tampered_ciphertext_is_reported_by_check() {
+    let op = Operator::new();
+    op.add("r1", &[]).ok();
+    sql(
+        &sqlite_file(&op),
+        "UPDATE device_credentials SET ciphertext = substr(ciphertext, 1, 10)",
+    );
+    let run = op.run(&["check"], None);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.contains("truncated or tampered"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn audit_verify_names_the_first_broken_link_and_exits_3() {
+    let op = Operator::new();
+    for name in ["a", "b", "c"] {
+        op.add(name, &[]).ok();
+    }
+    sql(
+        &sqlite_file(&op),
+        "DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'mallory' WHERE seq = 2;",
+    );
+    let run = op.run(&["audit", "verify"], None);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains("audit chain broken at event #2"),
+        "{}",
+        run.stderr
+    );
+    let run = op.run(&["check"], None);
+    assert_eq!(run.code, 3);
+}
+
+#[test]
+fn key_rotate_replaces_the_generated_key_and_everything_still_opens() {
+    let op = Operator::new();
+    for i in 0..5 {
+        op.add(&format!("k{i}"), &[]).ok();
+    }
+    let before = std::fs::read_to_string(op.data_dir().join("master.key")).unwrap();
+    let run = op.run(&["key", "rotate"], None).ok();
+    assert!(
+        run.stdout.contains("rotated 5 credentials"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("re-encrypted 5/5"), "{}", run.stderr);
+    let after = std::fs::read_to_string(op.data_dir().join("master.key")).unwrap();
+    assert_ne!(before, after);
+    assert!(!op.data_dir().join("master.key.next").exists());
+    let check = op.run(&["check"], None).ok();
+    assert!(
+        check.stdout.contains("opens all 5 stored credentials"),
+        "{}",
+        check.stdout
+    );
+    // The old key no longer opens them.
+    let old = Operator::new()
+        .with(
+            "ROUTEROS_MCP_DATA_DIR",
+            &op.data_dir().display().to_string(),
+        )
+        .with("ROUTEROS_MCP_MASTER_KEY", before.trim());
+    assert_eq!(old.run(&["check"], None).code, 3);
+}
+
+#[test]
+fn a_rotation_interrupted_before_commit_leaves_the_old_key_in_charge() {
+    let op = Operator::new();
+    op.add("r1", &[]).ok();
+    // A crash after writing the next key but before the database committed.
+    std::fs::write(
+        op.data_dir().join("master.key.next"),
+        format!("{}\n", op.run(&["key", "generate"], None).stdout.trim()),
+    )
+    .unwrap();
+    let check = op.run(&["device", "list"], None).ok();
+    assert!(
+        check
+            .stderr
+            .contains("interrupted key rotation that did not commit"),
+        "{}",
+        check.stderr
+    );
+    assert!(!op.data_dir().join("master.key.next").exists());
+    op.run(&["check"], None).ok();
+}
+
+#[test]
+fn config_show_says_where_each_value_came_from_and_masks_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mcp.toml");
+    std::fs::write(&file, "[http]\nport = 9001\n").unwrap();
+    let op = Operator::new()
+        .with("MCP_TRANSPORT", "http")
+        .with("OIDC_CLIENT_SECRET", "Oidc-Sentinel-5");
+    let run = op
+        .run(
+            &[
+                "--config",
+                file.to_str().unwrap(),
+                "config",
+                "show",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok();
+    let settings = run.json()["settings"].as_array().unwrap().clone();
+    let find = |var: &str| {
+        settings
+            .iter()
+            .find(|s| s["variable"] == var)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("MCP_HTTP_PORT")["value"], "9001");
+    assert!(
+        find("MCP_HTTP_PORT")["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("file ")
+    );
+    assert_eq!(find("MCP_TRANSPORT")["source"], "env MCP_TRANSPORT");
+    assert_eq!(find("MCP_ENABLE_RESOURCES")["source"], "profile lab");
+    assert_eq!(find("MCP_SERVER_NAME")["source"], "default");
+    assert_eq!(find("OIDC_CLIENT_SECRET")["value"], "********");
+    assert!(!run.stdout.contains("Oidc-Sentinel"));
+    let table = op.run(&["config", "show"], None).ok();
+    assert!(table.stdout.starts_with("VARIABLE"));
+}
+
+#[test]
+fn orgs_and_projects() {
+    let op = Operator::new();
+    op.run(&["org", "create", "acme"], None).ok();
+    op.run(&["project", "create", "acme/branches"], None).ok();
+    let run = op.run(&["project", "create", "nobody/x"], None);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("organization \"nobody\" does not exist")
+    );
+    op.add("gw", &["--project", "acme/branches"]).ok();
+    let list = op
+        .run(
+            &["project", "list", "--org", "acme", "--output", "json"],
+            None,
+        )
+        .ok();
+    let projects: Vec<_> = list
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["org"].clone(), p["name"].clone(), p["devices"].clone()))
+        .collect();
+    assert_eq!(projects.len(), 2);
+    assert!(projects.contains(&(
+        serde_json::json!("acme"),
+        serde_json::json!("branches"),
+        serde_json::json!(1)
+    )));
+    assert_eq!(
+        op.run(&["org", "list", "--output", "json"], None)
+            .ok()
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn every_command_explains_itself_with_an_example() {
+    let op = Operator::new();
+    let commands: &[&[&str]] = &[
+        &["device", "add"],
+        &["device", "list"],
+        &["device", "show"],
+        &["device", "update"],
+        &["device", "decommission"],
+        &["device", "rotate-credentials"],
+        &["org", "create"],
+        &["project", "create"],
+        &["project", "list"],
+        &["migrate"],
+        &["check"],
+        &["key", "generate"],
+        &["key", "rotate"],
+        &["config", "show"],
+        &["audit", "list"],
+        &["audit", "verify"],
+        &[],
+    ];
+    for cmd in commands {
+        let mut args = cmd.to_vec();
+        args.push("--help");
+        let run = op.run(&args, None).ok();
+        assert!(
+            run.stdout.contains("Example"),
+            "{cmd:?} --help has no example:\n{}",
+            run.stdout
+        );
+    }
+}
+
+#[test]
+fn the_same_commands_work_on_postgresql() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(TestDatabase::postgres(
+        "cli::the_same_commands_work_on_postgresql",
+    )) else {
+        return;
+    };
+    let op = Operator::new().with("DATABASE_URL", &db.postgres_url().unwrap());
+    op.run(&["migrate"], None).ok();
+    op.add("pg-1", &[]).ok();
+    op.add("pg-2", &["--tag", "role=edge"]).ok();
+    let list = op
+        .run(
+            &["device", "list", "--tag", "role=edge", "--output", "json"],
+            None,
+        )
+        .ok();
+    assert_eq!(list.json().as_array().unwrap().len(), 1);
+    op.run(&["key", "rotate"], None).ok();
+    let check = op.run(&["check"], None).ok();
+    assert!(
+        check.stdout.contains("postgres://") && check.stdout.contains("opens all 2"),
+        "{}",
+        check.stdout
+    );
+    op.run(&["audit", "verify"], None).ok();
+    rt.block_on(db.cleanup());
+}
+
+#[test]
+fn a_rotation_interrupted_after_commit_is_completed_at_the_next_start() {
+    let op = Operator::new();
+    op.add("r1", &[]).ok();
+    let new_key = op.dir.path().join("new.key");
+    op.run(
+        &[
+            "key",
+            "generate",
+            "--output-file",
+            new_key.to_str().unwrap(),
+        ],
+        None,
+    )
+    .ok();
+    // The database is re-encrypted under the new key, but the key file was not yet replaced.
+    op.run(
+        &["key", "rotate", "--new-key-file", new_key.to_str().unwrap()],
+        None,
+    )
+    .ok();
+    std::fs::copy(&new_key, op.data_dir().join("master.key.next")).unwrap();
+    let run = op.run(&["device", "list"], None).ok();
+    assert!(
+        run.stderr.contains("completed an interrupted key rotation"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(op.data_dir().join("master.key")).unwrap(),
+        std::fs::read(&new_key).unwrap()
+    );
+    op.run(&["check"], None).ok();
+}
