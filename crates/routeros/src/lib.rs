@@ -1,1 +1,27 @@
-//! placeholder
+//! RouterOS drivers behind one interface.
+//!
+//! - [`Driver`]: read a menu, get one item, add, set, remove, move, run a command, export —
+//!   implemented by [`rest::RestDriver`] (RouterOS ≥ 7.1, HTTPS with a pinned certificate) and
+//!   the SSH CLI driver (all versions, pinned host key). Both return the same records for the
+//!   same device state.
+//! - [`DriverError`]: one taxonomy (unreachable, timeout, auth_failed, trust_mismatch, not_found,
+//!   invalid_request, conflict, rate_limited, device_error), always naming the device and
+//!   carrying RouterOS's own detail text, never a credential.
+
+pub mod client;
+pub mod driver;
+pub mod error;
+pub mod metrics;
+pub mod resilience;
+pub mod rest;
+pub mod ssh;
+pub mod types;
+
+pub use client::{Connections, DeviceClient};
+pub use driver::{Driver, DriverKind, Target, Trust};
+pub use error::{DriverError, ErrorKind, TrustKind};
+pub use metrics::Metrics;
+pub use resilience::Limits;
+pub use types::{
+    DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,
+};

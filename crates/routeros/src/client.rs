@@ -1,0 +1,473 @@
+//! What everything above the drivers uses: one [`DeviceClient`] per device, cached in
+//! [`Connections`] so connections are reused across calls, with the protections of
+//! [`crate::resilience`] around every call and the driver chosen by the device's preference.
+//!
+//! `auto` uses REST on RouterOS ≥ 7.1 (or when the version is not known yet) and the SSH CLI
+//! otherwise; when a read cannot reach the device over REST (service disabled, port filtered) it
+//! is made again over SSH. Writes never switch drivers mid-call: a write whose connection broke
+//! may have been applied.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::{DeviceId, DriverPreference};
+use governor::DefaultKeyedRateLimiter;
+use secrecy::ExposeSecret;
+use sha2::Digest;
+use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
+
+use crate::driver::{Driver, DriverKind, Target};
+use crate::error::{DriverError, ErrorKind};
+use crate::metrics::Metrics;
+use crate::resilience::{Admission, Breaker, Limits, backoff, rate_limiter};
+use crate::rest::RestDriver;
+use crate::ssh::SshDriver;
+use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, Record, RosId};
+
+/// Process-wide state shared by every device client.
+#[derive(Debug)]
+struct Shared {
+    limits: Limits,
+    limiter: DefaultKeyedRateLimiter<DeviceId>,
+    metrics: Option<Metrics>,
+}
+
+/// The cache of device clients. Cheap to share (`Arc` it).
+#[derive(Debug)]
+pub struct Connections {
+    shared: Arc<Shared>,
+    clients: std::sync::Mutex<HashMap<DeviceId, (String, Arc<DeviceClient>)>>,
+}
+
+impl Connections {
+    pub fn new(limits: Limits, metrics: Option<Metrics>) -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                limiter: rate_limiter(&limits),
+                limits,
+                metrics,
+            }),
+            clients: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    /// The client for `target`: the cached one (with its open connections) unless anything that
+    /// affects how to connect — address, ports, credentials, pins, preference — has changed.
+    pub fn client(
+        &self,
+        target: Target,
+        preference: DriverPreference,
+        routeros_version: Option<&str>,
+    ) -> Arc<DeviceClient> {
+        let order = driver_order(preference, routeros_version);
+        let generation = generation(&target, &order);
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((current, client)) = clients.get(&target.device_id)
+            && *current == generation
+        {
+            return Arc::clone(client);
+        }
+        let client = Arc::new(DeviceClient::new(target, order, Arc::clone(&self.shared)));
+        clients.insert(client.target.device_id, (generation, Arc::clone(&client)));
+        client
+    }
+
+    /// Drops a device's cached client (its connections close when the last user is done).
+    pub fn forget(&self, device: &DeviceId) {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(device);
+    }
+}
+
+/// Which drivers to try, in order.
+pub fn driver_order(preference: DriverPreference, version: Option<&str>) -> Vec<DriverKind> {
+    match preference {
+        DriverPreference::Rest => vec![DriverKind::Rest],
+        DriverPreference::Ssh => vec![DriverKind::Ssh],
+        DriverPreference::Auto => match version.map(supports_rest) {
+            Some(false) => vec![DriverKind::Ssh],
+            Some(true) | None => vec![DriverKind::Rest, DriverKind::Ssh],
+        },
+    }
+}
+
+/// REST exists from RouterOS 7.1 on.
+pub fn supports_rest(version: &str) -> bool {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (7, 1)
+}
+
+/// Everything that decides how to connect, hashed (the password never leaves this function).
+fn generation(t: &Target, order: &[DriverKind]) -> String {
+    let mut h = sha2::Sha256::new();
+    h.update(format!(
+        "{}|{}|{}|{}|{}|{:?}|{:?}|{}|{:?}|",
+        t.host,
+        t.rest_port,
+        t.http_port,
+        t.ssh_port,
+        t.username,
+        t.tls,
+        t.ssh,
+        t.insecure_http,
+        order
+    ));
+    h.update(t.password.expose_secret().as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// Idempotent: retried on transient failures.
+    Read,
+    /// Never retried.
+    Write,
+}
+
+type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DriverError>> + Send + 'a>>;
+
+/// One device, its drivers and its protections.
+#[derive(Debug)]
+pub struct DeviceClient {
+    target: Target,
+    order: Vec<DriverKind>,
+    rest: OnceCell<Arc<RestDriver>>,
+    ssh: OnceCell<Arc<SshDriver>>,
+    breaker: Breaker,
+    in_flight: Semaphore,
+    shared: Arc<Shared>,
+}
+
+impl DeviceClient {
+    fn new(target: Target, order: Vec<DriverKind>, shared: Arc<Shared>) -> Self {
+        Self {
+            breaker: Breaker::new(&shared.limits),
+            in_flight: Semaphore::new(shared.limits.concurrency.max(1)),
+            target,
+            order,
+            rest: OnceCell::new(),
+            ssh: OnceCell::new(),
+            shared,
+        }
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The drivers this client will try, in order.
+    pub fn driver_order(&self) -> &[DriverKind] {
+        &self.order
+    }
+
+    /// One specific driver (built on first use), bypassing the preference order.
+    pub async fn driver(&self, kind: DriverKind) -> Result<Arc<dyn Driver>, DriverError> {
+        let timeout = self.shared.limits.timeout;
+        match kind {
+            DriverKind::Rest => {
+                let d = self
+                    .rest
+                    .get_or_try_init(|| async {
+                        RestDriver::new(&self.target, timeout).map(Arc::new)
+                    })
+                    .await?;
+                Ok(Arc::clone(d) as Arc<dyn Driver>)
+            }
+            DriverKind::Ssh => {
+                let d = self
+                    .ssh
+                    .get_or_init(|| async { Arc::new(SshDriver::new(&self.target, timeout)) })
+                    .await;
+                Ok(Arc::clone(d) as Arc<dyn Driver>)
+            }
+        }
+    }
+
+    pub async fn print(
+        &self,
+        menu: &MenuPath,
+        query: &PrintQuery,
+    ) -> Result<Vec<Record>, DriverError> {
+        self.call(Op::Read, None, |d| {
+            Box::pin(async move { d.print(menu, query).await })
+        })
+        .await
+    }
+
+    pub async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
+        self.call(Op::Read, None, |d| {
+            Box::pin(async move { d.get(menu, id).await })
+        })
+        .await
+    }
+
+    pub async fn add(
+        &self,
+        menu: &MenuPath,
+        props: &Props,
+        place_before: Option<&RosId>,
+    ) -> Result<Record, DriverError> {
+        self.call(Op::Write, None, |d| {
+            Box::pin(async move { d.add(menu, props, place_before).await })
+        })
+        .await
+    }
+
+    pub async fn set(
+        &self,
+        menu: &MenuPath,
+        id: Option<&RosId>,
+        props: &Props,
+    ) -> Result<(), DriverError> {
+        self.call(Op::Write, None, |d| {
+            Box::pin(async move { d.set(menu, id, props).await })
+        })
+        .await
+    }
+
+    pub async fn remove(&self, menu: &MenuPath, id: &RosId) -> Result<(), DriverError> {
+        self.call(Op::Write, None, |d| {
+            Box::pin(async move { d.remove(menu, id).await })
+        })
+        .await
+    }
+
+    pub async fn move_items(
+        &self,
+        menu: &MenuPath,
+        ids: &[RosId],
+        destination: Option<&RosId>,
+    ) -> Result<(), DriverError> {
+        self.call(Op::Write, None, |d| {
+            Box::pin(async move { d.move_items(menu, ids, destination).await })
+        })
+        .await
+    }
+
+    /// Runs a command. Pings and traceroutes only read, so they are retried like reads; a
+    /// script may change anything, so it is not.
+    pub async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError> {
+        let op = match command {
+            DeviceCommand::RunScript { .. } => Op::Write,
+            DeviceCommand::Ping { .. }
+            | DeviceCommand::Traceroute { .. }
+            | DeviceCommand::MonitorTraffic { .. } => Op::Read,
+        };
+        // A ping of N probes legitimately takes about N seconds.
+        let extra = match command {
+            DeviceCommand::Ping { count, .. } | DeviceCommand::Traceroute { count, .. } => {
+                Some(Duration::from_secs(u64::from(*count) * 2))
+            }
+            DeviceCommand::MonitorTraffic { .. } | DeviceCommand::RunScript { .. } => None,
+        };
+        self.call(op, extra, |d| Box::pin(async move { d.run(command).await }))
+            .await
+    }
+
+    pub async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
+        self.call(Op::Read, None, |d| {
+            Box::pin(async move { d.export(options).await })
+        })
+        .await
+    }
+
+    /// The same call through one given driver (parity tests, `device test`), with the same
+    /// protections.
+    pub async fn via<'c, T: Send>(
+        &self,
+        kind: DriverKind,
+        f: impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync,
+    ) -> Result<T, DriverError> {
+        let driver = self.driver(kind).await?;
+        self.attempt(kind, driver, None, &f).await
+    }
+
+    fn err(&self, kind: ErrorKind) -> DriverError {
+        kind.on(&self.target.name)
+    }
+
+    async fn call<'c, T: Send>(
+        &self,
+        op: Op,
+        extra_time: Option<Duration>,
+        f: impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync,
+    ) -> Result<T, DriverError> {
+        let limits = self.shared.limits;
+        let mut attempt = 0;
+        loop {
+            let result = self.through_drivers(op, extra_time, &f).await;
+            match result {
+                Err(e)
+                    if op == Op::Read
+                        && e.kind.is_transient()
+                        && attempt < limits.read_retries
+                        && !self.breaker.is_open().await =>
+                {
+                    attempt += 1;
+                    tracing::debug!(device = %self.target.name, attempt, error = %e, "retrying read");
+                    tokio::time::sleep(backoff(limits.retry_base, attempt)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt: the breaker decides, then each driver in order (falling through only when a
+    /// driver could not connect at all).
+    async fn through_drivers<'c, T: Send>(
+        &self,
+        op: Op,
+        extra_time: Option<Duration>,
+        f: &(impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync),
+    ) -> Result<T, DriverError> {
+        if let Admission::Refused(wait) = self.breaker.admit().await {
+            let e = self.err(ErrorKind::Unreachable(format!(
+                "not tried: {} consecutive failures opened the circuit breaker; next attempt in {} s",
+                self.shared.limits.breaker_failures,
+                wait.as_secs().max(1)
+            )));
+            self.count(None, Err(&e), Duration::ZERO);
+            return Err(e);
+        }
+        let mut last = None;
+        for (i, kind) in self.order.iter().enumerate() {
+            let driver = match self.driver(*kind).await {
+                Ok(d) => d,
+                Err(e) => {
+                    last = Some(e);
+                    continue;
+                }
+            };
+            let result = self.attempt(*kind, driver, extra_time, f).await;
+            // Only reads fall through: a write whose connection broke may have been applied.
+            let fall_through = op == Op::Read
+                && matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Unreachable(_)))
+                && i + 1 < self.order.len();
+            if fall_through {
+                tracing::debug!(device = %self.target.name, driver = %kind, "falling back to the next driver");
+                last = result.err();
+                continue;
+            }
+            let available = !matches!(&result, Err(e) if e.kind.is_availability_failure());
+            self.breaker.record(available).await;
+            return result;
+        }
+        self.breaker.record(false).await;
+        Err(last.unwrap_or_else(|| self.err(ErrorKind::Unreachable("no driver available".into()))))
+    }
+
+    /// One call through one driver: concurrency cap, rate limit, deadline, metrics.
+    async fn attempt<'c, T: Send>(
+        &self,
+        kind: DriverKind,
+        driver: Arc<dyn Driver>,
+        extra_time: Option<Duration>,
+        f: &(impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync),
+    ) -> Result<T, DriverError> {
+        let limits = self.shared.limits;
+        let _permit = tokio::time::timeout(limits.queue_timeout, self.in_flight.acquire())
+            .await
+            .map_err(|_| {
+                self.err(ErrorKind::RateLimited(format!(
+                    "{} calls already in flight to this device for {} s",
+                    limits.concurrency,
+                    limits.queue_timeout.as_secs()
+                )))
+            })?
+            .map_err(|_| self.err(ErrorKind::Unreachable("client is shutting down".into())))?;
+        tokio::time::timeout(
+            limits.queue_timeout,
+            self.shared.limiter.until_key_ready(&self.target.device_id),
+        )
+        .await
+        .map_err(|_| {
+            self.err(ErrorKind::RateLimited(format!(
+                "waited {} s for the device's rate limit ({} requests/s)",
+                limits.queue_timeout.as_secs(),
+                limits.rate_per_second
+            )))
+        })?;
+        let deadline = limits.timeout + extra_time.unwrap_or_default();
+        let started = Instant::now();
+        let result = match tokio::time::timeout(deadline, f(driver)).await {
+            Ok(r) => r,
+            Err(_) => Err(self.err(ErrorKind::Timeout(deadline))),
+        };
+        self.count(Some(kind), result.as_ref().map(|_| ()), started.elapsed());
+        result
+    }
+
+    fn count(&self, kind: Option<DriverKind>, result: Result<(), &DriverError>, elapsed: Duration) {
+        let Some(m) = &self.shared.metrics else {
+            return;
+        };
+        let device = self.target.device_id.to_string();
+        let driver = kind.map_or("none", DriverKind::as_str);
+        let status = match result {
+            Ok(()) => "ok",
+            Err(e) => e.kind.code(),
+        };
+        m.requests
+            .with_label_values(&[&device, driver, status])
+            .inc();
+        if kind.is_some() {
+            m.latency
+                .with_label_values(&[driver])
+                .observe(elapsed.as_secs_f64());
+        }
+        match result {
+            Ok(()) => m.reachable.with_label_values(&[&device]).set(1.0),
+            Err(e) => {
+                m.errors.with_label_values(&[&device, e.kind.code()]).inc();
+                if e.kind.is_availability_failure() {
+                    m.reachable.with_label_values(&[&device]).set(0.0);
+                } else {
+                    m.reachable.with_label_values(&[&device]).set(1.0);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_prefers_rest_from_7_1() {
+        assert!(supports_rest("7.1"));
+        assert!(supports_rest("7.16.2 (stable)"));
+        assert!(!supports_rest("7.0beta8"));
+        assert!(!supports_rest("6.49.10"));
+        assert_eq!(
+            driver_order(DriverPreference::Auto, Some("6.48.6")),
+            [DriverKind::Ssh]
+        );
+        assert_eq!(
+            driver_order(DriverPreference::Auto, None),
+            [DriverKind::Rest, DriverKind::Ssh]
+        );
+        assert_eq!(
+            driver_order(DriverPreference::Ssh, Some("7.12")),
+            [DriverKind::Ssh]
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! The RouterOS CLI driver over SSH (every RouterOS version with `:serialize`; REST-less
+//! devices included).
+//!
+//! One SSH connection per device is opened on first use and kept: each call is an `exec`
+//! request on a new channel of that connection (no PTY, so RouterOS prints clean output without
+//! prompt or colours). A connection that died while idle is replaced once, transparently; one
+//! that dies mid-command is reported, never silently re-run. The server's host key must match
+//! the pinned SHA-256 fingerprint (that of the public key blob, as `ssh-keygen -l` shows it).
+
+mod output;
+mod script;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use russh::ChannelMsg;
+use russh::client::{self, Handle};
+use russh::keys::PublicKeyOrCertificate;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::driver::{Driver, DriverKind, Target, Trust};
+use crate::error::{DriverError, ErrorKind, TrustKind};
+use crate::types::{
+    DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,
+};
+
+type Presented = Arc<Mutex<Option<Fingerprint>>>;
+
+/// Checks the server's host key against the pin during the handshake.
+struct HostKeyCheck {
+    trust: Trust,
+    presented: Presented,
+}
+
+impl client::Handler for HostKeyCheck {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        key: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        let blob = match key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.to_bytes(),
+            // RouterOS does not present host certificates; refuse what cannot be pinned.
+            PublicKeyOrCertificate::Certificate(_) => return Ok(false),
+        };
+        let Ok(blob) = blob else { return Ok(false) };
+        let fingerprint = Fingerprint::of(&blob);
+        if let Ok(mut slot) = self.presented.lock() {
+            *slot = Some(fingerprint);
+        }
+        Ok(match self.trust {
+            Trust::Pinned(expected) => expected == fingerprint,
+            Trust::FirstUse => true,
+            Trust::Unknown => false,
+        })
+    }
+}
+
+/// Talks to one device's console over SSH.
+pub struct SshDriver {
+    name: String,
+    host: String,
+    port: u16,
+    username: String,
+    password: SecretString,
+    trust: Trust,
+    presented: Presented,
+    timeout: Duration,
+    config: Arc<client::Config>,
+    session: tokio::sync::Mutex<Option<Handle<HostKeyCheck>>>,
+}
+
+impl std::fmt::Debug for SshDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SshDriver")
+            .field("name", &self.name)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long an unused connection is kept before the server-side resources are released.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl SshDriver {
+    /// Builds the driver; the connection is made on the first call.
+    pub fn new(target: &Target, timeout: Duration) -> Self {
+        let config = client::Config {
+            inactivity_timeout: Some(IDLE_TIMEOUT),
+            keepalive_interval: Some(Duration::from_secs(30)),
+            keepalive_max: 3,
+            ..client::Config::default()
+        };
+        Self {
+            name: target.name.clone(),
+            host: target.host.to_string(),
+            port: target.ssh_port,
+            username: target.username.clone(),
+            password: target.password.clone(),
+            trust: target.ssh,
+            presented: Arc::new(Mutex::new(None)),
+            timeout,
+            config: Arc::new(config),
+            session: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    fn err(&self, kind: ErrorKind) -> DriverError {
+        kind.on(&self.name)
+    }
+
+    async fn connect(&self) -> Result<Handle<HostKeyCheck>, DriverError> {
+        let handler = HostKeyCheck {
+            trust: self.trust,
+            presented: Arc::clone(&self.presented),
+        };
+        let connecting = client::connect(
+            Arc::clone(&self.config),
+            (self.host.as_str(), self.port),
+            handler,
+        );
+        let mut handle = match tokio::time::timeout(self.timeout, connecting).await {
+            Err(_) => return Err(self.err(ErrorKind::Timeout(self.timeout))),
+            Ok(Ok(h)) => h,
+            Ok(Err(e)) => return Err(self.connect_error(&e)),
+        };
+        // `+ct`: no colours, no terminal detection (RouterOS login options).
+        let login = format!("{}+ct", self.username);
+        let auth = tokio::time::timeout(
+            self.timeout,
+            handle.authenticate_password(login, self.password.expose_secret()),
+        )
+        .await
+        .map_err(|_| self.err(ErrorKind::Timeout(self.timeout)))?
+        .map_err(|e| self.err(ErrorKind::Unreachable(format!("SSH authentication: {e}"))))?;
+        if !auth.success() {
+            return Err(self.err(ErrorKind::AuthFailed {
+                user: self.username.clone(),
+            }));
+        }
+        Ok(handle)
+    }
+
+    fn connect_error(&self, e: &russh::Error) -> DriverError {
+        let presented = self.presented.lock().ok().and_then(|p| *p);
+        match (e, self.trust, presented) {
+            (russh::Error::UnknownKey, Trust::Pinned(expected), Some(shown)) => {
+                self.err(ErrorKind::TrustMismatch {
+                    what: TrustKind::SshHostKey,
+                    expected: expected.openssh(),
+                    presented: shown.openssh(),
+                })
+            }
+            (russh::Error::UnknownKey, _, _) => self.err(ErrorKind::NotPinned {
+                what: TrustKind::SshHostKey,
+            }),
+            (russh::Error::IO(io), _, _) => self.err(ErrorKind::Unreachable(io.to_string())),
+            (other, _, _) => self.err(ErrorKind::Unreachable(format!("SSH: {other}"))),
+        }
+    }
+
+    /// Runs one console command on a fresh channel of the persistent connection.
+    async fn exec(&self, command: &str) -> Result<String, DriverError> {
+        let mut session = self.session.lock().await;
+        for attempt in 0..2 {
+            if session.as_ref().is_none_or(Handle::is_closed) {
+                *session = Some(self.connect().await?);
+            }
+            let Some(handle) = session.as_ref() else {
+                continue;
+            };
+            match handle.channel_open_session().await {
+                Ok(channel) => {
+                    let result = self.collect(channel, command).await;
+                    if matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Unreachable(_))) {
+                        *session = None;
+                    }
+                    return result;
+                }
+                // The connection died while idle; nothing was sent, so replacing it is safe.
+                Err(_) if attempt == 0 => *session = None,
+                Err(e) => return Err(self.err(ErrorKind::Unreachable(format!("SSH channel: {e}")))),
+            }
+        }
+        Err(self.err(ErrorKind::Unreachable(
+            "SSH connection could not be established".into(),
+        )))
+    }
+
+    async fn collect(
+        &self,
+        mut channel: russh::Channel<client::Msg>,
+        command: &str,
+    ) -> Result<String, DriverError> {
+        channel
+            .exec(true, command.as_bytes())
+            .await
+            .map_err(|e| self.err(ErrorKind::Unreachable(format!("SSH exec: {e}"))))?;
+        let mut out = Vec::new();
+        let mut finished = false;
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => out.extend_from_slice(&data),
+                ChannelMsg::ExtendedData { data, .. } => out.extend_from_slice(&data),
+                ChannelMsg::Eof | ChannelMsg::Close => {
+                    finished = true;
+                    break;
+                }
+                ChannelMsg::ExitStatus { .. } => finished = true,
+                _ => {}
+            }
+        }
+        if !finished {
+            return Err(self.err(ErrorKind::Unreachable(
+                "the SSH connection was lost before the command finished".into(),
+            )));
+        }
+        Ok(output::clean(&out))
+    }
+
+    /// Runs a command that prints nothing on success.
+    async fn exec_silent(&self, command: &str) -> Result<(), DriverError> {
+        let text = self.exec(command).await?;
+        if text.is_empty() {
+            Ok(())
+        } else {
+            Err(self.err(output::error_of(&text)))
+        }
+    }
+
+    async fn exec_records(&self, command: &str) -> Result<Vec<Record>, DriverError> {
+        let text = self.exec(command).await?;
+        output::records(&text).map_err(|k| self.err(k))
+    }
+
+    fn invalid(&self, detail: String) -> DriverError {
+        self.err(ErrorKind::InvalidRequest(detail))
+    }
+}
+
+#[async_trait]
+impl Driver for SshDriver {
+    fn kind(&self) -> DriverKind {
+        DriverKind::Ssh
+    }
+
+    async fn print(&self, menu: &MenuPath, query: &PrintQuery) -> Result<Vec<Record>, DriverError> {
+        let command = script::print(menu, query).map_err(|e| self.invalid(e))?;
+        self.exec_records(&command).await
+    }
+
+    async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
+        self.exec_records(&script::get(menu, id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.err(ErrorKind::NotFound("no such item".into())))
+    }
+
+    async fn add(
+        &self,
+        menu: &MenuPath,
+        props: &Props,
+        place_before: Option<&RosId>,
+    ) -> Result<Record, DriverError> {
+        let command = script::add(menu, props, place_before).map_err(|e| self.invalid(e))?;
+        let text = self.exec(&command).await?;
+        let id = RosId::parse(text.lines().last().unwrap_or_default().trim())
+            .map_err(|_| self.err(output::error_of(&text)))?;
+        self.get(menu, &id).await
+    }
+
+    async fn set(
+        &self,
+        menu: &MenuPath,
+        id: Option<&RosId>,
+        props: &Props,
+    ) -> Result<(), DriverError> {
+        let command = script::set(menu, id, props).map_err(|e| self.invalid(e))?;
+        self.exec_silent(&command).await
+    }
+
+    async fn remove(&self, menu: &MenuPath, id: &RosId) -> Result<(), DriverError> {
+        self.exec_silent(&script::remove(menu, id)).await
+    }
+
+    async fn move_items(
+        &self,
+        menu: &MenuPath,
+        ids: &[RosId],
+        destination: Option<&RosId>,
+    ) -> Result<(), DriverError> {
+        self.exec_silent(&script::move_items(menu, ids, destination))
+            .await
+    }
+
+    async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError> {
+        let text = script::run(command).map_err(|e| self.invalid(e))?;
+        match command {
+            DeviceCommand::RunScript { .. } => {
+                let out = self.exec(&text).await?;
+                if out.is_empty() {
+                    return Ok(Vec::new());
+                }
+                match output::error_of(&out) {
+                    ErrorKind::DeviceError(_) => {
+                        Ok(vec![Record::from([("output".to_owned(), out)])])
+                    }
+                    refusal => Err(self.err(refusal)),
+                }
+            }
+            DeviceCommand::Ping { .. }
+            | DeviceCommand::Traceroute { .. }
+            | DeviceCommand::MonitorTraffic { .. } => self.exec_records(&text).await,
+        }
+    }
+
+    async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
+        let text = self.exec(&script::export(options)).await?;
+        if text.starts_with('#') || text.starts_with('/') || text.is_empty() {
+            Ok(text)
+        } else {
+            Err(self.err(output::error_of(&text)))
+        }
+    }
+
+    fn presented_fingerprint(&self) -> Option<Fingerprint> {
+        self.presented.lock().ok().and_then(|p| *p)
+    }
+}

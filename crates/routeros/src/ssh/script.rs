@@ -1,0 +1,228 @@
+//! Building RouterOS console commands that cannot be subverted by the values in them.
+//!
+//! Every value that reaches the console — names, comments, addresses, scripts — is written as a
+//! double-quoted string in which only letters, digits, space and `-._:/@,+` stand for themselves;
+//! every other byte is written as the console's `\HH` hex escape (uppercase, as RouterOS
+//! requires). Inside such a string nothing can end the string, start a variable (`$`), a command
+//! substitution (`[`), a block (`{`), a new command (`;`, newline) or ask for help (`?`): a value
+//! is stored exactly as given, whatever it contains. Menu paths, property names and ids are
+//! validated types and never quoted.
+//!
+//! Reads use `print as-value` under `:serialize to=json` (RouterOS ≥ 7.13) so the answer is
+//! machine-readable JSON rather than column-aligned text.
+
+use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, RosId};
+
+/// A property name: lowercase letters, digits, `-` and `.`.
+pub(crate) fn check_property(name: &str) -> Result<&str, String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'));
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "invalid property name \"{name}\": expected lowercase letters, digits, '-' or '.'"
+        ))
+    }
+}
+
+/// `value` as a RouterOS string literal that is read back byte for byte.
+pub(crate) fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for byte in value.bytes() {
+        let literal = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b' ' | b'-' | b'.' | b'_' | b':' | b'/' | b'@' | b',' | b'+'
+            );
+        if literal {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("\\{byte:02X}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn assignments(props: &Props) -> Result<String, String> {
+    let mut parts = Vec::with_capacity(props.len());
+    for (k, v) in props {
+        parts.push(format!("{}={}", check_property(k)?, quote(v)));
+    }
+    Ok(parts.join(" "))
+}
+
+/// Wraps an expression that yields an array so its value is printed as JSON.
+fn as_json(expression: &str) -> String {
+    format!(":put [:serialize to=json options=json.no-string-conversion value=[{expression}]]")
+}
+
+pub(crate) fn print(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
+    let mut expr = format!("{}/print as-value", menu.console());
+    if let Some(props) = &query.proplist {
+        let checked: Result<Vec<&str>, String> = props.iter().map(|p| check_property(p)).collect();
+        expr.push_str(&format!(" proplist={}", checked?.join(",")));
+    }
+    if !query.filters.is_empty() {
+        let mut conds = Vec::with_capacity(query.filters.len());
+        for (k, v) in &query.filters {
+            conds.push(format!("{}={}", check_property(k)?, quote(v)));
+        }
+        expr.push_str(&format!(" where {}", conds.join(" and ")));
+    }
+    Ok(as_json(&expr))
+}
+
+pub(crate) fn get(menu: &MenuPath, id: &RosId) -> String {
+    as_json(&format!("{}/print as-value where .id={id}", menu.console()))
+}
+
+pub(crate) fn add(
+    menu: &MenuPath,
+    props: &Props,
+    place_before: Option<&RosId>,
+) -> Result<String, String> {
+    let mut cmd = format!(":put [{}/add {}", menu.console(), assignments(props)?);
+    if let Some(before) = place_before {
+        cmd.push_str(&format!(" place-before={before}"));
+    }
+    cmd.push(']');
+    Ok(cmd)
+}
+
+pub(crate) fn set(menu: &MenuPath, id: Option<&RosId>, props: &Props) -> Result<String, String> {
+    Ok(match id {
+        Some(id) => format!("{}/set {id} {}", menu.console(), assignments(props)?),
+        None => format!("{}/set {}", menu.console(), assignments(props)?),
+    })
+}
+
+pub(crate) fn remove(menu: &MenuPath, id: &RosId) -> String {
+    format!("{}/remove {id}", menu.console())
+}
+
+pub(crate) fn move_items(menu: &MenuPath, ids: &[RosId], destination: Option<&RosId>) -> String {
+    let list: Vec<&str> = ids.iter().map(RosId::as_str).collect();
+    match destination {
+        Some(dest) => format!(
+            "{}/move {} destination={dest}",
+            menu.console(),
+            list.join(",")
+        ),
+        None => format!("{}/move {}", menu.console(), list.join(",")),
+    }
+}
+
+pub(crate) fn run(command: &DeviceCommand) -> Result<String, String> {
+    Ok(match command {
+        DeviceCommand::Ping {
+            address,
+            count,
+            interface,
+        } => {
+            let iface = interface
+                .as_ref()
+                .map(|i| format!(" interface={}", quote(i)))
+                .unwrap_or_default();
+            as_json(&format!(
+                "/ping address={} count={count}{iface} as-value",
+                quote(address)
+            ))
+        }
+        DeviceCommand::Traceroute { address, count } => as_json(&format!(
+            "/tool/traceroute address={} count={count} as-value",
+            quote(address)
+        )),
+        DeviceCommand::MonitorTraffic { interfaces } => {
+            let list: Vec<String> = interfaces.iter().map(|i| quote(i)).collect();
+            as_json(&format!(
+                "/interface/monitor-traffic interface={} once as-value",
+                list.join(",")
+            ))
+        }
+        DeviceCommand::RunScript { script } => match RosId::parse(script) {
+            Ok(id) => format!("/system/script/run {id}"),
+            Err(_) => format!("/system/script/run {}", quote(script)),
+        },
+    })
+}
+
+pub(crate) fn export(options: &ExportOptions) -> String {
+    if options.verbose {
+        "/export hide-sensitive verbose".to_owned()
+    } else {
+        "/export hide-sensitive".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_leaves_nothing_the_console_could_interpret() {
+        let hostile = "a\"; /system reboot; :put $x [/user print] {x} ?\n\\ end";
+        let q = quote(hostile);
+        assert!(q.starts_with('"') && q.ends_with('"'));
+        let inner = &q[1..q.len() - 1];
+        for c in ['"', ';', '$', '[', ']', '{', '}', '?', '\n'] {
+            assert!(!inner.contains(c), "{c:?} survived in {q}");
+        }
+        // Backslashes only ever start a two-digit uppercase hex escape.
+        let mut chars = inner.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                let hi = chars.next().unwrap();
+                let lo = chars.next().unwrap();
+                assert!(
+                    hi.is_ascii_hexdigit()
+                        && lo.is_ascii_hexdigit()
+                        && !hi.is_ascii_lowercase()
+                        && !lo.is_ascii_lowercase()
+                );
+            }
+        }
+        assert_eq!(quote("ether1 uplink"), "\"ether1 uplink\"");
+        assert_eq!(quote("10.0.0.1/24"), "\"10.0.0.1/24\"");
+        assert_eq!(quote("é"), "\"\\C3\\A9\"");
+        assert_eq!(quote(""), "\"\"");
+    }
+
+    #[test]
+    fn commands_are_shaped_as_the_console_expects() {
+        let menu = MenuPath::parse("ip/address").unwrap();
+        let props = Props::from([
+            ("address".into(), "10.0.0.1/24".into()),
+            ("comment".into(), "a;b".into()),
+        ]);
+        assert_eq!(
+            add(&menu, &props, None).unwrap(),
+            ":put [/ip/address/add address=\"10.0.0.1/24\" comment=\"a\\3Bb\"]"
+        );
+        let id = RosId::parse("*1A").unwrap();
+        assert_eq!(remove(&menu, &id), "/ip/address/remove *1A");
+        assert_eq!(
+            print(
+                &menu,
+                &PrintQuery::all()
+                    .filter("interface", "ether1")
+                    .proplist(&["address"])
+            )
+            .unwrap(),
+            ":put [:serialize to=json options=json.no-string-conversion value=[/ip/address/print as-value proplist=address where interface=\"ether1\"]]"
+        );
+        assert!(print(&menu, &PrintQuery::all().filter("x y", "1")).is_err());
+        assert!(
+            set(
+                &menu,
+                Some(&id),
+                &Props::from([("bad;name".into(), "1".into())])
+            )
+            .is_err()
+        );
+    }
+}
