@@ -76,7 +76,8 @@ impl Operator {
         {
             let mut input = child.stdin.take().unwrap();
             if let Some(text) = stdin {
-                input.write_all(text.as_bytes()).unwrap();
+                // The command may exit before reading (a usage error): a broken pipe is fine.
+                let _ = input.write_all(text.as_bytes());
             }
         }
         let out = child.wait_with_output().unwrap();

@@ -13,9 +13,9 @@ pub mod table;
 
 pub use load::{Loaded, Loader, Source, ValueEntry};
 pub use model::{
-    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, Features, HttpSettings,
-    LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache, ServerInfo,
-    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits, Features,
+    HttpSettings, LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 
 use std::path::PathBuf;

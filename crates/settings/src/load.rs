@@ -16,9 +16,9 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, Features, HttpSettings,
-    LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache, ServerInfo,
-    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits, Features,
+    HttpSettings, LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -500,6 +500,24 @@ impl Resolver<'_> {
                 .parse("log.format", enum_value::<LogFormat>)
                 .unwrap_or(LogFormat::Text),
         };
+        let small = |t: &str, min: u64, max: u64| {
+            integer(t, min, max).map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+        };
+        let devices = DeviceLimits {
+            rate_per_second: self.required("devices.rate_limit", |t| small(t, 1, 10_000)),
+            burst: self.required("devices.rate_burst", |t| small(t, 1, 100_000)),
+            concurrency: self.required("devices.concurrency", |t| small(t, 1, 1_000)),
+            timeout: Duration::from_secs(
+                self.required("devices.timeout_seconds", |t| integer(t, 1, 600)),
+            ),
+            read_retries: self.required("devices.read_retries", |t| small(t, 0, 10)),
+            breaker_failures: self.required("devices.breaker_failures", |t| small(t, 1, 1_000)),
+            breaker_cooldown: Duration::from_secs(
+                self.required("devices.breaker_cooldown_seconds", |t| {
+                    integer(t, 1, 86_400)
+                }),
+            ),
+        };
         let data_dir = match self.parse("storage.data_dir", |t| Ok(PathBuf::from(t))) {
             Some(dir) => dir,
             None => {
@@ -554,6 +572,7 @@ impl Resolver<'_> {
             oidc,
             auth_mode,
             log,
+            devices,
             data_dir,
             vault,
         };

@@ -57,8 +57,21 @@ pub struct Settings {
     pub oidc: OidcSettings,
     pub auth_mode: AuthMode,
     pub log: LogSettings,
+    pub devices: DeviceLimits,
     pub data_dir: PathBuf,
     pub vault: VaultSettings,
+}
+
+/// How hard the server may push one device, and how it copes when one does not answer.
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceLimits {
+    pub rate_per_second: u32,
+    pub burst: u32,
+    pub concurrency: u32,
+    pub timeout: Duration,
+    pub read_retries: u32,
+    pub breaker_failures: u32,
+    pub breaker_cooldown: Duration,
 }
 
 /// What the server announces in `serverInfo`.

@@ -251,6 +251,48 @@ pub const ROWS: &[Row] = &[
         "log format on stderr: text|json",
     ),
     row(
+        "devices.rate_limit",
+        "ROUTEROS_DEVICE_RATE_LIMIT",
+        Some("10"),
+        "requests per second to one device (all callers and drivers together)",
+    ),
+    row(
+        "devices.rate_burst",
+        "ROUTEROS_DEVICE_RATE_BURST",
+        Some("20"),
+        "requests allowed in a burst above the rate",
+    ),
+    row(
+        "devices.concurrency",
+        "ROUTEROS_DEVICE_CONCURRENCY",
+        Some("4"),
+        "calls in flight to one device",
+    ),
+    row(
+        "devices.timeout_seconds",
+        "ROUTEROS_REQUEST_TIMEOUT_SECONDS",
+        Some("10"),
+        "deadline of one call to a device",
+    ),
+    row(
+        "devices.read_retries",
+        "ROUTEROS_READ_RETRIES",
+        Some("2"),
+        "extra attempts for a read after a transient failure (writes are never retried)",
+    ),
+    row(
+        "devices.breaker_failures",
+        "ROUTEROS_BREAKER_FAILURES",
+        Some("5"),
+        "consecutive failures after which a device is not tried for a cool-down",
+    ),
+    row(
+        "devices.breaker_cooldown_seconds",
+        "ROUTEROS_BREAKER_COOLDOWN_SECONDS",
+        Some("30"),
+        "cool-down before one probe call tries an unreachable device again",
+    ),
+    row(
         "storage.data_dir",
         "ROUTEROS_MCP_DATA_DIR",
         None,

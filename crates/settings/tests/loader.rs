@@ -114,6 +114,13 @@ fn each_variable_overrides_its_setting() {
         ("MCP_AUTH_MODE", "oidc"),
         ("LOG_LEVEL", "warn"),
         ("LOG_FORMAT", "json"),
+        ("ROUTEROS_DEVICE_RATE_LIMIT", "5"),
+        ("ROUTEROS_DEVICE_RATE_BURST", "5"),
+        ("ROUTEROS_DEVICE_CONCURRENCY", "2"),
+        ("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "3"),
+        ("ROUTEROS_READ_RETRIES", "0"),
+        ("ROUTEROS_BREAKER_FAILURES", "3"),
+        ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "5"),
         ("ROUTEROS_MCP_DATA_DIR", "/srv/mcp"),
         ("ROUTEROS_MCP_MASTER_KEY_FILE", "/etc/mcp/key"),
     ];
@@ -145,6 +152,9 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.database_pool_size, 3);
     assert!(matches!(s.database, DatabaseTarget::Postgres(_)));
     assert_eq!(s.data_dir, PathBuf::from("/srv/mcp"));
+    assert_eq!(s.devices.rate_per_second, 5);
+    assert_eq!(s.devices.read_retries, 0);
+    assert_eq!(s.devices.timeout.as_secs(), 3);
 }
 
 #[test]

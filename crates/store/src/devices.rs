@@ -25,6 +25,10 @@ pub struct Device {
     pub address: Host,
     pub rest_port: Port,
     pub ssh_port: Port,
+    /// Plain-HTTP REST port, used only when `insecure_http` is set.
+    pub http_port: Option<Port>,
+    /// REST over plain HTTP (lab devices only).
+    pub insecure_http: bool,
     pub driver: DriverPreference,
     pub environment: Environment,
     pub tags: BTreeMap<String, String>,
@@ -41,6 +45,8 @@ pub struct Device {
     pub created_at: String,
     pub updated_at: String,
     pub decommissioned_at: Option<String>,
+    /// When a call last reached the device.
+    pub last_seen_at: Option<String>,
 }
 
 impl Device {
@@ -59,6 +65,8 @@ pub struct NewDevice {
     pub address: Host,
     pub rest_port: Port,
     pub ssh_port: Port,
+    pub http_port: Option<Port>,
+    pub insecure_http: bool,
     pub driver: DriverPreference,
     pub environment: Environment,
     pub tags: Vec<Tag>,
@@ -66,6 +74,17 @@ pub struct NewDevice {
     pub password: SecretString,
     pub tls_cert_sha256: Option<String>,
     pub ssh_host_key_sha256: Option<String>,
+    /// What onboarding learned, if the device was contacted before registration.
+    pub facts: Option<Facts>,
+}
+
+/// What a device says about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Facts {
+    pub routeros_version: Option<String>,
+    pub board: Option<String>,
+    pub architecture: Option<String>,
+    pub identity: Option<String>,
 }
 
 /// Metadata changes; `None` leaves a field as it is.
@@ -75,6 +94,8 @@ pub struct DevicePatch {
     pub address: Option<Host>,
     pub rest_port: Option<Port>,
     pub ssh_port: Option<Port>,
+    pub http_port: Option<Port>,
+    pub insecure_http: Option<bool>,
     pub driver: Option<DriverPreference>,
     pub environment: Option<Environment>,
     /// `active` or `inactive` (decommissioning has its own operation).
@@ -89,6 +110,8 @@ impl DevicePatch {
             && self.address.is_none()
             && self.rest_port.is_none()
             && self.ssh_port.is_none()
+            && self.http_port.is_none()
+            && self.insecure_http.is_none()
             && self.driver.is_none()
             && self.environment.is_none()
             && self.status.is_none()
@@ -113,7 +136,7 @@ const SELECT: &str = "SELECT d.id, o.name AS org, p.name AS project, d.name, d.a
      d.rest_port, d.ssh_port, d.driver, d.environment, d.tags, d.status, d.routeros_version, \
      d.board, d.architecture, d.identity, d.tls_cert_sha256, d.ssh_host_key_sha256, \
      c.username AS username, c.version AS credential_version, \
-     d.created_at, d.updated_at, d.decommissioned_at \
+     d.created_at, d.updated_at, d.decommissioned_at, d.http_port, d.insecure_http, d.last_seen_at \
      FROM devices d \
      JOIN projects p ON p.id = d.project_id \
      JOIN organizations o ON o.id = p.organization_id \
@@ -143,6 +166,9 @@ struct DeviceRow {
     created_at: String,
     updated_at: String,
     decommissioned_at: Option<String>,
+    http_port: Option<i64>,
+    insecure_http: i64,
+    last_seen_at: Option<String>,
 }
 
 impl TryFrom<DeviceRow> for Device {
@@ -161,6 +187,8 @@ impl TryFrom<DeviceRow> for Device {
             address: parse_column(&r.address, "devices.address")?,
             rest_port: port(r.rest_port, "rest_port")?,
             ssh_port: port(r.ssh_port, "ssh_port")?,
+            http_port: r.http_port.map(|p| port(p, "http_port")).transpose()?,
+            insecure_http: r.insecure_http != 0,
             driver: parse_column(&r.driver, "devices.driver")?,
             environment: parse_column(&r.environment, "devices.environment")?,
             tags: serde_json::from_str(&r.tags)
@@ -177,6 +205,7 @@ impl TryFrom<DeviceRow> for Device {
             created_at: r.created_at,
             updated_at: r.updated_at,
             decommissioned_at: r.decommissioned_at,
+            last_seen_at: r.last_seen_at,
         })
     }
 }
@@ -219,10 +248,12 @@ impl Store {
             .iter()
             .map(|t| (t.key.to_string(), t.value.clone()))
             .collect();
+        let facts = new.facts.clone().unwrap_or_default();
         sqlx::query(
             "INSERT INTO devices (id, project_id, name, address, rest_port, ssh_port, driver, \
-             environment, tags, status, tls_cert_sha256, ssh_host_key_sha256, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $12)",
+             environment, tags, status, tls_cert_sha256, ssh_host_key_sha256, created_at, updated_at, \
+             http_port, insecure_http, routeros_version, board, architecture, identity, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'active', $10, $11, $12, $12, $13, $14, $15, $16, $17, $18, $19)",
         )
         .bind(new.id.to_string())
         .bind(&project_id)
@@ -236,6 +267,13 @@ impl Store {
         .bind(new.tls_cert_sha256.as_deref())
         .bind(new.ssh_host_key_sha256.as_deref())
         .bind(&now)
+        .bind(new.http_port.map(|p| i64::from(p.get())))
+        .bind(i64::from(new.insecure_http))
+        .bind(facts.routeros_version.as_deref())
+        .bind(facts.board.as_deref())
+        .bind(facts.architecture.as_deref())
+        .bind(facts.identity.as_deref())
+        .bind(new.facts.as_ref().map(|_| now.clone()))
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -261,6 +299,10 @@ impl Store {
                 "environment": new.environment.as_str(),
                 "tags": tags,
                 "username": new.username,
+                "insecure_http": new.insecure_http,
+                "tls_cert_sha256": new.tls_cert_sha256,
+                "ssh_host_key_sha256": new.ssh_host_key_sha256,
+                "facts": new.facts,
             }),
         )
         .await?;
@@ -381,6 +423,10 @@ impl Store {
         note("rest_port", json!(current.rest_port), json!(rest_port));
         let ssh_port = patch.ssh_port.unwrap_or(current.ssh_port);
         note("ssh_port", json!(current.ssh_port), json!(ssh_port));
+        let http_port = patch.http_port.or(current.http_port);
+        note("http_port", json!(current.http_port), json!(http_port));
+        let insecure_http = patch.insecure_http.unwrap_or(current.insecure_http);
+        note("insecure_http", json!(current.insecure_http), json!(insecure_http));
         let driver = patch.driver.unwrap_or(current.driver);
         note("driver", json!(current.driver), json!(driver));
         let environment = patch.environment.unwrap_or(current.environment);
@@ -404,7 +450,8 @@ impl Store {
         }
         sqlx::query(
             "UPDATE devices SET name = $1, address = $2, rest_port = $3, ssh_port = $4, driver = $5, \
-             environment = $6, status = $7, tags = $8, updated_at = $9 WHERE id = $10",
+             environment = $6, status = $7, tags = $8, updated_at = $9, http_port = $10, \
+             insecure_http = $11 WHERE id = $12",
         )
         .bind(name.as_str())
         .bind(address.to_string())
@@ -415,6 +462,8 @@ impl Store {
         .bind(status.as_str())
         .bind(tags_json(&tags))
         .bind(time::now())
+        .bind(http_port.map(|p| i64::from(p.get())))
+        .bind(i64::from(insecure_http))
         .bind(id.to_string())
         .execute(&mut *tx)
         .await
@@ -435,6 +484,105 @@ impl Store {
         let device = fetch_device(&mut *tx, id).await?;
         tx.commit().await?;
         Ok(device)
+    }
+
+    /// Records what the device said about itself; audited when anything changed.
+    pub async fn update_facts(
+        &self,
+        id: &DeviceId,
+        facts: &Facts,
+        ctx: &AuditContext,
+    ) -> Result<Device, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = fetch_device(&mut *tx, id).await?;
+        let before = Facts {
+            routeros_version: current.routeros_version.clone(),
+            board: current.board.clone(),
+            architecture: current.architecture.clone(),
+            identity: current.identity.clone(),
+        };
+        let now = time::now();
+        sqlx::query(
+            "UPDATE devices SET routeros_version = $1, board = $2, architecture = $3, identity = $4, \
+             last_seen_at = $5 WHERE id = $6",
+        )
+        .bind(facts.routeros_version.as_deref())
+        .bind(facts.board.as_deref())
+        .bind(facts.architecture.as_deref())
+        .bind(facts.identity.as_deref())
+        .bind(&now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if before != *facts {
+            audit::append(
+                &mut tx,
+                ctx,
+                "device.facts",
+                &current.audit_target(),
+                json!({ "name": current.name.as_str(), "from": before, "to": facts }),
+            )
+            .await?;
+        }
+        let device = fetch_device(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    /// Pins the TLS certificate and/or SSH host key fingerprints (`None` leaves one as it is).
+    pub async fn set_pins(
+        &self,
+        id: &DeviceId,
+        tls_cert_sha256: Option<&str>,
+        ssh_host_key_sha256: Option<&str>,
+        ctx: &AuditContext,
+    ) -> Result<Device, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let current = fetch_device(&mut *tx, id).await?;
+        if current.status == DeviceStatus::Decommissioned {
+            return Err(StoreError::Decommissioned(current.name.to_string()));
+        }
+        let tls = tls_cert_sha256.map(str::to_owned).or(current.tls_cert_sha256.clone());
+        let ssh = ssh_host_key_sha256
+            .map(str::to_owned)
+            .or(current.ssh_host_key_sha256.clone());
+        if tls == current.tls_cert_sha256 && ssh == current.ssh_host_key_sha256 {
+            return Ok(current);
+        }
+        sqlx::query(
+            "UPDATE devices SET tls_cert_sha256 = $1, ssh_host_key_sha256 = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(tls.as_deref())
+        .bind(ssh.as_deref())
+        .bind(time::now())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            ctx,
+            "device.pin",
+            &current.audit_target(),
+            json!({
+                "name": current.name.as_str(),
+                "tls_cert_sha256": { "from": current.tls_cert_sha256, "to": tls },
+                "ssh_host_key_sha256": { "from": current.ssh_host_key_sha256, "to": ssh },
+            }),
+        )
+        .await?;
+        let device = fetch_device(&mut *tx, id).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    /// Notes that a call reached the device (not audited: it is an observation, not a change).
+    pub async fn mark_seen(&self, id: &DeviceId) -> Result<(), StoreError> {
+        sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")
+            .bind(time::now())
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Marks a device decommissioned and wipes its stored secrets; its history stays.

@@ -21,7 +21,7 @@ mod time;
 
 pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
 pub use credentials::{Credentials, RotationProgress};
-pub use devices::{Device, DeviceFilter, DevicePatch, NewDevice};
+pub use devices::{Device, DeviceFilter, DevicePatch, Facts, NewDevice};
 pub use tenancy::{Organization, Project};
 
 use std::path::PathBuf;

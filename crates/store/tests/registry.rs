@@ -57,6 +57,8 @@ fn new_device(name: &str) -> NewDevice {
         address: "192.0.2.10".parse().unwrap(),
         rest_port: "443".parse().unwrap(),
         ssh_port: "22".parse().unwrap(),
+        http_port: None,
+        insecure_http: false,
         driver: DriverPreference::Auto,
         environment: Environment::Lab,
         tags: vec!["site=fra1".parse().unwrap()],
@@ -64,6 +66,7 @@ fn new_device(name: &str) -> NewDevice {
         password: SecretString::from(format!("{SENTINEL}{name}")),
         tls_cert_sha256: None,
         ssh_host_key_sha256: None,
+        facts: None,
     }
 }
 

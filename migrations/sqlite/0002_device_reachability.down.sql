@@ -1,0 +1,3 @@
+ALTER TABLE devices DROP COLUMN last_seen_at;
+ALTER TABLE devices DROP COLUMN insecure_http;
+ALTER TABLE devices DROP COLUMN http_port;
