@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use domain::{
     DeviceName, DeviceStatus, DriverPreference, Environment, Host, OrgName, Port, ProjectRef, Tag,
 };
+use routeros::Fingerprint;
 
 const ROOT_HELP: &str = "\
 Examples:
@@ -131,10 +132,82 @@ Examples:
     #[command(after_help = "Example:\n  routeros-mcp device decommission core-1")]
     Decommission(DeviceRef),
     /// Store a new password (and optionally username) for a device.
-    #[command(
-        after_help = "Example:\n  routeros-mcp device rotate-credentials core-1 --password-env NEW_PW"
-    )]
+    /// Store a new password for a device, or rotate the credentials on the device itself.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp device rotate-credentials core-1 --password-env NEW_PW
+  routeros-mcp device rotate-credentials core-1 --on-device
+
+--on-device creates a new RouterOS user (same group, random 32-character password) with the
+current login, proves it can log in, stores it, and only then disables the old user. A failure
+before the new login is stored removes the new user and keeps the old credentials.")]
     RotateCredentials(DeviceRotate),
+    /// Contact a device through each driver: reachable, identity, version, round-trip time.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp device test core-1
+  routeros-mcp device test core-1 --trust-on-first-use --output json
+
+Updates the stored facts (RouterOS version, board, architecture, identity). With
+--trust-on-first-use, a certificate or host key that has no pin yet is recorded; a recorded pin
+is never replaced this way (use `device update --tls-fingerprint/--ssh-host-key`).")]
+    Test(DeviceTest),
+    /// Onboard many devices from a JSON file (the routeros-sim manifest is accepted as is).
+    #[command(after_help = "\
+Examples:
+  routeros-mcp device import fleet.json
+  routeros-sim --count 10 --profile home --manifest sims.json &
+  routeros-mcp device import sims.json --project lab/sims
+
+The file is a JSON list of devices, or an object with a \"devices\" list. Each device has name,
+address, username, password, and optionally https_port (or rest_port), http_port, ssh_port,
+tls_sha256, ssh_host_key_sha256, env, tags, driver, project, insecure_http. Every device is
+contacted and checked before it is registered; a failing device adds nothing and does not stop
+the others. The command exits 1 if any device failed.")]
+    Import(DeviceImport),
+}
+
+/// How to decide which certificate / host key to trust when contacting a new device.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// Connect now, show the TLS certificate and SSH host key fingerprints, and pin them.
+    #[arg(long)]
+    pub trust_on_first_use: bool,
+    /// Pin this SHA-256 of the device's TLS certificate (64 hex digits, colons allowed).
+    #[arg(long, value_name = "SHA256")]
+    pub tls_fingerprint: Option<Fingerprint>,
+    /// Pin this SHA-256 of the device's SSH host key (hex, or SHA256:base64 as ssh-keygen prints).
+    #[arg(long, value_name = "SHA256")]
+    pub ssh_host_key: Option<Fingerprint>,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceTest {
+    #[command(flatten)]
+    pub device: DeviceRef,
+    /// Record the certificate / host key presented where none is pinned yet.
+    #[arg(long)]
+    pub trust_on_first_use: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DeviceImport {
+    /// JSON file with the devices.
+    pub file: PathBuf,
+    /// Project for entries that name none.
+    #[arg(long, value_name = "ORG/PROJECT", default_value = "default/default")]
+    pub project: ProjectRef,
+    /// Environment for entries that name none (default: the deployment's MCP_ENV).
+    #[arg(long = "env", value_name = "lab|staging|prod")]
+    pub environment: Option<Environment>,
+    /// Pin what devices present where the file gives no fingerprint.
+    #[arg(long)]
+    pub trust_on_first_use: bool,
+    /// Devices contacted at the same time.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -166,6 +239,14 @@ pub struct DeviceAdd {
     pub tags: Vec<Tag>,
     #[command(flatten)]
     pub project: ProjectArg,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Talk REST over plain HTTP (RouterOS >= 7.9, service www); refused for prod devices.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Plain-HTTP port of the REST API (with --insecure-http).
+    #[arg(long, value_name = "N", default_value = "80")]
+    pub http_port: Port,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -229,17 +310,36 @@ pub struct DeviceUpdate {
     /// Remove a tag by key; repeatable.
     #[arg(long = "remove-tag", value_name = "KEY")]
     pub remove_tags: Vec<String>,
+    /// Re-pin the TLS certificate (after a legitimate re-key of the device).
+    #[arg(long, value_name = "SHA256")]
+    pub tls_fingerprint: Option<Fingerprint>,
+    /// Re-pin the SSH host key (after a legitimate re-key of the device).
+    #[arg(long, value_name = "SHA256")]
+    pub ssh_host_key: Option<Fingerprint>,
+    /// Use REST over plain HTTP (true) or HTTPS (false); plain HTTP is refused for prod devices.
+    #[arg(long, value_name = "true|false")]
+    pub insecure_http: Option<bool>,
+    #[arg(long, value_name = "N")]
+    pub http_port: Option<Port>,
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("rotation").required(true).args(["password_stdin", "password_env", "on_device"]))]
 pub struct DeviceRotate {
     #[command(flatten)]
     pub device: DeviceRef,
     /// New RouterOS username (default: keep the current one).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "on_device")]
     pub username: Option<String>,
-    #[command(flatten)]
-    pub password: PasswordSource,
+    /// Read the new password from standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Read the new password from the named environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub password_env: Option<String>,
+    /// Create a new user on the device, switch to it, and disable the old one.
+    #[arg(long)]
+    pub on_device: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -122,6 +122,30 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Registry, master key and connections together, for commands that contact devices.
+    pub async fn fleet(&self) -> Result<fleet::Fleet> {
+        let store = self.store().await?;
+        let key = self.master_key()?;
+        let d = self.settings().devices;
+        let limits = routeros::Limits {
+            rate_per_second: d.rate_per_second,
+            burst: d.burst,
+            concurrency: usize::try_from(d.concurrency).unwrap_or(4),
+            timeout: d.timeout,
+            read_retries: d.read_retries,
+            breaker_failures: d.breaker_failures,
+            breaker_cooldown: d.breaker_cooldown,
+            ..routeros::Limits::default()
+        };
+        Ok(fleet::Fleet::new(
+            store,
+            std::sync::Arc::new(key.key),
+            std::sync::Arc::new(routeros::Connections::new(limits, None)),
+        ))
+    }
+}
+
 /// `key rotate` writes the new key to `<key file>.next` before re-encrypting and renames it over
 /// the key file after commit. If the process died in between, the database tells which key is
 /// current: finish the rename if the credentials are already under the new key, otherwise drop

@@ -11,7 +11,12 @@ use crate::cli::PasswordSource;
 
 /// Reads the password named by `source`. Empty passwords are refused.
 pub fn read_password(source: &PasswordSource) -> Result<SecretString> {
-    let text = match (&source.password_env, source.password_stdin) {
+    read_password_from(source.password_stdin, source.password_env.as_deref())
+}
+
+/// Reads a password from standard input or the named variable.
+pub fn read_password_from(stdin: bool, env: Option<&str>) -> Result<SecretString> {
+    let text = match (env, stdin) {
         (Some(var), _) => read_env(var)?,
         (None, true) => read_stdin("password")?,
         (None, false) => {

@@ -83,6 +83,21 @@ impl Connections {
         client
     }
 
+    /// A client that is not cached (onboarding probes, credential checks): its connections
+    /// close when it is dropped, but it shares the rate limit and metrics of every other.
+    pub fn uncached(
+        &self,
+        target: Target,
+        preference: DriverPreference,
+        routeros_version: Option<&str>,
+    ) -> DeviceClient {
+        DeviceClient::new(
+            target,
+            driver_order(preference, routeros_version),
+            Arc::clone(&self.shared),
+        )
+    }
+
     /// Drops a device's cached client (its connections close when the last user is done).
     pub fn forget(&self, device: &DeviceId) {
         self.clients

@@ -12,6 +12,7 @@ pub mod client;
 pub mod driver;
 pub mod error;
 pub mod metrics;
+pub mod onboarding;
 pub mod resilience;
 pub mod rest;
 pub mod ssh;

@@ -201,6 +201,21 @@ fn to_event(row: EventRow) -> AuditEvent {
 }
 
 impl Store {
+    /// Appends an event that is not part of a registry change (an action taken on a device, a
+    /// tool call, …) in its own transaction.
+    pub async fn append_audit(
+        &self,
+        ctx: &AuditContext,
+        action: &str,
+        target: &str,
+        details: Value,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let seq = append(&mut tx, ctx, action, target, details).await?;
+        tx.commit().await?;
+        Ok(seq)
+    }
+
     /// Events matching `filter`, newest first.
     pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
         let action_prefix = filter.action.as_ref().map(|a| format!("{a}%"));

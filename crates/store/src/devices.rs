@@ -426,7 +426,11 @@ impl Store {
         let http_port = patch.http_port.or(current.http_port);
         note("http_port", json!(current.http_port), json!(http_port));
         let insecure_http = patch.insecure_http.unwrap_or(current.insecure_http);
-        note("insecure_http", json!(current.insecure_http), json!(insecure_http));
+        note(
+            "insecure_http",
+            json!(current.insecure_http),
+            json!(insecure_http),
+        );
         let driver = patch.driver.unwrap_or(current.driver);
         note("driver", json!(current.driver), json!(driver));
         let environment = patch.environment.unwrap_or(current.environment);
@@ -542,7 +546,9 @@ impl Store {
         if current.status == DeviceStatus::Decommissioned {
             return Err(StoreError::Decommissioned(current.name.to_string()));
         }
-        let tls = tls_cert_sha256.map(str::to_owned).or(current.tls_cert_sha256.clone());
+        let tls = tls_cert_sha256
+            .map(str::to_owned)
+            .or(current.tls_cert_sha256.clone());
         let ssh = ssh_host_key_sha256
             .map(str::to_owned)
             .or(current.ssh_host_key_sha256.clone());

@@ -1,0 +1,156 @@
+//! The registry's devices as live connections.
+//!
+//! [`Fleet`] joins the registry (who the devices are, their sealed credentials and pins) with the
+//! drivers (how to reach them): it builds a device's connection target, hands out the cached
+//! [`DeviceClient`], and runs the operations that need both — onboarding a new device, testing
+//! one, and rotating its credentials on the device itself.
+
+pub mod import;
+mod onboard;
+mod rotate;
+
+pub use onboard::{OnboardError, Onboarded, ProbeSummary};
+pub use rotate::RotationOutcome;
+
+use std::sync::Arc;
+
+use domain::{DeviceStatus, ProjectRef};
+use routeros::{Connections, DeviceClient, DriverError, Target, Trust};
+use store::{AuditContext, Device, Store, StoreError};
+use vault::MasterKey;
+
+/// Everything that can go wrong between the registry and a device.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FleetError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    /// The operation makes no sense for this device (decommissioned, plain HTTP in prod, …).
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// Registry + connections.
+#[derive(Debug, Clone)]
+pub struct Fleet {
+    store: Store,
+    key: Arc<MasterKey>,
+    connections: Arc<Connections>,
+}
+
+/// How a connection should treat the identity a device presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustMode {
+    /// Use the pins in the registry.
+    Registry,
+    /// Use the pins in the registry; where none is recorded, accept and report what the device
+    /// presents (`--trust-on-first-use`). A recorded pin is never overridden this way.
+    FirstUseWhereUnpinned,
+}
+
+impl TrustMode {
+    pub(crate) fn apply(self, pin: Option<&str>) -> Trust {
+        match (Trust::from_stored(pin), self) {
+            (Trust::Unknown, TrustMode::FirstUseWhereUnpinned) => Trust::FirstUse,
+            (trust, TrustMode::Registry | TrustMode::FirstUseWhereUnpinned) => trust,
+        }
+    }
+}
+
+impl Fleet {
+    pub fn new(store: Store, key: Arc<MasterKey>, connections: Arc<Connections>) -> Self {
+        Self {
+            store,
+            key,
+            connections,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn connections(&self) -> &Arc<Connections> {
+        &self.connections
+    }
+
+    pub(crate) fn key(&self) -> &MasterKey {
+        &self.key
+    }
+
+    /// The connection target of a registered device (its credentials decrypted in memory).
+    pub async fn target(&self, device: &Device, trust: TrustMode) -> Result<Target, FleetError> {
+        if device.status == DeviceStatus::Decommissioned {
+            return Err(FleetError::Refused(format!(
+                "device {} is decommissioned and is never contacted",
+                device.name
+            )));
+        }
+        let creds = self.store.credentials(device, &self.key).await?;
+        let tls = trust.apply(device.tls_cert_sha256.as_deref());
+        let ssh = trust.apply(device.ssh_host_key_sha256.as_deref());
+        Ok(Target {
+            device_id: device.id,
+            name: device.name.to_string(),
+            host: device.address.clone(),
+            rest_port: device.rest_port.get(),
+            http_port: device.http_port.map_or(80, domain::Port::get),
+            ssh_port: device.ssh_port.get(),
+            username: creds.username,
+            password: creds.password,
+            tls,
+            ssh,
+            insecure_http: device.insecure_http,
+        })
+    }
+
+    /// The cached client of a registered device, using its pins.
+    pub async fn client(&self, device: &Device) -> Result<Arc<DeviceClient>, FleetError> {
+        let target = self.target(device, TrustMode::Registry).await?;
+        Ok(self
+            .connections
+            .client(target, device.driver, device.routeros_version.as_deref()))
+    }
+
+    /// Resolves a device id or name and returns it with its client.
+    pub async fn find(
+        &self,
+        project: Option<&ProjectRef>,
+        id_or_name: &str,
+    ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        let device = self.store.find_device(project, id_or_name).await?;
+        let client = self.client(&device).await?;
+        Ok((device, client))
+    }
+
+    /// Notes in the registry that the device answered (best effort: an observation).
+    pub async fn seen(&self, device: &Device) {
+        if let Err(e) = self.store.mark_seen(&device.id).await {
+            tracing::warn!(device = %device.name, error = %e, "could not record last-seen time");
+        }
+    }
+
+    pub(crate) fn audit_target(device: &Device) -> String {
+        device.audit_target()
+    }
+
+    pub(crate) async fn audit(
+        &self,
+        ctx: &AuditContext,
+        action: &str,
+        device: &Device,
+        details: serde_json::Value,
+    ) {
+        if let Err(e) = self
+            .store
+            .append_audit(ctx, action, &Self::audit_target(device), details)
+            .await
+        {
+            tracing::error!(device = %device.name, action, error = %e, "could not record an audit event");
+        }
+    }
+}
