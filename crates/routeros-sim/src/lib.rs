@@ -10,4 +10,5 @@ pub mod cli;
 pub mod clock;
 pub mod model;
 pub mod profiles;
+pub mod scheduler;
 pub mod ssh;

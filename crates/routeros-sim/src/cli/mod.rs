@@ -3,7 +3,14 @@
 
 pub mod ast;
 pub mod error;
+pub mod export;
+pub mod interp;
 pub mod lexer;
 pub mod parser;
+pub mod print;
 pub mod tree;
 pub mod value;
+
+pub use error::{CliError, Pos};
+pub use export::{ExportOptions, export};
+pub use interp::{Confirm, Device, Globals, ScriptOutput, Session, run};

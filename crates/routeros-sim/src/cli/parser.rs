@@ -958,7 +958,9 @@ mod tests {
             path: path.to_string(),
             kind: NodeKind::List {
                 ordered: path.contains("firewall"),
-                writable: true,
+                can_add: true,
+                can_set: true,
+                can_remove: true,
             },
             settable: props.iter().map(|s| s.to_string()).collect(),
             readable: props.iter().map(|s| s.to_string()).collect(),

@@ -18,9 +18,12 @@ pub enum NodeKind {
     List {
         /// Items keep their order and can be moved (firewall rules).
         ordered: bool,
-        /// Items can be added, changed and removed (false for status tables like `/ip/arp`
-        /// entries learned dynamically, `/log`).
-        writable: bool,
+        /// `add` exists.
+        can_add: bool,
+        /// `set` (and `enable`/`disable`, `unset`, `comment`) exist.
+        can_set: bool,
+        /// `remove` exists.
+        can_remove: bool,
     },
     /// A menu with exactly one set of properties (`/system/identity`).
     Singleton {
@@ -215,7 +218,12 @@ impl Tree {
                     });
                 }
             }
-            NodeKind::List { ordered, writable } => {
+            NodeKind::List {
+                ordered,
+                can_add,
+                can_set,
+                can_remove,
+            } => {
                 cmds.push(print_cmd());
                 cmds.push(CmdSpec {
                     name: "find",
@@ -227,7 +235,7 @@ impl Tree {
                 });
                 cmds.push(simple("get", &["numbers", "value-name"]));
                 cmds.push(export_cmd());
-                if writable {
+                if can_add {
                     cmds.push(CmdSpec {
                         name: "add",
                         positional: &[],
@@ -240,6 +248,8 @@ impl Tree {
                         props: true,
                         filter: FilterMode::None,
                     });
+                }
+                if can_set {
                     cmds.push(CmdSpec {
                         name: "set",
                         positional: &["numbers"],
@@ -248,16 +258,18 @@ impl Tree {
                         props: true,
                         filter: FilterMode::None,
                     });
-                    cmds.push(simple("remove", &["numbers"]));
                     cmds.push(simple("unset", &["numbers", "value-name"]));
                     cmds.push(simple("comment", &["numbers", "comment"]));
                     if has_disabled {
                         cmds.push(simple("enable", &["numbers"]));
                         cmds.push(simple("disable", &["numbers"]));
                     }
-                    if ordered {
-                        cmds.push(simple("move", &["numbers", "destination"]));
-                    }
+                }
+                if can_remove {
+                    cmds.push(simple("remove", &["numbers"]));
+                }
+                if ordered && can_set {
+                    cmds.push(simple("move", &["numbers", "destination"]));
                 }
             }
         }
