@@ -1568,7 +1568,10 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             return Ok(Value::list(values));
         }
         if m.flag("count-only") {
-            self.out.push_str(&format!("{}\n", rows.len()));
+            // Like `as-value`, the count is shown only when the command is not inside `[ ]`.
+            if self.depth == 0 {
+                self.out.push_str(&format!("{}\n", rows.len()));
+            }
             return Ok(Value::Num(rows.len() as i64));
         }
         let style = Style {
@@ -1896,5 +1899,51 @@ pub fn from_json(j: &serde_json::Value) -> Value {
             }
             Value::Array(items)
         }
+    }
+}
+
+/// Whether `src` would change configuration (`add`, `set`, `remove`, `move`, …, script runs,
+/// reboot), for fault triggers that count writes. Unparsable input counts as a read.
+pub fn is_write(session: &Session, src: &str) -> bool {
+    parse(session, src).is_ok_and(|p| block_writes(&p.block))
+}
+
+fn block_writes(b: &Block) -> bool {
+    b.stmts.iter().any(|s| match s {
+        Stmt::Nav { .. } => false,
+        Stmt::Block(b) => block_writes(b),
+        Stmt::Expr(e) => expr_writes(e),
+        Stmt::Menu(m) => {
+            matches!(
+                m.cmd.as_str(),
+                "add" | "set" | "remove" | "enable" | "disable" | "move" | "unset" | "comment"
+            ) || matches!(
+                (m.menu.as_str(), m.cmd.as_str()),
+                ("system", "reboot") | ("system/script", "run")
+            ) || m
+                .args
+                .iter()
+                .filter_map(|a| a.value.as_ref())
+                .any(expr_writes)
+                || m.filter.as_ref().is_some_and(expr_writes)
+        }
+        Stmt::Global(g) => g.name == "execute" || g.args.iter().any(|a| expr_writes(&a.value)),
+        Stmt::Call { .. } => true,
+    })
+}
+
+fn expr_writes(e: &Expr) -> bool {
+    match e {
+        Expr::Word(..) | Expr::Var(..) => false,
+        Expr::Str(pieces) => pieces.iter().any(|p| match p {
+            StrPiece::Expr(e) => expr_writes(e),
+            StrPiece::Text(_) | StrPiece::Var(_) => false,
+        }),
+        Expr::Cmd(b) => block_writes(b),
+        Expr::Code(b, _) => block_writes(b),
+        Expr::Unary(_, e) => expr_writes(e),
+        Expr::Binary(_, a, b) => expr_writes(a) || expr_writes(b),
+        Expr::Array(items) => items.iter().any(|(_, e)| expr_writes(e)),
+        Expr::Concat(parts) => parts.iter().any(expr_writes),
     }
 }

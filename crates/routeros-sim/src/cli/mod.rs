@@ -13,4 +13,4 @@ pub mod value;
 
 pub use error::{CliError, Pos};
 pub use export::{ExportOptions, export};
-pub use interp::{Confirm, Device, Globals, ScriptOutput, Session, run};
+pub use interp::{Confirm, Device, Globals, ScriptOutput, Session, is_write, run};

@@ -7,4 +7,4 @@ pub mod server;
 pub mod terminal;
 
 pub use link::LinkState;
-pub use server::{Gate, SshHost, SshServer, serve};
+pub use server::{Gate, GateAction, SshHost, SshServer, run, serve};

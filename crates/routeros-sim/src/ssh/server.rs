@@ -26,16 +26,27 @@ use super::terminal::{LineEditor, TermEvent, crlf};
 use crate::cli::{self, Globals, Session};
 use crate::model::UserInfo;
 
-/// What happens to one command before it runs, decided by the device's faults.
+/// What happens to one command before it runs, decided by the device's faults: wait `delay`,
+/// then do `action`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Gate {
-    /// Run it, after this added latency.
-    Proceed(Duration),
+pub struct Gate {
+    /// Added latency before anything else.
+    pub delay: Duration,
+    /// What happens after the delay.
+    pub action: GateAction,
+}
+
+/// The fate of one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateAction {
+    /// Run it.
+    Proceed,
     /// Answer with this error line (`failure: …`) instead of running it.
     Fail(String),
-    /// Drop the connection instead of answering.
+    /// Drop the connection instead of answering (a triggered reboot also answers this; the host
+    /// starts the reboot itself).
     Drop,
-    /// Never answer.
+    /// Do not answer until the device answers again (the link is frozen meanwhile), then run it.
     Hang,
 }
 
@@ -55,10 +66,12 @@ pub trait SshHost: cli::Device + Send + Sync + 'static {
     fn boot_epoch(&self) -> u64;
     /// The link state for a connection from `peer` accepted during boot `epoch`.
     fn link_state(&self, peer: SocketAddr, epoch: u64) -> LinkState;
-    /// Counts an accepted TCP connection on the SSH listener.
-    fn connection_accepted(&self, peer: SocketAddr);
-    /// Counts one request (a command) and decides what the faults do to it.
-    fn request(&self) -> Gate;
+    /// Counts an accepted TCP connection on the SSH listener; `false` closes it at once (the
+    /// `ssh` service is disabled).
+    fn connection_accepted(&self, peer: SocketAddr) -> bool;
+    /// Counts one request — a command line (`method` is `exec` or `shell`), `write` when it
+    /// changes configuration — and decides what the faults do to it.
+    fn request(&self, method: &str, command: &str, write: bool) -> Gate;
     /// The device's global script variables.
     fn globals(&self) -> Arc<Globals>;
 }
@@ -84,61 +97,68 @@ impl SshServer {
     }
 }
 
-/// Serves `host` on `listener` until `shutdown` is cancelled.
+/// Serves `host` on `listener` in a task of its own until `shutdown` is cancelled.
 pub fn serve<H: SshHost>(
     listener: TcpListener,
     host: Arc<H>,
     shutdown: CancellationToken,
 ) -> std::io::Result<SshServer> {
     let addr = listener.local_addr()?;
-    let token = shutdown.clone();
-    let task = tokio::spawn(async move {
-        let mut cached: Option<(String, Arc<russh::server::Config>)> = None;
-        loop {
-            let (stream, peer) = tokio::select! {
-                _ = token.cancelled() => return,
-                r = listener.accept() => match r {
-                    Ok(x) => x,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "ssh accept failed");
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                },
-            };
-            let _ = stream.set_nodelay(true);
-            host.connection_accepted(peer);
-            let config = config_for(&mut cached, &host.host_key());
-            let kill = token.child_token();
-            let epoch = host.boot_epoch();
-            let h = host.clone();
-            let check: LinkCheck = Arc::new(move || h.link_state(peer, epoch));
-            let gated = GatedStream::new(stream, check, kill.clone());
-            let handler = Conn {
-                host: host.clone(),
-                peer,
-                kill: kill.clone(),
-                user: None,
-                channels: HashMap::new(),
-            };
-            tokio::spawn(async move {
-                match russh::server::run_stream(config, gated, handler).await {
-                    Ok(session) => {
-                        tokio::select! {
-                            _ = session => {}
-                            _ = kill.cancelled() => {}
-                        }
-                    }
-                    Err(e) => tracing::debug!(error = %e, %peer, "ssh session setup failed"),
-                }
-            });
-        }
-    });
+    let task = tokio::spawn(run(listener, host, shutdown.clone()));
     Ok(SshServer {
         addr,
         shutdown,
         task,
     })
+}
+
+/// The accept loop: serves `host` on `listener` until `shutdown` is cancelled. Connections end
+/// with it (their kill tokens are children of `shutdown`).
+pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: CancellationToken) {
+    let mut cached: Option<(String, Arc<russh::server::Config>)> = None;
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::debug!(error = %e, "ssh accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        if !host.connection_accepted(peer) {
+            drop(stream);
+            continue;
+        }
+        let config = config_for(&mut cached, &host.host_key());
+        let kill = shutdown.child_token();
+        let epoch = host.boot_epoch();
+        let h = host.clone();
+        let check: LinkCheck = Arc::new(move || h.link_state(peer, epoch));
+        let gated = GatedStream::new(stream, check, kill.clone());
+        let handler = Conn {
+            host: host.clone(),
+            peer,
+            epoch,
+            kill: kill.clone(),
+            user: None,
+            channels: HashMap::new(),
+        };
+        tokio::spawn(async move {
+            match russh::server::run_stream(config, gated, handler).await {
+                Ok(session) => {
+                    tokio::select! {
+                        _ = session => {}
+                        _ = kill.cancelled() => {}
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, %peer, "ssh session setup failed"),
+            }
+        });
+    }
 }
 
 /// Builds (or reuses) the russh configuration for the current host key.
@@ -191,6 +211,8 @@ struct Login {
 struct Conn<H: SshHost> {
     host: Arc<H>,
     peer: SocketAddr,
+    /// The boot the connection belongs to.
+    epoch: u64,
     kill: CancellationToken,
     user: Option<Login>,
     channels: HashMap<ChannelId, ChanState>,
@@ -315,6 +337,11 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             host: self.host.clone(),
             handle: session.handle(),
             channel,
+            ctx: ConnCtx {
+                peer: self.peer,
+                epoch: self.epoch,
+                kill: self.kill.clone(),
+            },
             kill: self.kill.clone(),
             input: Arc::new(AsyncMutex::new(rx)),
         };
@@ -337,7 +364,11 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         let command = String::from_utf8_lossy(data).into_owned();
         let host = self.host.clone();
         let handle = session.handle();
-        let kill = self.kill.clone();
+        let ctx = ConnCtx {
+            peer: self.peer,
+            epoch: self.epoch,
+            kill: self.kill.clone(),
+        };
         tokio::spawn(async move {
             let mut s = Session::new(
                 login.info.name.clone(),
@@ -345,7 +376,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
                 host.globals(),
             );
             s.width = width;
-            let Some(text) = run_command(&host, &kill, s, command)
+            let Some(text) = run_command(&host, &ctx, "exec", s, command)
                 .await
                 .map(|(out, _)| out)
             else {
@@ -392,24 +423,35 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
     }
 }
 
-/// Runs one command under the device's faults. `None` when the connection must go away (drop
-/// or hang until killed); otherwise the output and the session to keep using.
+/// What a command needs to know about its connection.
+#[derive(Clone)]
+struct ConnCtx {
+    peer: SocketAddr,
+    epoch: u64,
+    kill: CancellationToken,
+}
+
+/// Runs one command under the device's faults. `None` when the connection must go away;
+/// otherwise the output and the session to keep using.
 async fn run_command<H: SshHost>(
     host: &Arc<H>,
-    kill: &CancellationToken,
+    ctx: &ConnCtx,
+    method: &str,
     mut session: Session,
     command: String,
 ) -> Option<(cli::ScriptOutput, Session)> {
-    match host.request() {
-        Gate::Proceed(delay) => {
-            if !delay.is_zero() {
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = kill.cancelled() => return None,
-                }
-            }
+    let kill = &ctx.kill;
+    let write = cli::is_write(&session, &command);
+    let gate = host.request(method, &command, write);
+    if !gate.delay.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(gate.delay) => {}
+            _ = kill.cancelled() => return None,
         }
-        Gate::Fail(msg) => {
+    }
+    match gate.action {
+        GateAction::Proceed => {}
+        GateAction::Fail(msg) => {
             return Some((
                 cli::ScriptOutput {
                     error: Some(cli::CliError::runtime(msg)),
@@ -418,13 +460,23 @@ async fn run_command<H: SshHost>(
                 session,
             ));
         }
-        Gate::Drop => {
+        GateAction::Drop => {
             kill.cancel();
             return None;
         }
-        Gate::Hang => {
-            kill.cancelled().await;
-            return None;
+        GateAction::Hang => {
+            // Held silently until the device answers again (its link is frozen meanwhile).
+            loop {
+                match host.link_state(ctx.peer, ctx.epoch) {
+                    LinkState::Open => break,
+                    LinkState::Closed => return None,
+                    LinkState::Frozen => {}
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+                    _ = kill.cancelled() => return None,
+                }
+            }
         }
     }
     let cancel = session.cancel.clone();
@@ -447,6 +499,7 @@ struct Shell<H: SshHost> {
     host: Arc<H>,
     handle: Handle,
     channel: ChannelId,
+    ctx: ConnCtx,
     kill: CancellationToken,
     input: Arc<AsyncMutex<mpsc::UnboundedReceiver<Vec<u8>>>>,
 }
@@ -519,7 +572,8 @@ impl<H: SshHost> Shell<H> {
                         if !self.send(b"\r\n".to_vec()).await {
                             return;
                         }
-                        let Some((out, s)) = run_command(&self.host, &self.kill, s, line).await
+                        let Some((out, s)) =
+                            run_command(&self.host, &self.ctx, "shell", s, line).await
                         else {
                             return;
                         };
