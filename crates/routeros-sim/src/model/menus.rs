@@ -368,7 +368,6 @@ const IP_ADDRESS_PROPS: &[PropSpec] = &[
     p("actual-interface", T).ro(),
     INVALID,
     DYNAMIC,
-    p("slave", B).def("false").ro(),
     DISABLED,
     COMMENT,
 ];
@@ -1462,7 +1461,7 @@ pub static MENUS: &[MenuSpec] = &[
     // ---------------------------------------------------------------- /ip
     MenuSpec::list("/ip/address", IP_ADDRESS_PROPS)
         .columns(&["address", "network", "interface"])
-        .flags(&[F_DISABLED, F_INVALID, F_DYNAMIC, F_SLAVE])
+        .flags(&[F_DISABLED, F_INVALID, F_DYNAMIC])
         .unique(&[UniqueSpec {
             keys: &["address", "interface"],
             message: "already have such address",

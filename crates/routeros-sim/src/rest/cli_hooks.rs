@@ -1,0 +1,64 @@
+//! SEAM: REST commands that need the console interpreter.
+//!
+//! `POST /rest/execute`, `POST /rest/export` (and `POST /rest/<menu>/export`) and
+//! `POST /rest/system/script/run` run console scripts or produce console text; the REST server
+//! routes them here and turns the result into RouterOS's JSON. Until the interpreter is wired in,
+//! each answers as a router without that command would: `406 Not Acceptable`,
+//! `no such command or directory (<command>)`.
+//!
+//! The interpreter side replaces the bodies of these three functions; their signatures and the
+//! [`HookReply`] shapes are the contract with the REST server.
+
+use std::sync::Arc;
+
+use crate::fleet::SimDevice;
+use crate::model::{MenuSpec, Record, RosError, UserInfo};
+
+/// What a hooked command returns to REST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HookReply {
+    /// `{"ret":"…"}` — a job id, command output (`as-string`), or export text.
+    Ret(String),
+    /// A JSON array of records.
+    Records(Vec<Record>),
+    /// `[]`.
+    Empty,
+}
+
+/// `POST /rest/execute {"script":"…"[, "as-string":""]}`: runs `script` as `user`. Without
+/// `as_string` RouterOS starts a background job and returns its id (`{"ret":"*18"}`); with it,
+/// runs synchronously and returns the output (`{"ret":"CHR"}`).
+pub async fn execute(
+    device: &Arc<SimDevice>,
+    user: &UserInfo,
+    script: &str,
+    as_string: bool,
+) -> Result<HookReply, RosError> {
+    let _ = (device, user, script, as_string);
+    Err(RosError::NotAcceptable("execute".into()))
+}
+
+/// `POST /rest/export` (whole configuration, `menu` = `None`) or `POST /rest/<menu>/export`,
+/// with the console's export flags as arguments (`compact`, `verbose`, `hide-sensitive`,
+/// `show-sensitive`, `terse`).
+pub async fn export(
+    device: &Arc<SimDevice>,
+    user: &UserInfo,
+    menu: Option<&'static MenuSpec>,
+    args: &[(String, String)],
+) -> Result<HookReply, RosError> {
+    let _ = (device, user, menu, args);
+    Err(RosError::NotAcceptable("export".into()))
+}
+
+/// `POST /rest/system/script/run {".id":"*1"}` (or `number`/`numbers` = id or name): runs a
+/// `/system/script` entry as `user`.
+pub async fn run_script(
+    device: &Arc<SimDevice>,
+    user: &UserInfo,
+    script: &str,
+) -> Result<HookReply, RosError> {
+    let _ = (device, user, script);
+    Err(RosError::NotAcceptable("run".into()))
+}
