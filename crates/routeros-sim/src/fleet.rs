@@ -23,6 +23,8 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cli::Globals;
+use crate::cli::host::DeviceHost;
 use crate::clock::SimClock;
 use crate::faults::{FaultState, Faults, RequestKind, Verdict};
 use crate::model::{
@@ -884,8 +886,10 @@ impl Fleet {
                 https,
                 Transport::Https,
             ));
-            spawn_ssh(&tasks, Arc::clone(device), ssh);
-            spawn_scheduler(&tasks, Arc::clone(device));
+            // The console (SSH sessions, scheduler scripts) shares one set of globals per device.
+            let console = DeviceHost::new(Arc::clone(device), Globals::new());
+            spawn_ssh(&tasks, Arc::clone(&console), ssh);
+            spawn_scheduler(&tasks, console);
         }
         let by_name = devices
             .iter()
@@ -989,27 +993,17 @@ impl FleetHandle {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Start-up seams for the console side: the SSH server and the scheduler are provided by the
-// console implementation; until then SSH connections are counted and closed, and no scheduler
-// runs.
+// Start-up of the console side: the SSH server and the scheduler of each device.
 // ------------------------------------------------------------------------------------------------
 
-/// Starts the SSH server of `device` on `listener`.
-fn spawn_ssh(tasks: &TaskTracker, device: Arc<SimDevice>, listener: TcpListener) {
-    tasks.spawn(async move {
-        let shutdown = device.shutdown_token().clone();
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                accepted = listener.accept() => {
-                    if accepted.is_ok() {
-                        device.counters().connection(Transport::Ssh);
-                    }
-                }
-            }
-        }
-    });
+/// Starts the SSH server of a device on `listener` (see [`crate::ssh`]).
+fn spawn_ssh(tasks: &TaskTracker, console: Arc<DeviceHost>, listener: TcpListener) {
+    let shutdown = console.device().shutdown_token().clone();
+    tasks.spawn(crate::ssh::run(listener, console, shutdown));
 }
 
-/// Starts the scheduler of `device`.
-fn spawn_scheduler(_tasks: &TaskTracker, _device: Arc<SimDevice>) {}
+/// Starts the scheduler of a device (see [`crate::scheduler`]).
+fn spawn_scheduler(tasks: &TaskTracker, console: Arc<DeviceHost>) {
+    let shutdown = console.device().shutdown_token().clone();
+    tasks.spawn(crate::scheduler::run(console, shutdown));
+}

@@ -31,14 +31,18 @@ pub trait SchedulerHost: cli::Device + Send + Sync + 'static {
     fn boot_epoch(&self) -> u64;
     /// Whether the device is running (not in the middle of a reboot).
     fn is_up(&self) -> bool;
-    /// The device's global script variables.
+    /// The device's global script variables (cleared at every boot).
     fn globals(&self) -> Arc<Globals>;
+    /// Completes when the device's configuration, faults or boot status change.
+    fn changed(&self) -> impl std::future::Future<Output = ()> + Send + '_;
 }
 
 /// Delay of `start-time=startup` entries after boot (simulated), as on RouterOS.
 const STARTUP_DELAY: chrono::Duration = chrono::Duration::seconds(3);
-/// Longest real pause between two looks at the configuration.
-const POLL: Duration = Duration::from_millis(100);
+/// Longest real pause between two looks at the configuration (changes wake the task sooner).
+const POLL: Duration = Duration::from_secs(1);
+/// Pause while the device reboots.
+const DOWN_POLL: Duration = Duration::from_millis(100);
 
 /// One scheduler entry as the task sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,70 +71,79 @@ pub fn spawn<H: SchedulerHost>(
     host: Arc<H>,
     shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let clock = host.read(|s| s.clock().clone());
-        let mut epoch: Option<u64> = None;
-        let mut boot_at = clock.now();
-        let mut armed: HashMap<RosId, Armed> = HashMap::new();
-        loop {
-            if shutdown.is_cancelled() {
-                return;
+    tokio::spawn(run(host, shutdown))
+}
+
+/// The scheduler loop of a device, until `shutdown` is cancelled.
+pub async fn run<H: SchedulerHost>(host: Arc<H>, shutdown: CancellationToken) {
+    let clock = host.read(|s| s.clock().clone());
+    let mut epoch: Option<u64> = None;
+    let mut boot_at = clock.now();
+    let mut armed: HashMap<RosId, Armed> = HashMap::new();
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        if !host.is_up() {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(DOWN_POLL) => continue,
             }
-            if !host.is_up() {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(POLL) => continue,
-                }
+        }
+        let now = clock.now();
+        let e = host.boot_epoch();
+        if epoch != Some(e) {
+            if epoch.is_some() {
+                // A reboot forgets the global variables.
+                host.globals().clear();
             }
-            let now = clock.now();
-            let e = host.boot_epoch();
-            if epoch != Some(e) {
-                epoch = Some(e);
-                boot_at = clock.boot_time();
-                armed.clear();
-            }
-            let entries = host.read(read_entries);
-            armed.retain(|id, _| entries.iter().any(|e| e.id == *id));
-            let mut due = Vec::new();
-            for entry in &entries {
-                let signature = (entry.start, entry.interval);
-                let slot = armed.entry(entry.id).or_insert_with(|| Armed {
+            epoch = Some(e);
+            boot_at = clock.boot_time();
+            armed.clear();
+        }
+        let entries = host.read(read_entries);
+        armed.retain(|id, _| entries.iter().any(|e| e.id == *id));
+        let mut due = Vec::new();
+        for entry in &entries {
+            let signature = (entry.start, entry.interval);
+            let slot = armed.entry(entry.id).or_insert_with(|| Armed {
+                signature,
+                next: first_slot(entry, boot_at, now),
+                published: None,
+            });
+            if slot.signature != signature {
+                *slot = Armed {
                     signature,
                     next: first_slot(entry, boot_at, now),
                     published: None,
-                });
-                if slot.signature != signature {
-                    *slot = Armed {
-                        signature,
-                        next: first_slot(entry, boot_at, now),
-                        published: None,
-                    };
+                };
+            }
+            if let Some(next) = slot.next
+                && next <= now
+            {
+                slot.next = following_slot(entry, next, now);
+                due.push(entry.clone());
+            }
+        }
+        let changed: Vec<(RosId, Option<DateTime<Utc>>)> = armed
+            .iter_mut()
+            .filter(|(_, a)| a.published != Some(a.next))
+            .map(|(id, a)| {
+                a.published = Some(a.next);
+                (*id, a.next)
+            })
+            .collect();
+        if !changed.is_empty() {
+            host.write(|s| {
+                for (id, next) in &changed {
+                    set_next_run(s, *id, *next);
                 }
-                if let Some(next) = slot.next
-                    && next <= now
-                {
-                    slot.next = following_slot(entry, next, now);
-                    due.push(entry.clone());
-                }
-            }
-            let changed: Vec<(RosId, Option<DateTime<Utc>>)> = armed
-                .iter_mut()
-                .filter(|(_, a)| a.published != Some(a.next))
-                .map(|(id, a)| {
-                    a.published = Some(a.next);
-                    (*id, a.next)
-                })
-                .collect();
-            if !changed.is_empty() {
-                host.write(|s| {
-                    for (id, next) in &changed {
-                        set_next_run(s, *id, *next);
-                    }
-                });
-            }
-            for entry in due {
-                run_entry(&host, &entry, &shutdown).await;
-            }
+            });
+        }
+        for entry in due {
+            run_entry(&host, &entry, &shutdown).await;
+        }
+        if !due_soon(&armed, &clock) {
             let next_due = armed.values().filter_map(|a| a.next).min();
             let wait = match next_due {
                 Some(t) => {
@@ -142,9 +155,16 @@ pub fn spawn<H: SchedulerHost>(
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(wait.max(Duration::from_millis(1))) => {}
+                _ = host.changed() => {}
             }
         }
-    })
+    }
+}
+
+/// Whether a slot is already due (run again at once instead of sleeping).
+fn due_soon(armed: &HashMap<RosId, Armed>, clock: &SimClock) -> bool {
+    let now = clock.now();
+    armed.values().filter_map(|a| a.next).any(|t| t <= now)
 }
 
 fn read_entries(state: &RouterState) -> Vec<Entry> {
@@ -336,11 +356,6 @@ async fn run_entry<H: SchedulerHost>(host: &Arc<H>, entry: &Entry, shutdown: &Ca
             s.log("script,error", &format!("({name}) {err}"));
         });
     }
-}
-
-/// The simulated clock of a device, for callers that only hold the host.
-pub fn clock_of<H: SchedulerHost>(host: &H) -> SimClock {
-    host.read(|s| s.clock().clone())
 }
 
 #[cfg(test)]

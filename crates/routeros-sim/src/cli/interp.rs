@@ -346,6 +346,11 @@ const DELAY_SLICE: Duration = Duration::from_millis(50);
 /// Ids handed out by `:execute` (RouterOS answers with a job id).
 static JOB_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh background job id (`:execute`, `/rest/execute`).
+pub fn next_job_id() -> u64 {
+    JOB_IDS.fetch_add(1, Ordering::Relaxed) + 0x10
+}
+
 fn spec_of(menu: &str) -> Res<&'static MenuSpec> {
     mspec::menu(&format!("/{menu}")).ok_or_else(|| rt("no such command prefix"))
 }
@@ -1155,7 +1160,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
                     Ok(Value::Str(printed))
                 } else {
                     self.out.push_str(&printed);
-                    Ok(Value::Id(JOB_IDS.fetch_add(1, Ordering::Relaxed) + 0x10))
+                    Ok(Value::Id(next_job_id()))
                 }
             }
             "time" => {

@@ -4,6 +4,7 @@
 pub mod ast;
 pub mod error;
 pub mod export;
+pub mod host;
 pub mod interp;
 pub mod lexer;
 pub mod parser;

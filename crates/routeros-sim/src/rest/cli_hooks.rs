@@ -1,13 +1,10 @@
-//! SEAM: REST commands that need the console interpreter.
+//! REST commands that need the console interpreter.
 //!
 //! `POST /rest/execute`, `POST /rest/export` (and `POST /rest/<menu>/export`) and
 //! `POST /rest/system/script/run` run console scripts or produce console text; the REST server
-//! routes them here and turns the result into RouterOS's JSON. Until the interpreter is wired in,
-//! each answers as a router without that command would: `406 Not Acceptable`,
-//! `no such command or directory (<command>)`.
-//!
-//! The interpreter side replaces the bodies of these three functions; their signatures and the
-//! [`HookReply`] shapes are the contract with the REST server.
+//! routes them here and turns the result into RouterOS's JSON. The bodies call the console
+//! interpreter ([`crate::cli::host`]); the signatures and the [`HookReply`] shapes are the
+//! contract with the REST server.
 
 use std::sync::Arc;
 
@@ -35,8 +32,7 @@ pub async fn execute(
     script: &str,
     as_string: bool,
 ) -> Result<HookReply, RosError> {
-    let _ = (device, user, script, as_string);
-    Err(RosError::NotAcceptable("execute".into()))
+    crate::cli::host::rest_execute(console(device), user, script, as_string).await
 }
 
 /// `POST /rest/export` (whole configuration, `menu` = `None`) or `POST /rest/<menu>/export`,
@@ -48,8 +44,7 @@ pub async fn export(
     menu: Option<&'static MenuSpec>,
     args: &[(String, String)],
 ) -> Result<HookReply, RosError> {
-    let _ = (device, user, menu, args);
-    Err(RosError::NotAcceptable("export".into()))
+    crate::cli::host::rest_export(console(device), user, menu, args).await
 }
 
 /// `POST /rest/system/script/run {".id":"*1"}` (or `number`/`numbers` = id or name): runs a
@@ -59,6 +54,11 @@ pub async fn run_script(
     user: &UserInfo,
     script: &str,
 ) -> Result<HookReply, RosError> {
-    let _ = (device, user, script);
-    Err(RosError::NotAcceptable("run".into()))
+    crate::cli::host::rest_run_script(console(device), user, script).await
+}
+
+/// The console view of `device` for one REST request. REST jobs get global variables of their
+/// own (the console's globals live with its SSH sessions and scheduler).
+fn console(device: &Arc<SimDevice>) -> Arc<crate::cli::host::DeviceHost> {
+    crate::cli::host::DeviceHost::new(Arc::clone(device), crate::cli::Globals::new())
 }
