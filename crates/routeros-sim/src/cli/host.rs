@@ -90,6 +90,13 @@ impl SshHost for DeviceHost {
         self.dev.boot_status().borrow().epoch
     }
 
+    fn reboot_started(&self, epoch: u64) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.dev.boot_status();
+        async move {
+            let _ = rx.wait_for(|b| b.epoch != epoch).await;
+        }
+    }
+
     fn link_state(&self, peer: SocketAddr, epoch: u64) -> LinkState {
         if self.dev.boot_status().borrow().epoch != epoch {
             return LinkState::Closed;

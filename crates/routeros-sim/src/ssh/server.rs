@@ -64,6 +64,8 @@ pub trait SshHost: cli::Device + Send + Sync + 'static {
     fn authenticate(&self, user: &str, password: &str, peer: SocketAddr) -> Option<UserInfo>;
     /// A number that changes whenever the device reboots; connections from an older boot die.
     fn boot_epoch(&self) -> u64;
+    /// Completes when the device starts rebooting after boot `epoch` (its connections die).
+    fn reboot_started(&self, epoch: u64) -> impl std::future::Future<Output = ()> + Send + 'static;
     /// The link state for a connection from `peer` accepted during boot `epoch`.
     fn link_state(&self, peer: SocketAddr, epoch: u64) -> LinkState;
     /// Counts an accepted TCP connection on the SSH listener; `false` closes it at once (the
@@ -147,7 +149,16 @@ pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: Canc
             user: None,
             channels: HashMap::new(),
         };
+        let reboot = host.reboot_started(epoch);
         tokio::spawn(async move {
+            // A reboot kills the connection even while it is idle.
+            let watch_kill = kill.clone();
+            let watcher = tokio::spawn(async move {
+                tokio::select! {
+                    _ = reboot => watch_kill.cancel(),
+                    _ = watch_kill.cancelled() => {}
+                }
+            });
             match russh::server::run_stream(config, gated, handler).await {
                 Ok(session) => {
                     tokio::select! {
@@ -157,6 +168,8 @@ pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: Canc
                 }
                 Err(e) => tracing::debug!(error = %e, %peer, "ssh session setup failed"),
             }
+            kill.cancel();
+            let _ = watcher.await;
         });
     }
 }

@@ -19,7 +19,10 @@ pub struct Client {
 impl client::Handler for Client {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &russh::keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         if let russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } = key {
             *self.seen_key.lock().unwrap() = Some(key.clone());
         }
@@ -43,12 +46,24 @@ pub enum ConnectError {
 }
 
 /// Connects and logs in with a password, within `timeout`.
-pub async fn connect(addr: SocketAddr, user: &str, password: &str, timeout: Duration) -> Result<Conn, ConnectError> {
-    let config = Arc::new(client::Config { inactivity_timeout: None, ..Default::default() });
+pub async fn connect(
+    addr: SocketAddr,
+    user: &str,
+    password: &str,
+    timeout: Duration,
+) -> Result<Conn, ConnectError> {
+    let config = Arc::new(client::Config {
+        inactivity_timeout: None,
+        ..Default::default()
+    });
     let seen = Arc::new(std::sync::Mutex::new(None));
-    let handler = Client { seen_key: seen.clone() };
+    let handler = Client {
+        seen_key: seen.clone(),
+    };
     let fut = async {
-        let mut handle = client::connect(config, addr, handler).await.map_err(|e| ConnectError::Transport(e.to_string()))?;
+        let mut handle = client::connect(config, addr, handler)
+            .await
+            .map_err(|e| ConnectError::Transport(e.to_string()))?;
         let res = handle
             .authenticate_password(user, password)
             .await
@@ -68,11 +83,17 @@ pub async fn connect(addr: SocketAddr, user: &str, password: &str, timeout: Dura
 impl Conn {
     /// Runs one exec request; returns the output and exit status.
     pub async fn exec(&self, command: &str) -> (String, Option<u32>) {
-        self.try_exec(command, Duration::from_secs(20)).await.expect("exec timed out")
+        self.try_exec(command, Duration::from_secs(20))
+            .await
+            .expect("exec timed out")
     }
 
     /// Runs one exec request; `None` if nothing complete arrives within `timeout`.
-    pub async fn try_exec(&self, command: &str, timeout: Duration) -> Option<(String, Option<u32>)> {
+    pub async fn try_exec(
+        &self,
+        command: &str,
+        timeout: Duration,
+    ) -> Option<(String, Option<u32>)> {
         let fut = async {
             let mut ch = self.handle.channel_open_session().await.ok()?;
             ch.exec(true, command).await.ok()?;
@@ -94,9 +115,14 @@ impl Conn {
     /// Opens an interactive shell with a PTY of `cols` columns.
     pub async fn shell(&self, cols: u32) -> Shell {
         let ch = self.handle.channel_open_session().await.unwrap();
-        ch.request_pty(true, "xterm", cols, 24, 0, 0, &[]).await.unwrap();
+        ch.request_pty(true, "xterm", cols, 24, 0, 0, &[])
+            .await
+            .unwrap();
         ch.request_shell(true).await.unwrap();
-        Shell { ch, buf: String::new() }
+        Shell {
+            ch,
+            buf: String::new(),
+        }
     }
 }
 
@@ -121,7 +147,9 @@ impl Shell {
                 let rest = self.buf.split_off(i + needle.len());
                 return Some(std::mem::replace(&mut self.buf, rest));
             }
-            let msg = tokio::time::timeout_at(deadline, self.ch.wait()).await.ok()??;
+            let msg = tokio::time::timeout_at(deadline, self.ch.wait())
+                .await
+                .ok()??;
             match msg {
                 ChannelMsg::Data { data } => self.buf.push_str(&String::from_utf8_lossy(&data)),
                 ChannelMsg::Eof | ChannelMsg::Close => {
@@ -140,7 +168,9 @@ impl Shell {
     /// ending in `prompt_end`.
     pub async fn command(&mut self, cmd: &str, prompt_end: &str) -> String {
         self.send(format!("{cmd}\r\n").as_bytes()).await;
-        self.read_until(prompt_end, Duration::from_secs(20)).await.expect("no prompt after command")
+        self.read_until(prompt_end, Duration::from_secs(20))
+            .await
+            .expect("no prompt after command")
     }
 
     /// Waits for the channel to end; true if it ended within `timeout`.
@@ -150,7 +180,9 @@ impl Shell {
             match tokio::time::timeout_at(deadline, self.ch.wait()).await {
                 Err(_) => return false,
                 Ok(None) | Ok(Some(ChannelMsg::Close)) => return true,
-                Ok(Some(ChannelMsg::Data { data })) => self.buf.push_str(&String::from_utf8_lossy(&data)),
+                Ok(Some(ChannelMsg::Data { data })) => {
+                    self.buf.push_str(&String::from_utf8_lossy(&data))
+                }
                 Ok(Some(_)) => {}
             }
         }
