@@ -1796,6 +1796,10 @@ type WriteArgs = (Vec<(String, String)>, Vec<String>);
 const MAX_LOOP: usize = 1_000_000;
 
 fn arith(op: BinOp, a: &Value, b: &Value) -> Value {
+    // An unset variable counts as 0 (`:set n ($n + 1)` starts counting from nothing).
+    let zero = Value::Num(0);
+    let a = if a.is_empty_value() && b.as_num().is_some() { &zero } else { a };
+    let b = if b.is_empty_value() && a.as_num().is_some() { &zero } else { b };
     match (a, b) {
         (Value::Time(x), Value::Time(y)) => match op {
             BinOp::Add => Value::Time(x.saturating_add(*y)),
