@@ -42,27 +42,43 @@ async fn netmiko_mikrotik_routeros_driver_works_unchanged() {
         sim.fleet.shutdown().await;
         return;
     }
-    assert!(output.status.success(), "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    let steps: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        output.status.success(),
+        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let step = |name: &str| -> &Value {
-        steps.iter().find(|s| s["step"] == name).unwrap_or_else(|| panic!("no step {name} in {stdout}"))
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name} in {stdout}"))
     };
     assert_eq!(step("prompt")["prompt"], "[admin@sim-0001] >");
     assert_eq!(step("identity")["output"], "name: sim-0001");
     let addresses = step("addresses")["output"].as_str().unwrap();
-    assert!(addresses.contains("Columns: ADDRESS, NETWORK, INTERFACE"), "{addresses}");
+    assert!(
+        addresses.contains("Columns: ADDRESS, NETWORK, INTERFACE"),
+        "{addresses}"
+    );
     assert!(addresses.contains("192.168.88.1/24"), "{addresses}");
     let readback = step("readback")["output"].as_str().unwrap();
     assert!(readback.contains("address=192.0.2.1/24"), "{readback}");
     assert!(readback.contains("comment=netmiko"), "{readback}");
     let error = step("error")["output"].as_str().unwrap();
-    assert!(error.contains("failure: already have such address"), "{error}");
+    assert!(
+        error.contains("failure: already have such address"),
+        "{error}"
+    );
     step("done");
     // The change netmiko made is in the device's configuration.
     let dev = sim.fleet.devices()[0].clone();
     let present = dev.read_state(|s| {
-        s.items_of("/ip/address")
-            .any(|a| a.get("address") == Some("192.0.2.1/24") && a.get("comment") == Some("netmiko"))
+        s.items_of("/ip/address").any(|a| {
+            a.get("address") == Some("192.0.2.1/24") && a.get("comment") == Some("netmiko")
+        })
     });
     assert!(present);
     sim.fleet.shutdown().await;
@@ -72,5 +88,7 @@ fn skip_or_fail(why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("netmiko is required under CI: pip install netmiko ({why})");
     }
-    eprintln!("\n!!!!!!!! SKIPPED: netmiko test did not run: {why}\n!!!!!!!! pip install netmiko to run it\n");
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: netmiko test did not run: {why}\n!!!!!!!! pip install netmiko to run it\n"
+    );
 }

@@ -50,17 +50,36 @@ async fn a_change_over_ssh_that_cuts_the_path_is_reverted_by_the_scheduler() {
     let conn = connect(ssh_addr(&sim), "admin", "secret", T).await.unwrap();
     assert_eq!(conn.exec(ARM).await.0, "");
     // The change goes through, but its reply never comes back: the path is gone.
-    let reply = conn.try_exec("/interface disable [find name=ether1]", Duration::from_millis(800)).await;
-    assert!(reply.is_none(), "no answer once the management interface is down: {reply:?}");
+    let reply = conn
+        .try_exec(
+            "/interface disable [find name=ether1]",
+            Duration::from_millis(800),
+        )
+        .await;
+    assert!(
+        reply.is_none(),
+        "no answer once the management interface is down: {reply:?}"
+    );
     let dev = sim.fleet.devices()[0].clone();
-    assert!(dev.read_state(|s| s.items_of("/interface").any(|i| i.get("name") == Some("ether1") && i.is_true("disabled"))));
-    let fresh = connect(ssh_addr(&sim), "admin", "secret", Duration::from_millis(500)).await;
+    assert!(dev.read_state(|s| {
+        s.items_of("/interface")
+            .any(|i| i.get("name") == Some("ether1") && i.is_true("disabled"))
+    }));
+    let fresh = connect(
+        ssh_addr(&sim),
+        "admin",
+        "secret",
+        Duration::from_millis(500),
+    )
+    .await;
     assert!(fresh.is_err(), "new connections hang as well");
     // The device restores the path by itself.
     let back = reconnect(&sim, T).await;
     let (out, _) = back.exec(":put [/interface get ether1 disabled]").await;
     assert_eq!(out, "false\r\n");
-    let (out, _) = back.exec(":put [:len [/system scheduler find name=revert]]").await;
+    let (out, _) = back
+        .exec(":put [:len [/system scheduler find name=revert]]")
+        .await;
     assert_eq!(out, "0\r\n", "the revert entry removed itself");
     // The old connection resumes too, with the held reply.
     let (out, _) = conn.exec("/system identity print").await;
@@ -79,12 +98,21 @@ async fn a_change_over_rest_that_cuts_the_path_is_reverted_by_the_scheduler() {
     assert_eq!(out, "");
     let (_, body) = sim.get("/ip/address?comment=management").await;
     let id = body[0][".id"].as_str().unwrap().to_string();
-    let cut = tokio::time::timeout(Duration::from_millis(800), sim.delete(&format!("/ip/address/{id}"))).await;
-    assert!(cut.is_err(), "the DELETE that removes the management address gets no reply");
+    let cut = tokio::time::timeout(
+        Duration::from_millis(800),
+        sim.delete(&format!("/ip/address/{id}")),
+    )
+    .await;
+    assert!(
+        cut.is_err(),
+        "the DELETE that removes the management address gets no reply"
+    );
     let started = Instant::now();
     let back = reconnect(&sim, T).await;
     assert!(started.elapsed() < T);
-    let (out, _) = back.exec(":put [/ip address get [find comment=management] address]").await;
+    let (out, _) = back
+        .exec(":put [/ip address get [find comment=management] address]")
+        .await;
     assert_eq!(out, "127.0.1.1/24\r\n");
     let (status, _) = sim.get("/system/identity").await;
     assert_eq!(status.as_u16(), 200, "REST answers again");

@@ -191,6 +191,39 @@ pub fn to_ros_error(e: &CliError) -> RosError {
     RosError::Failure(text)
 }
 
+/// Console text as REST returns it: lines separated by `\r\n`, no line end after the last.
+fn crlf_trimmed(text: &str) -> String {
+    let t = text.strip_suffix('\n').unwrap_or(text);
+    t.replace('\n', "\r\n")
+}
+
+/// What `/rest/execute` with `as-string` returns: the output, then the error line with the
+/// context RouterOS adds for script errors (`… (/ip/service/set (certificate); line 1)`).
+pub fn rest_text(out: &super::interp::ScriptOutput) -> String {
+    let mut text = out.text.clone();
+    if let Some(e) = &out.error {
+        let line = match (&out.context, e) {
+            (Some((command, line)), CliError::Runtime(msg)) => {
+                let arg = [
+                    "input does not match any value of ",
+                    "invalid value for argument ",
+                    "unknown parameter ",
+                ]
+                .iter()
+                .find_map(|p| msg.strip_prefix(p));
+                match arg {
+                    Some(arg) => format!("{msg} ({command} ({arg}); line {line})"),
+                    None => format!("{msg} ({command}; line {line})"),
+                }
+            }
+            _ => e.to_string(),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    crlf_trimmed(&text)
+}
+
 fn session_for(host: &DeviceHost, user: &UserInfo) -> Session {
     let mut s = Session::new(
         user.name.clone(),
@@ -215,10 +248,8 @@ pub async fn rest_execute(
         let out = tokio::task::spawn_blocking(move || run(&*host, &mut session, &src))
             .await
             .map_err(|_| RosError::Failure("interrupted".into()))?;
-        if let Some(e) = &out.error {
-            return Err(to_ros_error(e));
-        }
-        return Ok(HookReply::Ret(out.text));
+        // RouterOS answers 200 even when the script fails, with the error in the text.
+        return Ok(HookReply::Ret(rest_text(&out)));
     }
     let id = next_job_id();
     tokio::task::spawn_blocking(move || {
@@ -261,7 +292,7 @@ pub async fn rest_export(
         return Err(RosError::NotEnoughPermissions);
     }
     let text = host.read(|s| export(s, &opts));
-    Ok(HookReply::Ret(text))
+    Ok(HookReply::Ret(crlf_trimmed(&text)))
 }
 
 /// `POST /rest/system/script/run`: runs a `/system/script` entry (id or name) as `user`.

@@ -183,6 +183,9 @@ pub struct ScriptOutput {
     pub value: Value,
     /// The user asked to leave (`/quit`).
     pub quit: bool,
+    /// For a run-time error of a menu command: the command (`/ip/service/set`) and the line it
+    /// is on, which RouterOS adds when it reports script errors (`… (/ip/service/set; line 1)`).
+    pub context: Option<(String, u32)>,
 }
 
 impl ScriptOutput {
@@ -257,22 +260,16 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
         scopes: vec![BTreeMap::new()],
         regex: HashMap::new(),
         depth: 0,
+        context: None,
     };
     let result = it.block(&parsed.block, false);
     let out = std::mem::take(&mut it.out);
     it.session.menu = parsed.menu;
     match result {
-        Ok(value) => ScriptOutput {
+        Ok(value) | Err(Flow::Return(value)) => ScriptOutput {
             text: out,
-            error: None,
             value,
-            quit: false,
-        },
-        Err(Flow::Return(value)) => ScriptOutput {
-            text: out,
-            error: None,
-            value,
-            quit: false,
+            ..ScriptOutput::default()
         },
         Err(Flow::Break | Flow::Continue) => ScriptOutput {
             text: out,
@@ -290,6 +287,7 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
         Err(Flow::Error(e)) => ScriptOutput {
             text: out,
             error: Some(e),
+            context: it.context.take(),
             ..ScriptOutput::default()
         },
     }
@@ -338,6 +336,8 @@ struct Interp<'d, 's, D: Device> {
     regex: HashMap<String, Option<regex_lite::Regex>>,
     /// Nesting of `[ … ]`: a top-level `print as-value` shows its value, a nested one returns it.
     depth: usize,
+    /// Where the first run-time error happened (see [`ScriptOutput::context`]).
+    context: Option<(String, u32)>,
 }
 
 /// Largest real sleep slice while `:delay` waits, so cancellation is noticed.
@@ -439,7 +439,21 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             Stmt::Block(b) => self.block(b, true),
             Stmt::Expr(e) => self.eval(e, None),
             Stmt::Menu(m) => {
-                let v = self.menu_cmd(m)?;
+                let v = match self.menu_cmd(m) {
+                    Ok(v) => v,
+                    Err(Flow::Error(e)) => {
+                        if self.context.is_none() && matches!(e, CliError::Runtime(_)) {
+                            let path = if m.menu.is_empty() {
+                                format!("/{}", m.cmd)
+                            } else {
+                                format!("/{}/{}", m.menu, m.cmd)
+                            };
+                            self.context = Some((path, m.pos.line));
+                        }
+                        return Err(Flow::Error(e));
+                    }
+                    Err(other) => return Err(other),
+                };
                 if self.depth == 0 && m.cmd == "print" && m.flag("as-value") {
                     self.out.push_str(&v.to_string());
                     self.out.push('\n');
@@ -1798,8 +1812,16 @@ const MAX_LOOP: usize = 1_000_000;
 fn arith(op: BinOp, a: &Value, b: &Value) -> Value {
     // An unset variable counts as 0 (`:set n ($n + 1)` starts counting from nothing).
     let zero = Value::Num(0);
-    let a = if a.is_empty_value() && b.as_num().is_some() { &zero } else { a };
-    let b = if b.is_empty_value() && a.as_num().is_some() { &zero } else { b };
+    let a = if a.is_empty_value() && b.as_num().is_some() {
+        &zero
+    } else {
+        a
+    };
+    let b = if b.is_empty_value() && a.as_num().is_some() {
+        &zero
+    } else {
+        b
+    };
     match (a, b) {
         (Value::Time(x), Value::Time(y)) => match op {
             BinOp::Add => Value::Time(x.saturating_add(*y)),
