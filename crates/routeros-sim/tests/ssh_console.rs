@@ -79,6 +79,13 @@ async fn interactive_shell_has_banner_prompt_echo_and_menus() {
     sh.send(b"/system identity prinx\x7ft\r\n").await;
     let out = sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
     assert!(out.contains("  name: sim-0001\r\n"), "{out:?}");
+    // A block typed over several lines runs when it closes; the prompt shows what is open.
+    let out = sh.command("{", "... ").await;
+    assert!(out.ends_with("\r\n{... "), "{out:?}");
+    let out = sh.command(":local x (1 + \\", "... ").await;
+    assert!(out.ends_with("\r\n{(\\... "), "{out:?}");
+    let out = sh.command("2); :put \"sum $x\" }", "] > ").await;
+    assert!(out.contains("\r\nsum 3\r\n[admin@sim-0001] > "), "{out:?}");
     // An empty line gives a new prompt; /quit ends the session.
     let out = sh.command("", "> ").await;
     assert_eq!(out, "\r\n[admin@sim-0001] > ");

@@ -319,6 +319,69 @@ pub fn read_string<E>(
     Ok(pieces)
 }
 
+/// For interactive input: the brackets a line leaves open (`{(` …, `"` for an open string,
+/// `\\` for a trailing line join), which the console shows as its continuation prompt
+/// (`{(\\... `). `None` when the input is complete (or broken in a way only parsing can tell).
+pub fn open_brackets(src: &str) -> Option<String> {
+    let mut stack: Vec<char> = Vec::new();
+    let mut in_string = false;
+    let mut chars = src.chars().peekable();
+    let mut at_line_start = true;
+    let mut last_significant = ' ';
+    while let Some(c) = chars.next() {
+        if in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                '"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '#' if at_line_start => {
+                // A comment runs to the end of the line.
+                for n in chars.by_ref() {
+                    if n == '\n' {
+                        break;
+                    }
+                }
+                at_line_start = true;
+                continue;
+            }
+            '"' => in_string = true,
+            '{' | '(' | '[' => stack.push(c),
+            '}' | ')' | ']' => {
+                let want = match c {
+                    '}' => '{',
+                    ')' => '(',
+                    _ => '[',
+                };
+                if stack.pop() != Some(want) {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        if c == '\n' || c == ';' {
+            at_line_start = true;
+        } else if c != ' ' && c != '\t' {
+            at_line_start = false;
+        }
+        if !c.is_whitespace() {
+            last_significant = c;
+        }
+    }
+    let mut open: String = stack.into_iter().collect();
+    if in_string {
+        open.push('"');
+    } else if last_significant == '\\' {
+        open.push('\\');
+    }
+    (!open.is_empty()).then_some(open)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -396,6 +459,18 @@ mod tests {
             "syntax error (line 1 column 5)"
         );
         assert_eq!(lit("\"open").unwrap_err(), "syntax error (line 1 column 1)");
+    }
+
+    #[test]
+    fn open_brackets_drive_the_continuation_prompt() {
+        assert_eq!(open_brackets("{"), Some("{".into()));
+        assert_eq!(open_brackets("{\n:put (\\"), Some("{(\\".into()));
+        assert_eq!(open_brackets("{\n:put (\\\n1+2)}"), None);
+        assert_eq!(open_brackets(":put \"abc"), Some("\"".into()));
+        assert_eq!(open_brackets(":put \"a{b\""), None);
+        assert_eq!(open_brackets("# comment {"), None);
+        assert_eq!(open_brackets("/ip address print"), None);
+        assert_eq!(open_brackets(":put 1)"), None);
     }
 
     #[test]

@@ -545,6 +545,8 @@ impl<H: SshHost> Shell<H> {
         }
         let mut editor = LineEditor::new(true);
         let mut session = Some(session);
+        // Lines typed so far of a command that continues (open `{`, `(`, string, `\`).
+        let mut pending = String::new();
         loop {
             let chunk = {
                 let mut rx = self.input.lock().await;
@@ -562,6 +564,7 @@ impl<H: SshHost> Shell<H> {
                 let Some(s) = session.take() else { return };
                 match ev {
                     TermEvent::Interrupt => {
+                        pending.clear();
                         let p = s.prompt(&self.host.identity());
                         session = Some(s);
                         if !self.send(crlf(&format!("\n{p}"))).await {
@@ -574,6 +577,20 @@ impl<H: SshHost> Shell<H> {
                         return;
                     }
                     TermEvent::Line(line) => {
+                        let line = if pending.is_empty() {
+                            line
+                        } else {
+                            format!("{}\n{line}", std::mem::take(&mut pending))
+                        };
+                        if let Some(open) = cli::lexer::open_brackets(&line) {
+                            // RouterOS shows what is still open: `{(\... `.
+                            pending = line;
+                            session = Some(s);
+                            if !self.send(crlf(&format!("\n{open}... "))).await {
+                                return;
+                            }
+                            continue;
+                        }
                         if line.trim().is_empty() {
                             let p = s.prompt(&self.host.identity());
                             session = Some(s);
