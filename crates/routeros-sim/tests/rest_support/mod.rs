@@ -295,3 +295,8 @@ pub fn ordered_keys(text: &str) -> Vec<Vec<String>> {
     serde::de::DeserializeSeed::deserialize(Collect(&mut out), &mut de).unwrap();
     out
 }
+
+/// A client for plain-HTTP endpoints (the control API); HTTPS through it trusts nothing.
+pub fn plain() -> reqwest::Client {
+    client("")
+}
