@@ -245,3 +245,21 @@ async fn rest_and_console_see_the_same_configuration() {
     assert_eq!(out, "from rest\r\n");
     sim.fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn critical_log_lines_are_echoed_to_open_consoles() {
+    let sim = rest_support::home().await;
+    let conn = connect(ssh_addr(&sim), "admin", "secret", T).await.unwrap();
+    let mut sh = conn.shell(80).await;
+    sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    assert!(matches!(connect(ssh_addr(&sim), "admin", "wrong", T).await, Err(ConnectError::Rejected)));
+    let out = sh
+        .read_until("[admin@sim-0001] > ", T)
+        .await
+        .expect("the login failure is echoed, followed by a fresh prompt");
+    assert!(
+        out.contains(" echo: system,error,critical login failure for user admin from 127.0.0.1 via ssh\r\n"),
+        "{out:?}"
+    );
+    sim.fleet.shutdown().await;
+}

@@ -547,12 +547,34 @@ impl<H: SshHost> Shell<H> {
         let mut session = Some(session);
         // Lines typed so far of a command that continues (open `{`, `(`, string, `\`).
         let mut pending = String::new();
+        // Log lines with an `echo` action appear on the console as they happen.
+        let mut echoed = self.host.read(last_log_id);
+        let mut echo_tick = tokio::time::interval(ECHO_CHECK);
         loop {
             let chunk = {
                 let mut rx = self.input.lock().await;
                 tokio::select! {
-                    c = rx.recv() => c,
-                    _ = self.kill.cancelled() => None,
+                    c = rx.recv() => Some(c),
+                    _ = self.kill.cancelled() => Some(None),
+                    _ = echo_tick.tick() => None,
+                }
+            };
+            let chunk = match chunk {
+                Some(c) => c,
+                None => {
+                    let lines = self.host.read(|s| echo_lines(s, &mut echoed));
+                    if !lines.is_empty() {
+                        let Some(s) = session.as_ref() else { return };
+                        let prompt = s.prompt(&self.host.identity());
+                        let text = format!(
+                            "\n{lines}{prompt}{pending_line}",
+                            pending_line = editor.current()
+                        );
+                        if !self.send(crlf(&text)).await {
+                            return;
+                        }
+                    }
+                    continue;
                 }
             };
             let Some(chunk) = chunk else { break };
@@ -664,6 +686,42 @@ impl<H: SshHost> Shell<H> {
         let _ = self.handle.eof(self.channel).await;
         let _ = self.handle.close(self.channel).await;
     }
+}
+
+/// How often an interactive console looks for log lines to echo.
+const ECHO_CHECK: Duration = Duration::from_millis(500);
+
+/// The id of the newest `/log` entry (0 when the log is empty).
+fn last_log_id(state: &crate::model::RouterState) -> u32 {
+    state
+        .items_of("/log")
+        .map(|it| it.id().get())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Log entries after `*seen` that the default logging rules echo to the console (topics with
+/// `critical`), as RouterOS prints them: `12:00:01 echo: system,error,critical login failure …`.
+fn echo_lines(state: &crate::model::RouterState, seen: &mut u32) -> String {
+    let mut out = String::new();
+    for it in state.items_of("/log") {
+        let id = it.id().get();
+        if id <= *seen {
+            continue;
+        }
+        *seen = id;
+        let topics = it.get("topics").unwrap_or("");
+        if !topics.split(',').any(|t| t == "critical") {
+            continue;
+        }
+        let time = it.get("time").unwrap_or("");
+        let clock = time.rsplit(' ').next().unwrap_or(time);
+        out.push_str(&format!(
+            "{clock} echo: {topics} {}\n",
+            it.get("message").unwrap_or("")
+        ));
+    }
+    out
 }
 
 /// The RouterOS 7 login banner.
