@@ -309,3 +309,22 @@ async fn read_only_users_cannot_change_anything() {
     );
     assert_eq!(dev.reboots.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[tokio::test(start_paused = true)]
+async fn print_options() {
+    let dev = TestDevice::new(Profile::Home);
+    let out = dev.run1("/ip address print show-ids where interface=bridge");
+    assert!(out.contains("\n*2 192.168.88.1/24"), "{out}");
+    let out = dev.run1("/interface print proplist=name,mtu where name=ether1");
+    assert!(out.contains("Columns: NAME, MTU\n"), "{out}");
+    assert!(!out.contains("MAC-ADDRESS"), "{out}");
+    let out = dev.run1("/ip address print terse proplist=address where interface=bridge");
+    assert_eq!(out, " 1    address=192.168.88.1/24\n");
+    assert_eq!(dev.run1(":put [/system identity get]"), "name=sim-0001\n");
+    let out = dev.run1("/ip address export terse");
+    assert!(out.contains("\n/ip address add address=192.168.88.1/24 comment=defconf interface=bridge network=192.168.88.0\n"), "{out}");
+    // Counting from nothing, a common RouterOS idiom.
+    assert_eq!(dev.run1(":global n; :set n ($n + 1); :set n ($n + 1); :put $n"), "2\n");
+    // print as-value inside [] returns the value without printing it.
+    assert_eq!(dev.run1(":local a [/ip address print as-value]; :put [:len $a]"), "3\n");
+}

@@ -524,7 +524,9 @@ pub fn singleton(menu: &MenuSpec, record: &Record, proplist: Option<&[String]>) 
     let w = props.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (k, v) in props {
-        out.push_str(&format!("  {k:>w$}: {}\n", console_value(menu, k, v)));
+        let line = format!("  {k:>w$}: {}", console_value(menu, k, v));
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
