@@ -324,7 +324,13 @@ async fn print_options() {
     let out = dev.run1("/ip address export terse");
     assert!(out.contains("\n/ip address add address=192.168.88.1/24 comment=defconf interface=bridge network=192.168.88.0\n"), "{out}");
     // Counting from nothing, a common RouterOS idiom.
-    assert_eq!(dev.run1(":global n; :set n ($n + 1); :set n ($n + 1); :put $n"), "2\n");
+    assert_eq!(
+        dev.run1(":global n; :set n ($n + 1); :set n ($n + 1); :put $n"),
+        "2\n"
+    );
     // print as-value inside [] returns the value without printing it.
-    assert_eq!(dev.run1(":local a [/ip address print as-value]; :put [:len $a]"), "3\n");
+    assert_eq!(
+        dev.run1(":local a [/ip address print as-value]; :put [:len $a]"),
+        "3\n"
+    );
 }

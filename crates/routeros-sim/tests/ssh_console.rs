@@ -252,13 +252,18 @@ async fn critical_log_lines_are_echoed_to_open_consoles() {
     let conn = connect(ssh_addr(&sim), "admin", "secret", T).await.unwrap();
     let mut sh = conn.shell(80).await;
     sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
-    assert!(matches!(connect(ssh_addr(&sim), "admin", "wrong", T).await, Err(ConnectError::Rejected)));
+    assert!(matches!(
+        connect(ssh_addr(&sim), "admin", "wrong", T).await,
+        Err(ConnectError::Rejected)
+    ));
     let out = sh
         .read_until("[admin@sim-0001] > ", T)
         .await
         .expect("the login failure is echoed, followed by a fresh prompt");
     assert!(
-        out.contains(" echo: system,error,critical login failure for user admin from 127.0.0.1 via ssh\r\n"),
+        out.contains(
+            " echo: system,error,critical login failure for user admin from 127.0.0.1 via ssh\r\n"
+        ),
         "{out:?}"
     );
     sim.fleet.shutdown().await;

@@ -1549,20 +1549,40 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
                 .filter(|s| !s.is_empty())
                 .collect()
         });
-        let mut rows = self.filtered(spec, m.filter.as_ref())?;
+        // One rendering of the menu gives both the console numbering and the rows.
         let unnumbered_dynamic = print::dynamic_unnumbered(spec);
-        if spec.kind != MenuKind::Singleton {
-            let ids = if unnumbered_dynamic {
-                self.dev
-                    .read(|s| s.print(spec, None, None))
-                    .into_iter()
-                    .filter(|r| !r.is_true("dynamic"))
-                    .filter_map(|r| r.id)
-                    .collect()
+        let all = self.dev.read(|s| s.print(spec, None, None));
+        let mut numbering = Vec::with_capacity(all.len());
+        let mut numbered: Vec<(Option<usize>, Record)> = Vec::with_capacity(all.len());
+        for rec in all {
+            let number = if unnumbered_dynamic && rec.is_true("dynamic") {
+                None
             } else {
-                self.dev.read(|s| s.ids(spec))
+                numbering.extend(rec.id);
+                Some(numbering.len().saturating_sub(1))
             };
-            self.session.numbering.insert(spec.path, ids);
+            numbered.push((number, rec));
+        }
+        if spec.kind != MenuKind::Singleton {
+            self.session.numbering.insert(spec.path, numbering);
+        }
+        let mut rows = Vec::new();
+        for (number, rec) in numbered {
+            let keep = match m.filter.as_ref() {
+                Some(f) => self
+                    .eval(
+                        f,
+                        Some(ItemCtx {
+                            menu: spec,
+                            record: &rec,
+                        }),
+                    )?
+                    .truthy(),
+                None => true,
+            };
+            if keep {
+                rows.push((number, rec));
+            }
         }
         if let Some(from) = self.arg_text(m, "from")? {
             let ids = self.resolve_numbers(spec, &from)?;
@@ -1604,24 +1624,9 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             }
             return Ok(Value::Nil);
         }
-        let numbering = self
-            .session
-            .numbering
-            .get(spec.path)
-            .cloned()
-            .unwrap_or_default();
         let rows: Vec<Row> = rows
             .into_iter()
-            .map(|(i, record)| {
-                let number = if unnumbered_dynamic {
-                    record
-                        .id
-                        .and_then(|id| numbering.iter().position(|n| *n == id))
-                } else {
-                    Some(i)
-                };
-                Row { number, record }
-            })
+            .map(|(number, record)| Row { number, record })
             .collect();
         let text = if m.flag("detail")
             || (print::detail_layout(spec) && !m.flag("terse") && pl.is_none())
