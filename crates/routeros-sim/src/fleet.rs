@@ -911,9 +911,12 @@ impl Fleet {
         let api = crate::control::router(fleet.handle());
         let stop = fleet.shutdown.clone();
         fleet.tasks.spawn(async move {
-            let _ = axum::serve(control, api)
+            if let Err(e) = axum::serve(control, api)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
+                .await
+            {
+                tracing::warn!(error = %e, "control API stopped");
+            }
         });
         Ok(fleet)
     }

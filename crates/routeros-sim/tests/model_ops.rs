@@ -525,3 +525,17 @@ fn tools_follow_the_routing_table() {
     let err = s.run_tool(Tool::Ping, &[("count", "1")]).unwrap_err();
     assert_eq!(err.detail(), "missing value(s) of argument(s) address");
 }
+
+#[test]
+fn debug_output_never_shows_secrets() {
+    let s = home();
+    let dbg = format!("{s:?}");
+    assert!(
+        !dbg.contains("secret"),
+        "the admin password leaked into Debug"
+    );
+    let wg = s.print(m("/interface/wireguard"), None, None);
+    let key = wg[0].get("private-key").unwrap().into_owned();
+    assert!(!format!("{wg:?}").contains(&key));
+    assert!(!dbg.contains(&key));
+}

@@ -517,3 +517,35 @@ async fn monitor_traffic_once_and_traceroute_with_count() {
         rest_support::all_strings(h);
     }
 }
+
+#[tokio::test]
+async fn dynamic_leases_can_be_made_static_or_released_but_routes_cannot_be_removed() {
+    let sim = home().await;
+    let (_, leases) = sim.get("/ip/dhcp-server/lease?dynamic=true").await;
+    let leases = leases.as_array().unwrap();
+    assert!(leases.len() >= 2);
+    let first = leases[0][".id"].as_str().unwrap().to_string();
+    let (st, got) = sim
+        .post("/ip/dhcp-server/lease/make-static", json!({".id": first}))
+        .await;
+    assert_eq!((st, got), (StatusCode::OK, json!([])));
+    let (_, lease) = sim.get(&format!("/ip/dhcp-server/lease/{first}")).await;
+    assert_eq!(lease["dynamic"], json!("false"));
+    assert_eq!(lease["address"], leases[0]["address"]);
+    let second = leases[1][".id"].as_str().unwrap();
+    let (st, _) = sim.delete(&format!("/ip/dhcp-server/lease/{second}")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "releasing a dynamic lease");
+
+    let (_, routes) = sim.get("/ip/route?.id=*80000001").await;
+    assert_eq!(
+        routes.as_array().unwrap().len(),
+        1,
+        "GET filters by .id too"
+    );
+    let (st, got) = sim.delete("/ip/route/*80000001").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        got["detail"],
+        json!("failure: can not remove dynamic entry")
+    );
+}
