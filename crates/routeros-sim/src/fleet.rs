@@ -439,13 +439,13 @@ impl SimDevice {
     /// Whether the device would answer `client` right now: not rebooting, not hanging, and the
     /// management path intact.
     pub fn answering(&self, client: Ipv4Addr) -> bool {
-        !self.is_rebooting()
-            && !self
-                .faults
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .hanging()
-            && self.management_path_ok(client)
+        // Never hold the faults lock while taking the configuration lock.
+        let hanging = self
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .hanging();
+        !hanging && !self.is_rebooting() && self.management_path_ok(client)
     }
 
     /// Waits until the device answers `client` (returns at once if it does). Requests that
