@@ -441,13 +441,13 @@ impl SimDevice {
     /// Whether the device would answer `client` right now: not rebooting, not hanging, and the
     /// management path intact.
     pub fn answering(&self, client: Ipv4Addr) -> bool {
-        !self.is_rebooting()
-            && !self
-                .faults
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .hanging()
-            && self.management_path_ok(client)
+        // Never hold the faults lock while taking the configuration lock.
+        let hanging = self
+            .faults
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .hanging();
+        !hanging && !self.is_rebooting() && self.management_path_ok(client)
     }
 
     /// Waits until the device answers `client` (returns at once if it does). Requests that
@@ -915,9 +915,12 @@ impl Fleet {
         let api = crate::control::router(fleet.handle());
         let stop = fleet.shutdown.clone();
         fleet.tasks.spawn(async move {
-            let _ = axum::serve(control, api)
+            if let Err(e) = axum::serve(control, api)
                 .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
+                .await
+            {
+                tracing::warn!(error = %e, "control API stopped");
+            }
         });
         Ok(fleet)
     }

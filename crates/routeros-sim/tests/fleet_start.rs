@@ -384,7 +384,7 @@ async fn edge_profile_serves_its_scale_over_rest() {
         }
     };
     assert!(count("/ip/firewall/filter/print").await >= 5000);
-    assert_eq!(count("/ip/firewall/address-list/print").await, 10_005);
+    assert!(count("/ip/firewall/address-list/print").await > 10_000);
     assert_eq!(count("/ip/dhcp-server/lease/print").await, 500);
     assert!(count("/ip/route/print").await >= 20_000);
     fleet.shutdown().await;

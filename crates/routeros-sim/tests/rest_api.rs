@@ -450,3 +450,102 @@ async fn disabling_the_www_service_refuses_plain_http() {
         json!("true")
     );
 }
+
+#[tokio::test]
+async fn monitor_traffic_once_and_traceroute_with_count() {
+    let sim = rest_support::start(routeros_sim::FleetOptions {
+        password: Some("secret".into()),
+        time_scale: 1000.0,
+        ..routeros_sim::FleetOptions::default()
+    })
+    .await;
+    let (st, got) = sim
+        .post(
+            "/interface/monitor-traffic",
+            json!({"interface": "ether1", "once": ""}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{got}");
+    let recs = got.as_array().unwrap();
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["name"], json!("ether1"));
+    assert!(
+        recs[0]["rx-bits-per-second"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok()
+    );
+    // With `duration` a monitor returns sections.
+    let (_, got) = sim
+        .post(
+            "/interface/monitor-traffic",
+            json!({"interface": "ether1", "duration": "3s"}),
+        )
+        .await;
+    let sections: Vec<&str> = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[".section"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, vec!["0", "1", "2"]);
+    let (st, got) = sim
+        .post(
+            "/interface/monitor-traffic",
+            json!({"interface": "nope", "once": ""}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        got["detail"],
+        json!("input does not match any value of interface")
+    );
+
+    // Traceroute through the management gateway: gateway first, target last.
+    let (st, got) = sim
+        .post(
+            "/tool/traceroute",
+            json!({"address": "9.9.9.9", "count": "1"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{got}");
+    let hops = got.as_array().unwrap();
+    assert_eq!(hops[0]["address"], json!("127.0.1.254"));
+    assert_eq!(hops.last().unwrap()["address"], json!("9.9.9.9"));
+    for h in hops {
+        rest_support::all_strings(h);
+    }
+}
+
+#[tokio::test]
+async fn dynamic_leases_can_be_made_static_or_released_but_routes_cannot_be_removed() {
+    let sim = home().await;
+    let (_, leases) = sim.get("/ip/dhcp-server/lease?dynamic=true").await;
+    let leases = leases.as_array().unwrap();
+    assert!(leases.len() >= 2);
+    let first = leases[0][".id"].as_str().unwrap().to_string();
+    let (st, got) = sim
+        .post("/ip/dhcp-server/lease/make-static", json!({".id": first}))
+        .await;
+    assert_eq!((st, got), (StatusCode::OK, json!([])));
+    let (_, lease) = sim.get(&format!("/ip/dhcp-server/lease/{first}")).await;
+    assert_eq!(lease["dynamic"], json!("false"));
+    assert_eq!(lease["address"], leases[0]["address"]);
+    let second = leases[1][".id"].as_str().unwrap();
+    let (st, _) = sim.delete(&format!("/ip/dhcp-server/lease/{second}")).await;
+    assert_eq!(st, StatusCode::NO_CONTENT, "releasing a dynamic lease");
+
+    let (_, routes) = sim.get("/ip/route?.id=*80000001").await;
+    assert_eq!(
+        routes.as_array().unwrap().len(),
+        1,
+        "GET filters by .id too"
+    );
+    let (st, got) = sim.delete("/ip/route/*80000001").await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        got["detail"],
+        json!("failure: can not remove dynamic entry")
+    );
+}

@@ -5,13 +5,31 @@
 //! keeps a thousand simulated routers small, and it is also how `unset` works: dropping the
 //! stored value makes the default visible again.
 
+use std::fmt;
+
 use super::ids::RosId;
+use super::spec::is_sensitive_name;
 
 /// One stored item of a menu.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Item {
     id: RosId,
     props: Vec<(&'static str, Box<str>)>,
+}
+
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        m.entry(&".id", &self.id);
+        for (k, v) in &self.props {
+            if is_sensitive_name(k) {
+                m.entry(k, &"<redacted>");
+            } else {
+                m.entry(k, v);
+            }
+        }
+        m.finish()
+    }
 }
 
 impl Item {

@@ -150,8 +150,6 @@ const ETHERNET_PROPS: &[PropSpec] = &[
     p("loop-protect-send-interval", DUR).def("5s"),
     p("loop-protect-status", T).ro().def("off"),
     p("switch", T).ro(),
-    p("rx-bytes", CNT).volatile(),
-    p("tx-bytes", CNT).volatile(),
     RUNNING,
     SLAVE,
     DISABLED,

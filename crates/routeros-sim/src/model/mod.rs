@@ -1,7 +1,7 @@
 //! The RouterOS 7 configuration model shared by every interface of the simulator.
 //!
 //! The model is what makes REST and the console agree: both resolve paths through the same
-//! [menu table](spec), validate and normalise through the same [types](value), and change the
+//! [menu table](MenuSpec), validate and normalise through the same [types](PropType), and change the
 //! configuration through the same [`RouterState`] operations, which fail with the same
 //! [`RosError`] wording RouterOS uses. Nothing here does I/O; the device layer wraps a
 //! `RouterState` in a lock and serves it.

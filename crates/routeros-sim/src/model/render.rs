@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -15,7 +16,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::ids::RosId;
 use super::item::Item;
 use super::routing::Routing;
-use super::spec::{Access, MenuSpec};
+use super::spec::{Access, MenuSpec, is_sensitive_name};
 use super::state::RouterState;
 
 /// Fills computed read-only properties of one item: `(name, value)` pairs pushed to `out`.
@@ -23,12 +24,29 @@ use super::state::RouterState;
 pub type ComputeFn = fn(&RenderCtx<'_>, &'static MenuSpec, &Item, &mut Vec<(&'static str, String)>);
 
 /// One printed item (or a command's reply record).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Record {
     /// The item id (`None` for singletons and command replies).
     pub id: Option<RosId>,
     /// Properties in menu order, REST spelling.
     pub props: Vec<(&'static str, String)>,
+}
+
+impl fmt::Debug for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        if let Some(id) = self.id {
+            m.entry(&".id", &id);
+        }
+        for (k, v) in &self.props {
+            if is_sensitive_name(k) {
+                m.entry(k, &"<redacted>");
+            } else {
+                m.entry(k, v);
+            }
+        }
+        m.finish()
+    }
 }
 
 impl Record {

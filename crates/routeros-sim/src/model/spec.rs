@@ -355,6 +355,26 @@ pub fn storage_of(spec: &'static MenuSpec) -> &'static MenuSpec {
     }
 }
 
+/// Whether a property of this name is sensitive in any menu (passwords, keys, secrets); `Debug`
+/// output of items and records redacts such values.
+pub fn is_sensitive_name(name: &str) -> bool {
+    static NAMES: OnceLock<Vec<&'static str>> = OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let mut v: Vec<&'static str> = menus()
+                .iter()
+                .flat_map(|m| m.props.iter())
+                .filter(|p| p.sensitive)
+                .map(|p| p.name)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .binary_search(&name)
+        .is_ok()
+}
+
 /// The sub-menus directly below `path` (`/ip` → `address`, `route`, …), for console
 /// navigation and completion.
 pub fn children(path: &str) -> Vec<&'static str> {

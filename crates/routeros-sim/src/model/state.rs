@@ -97,6 +97,18 @@ pub struct RouterState {
 
 const LOG_MEMORY_LINES: usize = 1000;
 
+/// Menus whose dynamic entries RouterOS lets an operator remove (a lease is released, a learned
+/// ARP entry or a timed address-list entry is dropped). Elsewhere dynamic entries are the
+/// router's own and `remove` fails.
+const DYNAMIC_REMOVABLE: &[&str] = &[
+    "/ip/dhcp-server/lease",
+    "/ip/arp",
+    "/ip/firewall/address-list",
+];
+
+/// Menus with `make-static`, which turns a dynamic entry into configuration.
+const MAKE_STATIC: &[&str] = &["/ip/dhcp-server/lease", "/ip/arp"];
+
 fn text<K: AsRef<str>, V: AsRef<str>>(args: &[(K, V)]) -> impl Iterator<Item = (&str, &str)> {
     args.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))
 }
@@ -594,7 +606,7 @@ impl RouterState {
         }
         for id in ids {
             let it = self.item(spec, *id).ok_or(RosError::NoSuchItem)?;
-            if it.is_true("dynamic") {
+            if it.is_true("dynamic") && !DYNAMIC_REMOVABLE.contains(&spec.path) {
                 return Err(RosError::Failure("can not remove dynamic entry".into()));
             }
             if it.is_true("builtin") || it.is_true("default") {
@@ -634,6 +646,25 @@ impl RouterState {
             .unwrap_or(t.items.len());
         for (i, it) in moved.into_iter().enumerate() {
             t.items.insert(pos + i, it);
+        }
+        self.after_change(spec);
+        Ok(())
+    }
+
+    /// Console `make-static` (`/ip/dhcp-server/lease`, `/ip/arp`): the dynamic entries become
+    /// configuration, keeping their ids and values.
+    pub fn make_static(&mut self, spec: &'static MenuSpec, ids: &[RosId]) -> Result<(), RosError> {
+        if !MAKE_STATIC.contains(&spec.path) {
+            return Err(RosError::NotAcceptable("make-static".into()));
+        }
+        for id in ids {
+            if self.item(spec, *id).is_none() {
+                return Err(RosError::NoSuchItem);
+            }
+        }
+        let t = self.table_mut(spec);
+        for it in t.items.iter_mut().filter(|it| ids.contains(&it.id())) {
+            it.unset("dynamic");
         }
         self.after_change(spec);
         Ok(())

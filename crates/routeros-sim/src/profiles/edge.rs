@@ -36,7 +36,7 @@ const HW: Hardware = Hardware {
 pub const ROUTES: u32 = 20_000;
 /// Number of customer filter rules (plus the base rules around them).
 pub const CUSTOMER_RULES: u32 = 5_000;
-/// Address-list entries.
+/// Entries of the `blocklist` address list (three smaller lists come with it).
 pub const ADDRESS_LIST_ENTRIES: u32 = 10_000;
 /// DHCP leases.
 pub const LEASES: u32 = 500;
@@ -346,10 +346,7 @@ fn firewall(b: &mut Builder<'_>) -> Result<(), RosError> {
 
 fn address_lists(b: &mut Builder<'_>) -> Result<(), RosError> {
     let created = "2025-07-30 09:12:00";
-    let block = 8_000u32;
-    let allow = 1_000u32;
-    let customers = ADDRESS_LIST_ENTRIES - block - allow;
-    for i in 0..block {
+    for i in 0..ADDRESS_LIST_ENTRIES {
         // Odd multiplier modulo 2^24: distinct addresses inside 45.0.0.0/8.
         let off = i.wrapping_mul(2_654_435_761) & 0x00FF_FFFF;
         let ip = Ipv4Addr::from(0x2D00_0000 | off);
@@ -362,7 +359,7 @@ fn address_lists(b: &mut Builder<'_>) -> Result<(), RosError> {
             ],
         )?;
     }
-    for i in 0..allow {
+    for i in 0..500u32 {
         let k = (i.wrapping_mul(37)) % 4096;
         let net = Ipv4Addr::from(u32::from(Ipv4Addr::new(172, 16, 0, 0)) + (k << 8));
         b.add(
@@ -374,7 +371,7 @@ fn address_lists(b: &mut Builder<'_>) -> Result<(), RosError> {
             ],
         )?;
     }
-    for i in 0..customers {
+    for i in 0..500u32 {
         let ip = Ipv4Addr::from(u32::from(Ipv4Addr::new(100, 64, 0, 1)) + i * 3);
         b.add(
             "/ip/firewall/address-list",

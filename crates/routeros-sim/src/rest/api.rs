@@ -173,6 +173,7 @@ const WRITE_COMMANDS: &[&str] = &[
     "enable",
     "disable",
     "comment",
+    "make-static",
     "reset-counters",
     "reset-counters-all",
     "run",
@@ -345,7 +346,7 @@ fn proplist_from_query(query: &[(String, String)]) -> (Option<Vec<String>>, Vec<
                     .filter(|p| !p.is_empty())
                     .collect(),
             );
-        } else if !k.starts_with('.') {
+        } else if !k.starts_with('.') || k == ".id" {
             filters.push((k.clone(), v.clone()));
         }
     }
@@ -487,10 +488,7 @@ fn patch(
 fn delete(device: &SimDevice, user: &UserInfo, segments: &[String]) -> RestReply {
     let (m, reference) = match target(segments) {
         Target::Sub(m, r) if m.kind != MenuKind::Singleton => (m, r),
-        Target::Menu(m) => {
-            let _ = m;
-            return RestReply::error(&RosError::NoSuchCommand);
-        }
+        Target::Menu(_) => return RestReply::error(&RosError::NoSuchCommand),
         Target::Sub(..) | Target::Unknown => return prefix_error(),
     };
     let Ok(id) = device.read_state(|s| s.resolve(m, reference)) else {
@@ -737,6 +735,11 @@ async fn menu_command(
                 return Err(RosError::NotEnoughPermissions);
             }
             Ok(RestReply::ret(rec.get(name).as_deref().unwrap_or("")))
+        }
+        "make-static" => {
+            let ids = ids_of(s, m, &args.id)?;
+            s.make_static(m, &ids)?;
+            Ok(RestReply::empty_list())
         }
         "reset-counters" | "reset-counters-all" => Ok(RestReply::empty_list()),
         _ => Err(RosError::NoSuchCommand),

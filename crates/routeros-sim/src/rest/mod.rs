@@ -83,6 +83,8 @@ async fn connection(
         }
     };
     let serve = async {
+        // A router that hangs or lost its path does not complete a TLS handshake either.
+        device.wait_until_answering(client_v4(peer)).await;
         match transport {
             Transport::Https => {
                 let acceptor = tokio_rustls::TlsAcceptor::from(device.tls_config());
