@@ -114,7 +114,8 @@ impl SshHost for DeviceHost {
 
     fn connection_accepted(&self, _peer: SocketAddr) -> bool {
         self.dev.counters().connection(Transport::Ssh);
-        self.dev.service_enabled(Transport::Ssh)
+        // A rebooting device closes new connections at once, as REST does.
+        !self.dev.is_rebooting() && self.dev.service_enabled(Transport::Ssh)
     }
 
     fn request(&self, method: &str, command: &str, write: bool) -> Gate {
