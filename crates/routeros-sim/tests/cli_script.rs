@@ -334,3 +334,22 @@ async fn print_options() {
         "3\n"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn runaway_recursion_fails_instead_of_crashing() {
+    let dev = TestDevice::new(Profile::Home);
+    let out = dev.run1(":global f do={ :global f; $f }; $f");
+    assert_eq!(out, "failure: too many nested calls\n");
+    dev.run1("/system script add name=loop source=\"/system script run loop\"");
+    assert_eq!(
+        dev.run1("/system script run loop"),
+        "failure: too many nested calls\n"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn functions_take_named_and_positional_arguments() {
+    let dev = TestDevice::new(Profile::Home);
+    let out = dev.run1(":global add do={ :return ($a + $b) }; :put [$add a=2 b=3]; :global greet do={ :put \"hi $1\" }; $greet world");
+    assert_eq!(out, "5\nhi world\n");
+}

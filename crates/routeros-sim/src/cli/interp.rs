@@ -261,6 +261,7 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
         regex: HashMap::new(),
         depth: 0,
         context: None,
+        calls: 0,
     };
     let result = it.block(&parsed.block, false);
     let out = std::mem::take(&mut it.out);
@@ -338,7 +339,12 @@ struct Interp<'d, 's, D: Device> {
     depth: usize,
     /// Where the first run-time error happened (see [`ScriptOutput::context`]).
     context: Option<(String, u32)>,
+    /// Nesting of function calls and script runs (bounded: a script may recurse).
+    calls: usize,
 }
+
+/// Deepest nesting of function calls and script runs.
+const MAX_CALLS: usize = 64;
 
 /// Largest real sleep slice while `:delay` waits, so cancellation is noticed.
 const DELAY_SLICE: Duration = Duration::from_millis(50);
@@ -715,9 +721,14 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
     }
 
     fn run_code(&mut self, body: &Block, scope: BTreeMap<String, Value>) -> Res<Value> {
+        if self.calls >= MAX_CALLS {
+            return Err(rt("failure: too many nested calls"));
+        }
+        self.calls += 1;
         let saved = std::mem::replace(&mut self.scopes, vec![scope]);
         let r = self.block(body, false);
         self.scopes = saved;
+        self.calls -= 1;
         match r {
             Err(Flow::Return(v)) => Ok(v),
             other => other,
@@ -798,7 +809,11 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             }
             "local" | "global" => {
                 let name = self.name_arg(g, 0)?;
-                let v = self.arg(g, 1, "value")?;
+                // `:global f do={…}` defines a function.
+                let v = match self.named(g, "do")? {
+                    Some(code) => Some(code),
+                    None => self.arg(g, 1, "value")?,
+                };
                 if g.name == "local" {
                     self.declare_local(&name, v.unwrap_or(Value::Nothing));
                 } else {

@@ -84,6 +84,7 @@ pub fn parse(tree: &Tree, menu: &str, src: &str) -> Result<Parsed, CliError> {
         cur: Cursor::new(&chars),
         tree,
         menu: menu.to_string(),
+        depth: 0,
     };
     let block = p.block(None)?;
     Ok(Parsed {
@@ -106,7 +107,12 @@ struct Parser<'t, 'a> {
     tree: &'t Tree,
     /// The lexical current menu.
     menu: String,
+    /// Nesting of blocks, brackets and expressions (bounded: input comes from the network).
+    depth: usize,
 }
+
+/// Deepest nesting accepted; deeper input is a syntax error rather than a stack overflow.
+const MAX_NESTING: usize = 100;
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'
@@ -142,7 +148,23 @@ impl<'t, 'a> Parser<'t, 'a> {
         )
     }
 
+    /// Counts one more level of nesting; too deep is a syntax error.
+    fn enter(&mut self) -> Result<(), CliError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.syntax());
+        }
+        Ok(())
+    }
+
     fn block(&mut self, closer: Option<char>) -> Result<Block, CliError> {
+        self.enter()?;
+        let r = self.block_inner(closer);
+        self.depth -= 1;
+        r
+    }
+
+    fn block_inner(&mut self, closer: Option<char>) -> Result<Block, CliError> {
         let saved_menu = closer.map(|_| self.menu.clone());
         let mut stmts = Vec::new();
         loop {
@@ -561,12 +583,14 @@ impl<'t, 'a> Parser<'t, 'a> {
     fn string(&mut self) -> Result<Expr, CliError> {
         let tree = self.tree;
         let menu = self.menu.clone();
+        let depth = self.depth + 1;
         let mut cur = self.cur.clone();
         let pieces = read_string(&mut cur, |c| {
             let mut sub = Parser {
                 cur: c.clone(),
                 tree,
                 menu: menu.clone(),
+                depth,
             };
             let e = match sub.cur.peek() {
                 Some('[') => sub.cmd_subst()?,
@@ -611,6 +635,13 @@ impl<'t, 'a> Parser<'t, 'a> {
 
     /// `{ … }` as an array literal: `{1;2;3}`, `{a=1;"b"=2}`.
     fn array_literal(&mut self) -> Result<Expr, CliError> {
+        self.enter()?;
+        let r = self.array_literal_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn array_literal_inner(&mut self) -> Result<Expr, CliError> {
         self.cur.bump(); // {
         let mut items = Vec::new();
         loop {
@@ -634,6 +665,7 @@ impl<'t, 'a> Parser<'t, 'a> {
                     cur: probe.clone(),
                     tree: self.tree,
                     menu: self.menu.clone(),
+                    depth: self.depth,
                 };
                 if let Ok(k) = sub.plain_string()
                     && sub.cur.peek() == Some('=')
@@ -745,6 +777,13 @@ impl<'t, 'a> Parser<'t, 'a> {
     }
 
     fn expr_bp(&mut self, mode: Mode, min_bp: u8, item: bool) -> Result<Expr, CliError> {
+        self.enter()?;
+        let r = self.expr_bp_inner(mode, min_bp, item);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_bp_inner(&mut self, mode: Mode, min_bp: u8, item: bool) -> Result<Expr, CliError> {
         self.skip_expr_blanks(mode);
         let mut lhs = self.prefix(mode, item)?;
         loop {
@@ -1141,6 +1180,16 @@ mod tests {
         assert_eq!(p(":put (1").unwrap_err(), "syntax error (line 1 column 8)");
         assert_eq!(p(":put 1)").unwrap_err(), "syntax error (line 1 column 7)");
         assert_eq!(p(":local x {a=1;b=\"two\"}").unwrap().block.stmts.len(), 1);
+    }
+
+    #[test]
+    fn deep_nesting_is_a_syntax_error_not_a_crash() {
+        let deep = format!(":put {}1{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(p(&deep).unwrap_err().starts_with("syntax error"));
+        let deep = format!("{}:put 1{}", "{".repeat(5000), "}".repeat(5000));
+        assert!(p(&deep).unwrap_err().starts_with("syntax error"));
+        let ok = format!(":put {}1{}", "(".repeat(20), ")".repeat(20));
+        assert!(p(&ok).is_ok());
     }
 
     #[test]
