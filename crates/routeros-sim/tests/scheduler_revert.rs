@@ -40,9 +40,9 @@ async fn reconnect(sim: &Sim, within: Duration) -> Conn {
     }
 }
 
-/// Arms a revert that re-enables ether1 and removes the address-less state, three simulated
-/// minutes from now (three real seconds).
-const ARM: &str = "/system scheduler add name=revert interval=3m on-event=\"/interface enable [find name=ether1]; /system scheduler remove [find name=revert]\"";
+/// Arms a revert that re-enables ether1 and removes itself, six simulated
+/// minutes from now (six real seconds).
+const ARM: &str = "/system scheduler add name=revert interval=6m on-event=\"/interface enable [find name=ether1]; /system scheduler remove [find name=revert]\"";
 
 #[tokio::test]
 async fn a_change_over_ssh_that_cuts_the_path_is_reverted_by_the_scheduler() {
@@ -93,7 +93,7 @@ async fn a_change_over_rest_that_cuts_the_path_is_reverted_by_the_scheduler() {
     let conn = connect(ssh_addr(&sim), "admin", "secret", T).await.unwrap();
     // Revert by putting the management address back.
     let (out, _) = conn
-        .exec("/system scheduler add name=revert interval=3m on-event=\"/ip address add address=$[/ip address get [find comment=management] address] interface=ether1 comment=management; /system scheduler remove [find name=revert]\"")
+        .exec("/system scheduler add name=revert interval=6m on-event=\"/ip address add address=$[/ip address get [find comment=management] address] interface=ether1 comment=management; /system scheduler remove [find name=revert]\"")
         .await;
     assert_eq!(out, "");
     let (_, body) = sim.get("/ip/address?comment=management").await;

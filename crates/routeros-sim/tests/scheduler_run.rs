@@ -93,7 +93,7 @@ async fn interval_entries_run_repeatedly_and_update_run_count() {
 async fn a_future_start_time_runs_once_and_names_a_script() {
     let (sim, conn) = fast_fleet().await;
     let now = sim.fleet.devices()[0].clock().now();
-    let at = now + chrono::Duration::minutes(2);
+    let at = now + chrono::Duration::minutes(5);
     conn.exec("/system script add name=mark source=\"/system identity set name=marked\"")
         .await;
     let cmd = format!(
