@@ -39,9 +39,17 @@ pub trait Device: Sync {
 
 /// Global variables of a device (`:global`), shared by its console sessions, scripts and
 /// scheduler; they live until the device reboots, as on RouterOS.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Globals {
     vars: Mutex<BTreeMap<String, Value>>,
+}
+
+impl fmt::Debug for Globals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Values may hold secrets a script computed; show only how many there are.
+        let n = self.vars.lock().map(|v| v.len()).unwrap_or(0);
+        f.debug_struct("Globals").field("count", &n).finish()
+    }
 }
 
 impl Globals {
