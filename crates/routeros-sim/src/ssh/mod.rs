@@ -1,0 +1,10 @@
+//! The SSH server of a simulated device: password authentication against the device's users,
+//! interactive shells with a RouterOS console, and exec requests.
+
+pub mod link;
+pub mod login;
+pub mod server;
+pub mod terminal;
+
+pub use link::LinkState;
+pub use server::{Gate, GateAction, SshHost, SshServer, run, serve};

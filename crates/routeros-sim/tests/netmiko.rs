@@ -1,0 +1,94 @@
+//! A third-party RouterOS SSH client, unchanged, against the simulator: netmiko's
+//! `mikrotik_routeros` driver connects, finds the prompt, runs commands and makes a change
+//! (`tests/python/netmiko_check.py`).
+//!
+//! Without netmiko installed the test is skipped with a loud notice, except under CI (the `CI`
+//! environment variable), where it fails and says `pip install netmiko`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod rest_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+
+#[tokio::test]
+async fn netmiko_mikrotik_routeros_driver_works_unchanged() {
+    let sim = rest_support::home().await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/netmiko_check.py");
+    let run = tokio::process::Command::new("python3")
+        .arg(&script)
+        .arg(&sim.dev.address)
+        .arg(sim.dev.ssh_port.to_string())
+        .arg("admin")
+        .arg("secret")
+        .kill_on_drop(true)
+        .output();
+    let output = match tokio::time::timeout(Duration::from_secs(180), run).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            skip_or_fail(&format!("python3 could not be started: {e}"));
+            sim.fleet.shutdown().await;
+            return;
+        }
+        Err(_) => panic!("netmiko did not finish within 180 s"),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(3) {
+        skip_or_fail(&stderr);
+        sim.fleet.shutdown().await;
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let step = |name: &str| -> &Value {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name} in {stdout}"))
+    };
+    assert_eq!(step("prompt")["prompt"], "[admin@sim-0001] >");
+    assert_eq!(step("identity")["output"], "name: sim-0001");
+    let addresses = step("addresses")["output"].as_str().unwrap();
+    assert!(
+        addresses.contains("Columns: ADDRESS, NETWORK, INTERFACE"),
+        "{addresses}"
+    );
+    assert!(addresses.contains("192.168.88.1/24"), "{addresses}");
+    let readback = step("readback")["output"].as_str().unwrap();
+    assert!(readback.contains("address=192.0.2.1/24"), "{readback}");
+    assert!(readback.contains("comment=netmiko"), "{readback}");
+    let error = step("error")["output"].as_str().unwrap();
+    assert!(
+        error.contains("failure: already have such address"),
+        "{error}"
+    );
+    step("done");
+    // The change netmiko made is in the device's configuration.
+    let dev = sim.fleet.devices()[0].clone();
+    let present = dev.read_state(|s| {
+        s.items_of("/ip/address").any(|a| {
+            a.get("address") == Some("192.0.2.1/24") && a.get("comment") == Some("netmiko")
+        })
+    });
+    assert!(present);
+    sim.fleet.shutdown().await;
+}
+
+fn skip_or_fail(why: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("netmiko is required under CI: pip install netmiko ({why})");
+    }
+    eprintln!(
+        "\n!!!!!!!! SKIPPED: netmiko test did not run: {why}\n!!!!!!!! pip install netmiko to run it\n"
+    );
+}
