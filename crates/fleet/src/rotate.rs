@@ -3,7 +3,8 @@
 //! Order matters, so that no failure can lock the server out: create a new RouterOS user (same
 //! group, random strong password) with the current login; prove the new login works over a fresh
 //! connection; store it; only then disable the old user, with the new login. A failure before the
-//! store step removes the new user again and leaves the old credentials stored and working. If
+//! store step removes the new user again (or, if the device refuses even that, says so and names
+//! it) and leaves the old credentials stored and working. If
 //! only the last step fails, the new credentials are stored and working and the old user is still
 //! enabled — reported, with its name, so an operator can disable it.
 
@@ -96,13 +97,19 @@ impl Fleet {
         let new_id = created.get(".id").and_then(|id| RosId::parse(id).ok());
 
         // Undo the new user with the old login, and say why we stopped.
+        let unused = new_username.clone();
         let abandon = |why: FleetError| async move {
-            if let Some(id) = &new_id
-                && let Err(e) = client.remove(&user_menu(), id).await
-            {
-                tracing::warn!(device = %device.name, error = %e, "could not remove the unused new user");
+            let Some(id) = &new_id else { return why };
+            match client.remove(&user_menu(), id).await {
+                Ok(()) => why,
+                Err(e) => {
+                    tracing::warn!(device = %device.name, error = %e, "could not remove the unused new user");
+                    FleetError::Refused(format!(
+                        "{why}; the unused new user {unused} could not be removed ({}): remove it on the device",
+                        e.kind
+                    ))
+                }
             }
-            why
         };
 
         // A fresh connection with the new login proves it works.

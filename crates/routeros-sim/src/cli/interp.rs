@@ -392,9 +392,13 @@ pub fn typed(spec: &MenuSpec, name: &str, raw: &str) -> Value {
             Some(v @ (Value::Ip(_) | Value::IpPrefix(..))) => Some(v),
             _ => None,
         },
-        PropType::Ipv6Prefix => match parse_literal(raw) {
-            Some(v @ (Value::Ip6(_) | Value::Ip6Prefix(..))) => Some(v),
-            _ => None,
+        // An interface address keeps its host bits (`fe80::1/64`), unlike a prefix literal.
+        PropType::Ipv6Prefix => match raw.split_once('/') {
+            Some((addr, len)) => match (addr.parse::<std::net::Ipv6Addr>(), len.parse::<u8>()) {
+                (Ok(a), Ok(l)) if l <= 128 => Some(Value::Ip6Prefix(a, l)),
+                _ => None,
+            },
+            None => raw.parse().ok().map(Value::Ip6),
         },
         _ => None,
     };

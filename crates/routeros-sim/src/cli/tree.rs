@@ -168,6 +168,14 @@ impl Tree {
             }
             nodes.insert(m.path.clone(), m);
         }
+        // Menus that hold only commands (`/tool traceroute`): no configuration, so not in the
+        // model's table, but the console knows them.
+        nodes.entry("tool".to_owned()).or_insert_with(|| MenuInfo {
+            path: "tool".to_owned(),
+            kind: NodeKind::Dir,
+            settable: vec![],
+            readable: vec![],
+        });
         Self { nodes }
     }
 

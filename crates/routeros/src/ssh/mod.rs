@@ -225,7 +225,7 @@ impl SshDriver {
     /// Runs a command that prints nothing on success.
     async fn exec_silent(&self, command: &str) -> Result<(), DriverError> {
         let text = self.exec(command).await?;
-        if text.is_empty() {
+        if text.trim().is_empty() {
             Ok(())
         } else {
             Err(self.err(output::error_of(&text)))
@@ -250,7 +250,19 @@ impl Driver for SshDriver {
 
     async fn print(&self, menu: &MenuPath, query: &PrintQuery) -> Result<Vec<Record>, DriverError> {
         let command = script::print(menu, query).map_err(|e| self.invalid(e))?;
-        self.exec_records(&command).await
+        let records = self.exec_records(&command).await?;
+        // `as-value` always carries `.id`; REST returns only what the proplist names.
+        Ok(match &query.proplist {
+            None => records,
+            Some(props) => records
+                .into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .filter(|(k, _)| props.iter().any(|p| p == k))
+                        .collect()
+                })
+                .collect(),
+        })
     }
 
     async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
@@ -269,7 +281,7 @@ impl Driver for SshDriver {
     ) -> Result<Record, DriverError> {
         let command = script::add(menu, props, place_before).map_err(|e| self.invalid(e))?;
         let text = self.exec(&command).await?;
-        let id = RosId::parse(text.lines().last().unwrap_or_default().trim())
+        let id = RosId::parse(text.trim().lines().last().unwrap_or_default().trim())
             .map_err(|_| self.err(output::error_of(&text)))?;
         self.get(menu, &id).await
     }
@@ -303,7 +315,7 @@ impl Driver for SshDriver {
         match command {
             DeviceCommand::RunScript { .. } => {
                 let out = self.exec(&text).await?;
-                if out.is_empty() {
+                if out.trim().is_empty() {
                     return Ok(Vec::new());
                 }
                 match output::error_of(&out) {
@@ -313,15 +325,25 @@ impl Driver for SshDriver {
                     refusal => Err(self.err(refusal)),
                 }
             }
-            DeviceCommand::Ping { .. }
-            | DeviceCommand::Traceroute { .. }
-            | DeviceCommand::MonitorTraffic { .. } => self.exec_records(&text).await,
+            DeviceCommand::Ping { .. } => {
+                let out = self.exec(&text).await?;
+                output::ping_table(&out).map_err(|k| self.err(k))
+            }
+            DeviceCommand::Traceroute { .. } => {
+                let out = self.exec(&text).await?;
+                output::traceroute(&out).map_err(|k| self.err(k))
+            }
+            DeviceCommand::MonitorTraffic { .. } => {
+                let out = self.exec(&text).await?;
+                output::key_value_blocks(&out).map_err(|k| self.err(k))
+            }
         }
     }
 
     async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
         let text = self.exec(&script::export(options)).await?;
-        if text.starts_with('#') || text.starts_with('/') || text.is_empty() {
+        let head = text.trim_start();
+        if head.starts_with('#') || head.starts_with('/') || head.is_empty() {
             Ok(text)
         } else {
             Err(self.err(output::error_of(&text)))

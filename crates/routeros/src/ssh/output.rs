@@ -5,6 +5,8 @@
 //! brought into REST's string forms: `:serialize` prints numbers as floats (`443.000000`) and
 //! durations in clock form (`1d02:03:04`), REST prints `443` and `1d2h3m4s`.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use crate::error::ErrorKind;
@@ -15,11 +17,13 @@ pub(crate) fn clean(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw)
         .replace("\r\n", "\n")
         .replace('\r', "\n");
+    // Leading spaces of the first line are kept: tables are aligned by column position.
     text.lines()
         .filter(|l| !is_log_echo(l))
         .collect::<Vec<_>>()
         .join("\n")
-        .trim()
+        .trim_start_matches('\n')
+        .trim_end()
         .to_owned()
 }
 
@@ -31,6 +35,7 @@ fn is_log_echo(line: &str) -> bool {
 
 /// The error a non-JSON, non-empty answer stands for.
 pub(crate) fn error_of(text: &str) -> ErrorKind {
+    let text = text.trim();
     let first = text
         .lines()
         .find(|l| !l.trim().is_empty())
@@ -41,6 +46,7 @@ pub(crate) fn error_of(text: &str) -> ErrorKind {
 
 /// Parses `:serialize to=json` output into records.
 pub(crate) fn records(text: &str) -> Result<Vec<Record>, ErrorKind> {
+    let text = text.trim_start();
     if !(text.starts_with('[') || text.starts_with('{')) {
         return Err(if text.is_empty() {
             ErrorKind::DeviceError("the console printed nothing".into())
@@ -70,6 +76,225 @@ fn object_record(map: &serde_json::Map<String, Value>) -> Record {
     map.iter()
         .map(|(k, v)| (k.clone(), rest_text(k, v)))
         .collect()
+}
+
+/// Records printed as `key: value` lines, one block per record, blocks separated by blank lines
+/// (how the console shows `monitor-traffic once` and the items of `print detail`-style output).
+pub(crate) fn key_value_blocks(text: &str) -> Result<Vec<Record>, ErrorKind> {
+    let mut records = Vec::new();
+    let mut current = Record::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                records.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        let Some((key, value)) = line.split_once(':') else {
+            return Err(error_of(text));
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(' ') {
+            return Err(error_of(text));
+        }
+        current.insert(key.to_owned(), value.trim().to_owned());
+    }
+    if !current.is_empty() {
+        records.push(current);
+    }
+    if records.is_empty() {
+        return Err(error_of(text));
+    }
+    Ok(records)
+}
+
+/// Splits a console table into its header columns and rows, assigning each value to the
+/// column its position overlaps (columns are padded, numbers right-aligned, text left-aligned,
+/// and absent values leave a gap).
+fn table(lines: &[&str], header: &str) -> Vec<BTreeMap<String, String>> {
+    let spans = |line: &str| -> Vec<(usize, usize, String)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (i, c) in line
+            .char_indices()
+            .chain(std::iter::once((line.len(), ' ')))
+        {
+            match (c.is_whitespace(), start) {
+                (false, None) => start = Some(i),
+                (true, Some(s)) => {
+                    out.push((s, i, line[s..i].to_owned()));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    let columns = spans(header);
+    lines
+        .iter()
+        .map(|line| {
+            let mut row = BTreeMap::new();
+            for (ts, te, token) in spans(line) {
+                let best = columns
+                    .iter()
+                    .map(|(hs, he, name)| {
+                        let overlap = te.min(*he) as isize - ts.max(*hs) as isize;
+                        let distance = if overlap > 0 {
+                            -overlap
+                        } else {
+                            (ts as isize - *he as isize)
+                                .abs()
+                                .min((*hs as isize - te as isize).abs())
+                        };
+                        (distance, name)
+                    })
+                    .min_by_key(|(d, _)| *d)
+                    .map(|(_, name)| name.to_ascii_lowercase());
+                if let Some(col) = best {
+                    row.entry(col)
+                        .and_modify(|v: &mut String| {
+                            v.push(' ');
+                            v.push_str(&token);
+                        })
+                        .or_insert(token);
+                }
+            }
+            row
+        })
+        .collect()
+}
+
+/// The console's `/ping` table turned into the records REST returns: one per probe, with the
+/// running totals (`sent`, `received`, `packet-loss`, `min-rtt`, `avg-rtt`, `max-rtt`).
+pub(crate) fn ping_table(text: &str) -> Result<Vec<Record>, ErrorKind> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(header_at) = lines
+        .iter()
+        .position(|l| l.contains("SEQ") && l.contains("HOST"))
+    else {
+        return Err(error_of(text));
+    };
+    let header = lines[header_at];
+    let rows: Vec<&str> = lines[header_at + 1..]
+        .iter()
+        .copied()
+        .filter(|l| {
+            let t = l.trim_start();
+            let repeated_header = t.starts_with("SEQ") && t.contains("HOST");
+            !(t.is_empty() || t.starts_with("sent=") || repeated_header)
+        })
+        .collect();
+    let mut records = Vec::new();
+    let (mut sent, mut received) = (0u64, 0u64);
+    let (mut min, mut max, mut sum) = (u128::MAX, 0u128, 0u128);
+    for row in table(&rows, header) {
+        sent += 1;
+        let mut rec = Record::new();
+        for (k, v) in &row {
+            if k != "status" || !v.is_empty() {
+                rec.insert(k.clone(), v.clone());
+            }
+        }
+        if let Some(t) = row.get("time").and_then(|t| parse_duration_ns(t)) {
+            received += 1;
+            min = min.min(t);
+            max = max.max(t);
+            sum += t;
+        }
+        rec.insert("sent".into(), sent.to_string());
+        rec.insert("received".into(), received.to_string());
+        rec.insert(
+            "packet-loss".into(),
+            ((sent - received) * 100 / sent).to_string(),
+        );
+        if received > 0 {
+            rec.insert("min-rtt".into(), format_duration_ns(min));
+            rec.insert("max-rtt".into(), format_duration_ns(max));
+            rec.insert(
+                "avg-rtt".into(),
+                format_duration_ns(sum / u128::from(received)),
+            );
+        }
+        records.push(rec);
+    }
+    Ok(records)
+}
+
+/// Traceroute hops: the table older consoles print (`# ADDRESS LOSS SENT LAST AVG …`) or the
+/// `key: value` blocks of current ones, both as the records REST returns.
+pub(crate) fn traceroute(text: &str) -> Result<Vec<Record>, ErrorKind> {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(header_at) = lines
+        .iter()
+        .position(|l| l.contains("ADDRESS") && l.contains("LOSS"))
+    else {
+        return key_value_blocks(text);
+    };
+    let rows: Vec<&str> = lines[header_at + 1..]
+        .iter()
+        .copied()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("Columns:"))
+        .collect();
+    Ok(table(&rows, lines[header_at])
+        .into_iter()
+        .map(|mut row| {
+            if let Some(loss) = row.get_mut("loss") {
+                *loss = loss.trim_end_matches('%').to_owned();
+            }
+            row.remove("#");
+            row.insert(".section".into(), "0".into());
+            row
+        })
+        .collect())
+}
+
+/// `12ms492us`, `0.9ms`, `1s`, `453us` → nanoseconds.
+pub(crate) fn parse_duration_ns(text: &str) -> Option<u128> {
+    let mut total = 0f64;
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let value: f64 = rest[..num_len].parse().ok()?;
+        rest = &rest[num_len..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let factor = match &rest[..unit_len] {
+            "w" => 604_800e9,
+            "d" => 86_400e9,
+            "h" => 3_600e9,
+            "m" => 60e9,
+            "s" => 1e9,
+            "ms" => 1e6,
+            "us" => 1e3,
+            "ns" => 1.0,
+            _ => return None,
+        };
+        total += value * factor;
+        rest = &rest[unit_len..];
+    }
+    Some(total.round() as u128)
+}
+
+/// Nanoseconds → RouterOS's `12ms396us` form (to the microsecond).
+pub(crate) fn format_duration_ns(ns: u128) -> String {
+    let us = ns / 1_000;
+    let (s, ms, us) = (us / 1_000_000, us / 1_000 % 1_000, us % 1_000);
+    let mut out = String::new();
+    if s > 0 {
+        out.push_str(&format!("{s}s"));
+    }
+    if ms > 0 {
+        out.push_str(&format!("{ms}ms"));
+    }
+    if us > 0 || out.is_empty() {
+        out.push_str(&format!("{us}us"));
+    }
+    out
 }
 
 /// A console value in the form the REST API gives it.
@@ -190,6 +415,40 @@ mod tests {
         assert_eq!(rec["ratio"], "0.5");
         let single = records(r#"{"uptime":"00:01:00","version":"7.16"}"#).unwrap();
         assert_eq!(single.len(), 1);
+    }
+
+    #[test]
+    fn the_ping_table_becomes_rest_records() {
+        // As recorded on a real router (routeros-fixtures/cli/ping-address.ntc.txt).
+        let text = "  SEQ HOST                                     SIZE TTL TIME  STATUS\n    0 8.8.8.8                                    56  64 157ms\n    1 8.8.8.8                                    56  64 64ms\n    2 8.8.8.8                                                timeout\n    sent=3 received=2 packet-loss=33% min-rtt=64ms avg-rtt=110ms max-rtt=157ms";
+        let r = ping_table(text).unwrap();
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[0]["host"], "8.8.8.8");
+        assert_eq!(r[0]["size"], "56");
+        assert_eq!(r[0]["ttl"], "64");
+        assert_eq!(r[0]["time"], "157ms");
+        assert_eq!(r[1]["avg-rtt"], "110ms500us");
+        assert_eq!(r[1]["min-rtt"], "64ms");
+        assert_eq!(r[2]["status"], "timeout");
+        assert!(!r[2].contains_key("time"));
+        assert_eq!(
+            (
+                r[2]["sent"].as_str(),
+                r[2]["received"].as_str(),
+                r[2]["packet-loss"].as_str()
+            ),
+            ("3", "2", "33")
+        );
+    }
+
+    #[test]
+    fn durations_round_trip() {
+        assert_eq!(parse_duration_ns("12ms492us"), Some(12_492_000));
+        assert_eq!(parse_duration_ns("0.9ms"), Some(900_000));
+        assert_eq!(format_duration_ns(12_396_500), "12ms396us");
+        assert_eq!(format_duration_ns(46_000), "46us");
+        assert_eq!(format_duration_ns(1_200_000_000), "1s200ms");
+        assert_eq!(parse_duration_ns("soon"), None);
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! validated types and never quoted.
 //!
 //! Reads use `print as-value` under `:serialize to=json` (RouterOS ≥ 7.13) so the answer is
-//! machine-readable JSON rather than column-aligned text.
+//! machine-readable JSON rather than column-aligned text. Ping, traceroute and monitor-traffic
+//! have no such form; their console output is read instead (see `output`).
 
 use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, RosId};
 
@@ -128,21 +129,17 @@ pub(crate) fn run(command: &DeviceCommand) -> Result<String, String> {
                 .as_ref()
                 .map(|i| format!(" interface={}", quote(i)))
                 .unwrap_or_default();
-            as_json(&format!(
-                "/ping address={} count={count}{iface} as-value",
-                quote(address)
-            ))
+            format!("/ping address={} count={count}{iface}", quote(address))
         }
-        DeviceCommand::Traceroute { address, count } => as_json(&format!(
-            "/tool/traceroute address={} count={count} as-value",
-            quote(address)
-        )),
+        DeviceCommand::Traceroute { address, count } => {
+            format!("/tool/traceroute address={} count={count}", quote(address))
+        }
         DeviceCommand::MonitorTraffic { interfaces } => {
             let list: Vec<String> = interfaces.iter().map(|i| quote(i)).collect();
-            as_json(&format!(
-                "/interface/monitor-traffic interface={} once as-value",
+            format!(
+                "/interface/monitor-traffic interface={} once",
                 list.join(",")
-            ))
+            )
         }
         DeviceCommand::RunScript { script } => match RosId::parse(script) {
             Ok(id) => format!("/system/script/run {id}"),

@@ -1,0 +1,902 @@
+//! The drivers against routeros-sim over real TCP, TLS and SSH on loopback: parity of the two
+//! drivers, connection reuse, pinning, every simulated fault, the breaker, the rate limit,
+//! injection safety and the error taxonomy.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use domain::{DeviceId, DriverPreference};
+use routeros::{
+    Connections, DeviceClient, DeviceCommand, DriverKind, ErrorKind, ExportOptions, Fingerprint,
+    Limits, MenuPath, Metrics, PrintQuery, Props, Record, RosId, Target, Trust,
+};
+use routeros_sim::{Faults, Fleet, FleetOptions, ManifestDevice, profiles::Profile};
+use secrecy::SecretString;
+
+/// Each test gets its own block of loopback addresses so fleets never collide.
+fn base(block: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 30, block, 1)
+}
+
+static NEXT_BLOCK: AtomicU8 = AtomicU8::new(1);
+
+async fn fleet(count: usize, profile: Profile) -> Fleet {
+    fleet_at(count, profile, NEXT_BLOCK.fetch_add(1, Ordering::SeqCst)).await
+}
+
+async fn fleet_at(count: usize, profile: Profile, block: u8) -> Fleet {
+    Fleet::start(FleetOptions {
+        count,
+        profiles: vec![profile],
+        seed: 11,
+        base_address: base(block),
+        key_seed: Some(5),
+        ..FleetOptions::default()
+    })
+    .await
+    .unwrap()
+}
+
+fn target(m: &ManifestDevice) -> Target {
+    Target {
+        device_id: DeviceId::new(),
+        name: m.name.clone(),
+        host: m.address.parse().unwrap(),
+        rest_port: m.https_port,
+        http_port: m.http_port,
+        ssh_port: m.ssh_port,
+        username: m.username.clone(),
+        password: SecretString::from(m.password.clone()),
+        tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
+        ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
+        insecure_http: false,
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        rate_per_second: 1000,
+        burst: 1000,
+        timeout: Duration::from_secs(5),
+        read_retries: 2,
+        retry_base: Duration::from_millis(50),
+        ..Limits::default()
+    }
+}
+
+fn client(conns: &Connections, m: &ManifestDevice, pref: DriverPreference) -> Arc<DeviceClient> {
+    conns.client(target(m), pref, Some("7.16"))
+}
+
+fn menu(p: &str) -> MenuPath {
+    MenuPath::parse(p).unwrap()
+}
+
+async fn print_via(
+    c: &DeviceClient,
+    kind: DriverKind,
+    m: &MenuPath,
+    q: &PrintQuery,
+) -> Vec<Record> {
+    c.via(kind, |d| {
+        let (m, q) = (m.clone(), q.clone());
+        Box::pin(async move { d.print(&m, &q).await })
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{kind} print {m}: {e}"))
+}
+
+/// Drops the properties that change by themselves between two reads (uptime, counters, …).
+fn stable(path: &str, records: Vec<Record>) -> Vec<Record> {
+    let spec = routeros_sim::model::menu(path);
+    let volatile: BTreeSet<&str> = spec
+        .map(|s| {
+            s.props
+                .iter()
+                .filter(|p| p.volatile)
+                .map(|p| p.name)
+                .collect()
+        })
+        .unwrap_or_default();
+    records
+        .into_iter()
+        .map(|r| {
+            r.into_iter()
+                .filter(|(k, _)| !volatile.contains(k.as_str()))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_drivers_read_every_menu_identically() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = &sims.manifest().devices[0];
+    let conns = Connections::new(limits(), None);
+    let c = client(&conns, m, DriverPreference::Auto);
+    let mut compared = 0;
+    for spec in routeros_sim::model::menus() {
+        let path = spec.path.trim_start_matches('/');
+        // Log lines are appended while we read (each login is logged).
+        if path == "log" {
+            continue;
+        }
+        let mp = menu(path);
+        let rest = stable(
+            spec.path,
+            print_via(&c, DriverKind::Rest, &mp, &PrintQuery::all()).await,
+        );
+        let ssh = stable(
+            spec.path,
+            print_via(&c, DriverKind::Ssh, &mp, &PrintQuery::all()).await,
+        );
+        assert_eq!(rest, ssh, "parity of {path}");
+        compared += 1;
+    }
+    assert!(compared >= 55, "compared only {compared} menus");
+
+    // Filters and proplists mean the same on both drivers.
+    let q = PrintQuery::all()
+        .filter("interface", "bridge")
+        .proplist(&[".id", "address", "network"]);
+    let mp = menu("ip/address");
+    let rest = print_via(&c, DriverKind::Rest, &mp, &q).await;
+    assert!(!rest.is_empty());
+    assert_eq!(rest, print_via(&c, DriverKind::Ssh, &mp, &q).await);
+    assert!(rest.iter().all(|r| {
+        r.keys()
+            .all(|k| k == "address" || k == "network" || k == ".id")
+    }));
+
+    // One item by id.
+    let id = RosId::parse(&rest[0][".id"]).unwrap();
+    let by_rest = c
+        .via(DriverKind::Rest, |d| {
+            let (m, id) = (mp.clone(), id.clone());
+            Box::pin(async move { d.get(&m, &id).await })
+        })
+        .await
+        .unwrap();
+    let by_ssh = c
+        .via(DriverKind::Ssh, |d| {
+            let (m, id) = (mp.clone(), id.clone());
+            Box::pin(async move { d.get(&m, &id).await })
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_rest, by_ssh);
+    sims.shutdown().await;
+}
+
+/// Applies the same sequence of writes through one driver and returns the device's state.
+async fn write_sequence(kind: DriverKind, block: u8) -> (serde_json::Value, Vec<Record>) {
+    let sims = fleet_at(1, Profile::Home, block).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    let conns = Connections::new(limits(), None);
+    let c = client(&conns, &m, DriverPreference::Auto);
+    let via_add = |path: &'static str, props: Props, before: Option<RosId>| {
+        let c = Arc::clone(&c);
+        async move {
+            c.via(kind, |d| {
+                let (props, before) = (props.clone(), before.clone());
+                Box::pin(async move { d.add(&menu(path), &props, before.as_ref()).await })
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let mut created = Vec::new();
+    let a = via_add(
+        "ip/dns/static",
+        Props::from([
+            ("name".into(), "nas.lan".into()),
+            ("address".into(), "192.168.88.20".into()),
+        ]),
+        None,
+    )
+    .await;
+    created.push(a.clone());
+    let list = via_add(
+        "ip/firewall/address-list",
+        Props::from([
+            ("list".into(), "blocked".into()),
+            ("address".into(), "203.0.113.7".into()),
+            ("comment".into(), "via driver".into()),
+        ]),
+        None,
+    )
+    .await;
+    created.push(list.clone());
+    let rules = print_via(&c, kind, &menu("ip/firewall/filter"), &PrintQuery::all()).await;
+    let first = RosId::parse(&rules[0][".id"]).unwrap();
+    let rule = via_add(
+        "ip/firewall/filter",
+        Props::from([
+            ("chain".into(), "input".into()),
+            ("action".into(), "drop".into()),
+            ("src-address".into(), "198.51.100.0/24".into()),
+            ("comment".into(), "top".into()),
+        ]),
+        Some(first.clone()),
+    )
+    .await;
+    created.push(rule.clone());
+    let dns_id = RosId::parse(&a[".id"]).unwrap();
+    c.via(kind, |d| {
+        let id = dns_id.clone();
+        Box::pin(async move {
+            d.set(
+                &menu("ip/dns/static"),
+                Some(&id),
+                &Props::from([("comment".into(), "updated".into())]),
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    c.via(kind, |d| {
+        Box::pin(async move {
+            d.set(
+                &menu("system/identity"),
+                None,
+                &Props::from([("name".into(), "parity-router".into())]),
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    let last = RosId::parse(&rules.last().unwrap()[".id"]).unwrap();
+    let rule_id = RosId::parse(&rule[".id"]).unwrap();
+    c.via(kind, |d| {
+        let (r, l) = (rule_id.clone(), last.clone());
+        Box::pin(async move {
+            d.move_items(&menu("ip/firewall/filter"), &[r], Some(&l))
+                .await
+        })
+    })
+    .await
+    .unwrap();
+    let list_id = RosId::parse(&list[".id"]).unwrap();
+    c.via(kind, |d| {
+        let id = list_id.clone();
+        Box::pin(async move { d.remove(&menu("ip/firewall/address-list"), &id).await })
+    })
+    .await
+    .unwrap();
+    let state = serde_json::from_str(&dev.state_dump(false).to_json_string()).unwrap();
+    sims.shutdown().await;
+    (state, created)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_drivers_write_identically() {
+    // Two fresh devices from the same seed at the same address, one after the other, the same
+    // writes: the same configuration.
+    let block = NEXT_BLOCK.fetch_add(1, Ordering::SeqCst);
+    let (rest_state, rest_created) = write_sequence(DriverKind::Rest, block).await;
+    let (ssh_state, ssh_created) = write_sequence(DriverKind::Ssh, block).await;
+    assert_eq!(rest_state, ssh_state);
+    let without_time = |rs: Vec<Record>| -> Vec<Record> {
+        rs.into_iter()
+            .map(|mut r| {
+                r.remove("creation-time");
+                r
+            })
+            .collect()
+    };
+    assert_eq!(
+        without_time(rest_created),
+        without_time(ssh_created),
+        "add returns the created item alike"
+    );
+    assert!(
+        rest_state["/system/identity"]
+            .to_string()
+            .contains("parity-router")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_drivers_run_commands_and_export_alike() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let conns = Connections::new(limits(), None);
+    let c = client(&conns, &m, DriverPreference::Auto);
+    for cmd in [
+        DeviceCommand::Ping {
+            address: "192.168.88.1".into(),
+            count: 2,
+            interface: None,
+        },
+        DeviceCommand::MonitorTraffic {
+            interfaces: vec!["ether1".into()],
+        },
+        DeviceCommand::Traceroute {
+            address: "192.168.88.1".into(),
+            count: 1,
+        },
+    ] {
+        let via = |kind| {
+            let c = Arc::clone(&c);
+            let cmd = cmd.clone();
+            async move {
+                c.via(kind, |d| {
+                    let cmd = cmd.clone();
+                    Box::pin(async move { d.run(&cmd).await })
+                })
+                .await
+                .unwrap()
+            }
+        };
+        let (rest, ssh) = (via(DriverKind::Rest).await, via(DriverKind::Ssh).await);
+        assert!(!rest.is_empty(), "{cmd:?}");
+        let keys = |rs: &[Record]| {
+            rs.iter()
+                .map(|r| r.keys().cloned().collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&rest), keys(&ssh), "{cmd:?} returns the same fields");
+        // Measurements differ between runs; the addresses and counts do not.
+        for (r, s) in rest.iter().zip(&ssh) {
+            for k in ["host", "sent", "received", "name", "address", "seq"] {
+                assert_eq!(r.get(k), s.get(k), "{cmd:?} {k}");
+            }
+        }
+    }
+    let export = |kind| {
+        let c = Arc::clone(&c);
+        async move {
+            c.via(kind, |d| {
+                Box::pin(async move { d.export(&ExportOptions::default()).await })
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let (rest, ssh) = (
+        export(DriverKind::Rest).await,
+        export(DriverKind::Ssh).await,
+    );
+    let body = |t: &str| {
+        t.lines()
+            .filter(|l| !l.starts_with("# 20") && !l.starts_with("# jan"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(rest.contains("/ip address"), "{rest}");
+    assert_eq!(body(&rest), body(&ssh));
+    assert!(!rest.contains(&m.password));
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_reads_open_one_connection_per_driver() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    let conns = Connections::new(limits(), None);
+    let rest = client(&conns, &m, DriverPreference::Rest);
+    let ssh = conns.client(target(&m), DriverPreference::Ssh, None);
+    let before = dev.counters().snapshot();
+    for _ in 0..100 {
+        rest.print(&menu("system/resource"), &PrintQuery::all())
+            .await
+            .unwrap();
+        ssh.print(&menu("system/resource"), &PrintQuery::all())
+            .await
+            .unwrap();
+    }
+    let after = dev.counters().snapshot();
+    assert_eq!(after.https_connections - before.https_connections, 1);
+    assert_eq!(after.ssh_connections - before.ssh_connections, 1);
+    assert!(after.requests_total - before.requests_total >= 200);
+    // The cache hands out the same client (and so the same connections) for the same device.
+    let again = conns.client(rest.target().clone(), DriverPreference::Rest, Some("7.16"));
+    assert!(Arc::ptr_eq(&rest, &again));
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rekeyed_device_is_refused_with_both_fingerprints() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    dev.regenerate_keys().unwrap();
+    let fresh = sims.device(&m.name).unwrap().manifest_entry();
+    assert_ne!(fresh.tls_sha256, m.tls_sha256);
+    let conns = Connections::new(limits(), None);
+    for kind in [DriverKind::Rest, DriverKind::Ssh] {
+        let pref = if kind == DriverKind::Rest {
+            DriverPreference::Rest
+        } else {
+            DriverPreference::Ssh
+        };
+        let c = conns.uncached(target(&m), pref, None);
+        let err = c
+            .print(&menu("system/identity"), &PrintQuery::all())
+            .await
+            .unwrap_err();
+        let ErrorKind::TrustMismatch {
+            expected,
+            presented,
+            ..
+        } = &err.kind
+        else {
+            panic!("{kind}: {err}");
+        };
+        let (want, got) = match kind {
+            DriverKind::Rest => (
+                Fingerprint::parse(&m.tls_sha256).unwrap().hex(),
+                Fingerprint::parse(&fresh.tls_sha256).unwrap().hex(),
+            ),
+            DriverKind::Ssh => (
+                Fingerprint::parse(&m.ssh_host_key_sha256)
+                    .unwrap()
+                    .openssh(),
+                Fingerprint::parse(&fresh.ssh_host_key_sha256)
+                    .unwrap()
+                    .openssh(),
+            ),
+        };
+        assert_eq!((expected, presented), (&want, &got), "{kind}");
+        assert!(err.to_string().contains(&m.name));
+    }
+    // Unpinned is refused too, never silently trusted.
+    let mut unpinned = target(&m);
+    unpinned.tls = Trust::Unknown;
+    let err = conns
+        .uncached(unpinned, DriverPreference::Rest, None)
+        .print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind.code(), "trust_mismatch", "{err}");
+    sims.shutdown().await;
+}
+
+async fn set_faults(sims: &Fleet, name: &str, faults: Faults) {
+    sims.device(name).unwrap().set_faults(faults);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_simulated_fault_maps_to_its_error() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let short = Limits {
+        timeout: Duration::from_millis(400),
+        read_retries: 0,
+        ..limits()
+    };
+    let read = |pref| {
+        let conns = Connections::new(short, None);
+        let c = conns.uncached(target(&m), pref, None);
+        async move { c.print(&menu("system/identity"), &PrintQuery::all()).await }
+    };
+    for pref in [DriverPreference::Rest, DriverPreference::Ssh] {
+        set_faults(
+            &sims,
+            &m.name,
+            Faults {
+                latency_ms: 1500,
+                ..Faults::none()
+            },
+        )
+        .await;
+        assert_eq!(
+            read(pref).await.unwrap_err().kind.code(),
+            "timeout",
+            "{pref:?} latency"
+        );
+        set_faults(
+            &sims,
+            &m.name,
+            Faults {
+                error_rate: 1.0,
+                ..Faults::none()
+            },
+        )
+        .await;
+        let e = read(pref).await.unwrap_err();
+        assert_eq!(e.kind.code(), "device_error", "{pref:?} 500: {e}");
+        set_faults(
+            &sims,
+            &m.name,
+            Faults {
+                hang: true,
+                ..Faults::none()
+            },
+        )
+        .await;
+        assert_eq!(
+            read(pref).await.unwrap_err().kind.code(),
+            "timeout",
+            "{pref:?} hang"
+        );
+        set_faults(
+            &sims,
+            &m.name,
+            Faults {
+                reject_auth: true,
+                ..Faults::none()
+            },
+        )
+        .await;
+        let e = read(pref).await.unwrap_err();
+        assert!(
+            matches!(e.kind, ErrorKind::AuthFailed { .. }),
+            "{pref:?}: {e}"
+        );
+        assert!(!e.to_string().contains(&m.password));
+        set_faults(&sims, &m.name, Faults::none()).await;
+        read(pref).await.unwrap();
+    }
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_connection_is_reconnected_for_reads() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let conns = Connections::new(limits(), None);
+    for pref in [DriverPreference::Rest, DriverPreference::Ssh] {
+        let c = conns.uncached(target(&m), pref, None);
+        c.print(&menu("system/identity"), &PrintQuery::all())
+            .await
+            .unwrap();
+        set_faults(
+            &sims,
+            &m.name,
+            Faults {
+                drop_after: Some(0),
+                ..Faults::none()
+            },
+        )
+        .await;
+        let r = c.print(&menu("system/identity"), &PrintQuery::all()).await;
+        assert!(
+            r.is_ok(),
+            "{pref:?}: a read retries on a new connection: {r:?}"
+        );
+        set_faults(&sims, &m.name, Faults::none()).await;
+    }
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reboot_is_unreachable_then_recovers() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    let conns = Connections::new(
+        Limits {
+            timeout: Duration::from_millis(500),
+            read_retries: 0,
+            breaker_failures: 100,
+            ..limits()
+        },
+        None,
+    );
+    let c = conns.uncached(target(&m), DriverPreference::Rest, None);
+    c.print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap();
+    dev.reboot(Duration::from_secs(2));
+    let e = c
+        .print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap_err();
+    assert!(matches!(e.kind.code(), "unreachable" | "timeout"), "{e}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if c.print(&menu("system/identity"), &PrintQuery::all())
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the device never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let resource = c
+        .print(&menu("system/resource"), &PrintQuery::all())
+        .await
+        .unwrap();
+    let uptime = &resource[0]["uptime"];
+    assert!(
+        uptime.ends_with('s') && !uptime.contains('m') && !uptime.contains('h'),
+        "uptime was reset: {uptime}"
+    );
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_breaker_opens_and_a_probe_closes_it() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let conns = Connections::new(
+        Limits {
+            timeout: Duration::from_millis(300),
+            read_retries: 0,
+            breaker_failures: 3,
+            breaker_cooldown: Duration::from_millis(1500),
+            ..limits()
+        },
+        None,
+    );
+    let c = conns.uncached(target(&m), DriverPreference::Rest, None);
+    set_faults(
+        &sims,
+        &m.name,
+        Faults {
+            hang: true,
+            ..Faults::none()
+        },
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            c.print(&menu("system/identity"), &PrintQuery::all())
+                .await
+                .unwrap_err()
+                .kind
+                .code(),
+            "timeout"
+        );
+    }
+    let started = std::time::Instant::now();
+    let e = c
+        .print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("circuit breaker"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "an open breaker fails fast"
+    );
+    set_faults(&sims, &m.name, Faults::none()).await;
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    c.print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .expect("the half-open probe succeeds");
+    c.print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .expect("and the breaker is closed");
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_concurrent_calls_stay_within_the_rate_limit() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    let rate = 20;
+    let burst = 5;
+    let conns = Arc::new(Connections::new(
+        Limits {
+            rate_per_second: rate,
+            burst,
+            concurrency: 8,
+            timeout: Duration::from_secs(10),
+            queue_timeout: Duration::from_secs(30),
+            ..limits()
+        },
+        None,
+    ));
+    let c = client(&conns, &m, DriverPreference::Rest);
+    let before = dev.counters().snapshot().requests_total;
+    let tasks: Vec<_> = (0..200)
+        .map(|_| {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move { c.print(&menu("system/identity"), &PrintQuery::all()).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let snapshot = dev.counters().snapshot();
+    let times: Vec<u64> = snapshot.requests.iter().map(|r| r.at_unix_ms).collect();
+    let seen = &times[times.len() - 200..];
+    assert_eq!(snapshot.requests_total - before, 200);
+    // In every one-second window the device saw at most rate + burst requests.
+    let mut worst = 0;
+    for (i, start) in seen.iter().enumerate() {
+        let n = seen[i..].iter().take_while(|t| **t < start + 1000).count();
+        worst = worst.max(n);
+    }
+    assert!(
+        worst <= (rate + burst) as usize,
+        "{worst} requests in one second"
+    );
+    let span = seen.last().unwrap() - seen.first().unwrap();
+    assert!(
+        span >= 8_000,
+        "200 calls at 20/s take about 10 s, took {span} ms"
+    );
+    println!(
+        "rate limit: worst 1-second window {worst} requests (limit {rate}/s, burst {burst}); 200 calls over {span} ms"
+    );
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_values_go_through_ssh_literally_and_change_nothing_else() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    let conns = Connections::new(limits(), None);
+    let c = conns.uncached(target(&m), DriverPreference::Ssh, None);
+    let corpus = [
+        "plain",
+        "quote \" inside",
+        "back\\slash",
+        "semi; /system reboot",
+        "$identity and $(x)",
+        "[/system identity set name=pwned]",
+        "{ :put x }",
+        "question?",
+        "line one\nline two",
+        "tab\tand\rcarriage",
+        "\\\"; /user add name=evil group=full password=x; :put \"",
+        "unicode é 日本",
+        "-dash and = equals",
+    ];
+    let before = dev.state_dump(false);
+    let mut ids = Vec::new();
+    for (i, value) in corpus.iter().enumerate() {
+        let props = Props::from([
+            ("list".into(), format!("corpus-{i}")),
+            ("address".into(), format!("198.51.100.{}", i + 1)),
+            ("comment".into(), (*value).to_owned()),
+        ]);
+        let rec = c
+            .add(&menu("ip/firewall/address-list"), &props, None)
+            .await
+            .unwrap_or_else(|e| panic!("{value:?}: {e}"));
+        assert_eq!(rec["comment"], *value, "read back as stored");
+        ids.push(rec[".id"].clone());
+    }
+    let after = dev.state_dump(false);
+    let dump = serde_json::to_value(&after).unwrap();
+    let stored: BTreeMap<String, String> = dump["/ip/firewall/address-list"]
+        .as_array()
+        .expect("a list menu dumps as an array")
+        .iter()
+        .filter_map(|i| {
+            Some((
+                i["list"].as_str()?.to_owned(),
+                i["comment"].as_str().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
+    for (i, value) in corpus.iter().enumerate() {
+        assert_eq!(
+            stored.get(&format!("corpus-{i}")).map(String::as_str),
+            Some(*value),
+            "stored exactly"
+        );
+    }
+    // Nothing but the address list changed: no reboot, no new user, same identity.
+    let strip = |d: &routeros_sim::model::StateDump| {
+        let mut v = serde_json::to_value(d).unwrap();
+        v.as_object_mut()
+            .unwrap()
+            .remove("/ip/firewall/address-list");
+        v
+    };
+    assert_eq!(strip(&before), strip(&after));
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_the_device_name_and_routeros_words_never_the_password() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let metrics = Metrics::unregistered().unwrap();
+    let conns = Connections::new(limits(), Some(metrics.clone()));
+    for pref in [DriverPreference::Rest, DriverPreference::Ssh] {
+        let c = conns.uncached(target(&m), pref, None);
+        let dup = Props::from([
+            ("address".into(), "192.168.88.1/24".into()),
+            ("interface".into(), "bridge".into()),
+        ]);
+        let e = c.add(&menu("ip/address"), &dup, None).await.unwrap_err();
+        assert_eq!(
+            e.kind,
+            ErrorKind::Conflict("failure: already have such address".into()),
+            "{pref:?}"
+        );
+        let e = c
+            .remove(&menu("ip/address"), &RosId::parse("*FFFF").unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind.code(), "not_found", "{pref:?}: {e}");
+        let bad = Props::from([
+            ("address".into(), "300.1.1.1/24".into()),
+            ("interface".into(), "bridge".into()),
+        ]);
+        let e = c.add(&menu("ip/address"), &bad, None).await.unwrap_err();
+        assert_eq!(e.kind.code(), "invalid_request", "{pref:?}: {e}");
+        assert!(
+            e.to_string()
+                .starts_with(&format!("device {}: invalid request: ", m.name)),
+            "{e}"
+        );
+        assert!(!format!("{e:?}{e}").contains(&m.password));
+    }
+    assert_eq!(
+        metrics
+            .requests
+            .with_label_values(&["not-a-device", "rest", "ok"])
+            .get(),
+        0,
+        "labels are per device"
+    );
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_errors_and_reachability() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let registry = prometheus::Registry::new();
+    let metrics = Metrics::register(&registry).unwrap();
+    let conns = Connections::new(
+        Limits {
+            read_retries: 0,
+            timeout: Duration::from_millis(300),
+            ..limits()
+        },
+        Some(metrics),
+    );
+    let t = target(&m);
+    let id = t.device_id.to_string();
+    let c = conns.client(t, DriverPreference::Rest, None);
+    c.print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap();
+    set_faults(
+        &sims,
+        &m.name,
+        Faults {
+            hang: true,
+            ..Faults::none()
+        },
+    )
+    .await;
+    c.print(&menu("system/identity"), &PrintQuery::all())
+        .await
+        .unwrap_err();
+    let text = prometheus::TextEncoder::new()
+        .encode_to_string(&registry.gather())
+        .unwrap();
+    assert!(
+        text.contains(&format!(
+            "routeros_api_requests_total{{device_id=\"{id}\",driver=\"rest\",status=\"ok\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "routeros_api_errors_total{{device_id=\"{id}\",kind=\"timeout\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "routeros_device_reachable{{device_id=\"{id}\"}} 0"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("routeros_api_latency_seconds_bucket{driver=\"rest\""));
+    sims.shutdown().await;
+}
