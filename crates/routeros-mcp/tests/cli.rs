@@ -657,6 +657,8 @@ fn every_command_explains_itself_with_an_example() {
         &["device", "update"],
         &["device", "decommission"],
         &["device", "rotate-credentials"],
+        &["device", "test"],
+        &["device", "import"],
         &["org", "create"],
         &["project", "create"],
         &["project", "list"],
@@ -744,4 +746,168 @@ fn a_rotation_interrupted_after_commit_is_completed_at_the_next_start() {
         std::fs::read(&new_key).unwrap()
     );
     op.run(&["check"], None).ok();
+}
+
+/// A simulated fleet running on its own runtime for the length of a test.
+struct Sims {
+    runtime: tokio::runtime::Runtime,
+    fleet: Option<routeros_sim::Fleet>,
+}
+
+impl Sims {
+    fn start(count: usize, block: u8) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let fleet = runtime
+            .block_on(routeros_sim::Fleet::start(routeros_sim::FleetOptions {
+                count,
+                profiles: vec![routeros_sim::profiles::Profile::Home],
+                seed: 21,
+                base_address: std::net::Ipv4Addr::new(127, 50, block, 1),
+                ..routeros_sim::FleetOptions::default()
+            }))
+            .unwrap();
+        Self {
+            runtime,
+            fleet: Some(fleet),
+        }
+    }
+
+    fn manifest(&self) -> routeros_sim::Manifest {
+        self.fleet.as_ref().unwrap().manifest()
+    }
+
+    fn device(&self, name: &str) -> std::sync::Arc<routeros_sim::SimDevice> {
+        self.fleet.as_ref().unwrap().device(name).unwrap()
+    }
+}
+
+impl Drop for Sims {
+    fn drop(&mut self) {
+        if let Some(fleet) = self.fleet.take() {
+            self.runtime.block_on(fleet.shutdown());
+        }
+    }
+}
+
+fn add_args(m: &routeros_sim::ManifestDevice) -> Vec<String> {
+    vec![
+        "device".into(),
+        "add".into(),
+        m.name.clone(),
+        "--address".into(),
+        m.address.clone(),
+        "--rest-port".into(),
+        m.https_port.to_string(),
+        "--ssh-port".into(),
+        m.ssh_port.to_string(),
+        "--username".into(),
+        m.username.clone(),
+        "--password-stdin".into(),
+    ]
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn onboarding_with_trust_on_first_use_pins_and_learns() {
+    let sims = Sims::start(1, 1);
+    let m = sims.manifest().devices[0].clone();
+    let op = Operator::new();
+    let mut args = add_args(&m);
+    args.push("--trust-on-first-use".into());
+    let run = op.run(&strs(&args), Some(&format!("{}\n", m.password))).ok();
+    assert!(run.stdout.contains(" rest: reachable, identity sim-0001"), "{}", run.stdout);
+    assert!(run.stdout.contains("  ssh: reachable"), "{}", run.stdout);
+    assert!(run.stdout.contains(&m.tls_sha256), "the certificate fingerprint is shown: {}", run.stdout);
+    assert!(run.stdout.contains(&m.ssh_host_key_sha256), "the host key is shown: {}", run.stdout);
+    let shown = op.run(&["device", "show", &m.name, "--output", "json"], None).ok().json();
+    assert_eq!(shown["tls_cert_sha256"], m.tls_sha256);
+    assert_eq!(shown["identity"], "sim-0001");
+    assert!(shown["routeros_version"].as_str().unwrap().starts_with("7."));
+
+    let tested = op.run(&["device", "test", &m.name], None).ok();
+    assert!(tested.stdout.contains(" rest: reachable") && tested.stdout.contains(" ms"), "{}", tested.stdout);
+    assert!(!tested.stdout.contains(&m.password));
+
+    // A re-keyed device is refused, naming both fingerprints.
+    sims.device(&m.name).regenerate_keys().unwrap();
+    let fresh = sims.device(&m.name).manifest_entry();
+    let run = op.run(&["device", "test", &m.name], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stdout.contains(&format!("expected {}, presented {}", m.tls_sha256, fresh.tls_sha256)), "{}", run.stdout);
+    // The operator re-pins explicitly after checking the device.
+    op.run(&["device", "update", &m.name, "--tls-fingerprint", &fresh.tls_sha256, "--ssh-host-key", &fresh.ssh_host_key_sha256], None).ok();
+    op.run(&["device", "test", &m.name], None).ok();
+    let pins = op.run(&["audit", "list", "--action", "device.pin", "--output", "json"], None).ok().json();
+    assert_eq!(pins.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn onboarding_refusals_add_nothing() {
+    let sims = Sims::start(1, 2);
+    let m = sims.manifest().devices[0].clone();
+    let op = Operator::new();
+    let mut args = add_args(&m);
+    args.extend(["--tls-fingerprint".into(), "ab".repeat(32)]);
+    args.extend(["--driver".into(), "rest".into()]);
+    let run = op.run(&strs(&args), Some(&format!("{}\n", m.password)));
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("TLS certificate mismatch") && run.stderr.contains("nothing was added"), "{}", run.stderr);
+    let mut args = add_args(&m);
+    args.extend(["--insecure-http".into(), "--env".into(), "prod".into()]);
+    let run = op.run(&strs(&args), Some("pw\n"));
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--insecure-http is refused"), "{}", run.stderr);
+    let list = op.run(&["device", "list", "--output", "json"], None).ok().json();
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
+fn import_takes_the_simulator_manifest_as_is() {
+    let sims = Sims::start(3, 3);
+    let op = Operator::new();
+    let mut manifest = serde_json::to_value(sims.manifest()).unwrap();
+    // One entry with a wrong password: only that device fails.
+    manifest["devices"][1]["password"] = serde_json::json!("wrong-password");
+    let file = op.dir.path().join("fleet.json");
+    std::fs::write(&file, serde_json::to_string(&manifest).unwrap()).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = op.run(&["device", "import", file.to_str().unwrap(), "--tag-ignored-placeholder"], None);
+    assert_eq!(run.code, 2, "unknown flags are refused: {}", run.stderr);
+    let run = op.run(&["device", "import", file.to_str().unwrap()], None);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("readable by other users"), "{}", run.stderr);
+    assert!(run.stdout.contains("ok      sim-0001") && run.stdout.contains("ok      sim-0003"), "{}", run.stdout);
+    assert!(run.stdout.contains("FAILED  sim-0002: device sim-0002: authentication failed"), "{}", run.stdout);
+    assert!(run.stdout.contains("imported 2 of 3 devices; 1 failed"), "{}", run.stdout);
+    assert!(!run.stdout.contains("wrong-password"));
+    let list = op.run(&["device", "list", "--output", "json"], None).ok().json();
+    let names: Vec<_> = list.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, ["sim-0001", "sim-0003"]);
+    assert!(list[0]["tls_cert_sha256"].as_str().is_some_and(|s| s.len() == 64));
+}
+
+#[test]
+fn rotating_credentials_on_the_device() {
+    let sims = Sims::start(1, 4);
+    let m = sims.manifest().devices[0].clone();
+    let op = Operator::new();
+    let mut args = add_args(&m);
+    args.push("--trust-on-first-use".into());
+    op.run(&strs(&args), Some(&format!("{}\n", m.password))).ok();
+    let run = op.run(&["device", "rotate-credentials", &m.name, "--on-device", "--output", "json"], None).ok();
+    let out = run.json();
+    assert_eq!(out["old_username"], "admin");
+    assert!(out["new_username"].as_str().unwrap().starts_with("admin-"));
+    assert_eq!(out["old_user_disabled"], true);
+    op.run(&["device", "test", &m.name], None).ok();
+    let both = op.run(&["device", "rotate-credentials", &m.name, "--on-device", "--password-stdin"], Some("x\n"));
+    assert_eq!(both.code, 2, "one source of new credentials at a time");
 }

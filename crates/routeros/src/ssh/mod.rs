@@ -93,6 +93,8 @@ impl SshDriver {
             inactivity_timeout: Some(IDLE_TIMEOUT),
             keepalive_interval: Some(Duration::from_secs(30)),
             keepalive_max: 3,
+            // Small request/response exchanges: Nagle plus delayed ACK would add ~40 ms each.
+            nodelay: true,
             ..client::Config::default()
         };
         Self {
