@@ -821,18 +821,44 @@ fn onboarding_with_trust_on_first_use_pins_and_learns() {
     let op = Operator::new();
     let mut args = add_args(&m);
     args.push("--trust-on-first-use".into());
-    let run = op.run(&strs(&args), Some(&format!("{}\n", m.password))).ok();
-    assert!(run.stdout.contains(" rest: reachable, identity sim-0001"), "{}", run.stdout);
+    let run = op
+        .run(&strs(&args), Some(&format!("{}\n", m.password)))
+        .ok();
+    assert!(
+        run.stdout.contains(" rest: reachable, identity sim-0001"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("  ssh: reachable"), "{}", run.stdout);
-    assert!(run.stdout.contains(&m.tls_sha256), "the certificate fingerprint is shown: {}", run.stdout);
-    assert!(run.stdout.contains(&m.ssh_host_key_sha256), "the host key is shown: {}", run.stdout);
-    let shown = op.run(&["device", "show", &m.name, "--output", "json"], None).ok().json();
+    assert!(
+        run.stdout.contains(&m.tls_sha256),
+        "the certificate fingerprint is shown: {}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(&m.ssh_host_key_sha256),
+        "the host key is shown: {}",
+        run.stdout
+    );
+    let shown = op
+        .run(&["device", "show", &m.name, "--output", "json"], None)
+        .ok()
+        .json();
     assert_eq!(shown["tls_cert_sha256"], m.tls_sha256);
     assert_eq!(shown["identity"], "sim-0001");
-    assert!(shown["routeros_version"].as_str().unwrap().starts_with("7."));
+    assert!(
+        shown["routeros_version"]
+            .as_str()
+            .unwrap()
+            .starts_with("7.")
+    );
 
     let tested = op.run(&["device", "test", &m.name], None).ok();
-    assert!(tested.stdout.contains(" rest: reachable") && tested.stdout.contains(" ms"), "{}", tested.stdout);
+    assert!(
+        tested.stdout.contains(" rest: reachable") && tested.stdout.contains(" ms"),
+        "{}",
+        tested.stdout
+    );
     assert!(!tested.stdout.contains(&m.password));
 
     // A re-keyed device is refused, naming both fingerprints.
@@ -840,11 +866,43 @@ fn onboarding_with_trust_on_first_use_pins_and_learns() {
     let fresh = sims.device(&m.name).manifest_entry();
     let run = op.run(&["device", "test", &m.name], None);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains(&format!("expected {}, presented {}", m.tls_sha256, fresh.tls_sha256)), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!(
+            "expected {}, presented {}",
+            m.tls_sha256, fresh.tls_sha256
+        )),
+        "{}",
+        run.stdout
+    );
     // The operator re-pins explicitly after checking the device.
-    op.run(&["device", "update", &m.name, "--tls-fingerprint", &fresh.tls_sha256, "--ssh-host-key", &fresh.ssh_host_key_sha256], None).ok();
+    op.run(
+        &[
+            "device",
+            "update",
+            &m.name,
+            "--tls-fingerprint",
+            &fresh.tls_sha256,
+            "--ssh-host-key",
+            &fresh.ssh_host_key_sha256,
+        ],
+        None,
+    )
+    .ok();
     op.run(&["device", "test", &m.name], None).ok();
-    let pins = op.run(&["audit", "list", "--action", "device.pin", "--output", "json"], None).ok().json();
+    let pins = op
+        .run(
+            &[
+                "audit",
+                "list",
+                "--action",
+                "device.pin",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok()
+        .json();
     assert_eq!(pins.as_array().unwrap().len(), 1);
 }
 
@@ -858,13 +916,24 @@ fn onboarding_refusals_add_nothing() {
     args.extend(["--driver".into(), "rest".into()]);
     let run = op.run(&strs(&args), Some(&format!("{}\n", m.password)));
     assert_eq!(run.code, 1);
-    assert!(run.stderr.contains("TLS certificate mismatch") && run.stderr.contains("nothing was added"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("TLS certificate mismatch") && run.stderr.contains("nothing was added"),
+        "{}",
+        run.stderr
+    );
     let mut args = add_args(&m);
     args.extend(["--insecure-http".into(), "--env".into(), "prod".into()]);
     let run = op.run(&strs(&args), Some("pw\n"));
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("--insecure-http is refused"), "{}", run.stderr);
-    let list = op.run(&["device", "list", "--output", "json"], None).ok().json();
+    assert!(
+        run.stderr.contains("--insecure-http is refused"),
+        "{}",
+        run.stderr
+    );
+    let list = op
+        .run(&["device", "list", "--output", "json"], None)
+        .ok()
+        .json();
     assert_eq!(list, serde_json::json!([]));
 }
 
@@ -879,19 +948,56 @@ fn import_takes_the_simulator_manifest_as_is() {
     std::fs::write(&file, serde_json::to_string(&manifest).unwrap()).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let run = op.run(&["device", "import", file.to_str().unwrap(), "--tag-ignored-placeholder"], None);
+    let run = op.run(
+        &[
+            "device",
+            "import",
+            file.to_str().unwrap(),
+            "--tag-ignored-placeholder",
+        ],
+        None,
+    );
     assert_eq!(run.code, 2, "unknown flags are refused: {}", run.stderr);
     let run = op.run(&["device", "import", file.to_str().unwrap()], None);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("readable by other users"), "{}", run.stderr);
-    assert!(run.stdout.contains("ok      sim-0001") && run.stdout.contains("ok      sim-0003"), "{}", run.stdout);
-    assert!(run.stdout.contains("FAILED  sim-0002: device sim-0002: authentication failed"), "{}", run.stdout);
-    assert!(run.stdout.contains("imported 2 of 3 devices; 1 failed"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("readable by other users"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("ok      sim-0001") && run.stdout.contains("ok      sim-0003"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("FAILED  sim-0002: device sim-0002: authentication failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("imported 2 of 3 devices; 1 failed"),
+        "{}",
+        run.stdout
+    );
     assert!(!run.stdout.contains("wrong-password"));
-    let list = op.run(&["device", "list", "--output", "json"], None).ok().json();
-    let names: Vec<_> = list.as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_owned()).collect();
+    let list = op
+        .run(&["device", "list", "--output", "json"], None)
+        .ok()
+        .json();
+    let names: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["sim-0001", "sim-0003"]);
-    assert!(list[0]["tls_cert_sha256"].as_str().is_some_and(|s| s.len() == 64));
+    assert!(
+        list[0]["tls_cert_sha256"]
+            .as_str()
+            .is_some_and(|s| s.len() == 64)
+    );
 }
 
 #[test]
@@ -901,13 +1007,35 @@ fn rotating_credentials_on_the_device() {
     let op = Operator::new();
     let mut args = add_args(&m);
     args.push("--trust-on-first-use".into());
-    op.run(&strs(&args), Some(&format!("{}\n", m.password))).ok();
-    let run = op.run(&["device", "rotate-credentials", &m.name, "--on-device", "--output", "json"], None).ok();
+    op.run(&strs(&args), Some(&format!("{}\n", m.password)))
+        .ok();
+    let run = op
+        .run(
+            &[
+                "device",
+                "rotate-credentials",
+                &m.name,
+                "--on-device",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok();
     let out = run.json();
     assert_eq!(out["old_username"], "admin");
     assert!(out["new_username"].as_str().unwrap().starts_with("admin-"));
     assert_eq!(out["old_user_disabled"], true);
     op.run(&["device", "test", &m.name], None).ok();
-    let both = op.run(&["device", "rotate-credentials", &m.name, "--on-device", "--password-stdin"], Some("x\n"));
+    let both = op.run(
+        &[
+            "device",
+            "rotate-credentials",
+            &m.name,
+            "--on-device",
+            "--password-stdin",
+        ],
+        Some("x\n"),
+    );
     assert_eq!(both.code, 2, "one source of new credentials at a time");
 }

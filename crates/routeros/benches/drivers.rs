@@ -118,14 +118,19 @@ async fn latency() {
         .with_safe_default_protocol_versions()
         .unwrap()
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(AcceptAny(provider.signature_verification_algorithms)))
+        .with_custom_certificate_verifier(Arc::new(AcceptAny(
+            provider.signature_verification_algorithms,
+        )))
         .with_no_client_auth();
     let bare = reqwest::Client::builder()
         .http1_only()
         .tls_backend_preconfigured(tls)
         .build()
         .unwrap();
-    let url = format!("https://{}:{}/rest/system/resource", m.address, m.https_port);
+    let url = format!(
+        "https://{}:{}/rest/system/resource",
+        m.address, m.https_port
+    );
 
     // Interleaved, so drift on a shared machine affects every client alike.
     let rest = conns.client(target(&m), DriverPreference::Rest, Some("7.16"));
@@ -162,7 +167,9 @@ async fn latency() {
         ("SSH driver", summary(ssh_s)),
     ];
     let base = results[0].1;
-    println!("\nPer-call latency, {CALLS} sequential reads of /system/resource from one simulated router:");
+    println!(
+        "\nPer-call latency, {CALLS} sequential reads of /system/resource from one simulated router:"
+    );
     println!("| client | p50 | p99 | p50 vs bare reqwest |");
     println!("|---|---|---|---|");
     for (label, (p50, p99)) in &results {
