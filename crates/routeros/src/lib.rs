@@ -23,6 +23,7 @@ pub use driver::{Driver, DriverKind, Target, Trust};
 pub use error::{DriverError, ErrorKind, TrustKind};
 pub use metrics::Metrics;
 pub use resilience::Limits;
+pub use ssh::{ReadFormat, SshDriver};
 pub use types::{
     DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,
 };

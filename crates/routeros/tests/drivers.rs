@@ -173,6 +173,45 @@ async fn both_drivers_read_every_menu_identically() {
     sims.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consoles_without_serialize_read_the_same_through_property_lines() {
+    use routeros::{Driver, ReadFormat, SshDriver};
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let conns = Connections::new(limits(), None);
+    let c = client(&conns, &m, DriverPreference::Auto);
+    let lines =
+        SshDriver::new(&target(&m), Duration::from_secs(5)).with_read_format(ReadFormat::Lines);
+    for spec in routeros_sim::model::menus() {
+        let path = spec.path.trim_start_matches('/');
+        if path == "log" {
+            continue;
+        }
+        let mp = menu(path);
+        let rest = stable(
+            spec.path,
+            print_via(&c, DriverKind::Rest, &mp, &PrintQuery::all()).await,
+        );
+        let via_lines = stable(
+            spec.path,
+            lines
+                .print(&mp, &PrintQuery::all())
+                .await
+                .unwrap_or_else(|e| panic!("{path}: {e}")),
+        );
+        assert_eq!(rest, via_lines, "parity of {path} through property lines");
+    }
+    let q = PrintQuery::all()
+        .filter("interface", "bridge")
+        .proplist(&[".id", "address"]);
+    let mp = menu("ip/address");
+    assert_eq!(
+        print_via(&c, DriverKind::Rest, &mp, &q).await,
+        lines.print(&mp, &q).await.unwrap()
+    );
+    sims.shutdown().await;
+}
+
 /// Applies the same sequence of writes through one driver and returns the device's state.
 async fn write_sequence(kind: DriverKind, block: u8) -> (serde_json::Value, Vec<Record>) {
     let sims = fleet_at(1, Profile::Home, block).await;

@@ -58,6 +58,18 @@ impl client::Handler for HostKeyCheck {
     }
 }
 
+/// How the console prints what a read returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadFormat {
+    /// `:serialize to=json` (RouterOS ≥ 7.13); tried first.
+    Json,
+    /// `key LENGTH value` lines, for consoles without `:serialize`.
+    Lines,
+}
+
+const FORMAT_JSON: u8 = 0;
+const FORMAT_LINES: u8 = 1;
+
 /// Talks to one device's console over SSH.
 pub struct SshDriver {
     name: String,
@@ -70,6 +82,8 @@ pub struct SshDriver {
     timeout: Duration,
     config: Arc<client::Config>,
     session: tokio::sync::Mutex<Option<Handle<HostKeyCheck>>>,
+    /// Learned on the first read: a console that does not know `:serialize` gets line reads.
+    read_format: std::sync::atomic::AtomicU8,
 }
 
 impl std::fmt::Debug for SshDriver {
@@ -108,7 +122,43 @@ impl SshDriver {
             timeout,
             config: Arc::new(config),
             session: tokio::sync::Mutex::new(None),
+            read_format: std::sync::atomic::AtomicU8::new(FORMAT_JSON),
         }
+    }
+
+    /// Uses the given read format from now on (normally learned from the device).
+    pub fn with_read_format(self, format: ReadFormat) -> Self {
+        let value = match format {
+            ReadFormat::Json => FORMAT_JSON,
+            ReadFormat::Lines => FORMAT_LINES,
+        };
+        self.read_format
+            .store(value, std::sync::atomic::Ordering::Relaxed);
+        self
+    }
+
+    fn reads_lines(&self) -> bool {
+        self.read_format.load(std::sync::atomic::Ordering::Relaxed) == FORMAT_LINES
+    }
+
+    /// Runs a read in the learned format; a console that rejects `:serialize` is remembered and
+    /// the read repeated as lines.
+    async fn read(&self, json: &str, lines: &str) -> Result<Vec<Record>, DriverError> {
+        if !self.reads_lines() {
+            let text = self.exec(json).await?;
+            match output::records(&text) {
+                Err(_)
+                    if text.contains("serialize") && !text.trim_start().starts_with(['[', '{']) =>
+                {
+                    tracing::info!(device = %self.name, "console has no :serialize; reading property lines");
+                    self.read_format
+                        .store(FORMAT_LINES, std::sync::atomic::Ordering::Relaxed);
+                }
+                other => return other.map_err(|k| self.err(k)),
+            }
+        }
+        let text = self.exec(lines).await?;
+        output::line_records(&text).map_err(|k| self.err(k))
     }
 
     fn err(&self, kind: ErrorKind) -> DriverError {
@@ -234,11 +284,6 @@ impl SshDriver {
         }
     }
 
-    async fn exec_records(&self, command: &str) -> Result<Vec<Record>, DriverError> {
-        let text = self.exec(command).await?;
-        output::records(&text).map_err(|k| self.err(k))
-    }
-
     fn invalid(&self, detail: String) -> DriverError {
         self.err(ErrorKind::InvalidRequest(detail))
     }
@@ -251,8 +296,9 @@ impl Driver for SshDriver {
     }
 
     async fn print(&self, menu: &MenuPath, query: &PrintQuery) -> Result<Vec<Record>, DriverError> {
-        let command = script::print(menu, query).map_err(|e| self.invalid(e))?;
-        let records = self.exec_records(&command).await?;
+        let json = script::print(menu, query).map_err(|e| self.invalid(e))?;
+        let lines = script::print_lines(menu, query).map_err(|e| self.invalid(e))?;
+        let records = self.read(&json, &lines).await?;
         // `as-value` always carries `.id`; REST returns only what the proplist names.
         Ok(match &query.proplist {
             None => records,
@@ -268,7 +314,7 @@ impl Driver for SshDriver {
     }
 
     async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
-        self.exec_records(&script::get(menu, id))
+        self.read(&script::get(menu, id), &script::get_lines(menu, id))
             .await?
             .into_iter()
             .next()

@@ -78,6 +78,56 @@ fn object_record(map: &serde_json::Map<String, Value>) -> Record {
         .collect()
 }
 
+/// Records printed by `script::print_lines`: `key LENGTH value` lines (a value may continue on
+/// following lines until LENGTH bytes are read), each record ended by `--`.
+pub(crate) fn line_records(text: &str) -> Result<Vec<Record>, ErrorKind> {
+    let mut records = Vec::new();
+    let mut current = Record::new();
+    let mut rest = text;
+    let mut saw_separator = false;
+    while !rest.is_empty() {
+        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        if line.trim_end() == "--" {
+            saw_separator = true;
+            if !current.is_empty() {
+                records.push(std::mem::take(&mut current));
+            }
+            rest = after;
+            continue;
+        }
+        let mut parts = line.splitn(3, ' ');
+        let (Some(key), Some(len), value_start) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(error_of(text));
+        };
+        let Ok(len) = len.parse::<usize>() else {
+            return Err(error_of(text));
+        };
+        // The value starts after "key LEN " and runs for LEN bytes, possibly across lines.
+        let offset = line.len() - value_start.map_or(0, str::len);
+        let value_and_more = &rest[offset.min(rest.len())..];
+        if value_and_more.len() < len || !value_and_more.is_char_boundary(len) {
+            return Err(ErrorKind::DeviceError("truncated console output".into()));
+        }
+        let value = &value_and_more[..len];
+        current.insert(key.to_owned(), console_text(key, value));
+        rest = value_and_more[len..]
+            .strip_prefix('\n')
+            .unwrap_or(&value_and_more[len..]);
+    }
+    if !saw_separator {
+        return Err(error_of(text));
+    }
+    if !current.is_empty() {
+        records.push(current);
+    }
+    Ok(records)
+}
+
+/// A console string value in REST's form (durations in units; free text untouched).
+fn console_text(key: &str, value: &str) -> String {
+    rest_text(key, &Value::String(value.to_owned()))
+}
+
 /// Records printed as `key: value` lines, one block per record, blocks separated by blank lines
 /// (how the console shows `monitor-traffic once` and the items of `print detail`-style output).
 pub(crate) fn key_value_blocks(text: &str) -> Result<Vec<Record>, ErrorKind> {
@@ -449,6 +499,23 @@ mod tests {
         assert_eq!(format_duration_ns(46_000), "46us");
         assert_eq!(format_duration_ns(1_200_000_000), "1s200ms");
         assert_eq!(parse_duration_ns("soon"), None);
+    }
+
+    #[test]
+    fn line_records_read_lengths_across_lines() {
+        let text = "name 6 ether1\ncomment 9 two\nlines\nmtu 4 1500\nuptime 8 01:02:03\n--\n.id 2 *2\n--\n";
+        let r = line_records(text).unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0]["comment"], "two\nlines");
+        assert_eq!(r[0]["uptime"], "1h2m3s");
+        assert_eq!(r[1][".id"], "*2");
+        assert_eq!(line_records("--").unwrap(), Vec::<Record>::new());
+        assert_eq!(
+            line_records("bad command name foo (line 1 column 2)")
+                .unwrap_err()
+                .code(),
+            "invalid_request"
+        );
     }
 
     #[test]

@@ -62,7 +62,8 @@ fn as_json(expression: &str) -> String {
     format!(":put [:serialize to=json options=json.no-string-conversion value=[{expression}]]")
 }
 
-pub(crate) fn print(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
+/// `print as-value` with the query's proplist and filters.
+fn print_expression(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
     let mut expr = format!("{}/print as-value", menu.console());
     if let Some(props) = &query.proplist {
         let checked: Result<Vec<&str>, String> = props.iter().map(|p| check_property(p)).collect();
@@ -75,7 +76,33 @@ pub(crate) fn print(menu: &MenuPath, query: &PrintQuery) -> Result<String, Strin
         }
         expr.push_str(&format!(" where {}", conds.join(" and ")));
     }
-    Ok(as_json(&expr))
+    Ok(expr)
+}
+
+pub(crate) fn print(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
+    Ok(as_json(&print_expression(menu, query)?))
+}
+
+/// The same read for consoles without `:serialize` (RouterOS 6 and 7 before 7.13): every
+/// property on its own line as `key LENGTH value` (the value may span lines; its byte length
+/// says where it ends), records ended by a `--` line. A singleton menu's keyed array is printed as
+/// one record.
+pub(crate) fn print_lines(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
+    Ok(lines_of(&print_expression(menu, query)?))
+}
+
+fn lines_of(expression: &str) -> String {
+    let record = ":foreach k,v in=$r do={ :local s; :if ([:typeof $v] = \"array\") do={ :set s \"\"; \
+        :foreach e in=$v do={ :if ([:len $s] > 0) do={ :set s ($s . \",\") }; :set s ($s . [:tostr $e]) } } \
+        else={ :set s [:tostr $v] }; :put ($k . \" \" . [:len $s] . \" \" . $s) }; :put \"--\"";
+    format!(
+        ":local x [{expression}]; :if ([:typeof ($x->0)] = \"array\") do={{ :foreach r in=$x do={{ {record} }} }} \
+         else={{ :local r $x; {record} }}"
+    )
+}
+
+pub(crate) fn get_lines(menu: &MenuPath, id: &RosId) -> String {
+    lines_of(&format!("{}/print as-value where .id={id}", menu.console()))
 }
 
 pub(crate) fn get(menu: &MenuPath, id: &RosId) -> String {
