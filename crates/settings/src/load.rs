@@ -442,10 +442,28 @@ impl Resolver<'_> {
             sampling: self.required("features.sampling", boolean),
         };
         let tiers = self.required("tools.tiers", tier_list);
-        let default_tier = self
+        let mut default_tier = self
             .parse("tools.default_tier", enum_value::<Tier>)
             .unwrap_or(Tier::Free);
+        // A default tier that only a profile chose follows the enabled tiers: the highest
+        // enabled tier not above it. One the operator chose is checked below instead.
+        let chosen = matches!(self.source("tools.default_tier"), Source::Env(_) | Source::File(_));
+        if !chosen && !tiers.contains(&default_tier) {
+            let rank = |t: &Tier| Tier::ALL.iter().position(|x| x == t).unwrap_or(0);
+            default_tier = tiers
+                .iter()
+                .filter(|t| rank(t) <= rank(&default_tier))
+                .max_by_key(|t| rank(t))
+                .or_else(|| tiers.iter().min_by_key(|t| rank(t)))
+                .copied()
+                .unwrap_or(Tier::Free);
+            if let Some(entry) = self.entries.iter_mut().find(|e| e.key == "tools.default_tier") {
+                entry.display = Some(default_tier.to_string());
+                entry.source = Source::Computed;
+            }
+        }
         let disabled = self.required("tools.disabled", tool_names);
+        let read_only = self.required("tools.read_only", boolean);
         let token_budget = TokenBudget {
             warning_threshold: self.required("token_budget.warning_threshold", |t| {
                 integer(t, 100, 10_000_000)
@@ -561,6 +579,7 @@ impl Resolver<'_> {
                 tiers,
                 default_tier,
                 disabled,
+                read_only,
             },
             token_budget,
             plans,
@@ -649,7 +668,7 @@ impl Resolver<'_> {
 }
 
 fn warn_unknown_env(env: &BTreeMap<String, String>, warnings: &mut Vec<String>) {
-    const KNOWN_EXTRA: &[&str] = &[table::CONFIG_PATH_ENV, "MCP_READ_ONLY"];
+    const KNOWN_EXTRA: &[&str] = &[table::CONFIG_PATH_ENV];
     for var in env.keys() {
         let ours = var.starts_with("MCP_") || var.starts_with("ROUTEROS_MCP_");
         let known = ROWS.iter().any(|r| r.env == var) || KNOWN_EXTRA.contains(&var.as_str());

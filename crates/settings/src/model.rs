@@ -104,6 +104,8 @@ pub struct ToolPolicy {
     pub default_tier: Tier,
     /// `category.action` names; whether they exist is checked against the catalog at startup.
     pub disabled: Vec<String>,
+    /// Only read-only tools (`MCP_READ_ONLY`); wins over tiers.
+    pub read_only: bool,
 }
 
 #[derive(Debug, Clone, Copy)]

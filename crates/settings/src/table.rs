@@ -139,6 +139,12 @@ pub const ROWS: &[Row] = &[
         "tools to remove, comma-separated category.action names",
     ),
     row(
+        "tools.read_only",
+        "MCP_READ_ONLY",
+        Some("false"),
+        "expose only read-only tools; wins over every other tool setting",
+    ),
+    row(
         "token_budget.warning_threshold",
         "MCP_TOKEN_BUDGET_WARNING_THRESHOLD",
         Some("5000"),
@@ -321,6 +327,7 @@ pub fn profile(env: domain::Environment) -> &'static [(&'static str, &'static st
     match env {
         Environment::Lab => &[
             ("tools.tiers", "free,basic,professional"),
+            ("tools.default_tier", "professional"),
             ("features.resources", "true"),
             ("features.prompts", "true"),
             ("client.compatibility_mode", "permissive"),
@@ -328,6 +335,7 @@ pub fn profile(env: domain::Environment) -> &'static [(&'static str, &'static st
         ],
         Environment::Staging => &[
             ("tools.tiers", "free,basic,professional"),
+            ("tools.default_tier", "basic"),
             ("features.resources", "true"),
             ("features.prompts", "true"),
             ("auth.mode", "oidc"),

@@ -95,6 +95,7 @@ fn each_variable_overrides_its_setting() {
         ("MCP_TOOL_TIERS", "free,basic"),
         ("MCP_DEFAULT_TOOL_TIER", "basic"),
         ("MCP_DISABLE_TOOLS", "firewall.plan_filter_rule"),
+        ("MCP_READ_ONLY", "true"),
         ("MCP_TOKEN_BUDGET_WARNING_THRESHOLD", "1000"),
         ("MCP_TOKEN_BUDGET_ERROR_THRESHOLD", "20000"),
         ("MCP_ENABLE_PLAN_APPLY", "false"),

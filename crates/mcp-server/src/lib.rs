@@ -1,0 +1,134 @@
+//! The MCP layer: the tool catalog, resources, prompts, completions and logging, served over stdio
+//! and Streamable HTTP.
+//!
+//! [`App`] is the server as a value: built once from configuration (catalog checked one-to-one
+//! against the handlers, tool policy checked against the catalog), then served by
+//! [`stdio::serve`] and/or [`http::serve`]. Every tool call goes through the same path in
+//! [`service`]: policy (tier, read-only, disabled) → JSON-Schema validation of the arguments →
+//! handler → token budget → result (`structuredContent`, compact text, `_meta.estimated_tokens`)
+//! → metrics and audit.
+
+pub mod http;
+pub mod metrics;
+mod prompts;
+mod resources;
+pub mod service;
+pub mod stdio;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use catalog::{Catalog, Policy};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tools::{Budget, Handler};
+
+pub use metrics::McpMetrics;
+pub use service::McpService;
+
+/// What the server announces and how it treats tools.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub policy: Policy,
+    pub budget: Budget,
+    pub resources: bool,
+    pub prompts: bool,
+    pub tools: bool,
+}
+
+/// Why the server cannot be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    #[error("{0}")]
+    Catalog(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// The server as a value, shared by every session.
+pub struct App {
+    pub config: AppConfig,
+    pub catalog: Arc<Catalog>,
+    handlers: HashMap<&'static str, Handler>,
+    pub ctx: tools::Ctx,
+    pub metrics: McpMetrics,
+    pub registry: prometheus::Registry,
+    /// Cancelled on shutdown: stop accepting, let in-flight calls finish.
+    pub shutdown: CancellationToken,
+    /// In-flight tool calls, awaited on shutdown.
+    pub calls: TaskTracker,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .field("tools", &self.handlers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Builds the server, refusing a catalog and handler table that do not match one to one,
+    /// and a policy that names tools that do not exist.
+    pub fn new(
+        config: AppConfig,
+        catalog: Arc<Catalog>,
+        ctx: tools::Ctx,
+        registry: prometheus::Registry,
+    ) -> Result<Arc<Self>, AppError> {
+        let handlers: HashMap<&'static str, Handler> =
+            tools::handlers().into_iter().map(|h| (h.name, h)).collect();
+        check_one_to_one(&catalog, &handlers).map_err(AppError::Catalog)?;
+        config.policy.check(&catalog).map_err(AppError::Config)?;
+        let metrics = McpMetrics::register(&registry)?;
+        Ok(Arc::new(Self {
+            config,
+            catalog,
+            handlers,
+            ctx,
+            metrics,
+            registry,
+            shutdown: CancellationToken::new(),
+            calls: TaskTracker::new(),
+        }))
+    }
+
+    pub(crate) fn handler(&self, name: &str) -> Option<Handler> {
+        self.handlers.get(name).copied()
+    }
+
+    pub fn store(&self) -> &store::Store {
+        self.ctx.fleet.store()
+    }
+}
+
+/// Every schema has a handler and every handler a schema.
+pub fn check_one_to_one(
+    catalog: &Catalog,
+    handlers: &HashMap<&'static str, Handler>,
+) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for name in catalog.names() {
+        if !handlers.contains_key(name) {
+            problems.push(format!("tool-schemas defines {name} but no handler implements it"));
+        }
+    }
+    for name in handlers.keys() {
+        if catalog.get(name).is_none() {
+            problems.push(format!("handler {name} has no schema in tool-schemas/"));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        problems.sort();
+        Err(problems.join("; "))
+    }
+}

@@ -1,0 +1,104 @@
+//! Resources: `device://{device_id}` (the device and its overview, JSON) and
+//! `device://{device_id}/config` (its configuration export, sensitive values hidden).
+
+use std::sync::Arc;
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    ListResourceTemplatesResult, ListResourcesResult, ReadResourceResult, Resource,
+    ResourceContents, ResourceTemplate,
+};
+use routeros::ExportOptions;
+use serde_json::json;
+
+use crate::App;
+
+pub(crate) fn templates() -> ListResourceTemplatesResult {
+    ListResourceTemplatesResult::with_all_items(vec![
+        ResourceTemplate::new("device://{device_id}", "device")
+            .with_title("Router")
+            .with_description("A registered router: its registry record and live overview (JSON).")
+            .with_mime_type("application/json"),
+        ResourceTemplate::new("device://{device_id}/config", "device-config")
+            .with_title("Router configuration")
+            .with_description("The router's configuration as /export prints it, sensitive values hidden.")
+            .with_mime_type("text/plain"),
+    ])
+}
+
+pub(crate) async fn list(app: &Arc<App>) -> Result<ListResourcesResult, McpError> {
+    let devices = app
+        .store()
+        .list_devices(&store::DeviceFilter::default())
+        .await
+        .map_err(|e| McpError::internal_error(e.to_string(), None))?;
+    Ok(ListResourcesResult::with_all_items(
+        devices
+            .iter()
+            .map(|d| {
+                Resource::new(format!("device://{}", d.name), d.name.to_string())
+                    .with_description(format!("{} ({}, {})", d.name, d.address, d.environment))
+                    .with_mime_type("application/json")
+            })
+            .collect(),
+    ))
+}
+
+/// Device names starting with `prefix` (completions).
+pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
+    match app.store().list_devices(&store::DeviceFilter::default()).await {
+        Ok(devices) => devices
+            .into_iter()
+            .map(|d| d.name.to_string())
+            .filter(|n| n.starts_with(prefix))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult, McpError> {
+    let Some(rest) = uri.strip_prefix("device://") else {
+        return Err(McpError::resource_not_found(
+            format!("unknown resource {uri}: resources are device://{{device_id}} and device://{{device_id}}/config"),
+            None,
+        ));
+    };
+    let (device_id, config) = match rest.strip_suffix("/config") {
+        Some(d) => (d, true),
+        None => (rest, false),
+    };
+    let not_found = |e: String| McpError::resource_not_found(e, Some(json!({"uri": uri})));
+    let (device, client) = app
+        .ctx
+        .fleet
+        .find(None, device_id)
+        .await
+        .map_err(|e| not_found(tools::ToolError::from(e).to_string()))?;
+    if config {
+        let text = client
+            .export(&ExportOptions::default())
+            .await
+            .map_err(|e| McpError::internal_error(tools::ToolError::from(e).to_string(), None))?;
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(text, uri).with_mime_type("text/plain"),
+        ]));
+    }
+    let handler = app
+        .handler("system.get_overview")
+        .ok_or_else(|| McpError::internal_error("system.get_overview is missing", None))?;
+    let overview = (handler.run)(app.ctx.clone(), json!({"device_id": device.id.to_string()}))
+        .await
+        .map(|o| o.structured)
+        .unwrap_or_else(|e| json!({"error": e.to_string()}));
+    let body = json!({
+        "device": {
+            "id": device.id, "name": device.name, "project": device.project.to_string(),
+            "address": device.address.to_string(), "environment": device.environment,
+            "status": device.status, "tags": device.tags, "routeros_version": device.routeros_version,
+        },
+        "overview": overview,
+    });
+    Ok(ReadResourceResult::new(vec![
+        ResourceContents::text(body.to_string(), uri).with_mime_type("application/json"),
+    ]))
+}

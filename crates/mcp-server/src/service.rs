@@ -1,0 +1,441 @@
+//! One MCP session: the `ServerHandler` every transport drives.
+//!
+//! Errors a model can act on (a hidden tool, invalid arguments, an unreachable device) are tool
+//! results with `isError: true` and a message that says what to do; only unroutable requests
+//! (an unknown tool name, an unknown resource) are protocol errors.
+//!
+//! Logging (`logging/setLevel`, `notifications/message`) is part of every protocol version this
+//! server negotiates (up to 2025-11-25); the SDK marks it deprecated for the 2026 revision.
+
+#![allow(deprecated)]
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use catalog::Visibility;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, LoggingLevel, LoggingMessageNotificationParam,
+    MetaObject, PaginatedRequestParams, ProtocolVersion, ReadResourceRequestParams,
+    ReadResourceResponse, Reference, ServerCapabilities, SetLevelRequestParams, Tool,
+    ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{Map, Value, json};
+
+use crate::App;
+
+/// Which transport a session runs on (for logs and audit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Stdio,
+    Http,
+}
+
+impl Transport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Transport::Stdio => "stdio",
+            Transport::Http => "http",
+        }
+    }
+}
+
+/// Counts the session in `mcp_active_sessions` for as long as it lives.
+#[derive(Debug)]
+struct SessionGuard(prometheus::IntGauge);
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// One session's handler.
+#[derive(Debug, Clone)]
+pub struct McpService {
+    app: Arc<App>,
+    transport: Transport,
+    _session: Arc<SessionGuard>,
+    log_level: Arc<Mutex<LoggingLevel>>,
+}
+
+impl McpService {
+    pub fn new(app: Arc<App>, transport: Transport) -> Self {
+        app.metrics.active_sessions.inc();
+        let gauge = app.metrics.active_sessions.clone();
+        Self {
+            app,
+            transport,
+            _session: Arc::new(SessionGuard(gauge)),
+            log_level: Arc::new(Mutex::new(LoggingLevel::Warning)),
+        }
+    }
+
+    fn actor(&self, context: &RequestContext<RoleServer>) -> String {
+        let client = context
+            .peer
+            .peer_info()
+            .map(|i| i.client_info.name.clone())
+            .unwrap_or_else(|| "unknown-client".into());
+        format!("mcp:{}:{client}", self.transport.as_str())
+    }
+
+    fn tool_def(spec: &catalog::ToolSpec) -> Tool {
+        let annotations = ToolAnnotations::with_title(spec.title.clone())
+            .read_only(spec.annotations.read_only_hint)
+            .destructive(spec.annotations.destructive_hint)
+            .idempotent(spec.annotations.idempotent_hint)
+            .open_world(spec.annotations.open_world_hint);
+        let mut meta = Map::new();
+        meta.insert("tier".into(), json!(spec.tier));
+        meta.insert("version".into(), json!(spec.version));
+        Tool::new(
+            spec.name.clone(),
+            spec.description.clone(),
+            Arc::new(spec.input_schema.clone()),
+        )
+        .with_title(spec.title.clone())
+        .with_raw_output_schema(Arc::new(spec.output_schema.clone()))
+        .with_annotations(annotations)
+        .with_meta(MetaObject(meta))
+    }
+
+    fn error_result(message: String) -> CallToolResult {
+        let mut r = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
+        let mut meta = Map::new();
+        meta.insert(
+            "estimated_tokens".into(),
+            json!(message.chars().count().div_ceil(4)),
+        );
+        r.meta = Some(MetaObject(meta));
+        r
+    }
+
+    /// The whole path of one tool call (see the crate documentation).
+    async fn run_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let app = &self.app;
+        let name = request.name.to_string();
+        let Some(spec) = app.catalog.get(&name) else {
+            return Err(McpError::invalid_params(
+                format!("unknown tool \"{name}\": tools/list shows the tools this server offers"),
+                None,
+            ));
+        };
+        if let Visibility::Hidden(reason) = app.config.policy.visibility(spec) {
+            return Ok(Self::error_result(reason));
+        }
+        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        if let Err(violations) = app.catalog.validate_input(&name, &arguments) {
+            let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
+            return Ok(Self::error_result(format!(
+                "invalid arguments for {name}: {}. The tool's inputSchema says what is accepted.",
+                list.join("; ")
+            )));
+        }
+        let Some(handler) = app.handler(&name) else {
+            return Err(McpError::internal_error(format!("no handler for {name}"), None));
+        };
+        let correlation = domain::CorrelationId::new();
+        let started = Instant::now();
+        let call = (handler.run)(app.ctx.clone(), arguments.clone());
+        let outcome = tokio::select! {
+            r = app.calls.track_future(call) => r,
+            () = context.ct.cancelled() => Err(tools::ToolError::Refused("the call was cancelled by the client".into())),
+        };
+        let elapsed = started.elapsed();
+        app.metrics
+            .tool_latency
+            .with_label_values(&[name.as_str()])
+            .observe(elapsed.as_secs_f64());
+        let (result, status, tokens) = match outcome {
+            Ok(output) => {
+                let finished = tools::budget::finish(output, &app.config.budget);
+                if finished.warning {
+                    app.metrics.budget_warnings.with_label_values(&[name.as_str()]).inc();
+                }
+                if finished.cut {
+                    app.metrics.budget_errors.with_label_values(&[name.as_str()]).inc();
+                }
+                app.metrics
+                    .tool_estimated_tokens
+                    .with_label_values(&[name.as_str()])
+                    .observe(finished.estimated_tokens as f64);
+                let mut r = CallToolResult::success(vec![ContentBlock::text(finished.text)]);
+                r.structured_content = Some(finished.structured);
+                let mut meta = Map::new();
+                meta.insert("estimated_tokens".into(), json!(finished.estimated_tokens));
+                meta.insert("correlation_id".into(), json!(correlation));
+                if finished.warning {
+                    meta.insert(
+                        "token_budget".into(),
+                        json!({"warning_threshold": app.config.budget.warning, "error_threshold": app.config.budget.error, "cut": finished.cut}),
+                    );
+                }
+                r.meta = Some(MetaObject(meta));
+                (r, "ok", finished.estimated_tokens)
+            }
+            Err(e) => {
+                let kind = e.kind();
+                let message = e.to_string();
+                tracing::warn!(tool = %name, correlation_id = %correlation, error = %message, "tool call failed");
+                self.notify(context, LoggingLevel::Warning, &format!("{name}: {message}")).await;
+                let mut r = Self::error_result(message);
+                if let Some(MetaObject(meta)) = r.meta.as_mut() {
+                    meta.insert("correlation_id".into(), json!(correlation));
+                }
+                (r, kind, 0)
+            }
+        };
+        app.metrics
+            .tool_requests
+            .with_label_values(&[name.as_str(), if status == "ok" { "ok" } else { "error" }])
+            .inc();
+        self.audit_call(context, &name, &arguments, status, elapsed, tokens, correlation);
+        Ok(result)
+    }
+
+    /// Records the call (never argument values other than the device; they may be sensitive).
+    #[allow(clippy::too_many_arguments)]
+    fn audit_call(
+        &self,
+        context: &RequestContext<RoleServer>,
+        name: &str,
+        arguments: &Value,
+        status: &str,
+        elapsed: std::time::Duration,
+        tokens: u64,
+        correlation: domain::CorrelationId,
+    ) {
+        let store = self.app.store().clone();
+        let ctx = store::AuditContext {
+            actor: self.actor(context),
+            correlation_id: correlation,
+        };
+        let details = json!({
+            "tool": name,
+            "device_id": arguments.get("device_id"),
+            "arguments": arguments.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            "outcome": status,
+            "duration_ms": elapsed.as_millis(),
+            "estimated_tokens": tokens,
+        });
+        let target = format!("tool:{name}");
+        self.app.calls.spawn(async move {
+            if let Err(e) = store.append_audit(&ctx, "tool.call", &target, details).await {
+                tracing::error!(error = %e, "could not record a tool call in the audit log");
+            }
+        });
+    }
+
+    /// Sends a log message to the client if its level is at least the session's.
+    async fn notify(&self, context: &RequestContext<RoleServer>, level: LoggingLevel, message: &str) {
+        let wanted = self
+            .log_level
+            .lock()
+            .map(|l| *l)
+            .unwrap_or(LoggingLevel::Warning);
+        if (level as u8) < (wanted as u8) {
+            return;
+        }
+        let _ = context
+            .peer
+            .notify_logging_message(LoggingMessageNotificationParam::new(level, json!(message)).with_logger("routeros-mcp"))
+            .await;
+    }
+}
+
+impl ServerHandler for McpService {
+    fn get_info(&self) -> InitializeResult {
+        let c = &self.app.config;
+        let mut caps = ServerCapabilities::builder()
+            .enable_logging()
+            .enable_completions()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .build();
+        if !c.resources {
+            caps.resources = None;
+        }
+        if !c.prompts {
+            caps.prompts = None;
+        }
+        let mut info = InitializeResult::new(caps);
+        info.server_info = Implementation::new(c.name.clone(), c.version.clone())
+            .with_title("RouterOS MCP server")
+            .with_description(c.description.clone());
+        info.instructions = Some(
+            "Operate MikroTik RouterOS routers. Start with device.list to find devices (device_id \
+             takes an id or a name), system.get_overview for one router, fleet.get_health for all. \
+             List tools page their results: pass next_cursor to continue, fields/filters to narrow. \
+             Reads run directly; changes are proposed as plans that a human approves."
+                .into(),
+        );
+        info
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::V_2025_11_25))
+    }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, McpError> {
+        let started = Instant::now();
+        context.peer.set_peer_info(request.clone());
+        let result = self.negotiate_initialize(&request);
+        self.app.metrics.initialize_total.inc();
+        self.app
+            .metrics
+            .initialize_duration
+            .observe(started.elapsed().as_secs_f64());
+        self.app.metrics.request("initialize", result.is_ok());
+        tracing::info!(
+            client = %request.client_info.name,
+            client_version = %request.client_info.version,
+            protocol = %request.protocol_version,
+            transport = self.transport.as_str(),
+            "MCP session initialized"
+        );
+        result
+    }
+
+    async fn ping(&self, _context: RequestContext<RoleServer>) -> Result<(), McpError> {
+        self.app.metrics.request("ping", true);
+        Ok(())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let tools = if self.app.config.tools {
+            self.app
+                .config
+                .policy
+                .visible(&self.app.catalog)
+                .into_iter()
+                .map(Self::tool_def)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        self.app.metrics.request("tools/list", true);
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        let spec = self.app.catalog.get(name)?;
+        (self.app.config.policy.visibility(spec) == Visibility::Visible).then(|| Self::tool_def(spec))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let result = self.run_tool(request, &context).await;
+        self.app
+            .metrics
+            .request("tools/call", result.as_ref().is_ok_and(|r| r.is_error != Some(true)));
+        result.map(CallToolResponse::from)
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if let Ok(mut level) = self.log_level.lock() {
+            *level = request.level;
+        }
+        self.app.metrics.request("logging/setLevel", true);
+        Ok(())
+    }
+
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let wants_device = match &request.r#ref {
+            Reference::Prompt(p) => {
+                crate::prompts::takes_device(&p.name) && request.argument.name == "device_id"
+            }
+            Reference::Resource(r) => {
+                r.uri.starts_with("device://") && request.argument.name == "device_id"
+            }
+            // A kind of reference this server does not know: nothing to complete.
+            _ => false,
+        };
+        let values = if wants_device {
+            crate::resources::device_names(&self.app, &request.argument.value).await
+        } else {
+            Vec::new()
+        };
+        self.app.metrics.request("completion/complete", true);
+        let info = CompletionInfo::new(values.into_iter().take(100).collect())
+            .unwrap_or_default();
+        Ok(CompleteResult::new(info))
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let r = crate::resources::list(&self.app).await;
+        self.app.metrics.request("resources/list", r.is_ok());
+        r
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        self.app.metrics.request("resources/templates/list", true);
+        Ok(crate::resources::templates())
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let r = crate::resources::read(&self.app, &request.uri).await;
+        self.app.metrics.request("resources/read", r.is_ok());
+        r.map(ReadResourceResponse::from)
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        self.app.metrics.request("prompts/list", true);
+        Ok(crate::prompts::list())
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        let r = crate::prompts::get(&request);
+        self.app.metrics.request("prompts/get", r.is_ok());
+        r.map(GetPromptResponse::from)
+    }
+}

@@ -1,0 +1,5 @@
+//! The `dns` tools.
+
+use crate::registry::Handler;
+
+pub(crate) fn register(_all: &mut Vec<Handler>) {}

@@ -1,0 +1,5 @@
+//! The `log` tools.
+
+use crate::registry::Handler;
+
+pub(crate) fn register(_all: &mut Vec<Handler>) {}

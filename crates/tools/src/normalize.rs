@@ -1,0 +1,183 @@
+//! RouterOS values into typed JSON, the same way for every tool.
+//!
+//! RouterOS gives every value as a string. A model reasons better over types, and a client can
+//! compare numbers, so results use JSON types — but deterministically per property, never by
+//! guessing from one value (a port list `"22"` must not become a number on one row and stay
+//! `"22,80"` on the next):
+//!
+//! - `"true"`/`"false"` become booleans (free-text properties such as `name` or `comment` excepted);
+//! - properties known to be counts, sizes or numbers become integers when the value is one;
+//! - properties known to be durations become `{"seconds": …, "text": "1d2h"}` when the value is a
+//!   RouterOS duration;
+//! - `.id` becomes `id`; everything else stays text.
+
+use routeros::Record;
+use serde_json::{Map, Value, json};
+
+/// Properties that hold free text: never reinterpreted.
+const FREE_TEXT: &[&str] = &[
+    "name", "comment", "list", "host-name", "default-name", "identity", "interface", "bridge",
+    "server", "address-list", "src-address-list", "dst-address-list", "log-prefix", "group",
+    "user", "chain", "jump-target", "in-interface", "out-interface", "routing-table", "topics",
+    "message", "source", "on-event", "owner", "policy", "password", "client-id", "dhcp-option",
+];
+
+/// Numeric properties (exact names).
+const NUMERIC: &[&str] = &[
+    "mtu", "actual-mtu", "l2mtu", "max-l2mtu", "distance", "scope", "target-scope", "ttl", "size",
+    "sent", "received", "packet-loss", "cpu-load", "cpu-count", "cpu-frequency", "free-memory",
+    "total-memory", "free-hdd-space", "total-hdd-space", "bad-blocks", "write-sect-total",
+    "write-sect-since-reboot", "listen-port", "endpoint-port", "current-endpoint-port",
+    "link-downs", "bytes", "packets", "rx", "tx", "run-count", "seq", "loss", "hops",
+    "max-sessions", "port", "priority-num", "cache-size", "cache-used", "max-udp-packet-size",
+    "max-concurrent-queries", "max-concurrent-tcp-sessions", "persistent-keepalive-seconds",
+    "voltage", "temperature", "cpu-temperature", "fan1-speed", "fan2-speed", "power-consumption",
+    "count", "total-entries",
+];
+
+/// Numeric property name endings.
+const NUMERIC_SUFFIXES: &[&str] = &[
+    "-byte", "-bytes", "-packet", "-packets", "-drop", "-drops", "-error", "-errors",
+    "-per-second", "-count", "-octets",
+];
+
+/// Duration properties (exact names).
+const DURATIONS: &[&str] = &[
+    "uptime", "timeout", "lease-time", "expires-after", "last-seen", "last-handshake", "interval",
+    "ageing-time", "forward-delay", "max-message-age", "persistent-keepalive", "cache-max-ttl",
+    "query-server-timeout", "query-total-timeout", "arp-timeout", "time", "avg-rtt", "min-rtt",
+    "max-rtt", "ttl-time", "delay", "keepalive-timeout", "session-timeout", "idle-timeout",
+    "last", "avg", "best", "worst", "std-dev", "inactivity-timeout", "loop-protect-disable-time",
+    "loop-protect-send-interval",
+];
+
+fn is_numeric_key(key: &str) -> bool {
+    NUMERIC.contains(&key) || NUMERIC_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+fn is_duration_key(key: &str) -> bool {
+    DURATIONS.contains(&key)
+}
+
+/// Parses a RouterOS duration (`1w2d3h4m5s`, `453us`, `0.9ms`, or clock form `1d02:03:04`)
+/// into seconds.
+pub fn duration_seconds(text: &str) -> Option<f64> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.contains(':') {
+        let (days, clock) = match t.split_once('d') {
+            Some((d, rest)) => (d.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<f64>().ok()?, rest),
+            None => (0.0, t),
+        };
+        let parts: Vec<f64> = clock.split(':').map(|p| p.parse::<f64>()).collect::<Result<_, _>>().ok()?;
+        let [h, m, s] = parts.as_slice() else { return None };
+        return Some(days * 86_400.0 + h * 3600.0 + m * 60.0 + s);
+    }
+    let mut total = 0.0;
+    let mut rest = t;
+    while !rest.is_empty() {
+        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        if n == 0 {
+            return None;
+        }
+        let value: f64 = rest[..n].parse().ok()?;
+        rest = &rest[n..];
+        let u = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let factor = match &rest[..u] {
+            "w" => 604_800.0,
+            "d" => 86_400.0,
+            "h" => 3_600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 1e-3,
+            "us" => 1e-6,
+            "ns" => 1e-9,
+            _ => return None,
+        };
+        total += value * factor;
+        rest = &rest[u..];
+    }
+    Some(total)
+}
+
+/// A duration as the results show it.
+pub fn duration_value(text: &str) -> Value {
+    match duration_seconds(text) {
+        Some(s) if s.fract() == 0.0 => json!({ "seconds": s as i64, "text": text }),
+        Some(s) => json!({ "seconds": (s * 1e6).round() / 1e6, "text": text }),
+        None => Value::String(text.to_owned()),
+    }
+}
+
+/// One property value, typed.
+pub fn value(key: &str, raw: &str) -> Value {
+    if FREE_TEXT.contains(&key) {
+        return Value::String(raw.to_owned());
+    }
+    match raw {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        _ => {}
+    }
+    if is_numeric_key(key)
+        && let Some(n) = raw.parse::<i64>().ok().or_else(|| raw.trim_end_matches('%').parse().ok())
+    {
+        return Value::from(n);
+    }
+    if is_duration_key(key) && duration_seconds(raw).is_some() {
+        return duration_value(raw);
+    }
+    Value::String(raw.to_owned())
+}
+
+/// A record with typed values, `.id` as `id`, keys in RouterOS order (sorted).
+pub fn record(rec: &Record) -> Map<String, Value> {
+    rec.iter()
+        .map(|(k, v)| {
+            let key = if k == ".id" { "id".to_owned() } else { k.clone() };
+            (key, value(k, v))
+        })
+        .collect()
+}
+
+/// Keeps only the requested properties (`id` always stays so an item can be referred to).
+pub fn project(item: Map<String, Value>, fields: Option<&[String]>) -> Map<String, Value> {
+    match fields {
+        None => item,
+        Some(fields) => item
+            .into_iter()
+            .filter(|(k, _)| k == "id" || fields.iter().any(|f| f == k))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_typed_per_property() {
+        assert_eq!(value("mtu", "1500"), json!(1500));
+        assert_eq!(value("disabled", "false"), json!(false));
+        assert_eq!(value("dst-port", "22"), json!("22"), "ports stay text: a list is possible");
+        assert_eq!(value("name", "true"), json!("true"), "free text is never reinterpreted");
+        assert_eq!(value("rx-byte", "123456"), json!(123_456));
+        assert_eq!(value("packet-loss", "0"), json!(0));
+        assert_eq!(value("uptime", "1d2h3m"), json!({"seconds": 93_780, "text": "1d2h3m"}));
+        assert_eq!(value("time", "453us"), json!({"seconds": 0.000453, "text": "453us"}));
+        assert_eq!(value("last-seen", "never"), json!("never"));
+        assert_eq!(value("uptime", "1d02:03:04"), json!({"seconds": 93_784, "text": "1d02:03:04"}));
+        assert_eq!(value("comment", "5m"), json!("5m"));
+    }
+
+    #[test]
+    fn records_rename_the_id_and_project_fields() {
+        let rec = Record::from([(".id".into(), "*1".into()), ("address".into(), "10.0.0.1/24".into()), ("disabled".into(), "false".into())]);
+        let r = record(&rec);
+        assert_eq!(Value::Object(r.clone()), json!({"id": "*1", "address": "10.0.0.1/24", "disabled": false}));
+        let p = project(r, Some(&["address".to_owned()]));
+        assert_eq!(Value::Object(p), json!({"id": "*1", "address": "10.0.0.1/24"}));
+    }
+}
