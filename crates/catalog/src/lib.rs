@@ -48,7 +48,9 @@ pub struct ToolSpec {
 impl ToolSpec {
     /// The category (`firewall` of `firewall.list_filter_rules`).
     pub fn category(&self) -> &str {
-        self.name.split_once('.').map_or(self.name.as_str(), |(c, _)| c)
+        self.name
+            .split_once('.')
+            .map_or(self.name.as_str(), |(c, _)| c)
     }
 
     /// Whether the tool only reads.
@@ -72,7 +74,11 @@ pub struct Violation {
 
 impl std::fmt::Display for Violation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = if self.pointer.is_empty() { "/" } else { self.pointer.as_str() };
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            self.pointer.as_str()
+        };
         write!(f, "{at}: {}", self.message)
     }
 }
@@ -116,7 +122,8 @@ impl Catalog {
     /// The catalog in a directory (for `routeros-mcp catalog validate --dir`).
     pub fn from_dir(dir: &Path) -> Result<Self, CatalogError> {
         let mut files = Vec::new();
-        collect(dir, dir, &mut files).map_err(|e| CatalogError(vec![format!("{}: {e}", dir.display())]))?;
+        collect(dir, dir, &mut files)
+            .map_err(|e| CatalogError(vec![format!("{}: {e}", dir.display())]))?;
         files.sort();
         Self::from_files(files)
     }
@@ -132,7 +139,10 @@ impl Catalog {
             match check_file(&path, &text) {
                 Ok(compiled) => {
                     if tools.contains_key(&compiled.spec.name) {
-                        problems.push(format!("{path}: duplicate tool name {}", compiled.spec.name));
+                        problems.push(format!(
+                            "{path}: duplicate tool name {}",
+                            compiled.spec.name
+                        ));
                     } else {
                         tools.insert(compiled.spec.name.clone(), compiled);
                     }
@@ -236,12 +246,14 @@ fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) -> std::io:
 fn is_segment(s: &str) -> bool {
     !s.is_empty()
         && s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// All the rules for one file.
 fn check_file(path: &str, text: &str) -> Result<Compiled, Vec<String>> {
-    let raw: Value = serde_json::from_str(text).map_err(|e| vec![format!("{path}: not JSON: {e}")])?;
+    let raw: Value =
+        serde_json::from_str(text).map_err(|e| vec![format!("{path}: not JSON: {e}")])?;
     if let Some(tier) = raw.get("tier").and_then(Value::as_str)
         && tier.parse::<Tier>().is_err()
     {
@@ -302,13 +314,20 @@ fn check_file(path: &str, text: &str) -> Result<Compiled, Vec<String>> {
     if spec.annotations.read_only_hint && spec.annotations.destructive_hint {
         problems.push(format!("{path}: a read-only tool cannot be destructive"));
     }
-    for (which, schema) in [("inputSchema", &spec.input_schema), ("outputSchema", &spec.output_schema)] {
+    for (which, schema) in [
+        ("inputSchema", &spec.input_schema),
+        ("outputSchema", &spec.output_schema),
+    ] {
         let value = Value::Object(schema.clone());
         if let Err(e) = jsonschema::draft202012::meta::validate(&value) {
-            problems.push(format!("{path}: {which} is not valid JSON Schema 2020-12: {e}"));
+            problems.push(format!(
+                "{path}: {which} is not valid JSON Schema 2020-12: {e}"
+            ));
         }
         if schema.get("type").and_then(Value::as_str) != Some("object") {
-            problems.push(format!("{path}: {which} must describe an object (\"type\": \"object\")"));
+            problems.push(format!(
+                "{path}: {which} must describe an object (\"type\": \"object\")"
+            ));
         }
     }
     if spec.input_schema.get("additionalProperties") != Some(&Value::Bool(false)) {
@@ -318,7 +337,10 @@ fn check_file(path: &str, text: &str) -> Result<Compiled, Vec<String>> {
     }
     let action = spec.name.split_once('.').map_or("", |(_, a)| a);
     if action.starts_with("list_") {
-        let props = spec.input_schema.get("properties").and_then(Value::as_object);
+        let props = spec
+            .input_schema
+            .get("properties")
+            .and_then(Value::as_object);
         for required in ["limit", "cursor", "fields"] {
             if !props.is_some_and(|p| p.contains_key(required)) {
                 problems.push(format!(
@@ -334,8 +356,15 @@ fn check_file(path: &str, text: &str) -> Result<Compiled, Vec<String>> {
         jsonschema::draft202012::new(&Value::Object(schema.clone()))
             .map_err(|e| format!("{path}: {which} does not compile: {e}"))
     };
-    match (compile("inputSchema", &spec.input_schema), compile("outputSchema", &spec.output_schema)) {
-        (Ok(input), Ok(output)) => Ok(Compiled { spec, input, output }),
+    match (
+        compile("inputSchema", &spec.input_schema),
+        compile("outputSchema", &spec.output_schema),
+    ) {
+        (Ok(input), Ok(output)) => Ok(Compiled {
+            spec,
+            input,
+            output,
+        }),
         (a, b) => Err(a.err().into_iter().chain(b.err()).collect()),
     }
 }
@@ -354,13 +383,26 @@ mod tests {
         .to_string()
     }
 
-    const GOOD: &str = "Returns the device's identity. Use when you need to know which router this is.";
+    const GOOD: &str =
+        "Returns the device's identity. Use when you need to know which router this is.";
 
     #[test]
     fn a_good_file_passes_and_validates_arguments_with_pointers() {
-        let c = Catalog::from_files(vec![("system/get_x.json".into(), tool("system.get_x", "free", true, GOOD))]).unwrap();
-        assert!(c.validate_input("system.get_x", &serde_json::json!({"device_id": "r1"})).is_ok());
-        let v = c.validate_input("system.get_x", &serde_json::json!({"device_id": 7, "bogus": 1})).unwrap_err();
+        let c = Catalog::from_files(vec![(
+            "system/get_x.json".into(),
+            tool("system.get_x", "free", true, GOOD),
+        )])
+        .unwrap();
+        assert!(
+            c.validate_input("system.get_x", &serde_json::json!({"device_id": "r1"}))
+                .is_ok()
+        );
+        let v = c
+            .validate_input(
+                "system.get_x",
+                &serde_json::json!({"device_id": 7, "bogus": 1}),
+            )
+            .unwrap_err();
         assert_eq!(v.len(), 2, "{v:?}");
         assert!(v.iter().any(|x| x.pointer == "/device_id"));
         assert!(v.iter().any(|x| x.message.contains("bogus")));
@@ -369,13 +411,25 @@ mod tests {
     #[test]
     fn every_rule_is_enforced_and_reported_at_once() {
         let files = vec![
-            ("system/get_x.json".to_owned(), tool("system.get_y", "free", true, GOOD)),
-            ("system/bad.json".to_owned(), tool("System", "free", true, GOOD)),
+            (
+                "system/get_x.json".to_owned(),
+                tool("system.get_y", "free", true, GOOD),
+            ),
+            (
+                "system/bad.json".to_owned(),
+                tool("System", "free", true, GOOD),
+            ),
             ("a/b.json".to_owned(), tool("a.b", "gold", true, GOOD)),
-            ("c/d.json".to_owned(), tool("c.d", "free", true, "too short")),
+            (
+                "c/d.json".to_owned(),
+                tool("c.d", "free", true, "too short"),
+            ),
             ("e/f.json".to_owned(), tool("e.f", "free", false, GOOD)),
             ("g/h.json".to_owned(), tool("g.h", "basic", true, GOOD)),
-            ("i/list_x.json".to_owned(), tool("i.list_x", "free", true, GOOD)),
+            (
+                "i/list_x.json".to_owned(),
+                tool("i.list_x", "free", true, GOOD),
+            ),
             ("j/k.json".to_owned(), "{not json".to_owned()),
         ];
         let err = Catalog::from_files(files).unwrap_err().to_string();
@@ -403,7 +457,13 @@ mod tests {
             ("c/d2.json".to_owned(), tool("c.d", "free", true, GOOD)),
         ];
         let err = Catalog::from_files(files).unwrap_err().to_string();
-        assert!(err.contains("inputSchema is not valid JSON Schema 2020-12"), "{err}");
-        assert!(err.contains("duplicate tool name c.d") || err.contains("must live at"), "{err}");
+        assert!(
+            err.contains("inputSchema is not valid JSON Schema 2020-12"),
+            "{err}"
+        );
+        assert!(
+            err.contains("duplicate tool name c.d") || err.contains("must live at"),
+            "{err}"
+        );
     }
 }

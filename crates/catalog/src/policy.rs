@@ -70,7 +70,11 @@ impl Policy {
                 "tool {} is in tier {}, which this server does not enable (MCP_TOOL_TIERS={})",
                 spec.name,
                 spec.tier,
-                self.tiers.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
+                self.tiers
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
             ));
         }
         if rank(spec.tier) > rank(self.session_tier) {

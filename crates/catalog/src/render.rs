@@ -13,7 +13,11 @@ fn arguments(spec: &crate::ToolSpec) -> String {
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let Some(props) = spec.input_schema.get("properties").and_then(Value::as_object) else {
+    let Some(props) = spec
+        .input_schema
+        .get("properties")
+        .and_then(Value::as_object)
+    else {
         return "none".into();
     };
     if props.is_empty() {
@@ -44,7 +48,10 @@ pub(crate) fn markdown(catalog: &Catalog) -> String {
     for spec in catalog.iter() {
         if spec.category() != category {
             category = spec.category().to_owned();
-            let _ = write!(out, "\n## {category}\n\n| tool | tier | arguments | what it does |\n|---|---|---|---|\n");
+            let _ = write!(
+                out,
+                "\n## {category}\n\n| tool | tier | arguments | what it does |\n|---|---|---|---|\n"
+            );
         }
         let _ = writeln!(
             out,

@@ -56,7 +56,12 @@ pub fn router(app: Arc<App>, base_path: &str, host: &str, port: u16) -> Router {
 /// Serves until the app's shutdown token is cancelled; in-flight requests finish first.
 pub async fn serve(app: Arc<App>, listener: TcpListener, base_path: &str) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
-    let router = router(Arc::clone(&app), base_path, &addr.ip().to_string(), addr.port());
+    let router = router(
+        Arc::clone(&app),
+        base_path,
+        &addr.ip().to_string(),
+        addr.port(),
+    );
     let shutdown = app.shutdown.clone();
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })

@@ -117,7 +117,9 @@ pub fn check_one_to_one(
     let mut problems = Vec::new();
     for name in catalog.names() {
         if !handlers.contains_key(name) {
-            problems.push(format!("tool-schemas defines {name} but no handler implements it"));
+            problems.push(format!(
+                "tool-schemas defines {name} but no handler implements it"
+            ));
         }
     }
     for name in handlers.keys() {

@@ -22,7 +22,10 @@ impl McpMetrics {
     pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
         let m = Self {
             requests: IntCounterVec::new(
-                Opts::new("mcp_requests_total", "MCP requests by JSON-RPC method and outcome"),
+                Opts::new(
+                    "mcp_requests_total",
+                    "MCP requests by JSON-RPC method and outcome",
+                ),
                 &["method", "status"],
             )?,
             tool_requests: IntCounterVec::new(
@@ -30,19 +33,28 @@ impl McpMetrics {
                 &["tool_name", "status"],
             )?,
             tool_latency: HistogramVec::new(
-                HistogramOpts::new("mcp_tool_latency_seconds", "Tool call latency")
-                    .buckets(vec![0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
+                HistogramOpts::new("mcp_tool_latency_seconds", "Tool call latency").buckets(vec![
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+                ]),
                 &["tool_name"],
             )?,
             active_sessions: IntGauge::new("mcp_active_sessions", "Open MCP sessions")?,
             initialize_total: IntCounter::new("mcp_initialize_total", "MCP initialize handshakes")?,
             initialize_duration: Histogram::with_opts(
-                HistogramOpts::new("mcp_initialize_duration_seconds", "Time to answer initialize")
-                    .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5]),
+                HistogramOpts::new(
+                    "mcp_initialize_duration_seconds",
+                    "Time to answer initialize",
+                )
+                .buckets(vec![0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5]),
             )?,
             tool_estimated_tokens: HistogramVec::new(
-                HistogramOpts::new("mcp_tool_estimated_tokens", "Estimated tokens of tool results")
-                    .buckets(vec![50.0, 200.0, 1000.0, 5000.0, 20000.0, 50000.0, 100000.0]),
+                HistogramOpts::new(
+                    "mcp_tool_estimated_tokens",
+                    "Estimated tokens of tool results",
+                )
+                .buckets(vec![
+                    50.0, 200.0, 1000.0, 5000.0, 20000.0, 50000.0, 100000.0,
+                ]),
                 &["tool_name"],
             )?,
             budget_warnings: IntCounterVec::new(

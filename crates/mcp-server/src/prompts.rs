@@ -96,6 +96,8 @@ pub(crate) fn get(request: &GetPromptRequestParams) -> Result<GetPromptResult, M
             })?;
         text = text.replace("{device_id}", device);
     }
-    Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-        .with_description(b.description))
+    Ok(
+        GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(b.description),
+    )
 }

@@ -21,7 +21,9 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
             .with_mime_type("application/json"),
         ResourceTemplate::new("device://{device_id}/config", "device-config")
             .with_title("Router configuration")
-            .with_description("The router's configuration as /export prints it, sensitive values hidden.")
+            .with_description(
+                "The router's configuration as /export prints it, sensitive values hidden.",
+            )
             .with_mime_type("text/plain"),
     ])
 }
@@ -46,7 +48,11 @@ pub(crate) async fn list(app: &Arc<App>) -> Result<ListResourcesResult, McpError
 
 /// Device names starting with `prefix` (completions).
 pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
-    match app.store().list_devices(&store::DeviceFilter::default()).await {
+    match app
+        .store()
+        .list_devices(&store::DeviceFilter::default())
+        .await
+    {
         Ok(devices) => devices
             .into_iter()
             .map(|d| d.name.to_string())
@@ -59,7 +65,9 @@ pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
 pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult, McpError> {
     let Some(rest) = uri.strip_prefix("device://") else {
         return Err(McpError::resource_not_found(
-            format!("unknown resource {uri}: resources are device://{{device_id}} and device://{{device_id}}/config"),
+            format!(
+                "unknown resource {uri}: resources are device://{{device_id}} and device://{{device_id}}/config"
+            ),
             None,
         ));
     };

@@ -142,7 +142,10 @@ impl McpService {
             )));
         }
         let Some(handler) = app.handler(&name) else {
-            return Err(McpError::internal_error(format!("no handler for {name}"), None));
+            return Err(McpError::internal_error(
+                format!("no handler for {name}"),
+                None,
+            ));
         };
         let correlation = domain::CorrelationId::new();
         let started = Instant::now();
@@ -160,10 +163,16 @@ impl McpService {
             Ok(output) => {
                 let finished = tools::budget::finish(output, &app.config.budget);
                 if finished.warning {
-                    app.metrics.budget_warnings.with_label_values(&[name.as_str()]).inc();
+                    app.metrics
+                        .budget_warnings
+                        .with_label_values(&[name.as_str()])
+                        .inc();
                 }
                 if finished.cut {
-                    app.metrics.budget_errors.with_label_values(&[name.as_str()]).inc();
+                    app.metrics
+                        .budget_errors
+                        .with_label_values(&[name.as_str()])
+                        .inc();
                 }
                 app.metrics
                     .tool_estimated_tokens
@@ -187,7 +196,12 @@ impl McpService {
                 let kind = e.kind();
                 let message = e.to_string();
                 tracing::warn!(tool = %name, correlation_id = %correlation, error = %message, "tool call failed");
-                self.notify(context, LoggingLevel::Warning, &format!("{name}: {message}")).await;
+                self.notify(
+                    context,
+                    LoggingLevel::Warning,
+                    &format!("{name}: {message}"),
+                )
+                .await;
                 let mut r = Self::error_result(message);
                 if let Some(MetaObject(meta)) = r.meta.as_mut() {
                     meta.insert("correlation_id".into(), json!(correlation));
@@ -199,7 +213,15 @@ impl McpService {
             .tool_requests
             .with_label_values(&[name.as_str(), if status == "ok" { "ok" } else { "error" }])
             .inc();
-        self.audit_call(context, &name, &arguments, status, elapsed, tokens, correlation);
+        self.audit_call(
+            context,
+            &name,
+            &arguments,
+            status,
+            elapsed,
+            tokens,
+            correlation,
+        );
         Ok(result)
     }
 
@@ -230,14 +252,22 @@ impl McpService {
         });
         let target = format!("tool:{name}");
         self.app.calls.spawn(async move {
-            if let Err(e) = store.append_audit(&ctx, "tool.call", &target, details).await {
+            if let Err(e) = store
+                .append_audit(&ctx, "tool.call", &target, details)
+                .await
+            {
                 tracing::error!(error = %e, "could not record a tool call in the audit log");
             }
         });
     }
 
     /// Sends a log message to the client if its level is at least the session's.
-    async fn notify(&self, context: &RequestContext<RoleServer>, level: LoggingLevel, message: &str) {
+    async fn notify(
+        &self,
+        context: &RequestContext<RoleServer>,
+        level: LoggingLevel,
+        message: &str,
+    ) {
         let wanted = self
             .log_level
             .lock()
@@ -248,7 +278,10 @@ impl McpService {
         }
         let _ = context
             .peer
-            .notify_logging_message(LoggingMessageNotificationParam::new(level, json!(message)).with_logger("routeros-mcp"))
+            .notify_logging_message(
+                LoggingMessageNotificationParam::new(level, json!(message))
+                    .with_logger("routeros-mcp"),
+            )
             .await;
     }
 }
@@ -338,7 +371,8 @@ impl ServerHandler for McpService {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let spec = self.app.catalog.get(name)?;
-        (self.app.config.policy.visibility(spec) == Visibility::Visible).then(|| Self::tool_def(spec))
+        (self.app.config.policy.visibility(spec) == Visibility::Visible)
+            .then(|| Self::tool_def(spec))
     }
 
     async fn call_tool(
@@ -347,9 +381,10 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let result = self.run_tool(request, &context).await;
-        self.app
-            .metrics
-            .request("tools/call", result.as_ref().is_ok_and(|r| r.is_error != Some(true)));
+        self.app.metrics.request(
+            "tools/call",
+            result.as_ref().is_ok_and(|r| r.is_error != Some(true)),
+        );
         result.map(CallToolResponse::from)
     }
 
@@ -386,8 +421,7 @@ impl ServerHandler for McpService {
             Vec::new()
         };
         self.app.metrics.request("completion/complete", true);
-        let info = CompletionInfo::new(values.into_iter().take(100).collect())
-            .unwrap_or_default();
+        let info = CompletionInfo::new(values.into_iter().take(100).collect()).unwrap_or_default();
         Ok(CompleteResult::new(info))
     }
 

@@ -42,6 +42,20 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Serve MCP over stdio, Streamable HTTP, or both.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp serve                                  # stdio, for Claude Desktop and other local clients
+  MCP_TRANSPORT=http routeros-mcp serve               # Streamable HTTP on 127.0.0.1:8080/mcp
+  routeros-mcp serve --demo --transport http          # three simulated routers, no setup
+
+Before serving, the configuration, database, master key and tool catalog are checked; any problem
+stops startup with one message. SIGTERM or Ctrl-C stops accepting, lets calls in flight finish
+(up to 30 s) and exits 0.")]
+    Serve(ServeArgs),
+    /// Validate, list, export and document the tool catalog (tool-schemas/).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Register, inspect, update and retire devices.
     #[command(subcommand)]
     Device(DeviceCommand),
@@ -68,6 +82,55 @@ pub enum Command {
     /// Read and verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Transport (default: MCP_TRANSPORT).
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportArg>,
+    /// Expose only read-only tools (as MCP_READ_ONLY=true); wins over every other tool setting.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Start three simulated routers (home, switch48, edge) in-process with a temporary
+    /// database and serve them: a working server with no setup.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    Stdio,
+    Http,
+    Both,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Check every schema file (meta-schema, names, tiers, duplicates, descriptions, handlers).
+    #[command(after_help = "Example:\n  routeros-mcp catalog validate --dir tool-schemas")]
+    Validate {
+        /// Validate this directory instead of the catalog built into the binary.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+    /// Write the whole catalog as one JSON document.
+    #[command(
+        after_help = "Example:\n  routeros-mcp catalog export --output dist/mcp-tool-catalog.json"
+    )]
+    Export {
+        #[arg(long, value_name = "PATH")]
+        output: PathBuf,
+    },
+    /// List the tools with their tier and whether this configuration shows them.
+    #[command(after_help = "Example:\n  MCP_ENV=prod routeros-mcp catalog list")]
+    List(OutputArgs),
+    /// Write the tool catalog document (docs/tool-catalog.md).
+    #[command(after_help = "Example:\n  routeros-mcp catalog docs --output docs/tool-catalog.md")]
+    Docs {
+        #[arg(long, value_name = "PATH")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, ValueEnum)]

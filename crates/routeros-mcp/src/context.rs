@@ -21,10 +21,11 @@ pub struct Context {
 }
 
 impl Context {
-    /// Loads configuration (printing its warnings) and sets up logging on stderr.
-    pub fn load(config: Option<PathBuf>) -> Result<Self> {
+    /// Loads configuration (printing its warnings) and sets up logging on stderr; a server logs
+    /// at the configured level, other commands only warnings unless LOG_LEVEL is set.
+    pub fn load(config: Option<PathBuf>, serving: bool) -> Result<Self> {
         let loaded = settings::Loader::from_process(config).load()?;
-        init_logging(&loaded);
+        init_logging(&loaded, serving);
         for warning in &loaded.warnings {
             eprintln!("warning: {warning}");
         }
@@ -127,6 +128,16 @@ impl Context {
     pub async fn fleet(&self) -> Result<fleet::Fleet> {
         let store = self.store().await?;
         let key = self.master_key()?;
+        Ok(self.fleet_with(store, key.key, None))
+    }
+
+    /// A fleet over an open store and key, with driver metrics when given.
+    pub fn fleet_with(
+        &self,
+        store: Store,
+        key: MasterKey,
+        metrics: Option<routeros::Metrics>,
+    ) -> fleet::Fleet {
         let d = self.settings().devices;
         let limits = routeros::Limits {
             rate_per_second: d.rate_per_second,
@@ -138,11 +149,11 @@ impl Context {
             breaker_cooldown: d.breaker_cooldown,
             ..routeros::Limits::default()
         };
-        Ok(fleet::Fleet::new(
+        fleet::Fleet::new(
             store,
-            std::sync::Arc::new(key.key),
-            std::sync::Arc::new(routeros::Connections::new(limits, None)),
-        ))
+            std::sync::Arc::new(key),
+            std::sync::Arc::new(routeros::Connections::new(limits, metrics)),
+        )
     }
 }
 
@@ -203,19 +214,26 @@ fn os_user() -> String {
 
 /// Logs go to stderr (stdout is for command output, and for JSON-RPC under stdio). CLI commands
 /// log warnings only unless LOG_LEVEL was set explicitly.
-fn init_logging(loaded: &Loaded) {
+fn init_logging(loaded: &Loaded, serving: bool) {
     let explicit = loaded
         .entries
         .iter()
         .find(|e| e.key == "log.level")
         .is_some_and(|e| matches!(e.source, Source::Env(_) | Source::File(_)));
-    let level = if explicit {
+    let level = if explicit || serving {
         loaded.settings.log.level.as_str()
     } else {
         "warn"
     };
+    // Libraries that narrate every connection at debug level are held to warnings unless the
+    // operator names them in LOG_LEVEL directives.
+    let quiet = if level.contains('=') {
+        ""
+    } else {
+        ",sqlx=warn,rustls=warn,hyper=warn,hyper_util=warn,reqwest=warn,russh=warn,h2=warn,tower=warn"
+    };
     let filter =
-        EnvFilter::try_new(format!("{level},sqlx=warn")).unwrap_or_else(|_| EnvFilter::new("warn"));
+        EnvFilter::try_new(format!("{level}{quiet}")).unwrap_or_else(|_| EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

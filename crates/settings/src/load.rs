@@ -447,7 +447,10 @@ impl Resolver<'_> {
             .unwrap_or(Tier::Free);
         // A default tier that only a profile chose follows the enabled tiers: the highest
         // enabled tier not above it. One the operator chose is checked below instead.
-        let chosen = matches!(self.source("tools.default_tier"), Source::Env(_) | Source::File(_));
+        let chosen = matches!(
+            self.source("tools.default_tier"),
+            Source::Env(_) | Source::File(_)
+        );
         if !chosen && !tiers.contains(&default_tier) {
             let rank = |t: &Tier| Tier::ALL.iter().position(|x| x == t).unwrap_or(0);
             default_tier = tiers
@@ -457,7 +460,11 @@ impl Resolver<'_> {
                 .or_else(|| tiers.iter().min_by_key(|t| rank(t)))
                 .copied()
                 .unwrap_or(Tier::Free);
-            if let Some(entry) = self.entries.iter_mut().find(|e| e.key == "tools.default_tier") {
+            if let Some(entry) = self
+                .entries
+                .iter_mut()
+                .find(|e| e.key == "tools.default_tier")
+            {
                 entry.display = Some(default_tier.to_string());
                 entry.source = Source::Computed;
             }

@@ -41,14 +41,25 @@ fn render(structured: &Value) -> (String, u64) {
 }
 
 /// Keeps the first `keep` items of the page and adds the continuation.
-fn cut_to(full: &Value, keep: usize, offset: usize, total: usize, scope: &str, budget: &Budget) -> Value {
+fn cut_to(
+    full: &Value,
+    keep: usize,
+    offset: usize,
+    total: usize,
+    scope: &str,
+    budget: &Budget,
+) -> Value {
     let mut v = full.clone();
     if let Some(items) = v.get_mut("items").and_then(Value::as_array_mut) {
         let shown = items.len();
         items.truncate(keep);
         let next = offset + keep;
         v["returned"] = json!(keep);
-        v["next_cursor"] = if next < total { json!(encode_cursor(next, scope)) } else { Value::Null };
+        v["next_cursor"] = if next < total {
+            json!(encode_cursor(next, scope))
+        } else {
+            Value::Null
+        };
         v["truncated"] = json!(true);
         v["note"] = json!(format!(
             "Cut to fit the token budget ({} tokens): {keep} of the {shown} items of this page are shown (items {}-{} of {total}). \
@@ -69,20 +80,37 @@ pub fn finish(output: ToolOutput, budget: &Budget) -> Finished {
     if tokens > budget.error
         && let Some(page) = &output.page
     {
-        let len = structured.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+        let len = structured
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
         if len > 1 {
             // The largest prefix that fits; at least one item so a walk always progresses.
             let (mut lo, mut hi) = (1usize, len);
             while lo < hi {
                 let mid = (lo + hi).div_ceil(2);
-                let candidate = cut_to(&structured, mid, page.offset, page.total, &page.scope, budget);
+                let candidate = cut_to(
+                    &structured,
+                    mid,
+                    page.offset,
+                    page.total,
+                    &page.scope,
+                    budget,
+                );
                 if render(&candidate).1 <= budget.error {
                     lo = mid;
                 } else {
                     hi = mid - 1;
                 }
             }
-            structured = cut_to(&structured, lo, page.offset, page.total, &page.scope, budget);
+            structured = cut_to(
+                &structured,
+                lo,
+                page.offset,
+                page.total,
+                &page.scope,
+                budget,
+            );
             (text, tokens) = render(&structured);
             cut = true;
         }
@@ -118,27 +146,48 @@ mod tests {
                 m
             })
             .collect();
-        let w = Window { limit: Some(1000), ..Window::default() };
+        let w = Window {
+            limit: Some(1000),
+            ..Window::default()
+        };
         list(scope("t.list_x", &json!({})), &w, items, Map::new()).unwrap()
     }
 
     #[test]
     fn small_results_pass_untouched_with_an_estimate() {
-        let f = finish(ToolOutput::new(json!({"name": "r1"})), &Budget { warning: 100, error: 1000 });
+        let f = finish(
+            ToolOutput::new(json!({"name": "r1"})),
+            &Budget {
+                warning: 100,
+                error: 1000,
+            },
+        );
         assert!(!f.warning && !f.cut);
         assert!(f.estimated_tokens > 0 && f.estimated_tokens < 20);
     }
 
     #[test]
     fn large_lists_are_cut_to_fit_with_a_cursor_and_a_note() {
-        let budget = Budget { warning: 2_000, error: 5_000 };
+        let budget = Budget {
+            warning: 2_000,
+            error: 5_000,
+        };
         let f = finish(big_list(500), &budget);
         assert!(f.cut);
         assert!(f.estimated_tokens <= budget.error, "{}", f.estimated_tokens);
         let kept = f.structured["returned"].as_u64().unwrap();
         assert!(kept > 10 && kept < 500, "{kept}");
         assert!(f.structured["next_cursor"].is_string());
-        assert!(f.structured["note"].as_str().unwrap().contains("next_cursor"));
-        assert!(f.text.starts_with("[about"), "warning first: {}", &f.text[..60]);
+        assert!(
+            f.structured["note"]
+                .as_str()
+                .unwrap()
+                .contains("next_cursor")
+        );
+        assert!(
+            f.text.starts_with("[about"),
+            "warning first: {}",
+            &f.text[..60]
+        );
     }
 }

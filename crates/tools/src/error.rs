@@ -65,9 +65,15 @@ fn device_message(e: &DriverError) -> String {
         ErrorKind::NotFound(_) => "Check the id or name: list the items first to see what exists.",
         ErrorKind::InvalidRequest(_) => "RouterOS refused the request: check the argument values.",
         ErrorKind::Conflict(_) => "The device already has such an item.",
-        ErrorKind::RateLimited(_) => "Too many calls to this device right now: try again in a moment.",
-        ErrorKind::DeviceError(_) => "The device reported an error; try again, and check its log (log.get_recent).",
-        ErrorKind::AuthFailed { .. } | ErrorKind::TrustMismatch { .. } | ErrorKind::NotPinned { .. } => {
+        ErrorKind::RateLimited(_) => {
+            "Too many calls to this device right now: try again in a moment."
+        }
+        ErrorKind::DeviceError(_) => {
+            "The device reported an error; try again, and check its log (log.get_recent)."
+        }
+        ErrorKind::AuthFailed { .. }
+        | ErrorKind::TrustMismatch { .. }
+        | ErrorKind::NotPinned { .. } => {
             "An operator must fix this on the server; the assistant cannot."
         }
         _ => "",
@@ -90,9 +96,9 @@ impl From<StoreError> for ToolError {
             StoreError::AmbiguousDevice { name, projects } => ToolError::UnknownDevice(format!(
                 "device name \"{name}\" exists in several projects ({projects}): pass the device id instead (device.list shows ids)"
             )),
-            StoreError::Decommissioned(name) => {
-                ToolError::Refused(format!("device {name} is decommissioned and is never contacted"))
-            }
+            StoreError::Decommissioned(name) => ToolError::Refused(format!(
+                "device {name} is decommissioned and is never contacted"
+            )),
             other => ToolError::internal(&other),
         }
     }
@@ -120,7 +126,12 @@ mod tests {
             kind: ErrorKind::Unreachable("connection refused".into()),
         });
         let text = e.to_string();
-        assert!(text.starts_with("device edge-1: unreachable: connection refused. The device did not answer"), "{text}");
+        assert!(
+            text.starts_with(
+                "device edge-1: unreachable: connection refused. The device did not answer"
+            ),
+            "{text}"
+        );
         assert_eq!(e.kind(), "unreachable");
     }
 

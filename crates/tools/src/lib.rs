@@ -17,6 +17,8 @@ pub mod normalize;
 pub mod paging;
 pub mod registry;
 mod render;
+#[cfg(test)]
+mod testing;
 
 mod config;
 mod device;
@@ -137,7 +139,11 @@ impl MenuList<'_> {
 
 /// Common list-tool window arguments, for parameter structs to embed by hand (serde cannot
 /// flatten with `deny_unknown_fields`).
-pub(crate) fn window(limit: Option<u32>, cursor: Option<String>, fields: Option<Vec<String>>) -> paging::Window {
+pub(crate) fn window(
+    limit: Option<u32>,
+    cursor: Option<String>,
+    fields: Option<Vec<String>>,
+) -> paging::Window {
     paging::Window {
         limit,
         cursor,

@@ -16,38 +16,140 @@ use serde_json::{Map, Value, json};
 
 /// Properties that hold free text: never reinterpreted.
 const FREE_TEXT: &[&str] = &[
-    "name", "comment", "list", "host-name", "default-name", "identity", "interface", "bridge",
-    "server", "address-list", "src-address-list", "dst-address-list", "log-prefix", "group",
-    "user", "chain", "jump-target", "in-interface", "out-interface", "routing-table", "topics",
-    "message", "source", "on-event", "owner", "policy", "password", "client-id", "dhcp-option",
+    "name",
+    "comment",
+    "list",
+    "host-name",
+    "default-name",
+    "identity",
+    "interface",
+    "bridge",
+    "server",
+    "address-list",
+    "src-address-list",
+    "dst-address-list",
+    "log-prefix",
+    "group",
+    "user",
+    "chain",
+    "jump-target",
+    "in-interface",
+    "out-interface",
+    "routing-table",
+    "topics",
+    "message",
+    "source",
+    "on-event",
+    "owner",
+    "policy",
+    "password",
+    "client-id",
+    "dhcp-option",
 ];
 
 /// Numeric properties (exact names).
 const NUMERIC: &[&str] = &[
-    "mtu", "actual-mtu", "l2mtu", "max-l2mtu", "distance", "scope", "target-scope", "ttl", "size",
-    "sent", "received", "packet-loss", "cpu-load", "cpu-count", "cpu-frequency", "free-memory",
-    "total-memory", "free-hdd-space", "total-hdd-space", "bad-blocks", "write-sect-total",
-    "write-sect-since-reboot", "listen-port", "endpoint-port", "current-endpoint-port",
-    "link-downs", "bytes", "packets", "rx", "tx", "run-count", "seq", "loss", "hops",
-    "max-sessions", "port", "priority-num", "cache-size", "cache-used", "max-udp-packet-size",
-    "max-concurrent-queries", "max-concurrent-tcp-sessions", "persistent-keepalive-seconds",
-    "voltage", "temperature", "cpu-temperature", "fan1-speed", "fan2-speed", "power-consumption",
-    "count", "total-entries",
+    "mtu",
+    "actual-mtu",
+    "l2mtu",
+    "max-l2mtu",
+    "distance",
+    "scope",
+    "target-scope",
+    "ttl",
+    "size",
+    "sent",
+    "received",
+    "packet-loss",
+    "cpu-load",
+    "cpu-count",
+    "cpu-frequency",
+    "free-memory",
+    "total-memory",
+    "free-hdd-space",
+    "total-hdd-space",
+    "bad-blocks",
+    "write-sect-total",
+    "write-sect-since-reboot",
+    "listen-port",
+    "endpoint-port",
+    "current-endpoint-port",
+    "link-downs",
+    "bytes",
+    "packets",
+    "rx",
+    "tx",
+    "run-count",
+    "seq",
+    "loss",
+    "hops",
+    "max-sessions",
+    "port",
+    "priority-num",
+    "cache-size",
+    "cache-used",
+    "max-udp-packet-size",
+    "max-concurrent-queries",
+    "max-concurrent-tcp-sessions",
+    "persistent-keepalive-seconds",
+    "voltage",
+    "temperature",
+    "cpu-temperature",
+    "fan1-speed",
+    "fan2-speed",
+    "power-consumption",
+    "count",
+    "total-entries",
 ];
 
 /// Numeric property name endings.
 const NUMERIC_SUFFIXES: &[&str] = &[
-    "-byte", "-bytes", "-packet", "-packets", "-drop", "-drops", "-error", "-errors",
-    "-per-second", "-count", "-octets",
+    "-byte",
+    "-bytes",
+    "-packet",
+    "-packets",
+    "-drop",
+    "-drops",
+    "-error",
+    "-errors",
+    "-per-second",
+    "-count",
+    "-octets",
 ];
 
 /// Duration properties (exact names).
 const DURATIONS: &[&str] = &[
-    "uptime", "timeout", "lease-time", "expires-after", "last-seen", "last-handshake", "interval",
-    "ageing-time", "forward-delay", "max-message-age", "persistent-keepalive", "cache-max-ttl",
-    "query-server-timeout", "query-total-timeout", "arp-timeout", "time", "avg-rtt", "min-rtt",
-    "max-rtt", "ttl-time", "delay", "keepalive-timeout", "session-timeout", "idle-timeout",
-    "last", "avg", "best", "worst", "std-dev", "inactivity-timeout", "loop-protect-disable-time",
+    "uptime",
+    "timeout",
+    "lease-time",
+    "expires-after",
+    "last-seen",
+    "last-handshake",
+    "interval",
+    "ageing-time",
+    "forward-delay",
+    "max-message-age",
+    "persistent-keepalive",
+    "cache-max-ttl",
+    "query-server-timeout",
+    "query-total-timeout",
+    "arp-timeout",
+    "time",
+    "avg-rtt",
+    "min-rtt",
+    "max-rtt",
+    "ttl-time",
+    "delay",
+    "keepalive-timeout",
+    "session-timeout",
+    "idle-timeout",
+    "last",
+    "avg",
+    "best",
+    "worst",
+    "std-dev",
+    "inactivity-timeout",
+    "loop-protect-disable-time",
     "loop-protect-send-interval",
 ];
 
@@ -68,11 +170,22 @@ pub fn duration_seconds(text: &str) -> Option<f64> {
     }
     if t.contains(':') {
         let (days, clock) = match t.split_once('d') {
-            Some((d, rest)) => (d.trim_start_matches(|c: char| !c.is_ascii_digit()).parse::<f64>().ok()?, rest),
+            Some((d, rest)) => (
+                d.trim_start_matches(|c: char| !c.is_ascii_digit())
+                    .parse::<f64>()
+                    .ok()?,
+                rest,
+            ),
             None => (0.0, t),
         };
-        let parts: Vec<f64> = clock.split(':').map(|p| p.parse::<f64>()).collect::<Result<_, _>>().ok()?;
-        let [h, m, s] = parts.as_slice() else { return None };
+        let parts: Vec<f64> = clock
+            .split(':')
+            .map(|p| p.parse::<f64>())
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let [h, m, s] = parts.as_slice() else {
+            return None;
+        };
         return Some(days * 86_400.0 + h * 3600.0 + m * 60.0 + s);
     }
     let mut total = 0.0;
@@ -84,7 +197,9 @@ pub fn duration_seconds(text: &str) -> Option<f64> {
         }
         let value: f64 = rest[..n].parse().ok()?;
         rest = &rest[n..];
-        let u = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let u = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let factor = match &rest[..u] {
             "w" => 604_800.0,
             "d" => 86_400.0,
@@ -122,7 +237,10 @@ pub fn value(key: &str, raw: &str) -> Value {
         _ => {}
     }
     if is_numeric_key(key)
-        && let Some(n) = raw.parse::<i64>().ok().or_else(|| raw.trim_end_matches('%').parse().ok())
+        && let Some(n) = raw
+            .parse::<i64>()
+            .ok()
+            .or_else(|| raw.trim_end_matches('%').parse().ok())
     {
         return Value::from(n);
     }
@@ -136,7 +254,11 @@ pub fn value(key: &str, raw: &str) -> Value {
 pub fn record(rec: &Record) -> Map<String, Value> {
     rec.iter()
         .map(|(k, v)| {
-            let key = if k == ".id" { "id".to_owned() } else { k.clone() };
+            let key = if k == ".id" {
+                "id".to_owned()
+            } else {
+                k.clone()
+            };
             (key, value(k, v))
         })
         .collect()
@@ -161,23 +283,50 @@ mod tests {
     fn values_are_typed_per_property() {
         assert_eq!(value("mtu", "1500"), json!(1500));
         assert_eq!(value("disabled", "false"), json!(false));
-        assert_eq!(value("dst-port", "22"), json!("22"), "ports stay text: a list is possible");
-        assert_eq!(value("name", "true"), json!("true"), "free text is never reinterpreted");
+        assert_eq!(
+            value("dst-port", "22"),
+            json!("22"),
+            "ports stay text: a list is possible"
+        );
+        assert_eq!(
+            value("name", "true"),
+            json!("true"),
+            "free text is never reinterpreted"
+        );
         assert_eq!(value("rx-byte", "123456"), json!(123_456));
         assert_eq!(value("packet-loss", "0"), json!(0));
-        assert_eq!(value("uptime", "1d2h3m"), json!({"seconds": 93_780, "text": "1d2h3m"}));
-        assert_eq!(value("time", "453us"), json!({"seconds": 0.000453, "text": "453us"}));
+        assert_eq!(
+            value("uptime", "1d2h3m"),
+            json!({"seconds": 93_780, "text": "1d2h3m"})
+        );
+        assert_eq!(
+            value("time", "453us"),
+            json!({"seconds": 0.000453, "text": "453us"})
+        );
         assert_eq!(value("last-seen", "never"), json!("never"));
-        assert_eq!(value("uptime", "1d02:03:04"), json!({"seconds": 93_784, "text": "1d02:03:04"}));
+        assert_eq!(
+            value("uptime", "1d02:03:04"),
+            json!({"seconds": 93_784, "text": "1d02:03:04"})
+        );
         assert_eq!(value("comment", "5m"), json!("5m"));
     }
 
     #[test]
     fn records_rename_the_id_and_project_fields() {
-        let rec = Record::from([(".id".into(), "*1".into()), ("address".into(), "10.0.0.1/24".into()), ("disabled".into(), "false".into())]);
+        let rec = Record::from([
+            (".id".into(), "*1".into()),
+            ("address".into(), "10.0.0.1/24".into()),
+            ("disabled".into(), "false".into()),
+        ]);
         let r = record(&rec);
-        assert_eq!(Value::Object(r.clone()), json!({"id": "*1", "address": "10.0.0.1/24", "disabled": false}));
+        assert_eq!(
+            Value::Object(r.clone()),
+            json!({"id": "*1", "address": "10.0.0.1/24", "disabled": false})
+        );
         let p = project(r, Some(&["address".to_owned()]));
-        assert_eq!(Value::Object(p), json!({"id": "*1", "address": "10.0.0.1/24"}));
+        assert_eq!(
+            Value::Object(p),
+            json!({"id": "*1", "address": "10.0.0.1/24"})
+        );
     }
 }

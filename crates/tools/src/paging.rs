@@ -139,8 +139,14 @@ mod tests {
         let mut cursor = None;
         let mut seen = Vec::new();
         loop {
-            let w = Window { limit: Some(7), cursor: cursor.clone(), fields: Some(vec!["n".into()]) };
-            let out = list(scope.clone(), &w, items(30), Map::new()).unwrap().structured;
+            let w = Window {
+                limit: Some(7),
+                cursor: cursor.clone(),
+                fields: Some(vec!["n".into()]),
+            };
+            let out = list(scope.clone(), &w, items(30), Map::new())
+                .unwrap()
+                .structured;
             for item in out["items"].as_array().unwrap() {
                 assert!(item.get("x").is_none(), "fields projects");
                 seen.push(item["n"].as_u64().unwrap());
@@ -158,9 +164,17 @@ mod tests {
         let a = scope("t.list_x", &json!({"chain": "input"}));
         let b = scope("t.list_x", &json!({"chain": "forward"}));
         let c = encode_cursor(5, &a);
-        assert!(decode_cursor(&c, &b).unwrap_err().to_string().contains("different query"));
+        assert!(
+            decode_cursor(&c, &b)
+                .unwrap_err()
+                .to_string()
+                .contains("different query")
+        );
         assert!(decode_cursor("garbage!", &a).is_err());
-        let w = Window { cursor: Some(encode_cursor(99, &a)), ..Window::default() };
+        let w = Window {
+            cursor: Some(encode_cursor(99, &a)),
+            ..Window::default()
+        };
         assert!(list(a, &w, items(3), Map::new()).is_err());
     }
 }

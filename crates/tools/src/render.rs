@@ -44,7 +44,10 @@ pub(crate) fn text(structured: &Value) -> String {
         }
         match v {
             Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
-                lines.push(format!("{k}: {}", a.iter().map(scalar).collect::<Vec<_>>().join(", ")));
+                lines.push(format!(
+                    "{k}: {}",
+                    a.iter().map(scalar).collect::<Vec<_>>().join(", ")
+                ));
             }
             Value::Array(a) => {
                 lines.push(format!("{k}:"));

@@ -1,10 +1,12 @@
 //! One module per command group; `run` dispatches.
 
 mod audit;
+mod catalog;
 mod check;
 mod config;
 mod device;
 mod key;
+mod serve;
 mod tenancy;
 
 use anyhow::Result;
@@ -14,8 +16,11 @@ use crate::context::Context;
 use crate::output;
 
 pub async fn run(cli: Cli) -> Result<()> {
-    let ctx = Context::load(cli.config)?;
+    let serving = matches!(cli.command, Command::Serve(_));
+    let ctx = Context::load(cli.config, serving)?;
     match cli.command {
+        Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Catalog(cmd) => catalog::run(&ctx, cmd),
         Command::Device(cmd) => device::run(&ctx, cmd).await,
         Command::Org(cmd) => tenancy::org(&ctx, cmd).await,
         Command::Project(cmd) => tenancy::project(&ctx, cmd).await,

@@ -24,3 +24,28 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     out.insert("updated_at".into(), json!(d.updated_at));
     Ok(ToolOutput::new(serde_json::Value::Object(out)))
 }
+
+#[cfg(test)]
+mod tests {
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn by_name_or_id_never_a_secret() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let by_name = h.ok("device.get", json!({"device_id": "r1"})).await;
+        assert_eq!(by_name["tls_pinned"], true);
+        let id = by_name["id"].as_str().unwrap().to_owned();
+        let by_id = h.ok("device.get", json!({"device_id": id})).await;
+        assert_eq!(by_id["name"], "r1");
+        let password = h.sims.manifest().devices[0].password.clone();
+        assert!(!by_id.to_string().contains(&password));
+        let missing = h
+            .call("device.get", json!({"device_id": "nope"}))
+            .await
+            .unwrap_err();
+        assert!(missing.to_string().contains("use device.list"), "{missing}");
+    }
+}

@@ -54,3 +54,41 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         Map::new(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lists_and_filters_the_registry() {
+        let h = Harness::start(&[Profile::Home, Profile::Switch48]).await;
+        let all = h.ok("device.list", json!({})).await;
+        assert_eq!(all["total"], 2);
+        let names: Vec<&str> = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, h.names);
+        assert!(
+            all["items"][0]["routeros_version"]
+                .as_str()
+                .unwrap()
+                .starts_with("7.")
+        );
+        let switches = h
+            .ok("device.list", json!({"tags": ["profile=switch48"]}))
+            .await;
+        assert_eq!(switches["total"], 1);
+        assert_eq!(switches["items"][0]["name"], "r2");
+        let bad = h
+            .call("device.list", json!({"tags": ["no-equals-sign"]}))
+            .await
+            .unwrap_err();
+        assert!(bad.to_string().contains("KEY=VALUE"), "{bad}");
+    }
+}

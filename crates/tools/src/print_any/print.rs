@@ -10,33 +10,120 @@ use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 /// Menus this tool may read: every one is read-only by nature (print never changes anything),
 /// and the list keeps the tool to configuration and status rather than files or secrets stores.
 pub(crate) const MENUS: &[&str] = &[
-    "certificate", "interface", "interface/bonding", "interface/bridge", "interface/bridge/host",
-    "interface/bridge/port", "interface/bridge/vlan", "interface/eoip", "interface/ethernet",
-    "interface/gre", "interface/l2tp-client", "interface/list", "interface/list/member",
-    "interface/lte", "interface/ovpn-client", "interface/pppoe-client", "interface/pppoe-server/server",
-    "interface/sstp-client", "interface/vlan", "interface/vrrp", "interface/wifi", "interface/wireguard",
-    "interface/wireguard/peers", "interface/wireless", "ip/address", "ip/arp", "ip/cloud",
-    "ip/dhcp-client", "ip/dhcp-relay", "ip/dhcp-server", "ip/dhcp-server/lease",
-    "ip/dhcp-server/network", "ip/dns", "ip/dns/cache", "ip/dns/static", "ip/firewall/address-list",
-    "ip/firewall/connection", "ip/firewall/filter", "ip/firewall/mangle", "ip/firewall/nat",
-    "ip/firewall/raw", "ip/firewall/service-port", "ip/hotspot", "ip/hotspot/active", "ip/hotspot/host",
-    "ip/ipsec/active-peers", "ip/ipsec/peer", "ip/ipsec/policy", "ip/neighbor", "ip/pool", "ip/route",
-    "ip/service", "ip/traffic-flow", "ip/upnp", "ip/vrf", "ipv6/address", "ipv6/dhcp-client",
-    "ipv6/firewall/filter", "ipv6/nd", "ipv6/neighbor", "ipv6/route", "log", "ppp/active",
-    "ppp/profile", "ppp/secret", "queue/simple", "queue/tree", "queue/type", "routing/bgp/connection",
-    "routing/bgp/session", "routing/filter/rule", "routing/ospf/instance", "routing/ospf/interface",
-    "routing/ospf/neighbor", "routing/table", "snmp", "snmp/community", "system/clock",
-    "system/health", "system/history", "system/identity", "system/license", "system/logging",
-    "system/logging/action", "system/note", "system/ntp/client", "system/package",
-    "system/resource", "system/routerboard", "system/scheduler", "system/script", "tool/netwatch",
-    "tool/romon", "user", "user/active", "user/group",
+    "certificate",
+    "interface",
+    "interface/bonding",
+    "interface/bridge",
+    "interface/bridge/host",
+    "interface/bridge/port",
+    "interface/bridge/vlan",
+    "interface/eoip",
+    "interface/ethernet",
+    "interface/gre",
+    "interface/l2tp-client",
+    "interface/list",
+    "interface/list/member",
+    "interface/lte",
+    "interface/ovpn-client",
+    "interface/pppoe-client",
+    "interface/pppoe-server/server",
+    "interface/sstp-client",
+    "interface/vlan",
+    "interface/vrrp",
+    "interface/wifi",
+    "interface/wireguard",
+    "interface/wireguard/peers",
+    "interface/wireless",
+    "ip/address",
+    "ip/arp",
+    "ip/cloud",
+    "ip/dhcp-client",
+    "ip/dhcp-relay",
+    "ip/dhcp-server",
+    "ip/dhcp-server/lease",
+    "ip/dhcp-server/network",
+    "ip/dns",
+    "ip/dns/cache",
+    "ip/dns/static",
+    "ip/firewall/address-list",
+    "ip/firewall/connection",
+    "ip/firewall/filter",
+    "ip/firewall/mangle",
+    "ip/firewall/nat",
+    "ip/firewall/raw",
+    "ip/firewall/service-port",
+    "ip/hotspot",
+    "ip/hotspot/active",
+    "ip/hotspot/host",
+    "ip/ipsec/active-peers",
+    "ip/ipsec/peer",
+    "ip/ipsec/policy",
+    "ip/neighbor",
+    "ip/pool",
+    "ip/route",
+    "ip/service",
+    "ip/traffic-flow",
+    "ip/upnp",
+    "ip/vrf",
+    "ipv6/address",
+    "ipv6/dhcp-client",
+    "ipv6/firewall/filter",
+    "ipv6/nd",
+    "ipv6/neighbor",
+    "ipv6/route",
+    "log",
+    "ppp/active",
+    "ppp/profile",
+    "ppp/secret",
+    "queue/simple",
+    "queue/tree",
+    "queue/type",
+    "routing/bgp/connection",
+    "routing/bgp/session",
+    "routing/filter/rule",
+    "routing/ospf/instance",
+    "routing/ospf/interface",
+    "routing/ospf/neighbor",
+    "routing/table",
+    "snmp",
+    "snmp/community",
+    "system/clock",
+    "system/health",
+    "system/history",
+    "system/identity",
+    "system/license",
+    "system/logging",
+    "system/logging/action",
+    "system/note",
+    "system/ntp/client",
+    "system/package",
+    "system/resource",
+    "system/routerboard",
+    "system/scheduler",
+    "system/script",
+    "tool/netwatch",
+    "tool/romon",
+    "user",
+    "user/active",
+    "user/group",
 ];
 
 /// Properties never returned, whatever the menu.
 const SECRET_PROPERTIES: &[&str] = &[
-    "password", "private-key", "preshared-key", "secret", "passphrase", "auth-key",
-    "authentication-key", "key", "psk", "wpa-pre-shared-key", "wpa2-pre-shared-key",
-    "radius-secret", "shared-secret", "mschapv2-password",
+    "password",
+    "private-key",
+    "preshared-key",
+    "secret",
+    "passphrase",
+    "auth-key",
+    "authentication-key",
+    "key",
+    "psk",
+    "wpa-pre-shared-key",
+    "wpa2-pre-shared-key",
+    "radius-secret",
+    "shared-secret",
+    "mschapv2-password",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -85,7 +172,11 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     }
     .run(&ctx, |_| true)
     .await?;
-    if let Some(items) = out.structured.get_mut("items").and_then(Value::as_array_mut) {
+    if let Some(items) = out
+        .structured
+        .get_mut("items")
+        .and_then(Value::as_array_mut)
+    {
         for item in items.iter_mut().filter_map(Value::as_object_mut) {
             for secret in SECRET_PROPERTIES {
                 if item.contains_key(*secret) {
@@ -112,5 +203,57 @@ mod tests {
         for m in super::MENUS {
             assert!(routeros::MenuPath::parse(m).is_ok(), "{m}");
         }
+    }
+}
+
+#[cfg(test)]
+mod harness_tests {
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn reads_allowed_menus_hides_secrets_and_refuses_others() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let ports = h
+            .ok(
+                "routeros.print",
+                json!({"device_id": "r1", "menu": "interface/bridge/port"}),
+            )
+            .await;
+        assert!(ports["total"].as_u64().unwrap() >= 1);
+        assert_eq!(ports["menu"], "interface/bridge/port");
+        let wg = h
+            .ok(
+                "routeros.print",
+                json!({"device_id": "r1", "menu": "interface/wireguard"}),
+            )
+            .await;
+        assert_eq!(wg["items"][0]["private-key"], "(hidden)", "{wg}");
+        let only = h
+            .ok(
+                "routeros.print",
+                json!({"device_id": "r1", "menu": "ip/address", "where": {"interface": "bridge"}}),
+            )
+            .await;
+        assert!(
+            only["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|a| a["interface"] == "bridge")
+        );
+        let refused = h
+            .call("routeros.print", json!({"device_id": "r1", "menu": "file"}))
+            .await
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("not on the read-only allow-list")
+                || refused.to_string().contains("invalid arguments"),
+            "{refused}"
+        );
     }
 }

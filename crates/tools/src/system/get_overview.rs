@@ -21,10 +21,17 @@ fn num(v: Option<&String>) -> Value {
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
-    let resource = client.print(&menu("system/resource"), &PrintQuery::all()).await?;
-    let identity = client.print(&menu("system/identity"), &PrintQuery::all()).await?;
+    let resource = client
+        .print(&menu("system/resource"), &PrintQuery::all())
+        .await?;
+    let identity = client
+        .print(&menu("system/identity"), &PrintQuery::all())
+        .await?;
     // Not every platform has a RouterBOARD menu (CHR, x86).
-    let routerboard = match client.print(&menu("system/routerboard"), &PrintQuery::all()).await {
+    let routerboard = match client
+        .print(&menu("system/routerboard"), &PrintQuery::all())
+        .await
+    {
         Ok(r) => r.into_iter().next(),
         Err(e) if matches!(e.kind, ErrorKind::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
@@ -79,4 +86,36 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         }),
     );
     Ok(ToolOutput::new(Value::Object(out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_overview_and_a_clear_error_when_the_device_is_down() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let o = h
+            .ok("system.get_overview", json!({"device_id": "r1"}))
+            .await;
+        assert!(o["version"].as_str().unwrap().starts_with("7."));
+        assert!(o["uptime"]["seconds"].is_number(), "{o}");
+        assert!(o["memory"]["total_bytes"].as_i64().unwrap() > 0);
+        assert!(o["memory"]["used_percent"].as_f64().unwrap() >= 0.0);
+        assert!(o["cpu"]["load_percent"].is_number());
+        assert_eq!(o["device"]["name"], "r1");
+        h.sim("r1").reboot(Duration::from_secs(30));
+        let e = h
+            .call("system.get_overview", json!({"device_id": "r1"}))
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("device r1: "), "{text}");
+        assert!(matches!(e.kind(), "unreachable" | "timeout"), "{text}");
+    }
 }

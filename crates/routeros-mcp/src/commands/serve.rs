@@ -1,0 +1,232 @@
+//! `routeros-mcp serve`: validate everything, then serve MCP until told to stop.
+//!
+//! Shutdown sequence (SIGTERM, SIGINT, or the stdio client closing): cancel the root token (the
+//! HTTP listener stops accepting, sessions end), wait up to 30 s for tool calls in flight, close
+//! the database pool, exit 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result, bail};
+use catalog::Catalog;
+use domain::{DeviceId, DriverPreference, Environment, ProjectRef};
+use mcp_server::{App, AppConfig};
+use settings::{AuthMode, Transport};
+use store::{AuditContext, NewDevice, Store, Target};
+use tokio::net::TcpListener;
+use vault::{MasterKey, SecretString};
+
+use crate::UsageError;
+use crate::cli::{ServeArgs, TransportArg};
+use crate::commands::catalog::policy;
+use crate::context::Context;
+
+/// Grace period for calls in flight at shutdown.
+const DRAIN: Duration = Duration::from_secs(30);
+
+pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+    let s = ctx.settings();
+    let transport = match args.transport {
+        Some(TransportArg::Stdio) => Transport::Stdio,
+        Some(TransportArg::Http) => Transport::Http,
+        Some(TransportArg::Both) => Transport::Both,
+        None => s.transport,
+    };
+    let serves_http = matches!(transport, Transport::Http | Transport::Both);
+    if serves_http && s.auth_mode != AuthMode::None {
+        return Err(UsageError(format!(
+            "MCP_AUTH_MODE={} is not available in this release: serve HTTP on a loopback address \
+             with MCP_AUTH_MODE=none, or use the stdio transport",
+            s.auth_mode
+        ))
+        .into());
+    }
+
+    // Bind before anything else so a busy port is reported first and plainly.
+    let listener = if serves_http {
+        let addr = format!("{}:{}", s.http.host, s.http.port);
+        Some(TcpListener::bind(&addr).await.map_err(|e| {
+            UsageError(format!(
+                "cannot bind the HTTP transport on {addr} (MCP_HTTP_HOST/MCP_HTTP_PORT): {e}"
+            ))
+        })?)
+    } else {
+        None
+    };
+
+    let catalog = Arc::new(Catalog::embedded()?);
+    let registry = prometheus::Registry::new();
+    let driver_metrics = routeros::Metrics::register(&registry)?;
+
+    let mut demo = None;
+    let fleet = if args.demo {
+        let (fleet, running) = demo_fleet(ctx, driver_metrics).await?;
+        demo = Some(running);
+        fleet
+    } else {
+        let store = ctx.store().await?;
+        let key = ctx.master_key()?;
+        ctx.fleet_with(store, key.key, Some(driver_metrics))
+    };
+
+    let config = AppConfig {
+        name: s.server.name.clone(),
+        version: s.server.version.clone(),
+        description: s.server.description.clone(),
+        policy: policy(ctx, args.read_only),
+        budget: tools::Budget {
+            warning: s.token_budget.warning_threshold,
+            error: s.token_budget.error_threshold,
+        },
+        resources: s.features.resources,
+        prompts: s.features.prompts,
+        tools: s.features.tools,
+    };
+    let tool_ctx = Arc::new(tools::ToolContext {
+        fleet: fleet.clone(),
+        fleet_concurrency: 32,
+    });
+    let app = App::new(config, catalog, tool_ctx, registry).context("building the MCP server")?;
+    spawn_signal_handler(Arc::clone(&app));
+
+    let http_task = match listener {
+        Some(listener) => {
+            let addr: SocketAddr = listener.local_addr()?;
+            eprintln!(
+                "serving MCP over Streamable HTTP at http://{addr}{} (health /health, readiness /ready, metrics /metrics)",
+                s.http.base_path
+            );
+            let app = Arc::clone(&app);
+            let base = s.http.base_path.clone();
+            Some(tokio::spawn(async move {
+                mcp_server::http::serve(app, listener, &base).await
+            }))
+        }
+        None => None,
+    };
+    if matches!(transport, Transport::Stdio | Transport::Both) {
+        if let Err(e) = mcp_server::stdio::serve(Arc::clone(&app)).await {
+            tracing::warn!(error = %e, "stdio session ended with an error");
+        }
+        // The stdio client left; with HTTP also running, keep serving it until a signal.
+        if transport == Transport::Stdio {
+            app.shutdown.cancel();
+        }
+    }
+    if let Some(task) = http_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => bail!("HTTP transport failed: {e}"),
+            Err(e) => bail!("HTTP transport task failed: {e}"),
+        }
+    }
+    app.calls.close();
+    if tokio::time::timeout(DRAIN, app.calls.wait()).await.is_err() {
+        tracing::warn!(
+            "tool calls still running after {} s; exiting anyway",
+            DRAIN.as_secs()
+        );
+    }
+    fleet.store().close().await;
+    if let Some(running) = demo {
+        running.fleet.shutdown().await;
+    }
+    Ok(())
+}
+
+fn spawn_signal_handler(app: Arc<App>) {
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            () = terminate => {},
+            () = app.shutdown.cancelled() => return,
+        }
+        eprintln!(
+            "shutting down: no new requests; waiting up to {} s for calls in flight",
+            DRAIN.as_secs()
+        );
+        app.shutdown.cancel();
+    });
+}
+
+/// What the demo keeps alive while serving.
+struct Demo {
+    fleet: routeros_sim::Fleet,
+    _dir: tempfile::TempDir,
+}
+
+/// Three simulated routers registered in a temporary database.
+async fn demo_fleet(ctx: &Context, metrics: routeros::Metrics) -> Result<(fleet::Fleet, Demo)> {
+    use routeros_sim::profiles::Profile;
+    let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
+        count: 3,
+        profiles: vec![Profile::Home, Profile::Switch48, Profile::Edge],
+        seed: 1,
+        base_address: std::net::Ipv4Addr::new(127, 77, 0, 1),
+        ..routeros_sim::FleetOptions::default()
+    })
+    .await
+    .context("starting the simulated routers")?;
+    let dir = tempfile::Builder::new()
+        .prefix("routeros-mcp-demo-")
+        .tempdir()?;
+    let store = Store::open_and_migrate(&Target::Sqlite(dir.path().join("demo.sqlite")), 4).await?;
+    let fleet = ctx.fleet_with(store, MasterKey::generate()?, Some(metrics));
+    let audit = AuditContext::new("demo");
+    let names = ["home-router", "core-switch", "edge-firewall"];
+    for (m, name) in sims.manifest().devices.iter().zip(names) {
+        let new = NewDevice {
+            id: DeviceId::new(),
+            project: ProjectRef::default(),
+            name: name.parse()?,
+            address: m.address.parse()?,
+            rest_port: i64::from(m.https_port).try_into()?,
+            ssh_port: i64::from(m.ssh_port).try_into()?,
+            http_port: None,
+            insecure_http: false,
+            driver: DriverPreference::Auto,
+            environment: Environment::Lab,
+            tags: vec![format!("profile={}", m.profile).parse()?],
+            username: m.username.clone(),
+            password: SecretString::from(m.password.clone()),
+            tls_cert_sha256: Some(
+                routeros::Fingerprint::parse(&m.tls_sha256)
+                    .map_err(anyhow::Error::msg)?
+                    .hex(),
+            ),
+            ssh_host_key_sha256: Some(
+                routeros::Fingerprint::parse(&m.ssh_host_key_sha256)
+                    .map_err(anyhow::Error::msg)?
+                    .hex(),
+            ),
+            facts: None,
+        };
+        fleet
+            .onboard(new, fleet::TrustMode::Registry, &audit)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("registering the simulated router {name}: {}", e.reason)
+            })?;
+        eprintln!("demo: {name} ({} profile) at {}", m.profile, m.address);
+    }
+    eprintln!(
+        "demo: three simulated routers registered in a temporary database ({}); it is deleted on exit",
+        dir.path().display()
+    );
+    Ok((
+        fleet,
+        Demo {
+            fleet: sims,
+            _dir: dir,
+        },
+    ))
+}
