@@ -221,10 +221,32 @@ fn violations(validator: &jsonschema::Validator, instance: &Value) -> Result<(),
         .iter_errors(instance)
         .map(|e| Violation {
             pointer: e.instance_path().to_string(),
-            message: e.to_string(),
+            message: match e.kind() {
+                jsonschema::error::ValidationErrorKind::Enum { options } => {
+                    enum_message(e.instance(), options)
+                }
+                _ => e.to_string(),
+            },
         })
         .collect();
     if found.is_empty() { Ok(()) } else { Err(found) }
+}
+
+/// An enum violation that lists what is allowed (the validator's own message shows only two
+/// candidates) and catches the usual slip of a RouterOS menu written with its leading slash.
+fn enum_message(given: &Value, options: &Value) -> String {
+    let allowed: Vec<String> = options
+        .as_array()
+        .map(|a| a.iter().map(Value::to_string).collect())
+        .unwrap_or_default();
+    if let Some(bare) = given.as_str().and_then(|g| g.strip_prefix('/'))
+        && options
+            .as_array()
+            .is_some_and(|a| a.iter().any(|o| o.as_str() == Some(bare)))
+    {
+        return format!("{given} is written without the leading slash: \"{bare}\"");
+    }
+    format!("{given} is not one of {}", allowed.join(", "))
 }
 
 fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, String)>) -> std::io::Result<()> {

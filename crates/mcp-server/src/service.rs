@@ -130,6 +130,11 @@ impl McpService {
                 None,
             ));
         };
+        if !app.config.tools {
+            return Ok(Self::error_result(
+                "tools are turned off on this server (MCP_ENABLE_TOOLS=false)".into(),
+            ));
+        }
         if let Visibility::Hidden(reason) = app.config.policy.visibility(spec) {
             return Ok(Self::error_result(reason));
         }

@@ -429,9 +429,11 @@ impl Resolver<'_> {
                     .map_err(|e| e.allowed)
             }),
             port: self.required("http.port", |t| {
-                t.parse::<domain::Port>()
-                    .map(domain::Port::get)
-                    .map_err(|e| e.allowed)
+                t.trim().parse::<u16>().map_err(|_| {
+                    "a port number from 1 to 65535, or 0 for any free port (the address is \
+                     printed at start)"
+                        .to_owned()
+                })
             }),
             base_path: self.required("http.base_path", base_path),
         };

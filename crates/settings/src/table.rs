@@ -88,7 +88,7 @@ pub const ROWS: &[Row] = &[
         "http.port",
         "MCP_HTTP_PORT",
         Some("8080"),
-        "port the HTTP transport binds",
+        "port the HTTP transport binds; 0 picks a free port and prints it at start",
     ),
     row(
         "http.base_path",

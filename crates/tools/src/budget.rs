@@ -86,7 +86,22 @@ pub fn finish(output: ToolOutput, budget: &Budget) -> Finished {
             .map_or(0, Vec::len);
         if len > 1 {
             // The largest prefix that fits; at least one item so a walk always progresses.
-            let (mut lo, mut hi) = (1usize, len);
+            // The items' JSON alone bounds the search, so each trial renders a small page.
+            let limit_chars = usize::try_from(budget.error.saturating_mul(4)).unwrap_or(usize::MAX);
+            let mut json_chars = 0usize;
+            let upper = structured
+                .get("items")
+                .and_then(Value::as_array)
+                .map_or(len, |items| {
+                    items
+                        .iter()
+                        .position(|item| {
+                            json_chars += item.to_string().chars().count() + 1;
+                            json_chars > limit_chars
+                        })
+                        .map_or(len, |over| over.max(1))
+                });
+            let (mut lo, mut hi) = (1usize, upper);
             while lo < hi {
                 let mid = (lo + hi).div_ceil(2);
                 let candidate = cut_to(

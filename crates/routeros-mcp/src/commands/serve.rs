@@ -34,6 +34,21 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         None => s.transport,
     };
     let serves_http = matches!(transport, Transport::Http | Transport::Both);
+    // Configuration checks this for MCP_TRANSPORT; `--transport` must not slip past it.
+    let loopback = s
+        .http
+        .host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || s.http.host == "localhost";
+    if serves_http && s.auth_mode == AuthMode::None && !loopback {
+        return Err(UsageError(format!(
+            "MCP_AUTH_MODE=none is only allowed when the HTTP transport binds a loopback address, \
+             but MCP_HTTP_HOST is {}; bind 127.0.0.1 (or use the stdio transport)",
+            s.http.host
+        ))
+        .into());
+    }
     if serves_http && s.auth_mode != AuthMode::None {
         return Err(UsageError(format!(
             "MCP_AUTH_MODE={} is not available in this release: serve HTTP on a loopback address \

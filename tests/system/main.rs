@@ -1,0 +1,11 @@
+//! System tests: the real `routeros-mcp` binary serving MCP over stdio and Streamable HTTP to a
+//! real MCP client (rmcp's), in front of simulated routers (`routeros-sim`) registered in a real
+//! database by the real CLI.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod budget;
+// mod fleet;
+mod protocol;
+mod support;
+mod tools;

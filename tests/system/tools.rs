@@ -1,0 +1,193 @@
+//! Every tool in the catalog, end to end over both transports: valid arguments (the result
+//! checked against the tool's `outputSchema`), invalid arguments (refused before any device is
+//! contacted, naming the violation), and its device down (`isError: true`, naming the device and
+//! the cause — never an empty success).
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use routeros_sim::profiles::Profile;
+use serde_json::{Value, json};
+
+use crate::support::{Client, World, text};
+
+/// How one tool is exercised. `D` in arguments stands for the device under test.
+struct Sample {
+    tool: &'static str,
+    valid: Value,
+    invalid: Value,
+    /// A fragment the invalid-arguments message must contain (the JSON pointer or the rule).
+    invalid_says: &'static str,
+    /// Whether the tool talks to the device named by `device_id` (so a down device fails it).
+    device_scoped: bool,
+}
+
+fn samples() -> Vec<Sample> {
+    let d = "D";
+    vec![
+        Sample {
+            tool: "device.list",
+            valid: json!({"environment": "lab", "limit": 5}),
+            invalid: json!({"environment": "moon"}),
+            invalid_says: "/environment",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "device.get",
+            valid: json!({"device_id": d}),
+            invalid: json!({}),
+            invalid_says: "device_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "system.get_overview",
+            valid: json!({"device_id": d}),
+            invalid: json!({"device_id": d, "verbose": true}),
+            invalid_says: "verbose",
+            device_scoped: true,
+        },
+        Sample {
+            tool: "firewall.list_filter_rules",
+            valid: json!({"device_id": d, "chain": "input", "limit": 20}),
+            invalid: json!({"device_id": d, "limit": 0}),
+            invalid_says: "/limit",
+            device_scoped: true,
+        },
+        Sample {
+            tool: "routeros.print",
+            valid: json!({"device_id": d, "menu": "interface/bridge", "limit": 10}),
+            invalid: json!({"device_id": d}),
+            invalid_says: "menu",
+            device_scoped: true,
+        },
+    ]
+}
+
+/// Replaces the `"D"` placeholder with a device name.
+fn on(args: &Value, device: &str) -> Value {
+    match args {
+        Value::String(s) if s == "D" => json!(device),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), on(v, device))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(|v| on(v, device)).collect()),
+        other => other.clone(),
+    }
+}
+
+async fn exercise(client: &Client, up: &str, down: Option<&str>) {
+    let listed: BTreeSet<String> = client.tool_names().into_iter().collect();
+    let sampled: BTreeSet<String> = samples().iter().map(|s| s.tool.to_owned()).collect();
+    assert_eq!(
+        listed, sampled,
+        "every listed tool has a sample here, and every sample is listed"
+    );
+    for s in samples() {
+        client.ok(s.tool, on(&s.valid, up)).await;
+        let message = client.err(s.tool, on(&s.invalid, up)).await;
+        assert!(
+            message.starts_with(&format!("invalid arguments for {}", s.tool))
+                && message.contains(s.invalid_says),
+            "{}: {message}",
+            s.tool
+        );
+        if let (true, Some(down)) = (s.device_scoped, down) {
+            let message = client.err(s.tool, on(&s.valid, down)).await;
+            assert!(
+                message.starts_with(&format!("device {down}: ")),
+                "{}: a device fault names the device: {message}",
+                s.tool
+            );
+            assert!(
+                [
+                    "did not answer",
+                    "unreachable",
+                    "timed out",
+                    "refused",
+                    "circuit"
+                ]
+                .iter()
+                .any(|cause| message.contains(cause)),
+                "{}: a device fault names the cause: {message}",
+                s.tool
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_over_stdio_valid_invalid_and_device_down() {
+    let world = World::start(&[Profile::Home, Profile::Home]).await;
+    let (up, down) = (world.names[0].clone(), world.names[1].clone());
+    world.sim(&down).reboot(Duration::from_secs(600));
+    let client = world
+        .stdio(&[("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "3")])
+        .await;
+    exercise(&client, &up, Some(&down)).await;
+    let log = client.log.text();
+    client.close().await;
+    for password in &world.passwords {
+        assert!(
+            !log.contains(password.as_str()),
+            "a password reached the log:\n{log}"
+        );
+    }
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_over_http_valid_and_invalid() {
+    let world = World::start(&[Profile::Home]).await;
+    let server = world.http_server(&[]).await;
+    let client = server.client().await;
+    exercise(&client, &world.names[0], None).await;
+    client.close().await;
+    server.stop().await;
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_devices_and_unknown_tools_say_where_to_look() {
+    let world = World::start(&[Profile::Home]).await;
+    let client = world.stdio(&[]).await;
+    let message = client
+        .err(
+            "system.get_overview",
+            json!({"device_id": "no-such-router"}),
+        )
+        .await;
+    assert!(
+        message.contains("no device \"no-such-router\"") && message.contains("device.list"),
+        "{message}"
+    );
+    let e = client
+        .service
+        .call_tool(rmcp::model::CallToolRequestParams::new(
+            "system.reboot_everything",
+        ))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("tools/list"), "{e}");
+    // The registry id works wherever the name does.
+    let device = client
+        .ok("device.get", json!({"device_id": world.names[0]}))
+        .await;
+    let by_id = client
+        .ok("system.get_overview", json!({"device_id": device["id"]}))
+        .await;
+    assert_eq!(by_id["device"]["name"], world.names[0].as_str());
+    assert!(text(&client.call("device.list", json!({})).await).contains(&world.names[0]));
+    // The usual slip with RouterOS menus gets a precise correction.
+    let message = client
+        .err(
+            "routeros.print",
+            json!({"device_id": world.names[0], "menu": "/ip/pool"}),
+        )
+        .await;
+    assert!(
+        message.contains(r#"/menu: "/ip/pool" is written without the leading slash: "ip/pool""#),
+        "{message}"
+    );
+    client.close().await;
+    world.stop().await;
+}
