@@ -496,3 +496,51 @@ async fn an_unauthenticated_public_bind_refuses_to_start() {
     client.close().await;
     world.stop().await;
 }
+
+/// `serve --demo`: three simulated routers (home, switch48, edge) in one command, nothing to set
+/// up, nothing left behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_three_simulated_routers() {
+    let world = World::start(&[Profile::Home]).await;
+    let client = world.stdio_args(&["serve", "--demo"], &[]).await;
+    let list = client.ok("device.list", json!({})).await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["core-switch", "edge-firewall", "home-router"]);
+    let overview = client
+        .ok("system.get_overview", json!({"device_id": "edge-firewall"}))
+        .await;
+    assert!(overview["version"].as_str().unwrap().starts_with("7."));
+    let rules = client
+        .ok(
+            "firewall.list_filter_rules",
+            json!({"device_id": "edge-firewall", "limit": 5}),
+        )
+        .await;
+    assert!(rules["total"].as_u64().unwrap() >= 5_000);
+    let log = client.log.text();
+    assert!(log.contains("demo: edge-firewall (edge profile)"), "{log}");
+    let temp = log
+        .lines()
+        .find_map(|l| {
+            l.split_once("temporary database (")
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(dir, _)| std::path::PathBuf::from(dir))
+        })
+        .expect("the demo says where its database is");
+    assert!(temp.exists());
+    client.close().await;
+    // The client left: the demo stops and removes its database.
+    tokio::time::timeout(STEP, async {
+        while temp.exists() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the demo's temporary database is removed on exit");
+    world.stop().await;
+}

@@ -1,6 +1,8 @@
 //! The world a system test runs in: simulated routers imported into a fresh registry by the real
 //! CLI, and the real `routeros-mcp serve` driven by rmcp's MCP client over stdio or HTTP.
 
+#![allow(dead_code)] // Shared with the MCP benchmark, which uses a part of it.
+
 use std::net::Ipv4Addr;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -144,6 +146,10 @@ impl World {
             .unwrap()
     }
 
+    pub fn manifest(&self) -> routeros_sim::Manifest {
+        self.sims.as_ref().unwrap().manifest()
+    }
+
     pub fn sim(&self, name: &str) -> Arc<routeros_sim::SimDevice> {
         self.sims.as_ref().unwrap().device(name).unwrap()
     }
@@ -159,12 +165,15 @@ impl World {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let pid = transport.id();
         let log = Log::collect(stderr);
         let service = tokio::time::timeout(STEP, ().serve(transport))
             .await
             .expect("the server initializes in time")
             .unwrap_or_else(|e| panic!("initialize failed: {e}\n{}", log.text()));
-        Client::new(service, log).await
+        let mut client = Client::new(service, log).await;
+        client.pid = pid;
+        client
     }
 
     /// `routeros-mcp serve` over Streamable HTTP on a free loopback port.
@@ -281,6 +290,8 @@ pub struct Client {
     pub service: RunningService<RoleClient, ()>,
     pub tools: Vec<Tool>,
     pub log: Log,
+    /// The server process (stdio sessions).
+    pub pid: Option<u32>,
 }
 
 impl Client {
@@ -293,6 +304,7 @@ impl Client {
             service,
             tools,
             log,
+            pid: None,
         }
     }
 

@@ -121,6 +121,13 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         None => None,
     };
     if matches!(transport, Transport::Stdio | Transport::Both) {
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            eprintln!(
+                "serving MCP on stdio: an MCP client starts this command and speaks JSON-RPC on \
+                 its stdin (see docs/mcp.md). To try it by hand, run `routeros-mcp serve --demo \
+                 --transport http` and open the MCP Inspector. Ctrl-C stops."
+            );
+        }
         if let Err(e) = mcp_server::stdio::serve(Arc::clone(&app)).await {
             tracing::warn!(error = %e, "stdio session ended with an error");
         }

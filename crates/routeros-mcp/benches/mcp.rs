@@ -1,0 +1,287 @@
+//! MCP server benchmark (printed figures, not asserted), against the real `routeros-mcp serve`
+//! process and routeros-sim routers in this process:
+//!
+//! 1. The size of the `tools/list` answer for the default tier.
+//! 2. Tool-call latency p50/p99 over stdio and over HTTP against the same driver call made
+//!    directly (`routeros.print` of `/system/identity` vs. `print` on a REST driver client): the
+//!    server's own overhead as a ratio. The three are interleaved call by call so that load on
+//!    the shared machine affects them alike.
+//! 3. Tool calls per second with 50 concurrent HTTP sessions.
+//! 4. `fleet.get_health` over 1,000 simulated routers: wall time and the server's peak RSS.
+//!
+//! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+#[path = "../../../tests/system/support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::DeviceId;
+use routeros::{Connections, Fingerprint, Limits, MenuPath, PrintQuery, Target, Trust};
+use routeros_sim::profiles::Profile;
+use serde_json::{Value, json};
+use support::{World, WorldOptions};
+use vault::SecretString;
+
+const CALLS: usize = 300;
+const SESSIONS: usize = 50;
+const THROUGHPUT_WINDOW: Duration = Duration::from_secs(5);
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+fn summary(mut samples: Vec<Duration>) -> (Duration, Duration) {
+    samples.sort();
+    (percentile(&samples, 0.50), percentile(&samples, 0.99))
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn peak_rss_mib(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Device limits high enough that the benchmark measures the server, not the rate limiter.
+const UNLIMITED: &[(&str, &str)] = &[
+    ("ROUTEROS_DEVICE_RATE_LIMIT", "10000"),
+    ("ROUTEROS_DEVICE_RATE_BURST", "100000"),
+    ("ROUTEROS_DEVICE_CONCURRENCY", "64"),
+    ("LOG_LEVEL", "warn"),
+];
+
+async fn latency_and_throughput() {
+    let world = World::start(&[Profile::Home]).await;
+    let name = world.names[0].clone();
+    let m = world.manifest().devices[0].clone();
+
+    let stdio = world.stdio(UNLIMITED).await;
+    let size = serde_json::to_string(&json!({"tools": stdio.tools}))
+        .unwrap()
+        .len();
+    println!(
+        "tools/list (default tier): {} tools, {size} bytes of JSON ({:.1} KB; budget 40 KB)",
+        stdio.tools.len(),
+        size as f64 / 1000.0
+    );
+
+    let server = world.http_server(UNLIMITED).await;
+    let http = server.client().await;
+    let connections = Connections::new(
+        Limits {
+            rate_per_second: 10_000,
+            burst: 100_000,
+            concurrency: 64,
+            ..Limits::default()
+        },
+        None,
+    );
+    let direct = connections.client(
+        Target {
+            device_id: DeviceId::new(),
+            name: m.name.clone(),
+            host: m.address.parse().unwrap(),
+            rest_port: m.https_port,
+            http_port: m.http_port,
+            ssh_port: m.ssh_port,
+            username: m.username.clone(),
+            password: SecretString::from(m.password.clone()),
+            tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
+            ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
+            insecure_http: false,
+        },
+        domain::DriverPreference::Rest,
+        None,
+    );
+    let menu = MenuPath::parse("system/identity").unwrap();
+    let args = json!({"device_id": name, "menu": "system/identity"});
+    // Warm every path (connections, caches).
+    for _ in 0..20 {
+        direct.print(&menu, &PrintQuery::all()).await.unwrap();
+        stdio.ok("routeros.print", args.clone()).await;
+        http.ok("routeros.print", args.clone()).await;
+    }
+    let (mut d, mut s, mut h) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..CALLS {
+        let t = Instant::now();
+        direct.print(&menu, &PrintQuery::all()).await.unwrap();
+        d.push(t.elapsed());
+        let t = Instant::now();
+        let r = stdio.call("routeros.print", args.clone()).await;
+        s.push(t.elapsed());
+        assert_ne!(r.is_error, Some(true));
+        let t = Instant::now();
+        let r = http.call("routeros.print", args.clone()).await;
+        h.push(t.elapsed());
+        assert_ne!(r.is_error, Some(true));
+    }
+    let (d50, d99) = summary(d);
+    let (s50, s99) = summary(s);
+    let (h50, h99) = summary(h);
+    println!("\nlatency of {CALLS} calls reading /system/identity (interleaved):");
+    println!("| path | p50 | p99 | p50 vs direct |");
+    println!("|---|---|---|---|");
+    println!(
+        "| direct REST driver call | {} | {} | 1.00x |",
+        ms(d50),
+        ms(d99)
+    );
+    for (label, p50, p99) in [
+        ("`routeros.print` over stdio", s50, s99),
+        ("`routeros.print` over Streamable HTTP", h50, h99),
+    ] {
+        println!(
+            "| {label} | {} | {} | {:.2}x |",
+            ms(p50),
+            ms(p99),
+            p50.as_secs_f64() / d50.as_secs_f64()
+        );
+    }
+    stdio.close().await;
+    http.close().await;
+
+    println!(
+        "\n{SESSIONS} concurrent HTTP sessions, {} s each:",
+        THROUGHPUT_WINDOW.as_secs()
+    );
+    println!("| tool | calls | calls/s | p50 | p99 | errors |");
+    println!("|---|---|---|---|---|---|");
+    for (tool, args) in [
+        ("device.list", json!({"limit": 10})),
+        ("routeros.print", args.clone()),
+    ] {
+        let mut clients = Vec::new();
+        for _ in 0..SESSIONS {
+            clients.push(Arc::new(server.client().await));
+        }
+        let started = Instant::now();
+        let tasks: Vec<_> = clients
+            .iter()
+            .map(|c| {
+                let c = Arc::clone(c);
+                let args = args.clone();
+                tokio::spawn(async move {
+                    let mut lat = Vec::new();
+                    let mut errors = 0u32;
+                    while started.elapsed() < THROUGHPUT_WINDOW {
+                        let t = Instant::now();
+                        let r = c.call(tool, args.clone()).await;
+                        lat.push(t.elapsed());
+                        if r.is_error == Some(true) {
+                            errors += 1;
+                        }
+                    }
+                    (lat, errors)
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        let mut errors = 0;
+        for t in tasks {
+            let (lat, e) = t.await.unwrap();
+            all.extend(lat);
+            errors += e;
+        }
+        let wall = started.elapsed().as_secs_f64();
+        let calls = all.len();
+        let (p50, p99) = summary(all);
+        println!(
+            "| `{tool}` | {calls} | {:.0} | {} | {} | {errors} |",
+            calls as f64 / wall,
+            ms(p50),
+            ms(p99)
+        );
+        for c in clients {
+            if let Ok(c) = Arc::try_unwrap(c) {
+                c.close().await;
+            }
+        }
+    }
+    server.stop().await;
+    world.stop().await;
+}
+
+async fn fleet_health(devices: usize) {
+    let t = Instant::now();
+    let world = World::start_with(WorldOptions {
+        profiles: vec![Profile::Home],
+        count: devices,
+        postgres: None,
+    })
+    .await;
+    println!(
+        "\nfleet.get_health over {devices} simulated routers (set-up: start and import in {:.1} s)",
+        t.elapsed().as_secs_f64()
+    );
+    let client = world.stdio(&[("LOG_LEVEL", "warn")]).await;
+    let pid = client.pid.expect("the server's pid");
+    println!("| run | wall time | answered | server peak RSS |");
+    println!("|---|---|---|---|");
+    for run in [
+        "first (connects to every router)",
+        "second (connections reused)",
+    ] {
+        let started = Instant::now();
+        let mut answered = 0u64;
+        let mut seen = 0u64;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut args = json!({"limit": 1000});
+            if let Some(c) = &cursor {
+                args["cursor"] = json!(c);
+            }
+            let page = client.ok("fleet.get_health", args).await;
+            seen += page["returned"].as_u64().unwrap_or(0);
+            answered += page["items"].as_array().map_or(0, |items| {
+                items
+                    .iter()
+                    .filter(|i| i["reachable"] == Value::Bool(true))
+                    .count()
+            }) as u64;
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => break,
+            }
+        }
+        println!(
+            "| {run} | {:.2} s | {answered} / {seen} | {:.1} MiB |",
+            started.elapsed().as_secs_f64(),
+            peak_rss_mib(pid)
+        );
+    }
+    client.close().await;
+    world.stop().await;
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let devices = args
+        .iter()
+        .position(|a| a == "--devices")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        latency_and_throughput().await;
+        fleet_health(devices).await;
+    });
+}
