@@ -10,7 +10,7 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, contains, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, contains, window};
 
 /// Properties returned when the client does not choose.
 const DEFAULT_PROPERTIES: &[&str] = &[
@@ -56,28 +56,24 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     if let Some(kind) = &p.kind {
         query = query.filter("type", kind.trim());
     }
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client.print(&crate::menu("interface"), &query).await?;
-    let items = records
-        .iter()
-        .map(crate::normalize::record)
-        .filter(|i| {
-            p.running
-                .is_none_or(|r| i.get("running") == Some(&Value::Bool(r)))
-                && p.disabled.is_none_or(|d| {
-                    i.get("disabled").unwrap_or(&Value::Bool(false)) == &Value::Bool(d)
-                })
-                && p.name_contains
-                    .as_ref()
-                    .is_none_or(|n| contains(i.get("name"), n))
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("interface.list", &scope_args),
-        &window(p.limit, p.cursor, Some(p.fields.unwrap_or_else(defaults))),
-        items,
-        crate::device_ref(&dev),
-    )
+    MenuList {
+        tool: "interface.list",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "interface",
+        query,
+        window: window(p.limit, p.cursor, Some(p.fields.unwrap_or_else(defaults))),
+    }
+    .run(&ctx, |i| {
+        p.running
+            .is_none_or(|r| i.get("running") == Some(&Value::Bool(r)))
+            && p.disabled
+                .is_none_or(|d| i.get("disabled").unwrap_or(&Value::Bool(false)) == &Value::Bool(d))
+            && p.name_contains
+                .as_ref()
+                .is_none_or(|n| contains(i.get("name"), n))
+    })
+    .await
 }
 
 #[cfg(test)]
