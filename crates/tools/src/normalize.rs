@@ -45,6 +45,9 @@ const FREE_TEXT: &[&str] = &[
     "password",
     "client-id",
     "dhcp-option",
+    "interface-name",
+    "regexp",
+    "text",
 ];
 
 /// Numeric properties (exact names).
@@ -100,6 +103,12 @@ const NUMERIC: &[&str] = &[
     "power-consumption",
     "count",
     "total-entries",
+    "vlan-id",
+    "pvid",
+    "transmit-hold-count",
+    "doh-max-server-connections",
+    "doh-max-concurrent-queries",
+    "synced-stratum",
 ];
 
 /// Numeric property name endings.
@@ -151,6 +160,9 @@ const DURATIONS: &[&str] = &[
     "inactivity-timeout",
     "loop-protect-disable-time",
     "loop-protect-send-interval",
+    "age",
+    "doh-timeout",
+    "address-list-extra-time",
 ];
 
 fn is_numeric_key(key: &str) -> bool {

@@ -190,14 +190,19 @@ pub fn clock(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, _item: &Item, out: &
     out.push(("dst-active", "false".into()));
 }
 
-/// `/system/health`: sensor values jitter a little.
+/// `/system/health`: measured values jitter a little; states (`psu1-state`: `ok`/`fail`, no
+/// unit) are reported as they are. Temperatures and fan speeds are whole numbers, as RouterOS
+/// prints them.
 pub fn health(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
-    let base: f64 = item.get("base").and_then(|v| v.parse().ok()).unwrap_or(0.0);
+    let Some(base) = item.get("base").and_then(|v| v.parse::<f64>().ok()) else {
+        out.push(("value", item.get("base").unwrap_or_default().to_string()));
+        return;
+    };
     let mut rng =
         SimRng::new(ctx.state.seed() ^ mix(ctx.uptime_secs() / 10) ^ u64::from(item.id().get()));
     let jitter = (rng.below(11) as f64 - 5.0) / 10.0;
     let v = base + jitter;
-    let text = if item.get("type") == Some("C") {
+    let text = if matches!(item.get("type"), Some("C" | "RPM")) {
         format!("{}", v.round() as i64)
     } else {
         format!("{v:.1}")

@@ -24,8 +24,8 @@ const HW: Hardware = Hardware {
     health: &[
         ("fan1-speed", "5100", "RPM"),
         ("fan2-speed", "5160", "RPM"),
-        ("psu1-state", "1", ""),
-        ("psu2-state", "1", ""),
+        ("psu1-state", "ok", ""),
+        ("psu2-state", "ok", ""),
         ("cpu-temperature", "55", "C"),
         ("sfp-temperature", "43", "C"),
         ("board-temperature1", "39", "C"),

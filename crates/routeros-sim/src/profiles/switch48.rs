@@ -19,7 +19,7 @@ const HW: Hardware = Hardware {
     health: &[
         ("fan1-speed", "3870", "RPM"),
         ("fan2-speed", "3900", "RPM"),
-        ("psu1-state", "1", ""),
+        ("psu1-state", "ok", ""),
         ("switch-temperature", "52", "C"),
         ("voltage", "24.0", "V"),
     ],

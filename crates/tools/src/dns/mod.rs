@@ -1,5 +1,11 @@
 //! The `dns` tools.
 
-use crate::registry::Handler;
+mod get_config;
+mod list_static;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("dns.get_config", get_config::run));
+    all.push(handler!("dns.list_static", list_static::run));
+}

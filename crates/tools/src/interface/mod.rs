@@ -1,5 +1,13 @@
 //! The `interface` tools.
 
-use crate::registry::Handler;
+mod get;
+mod get_traffic;
+mod list;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("interface.list", list::run));
+    all.push(handler!("interface.get", get::run));
+    all.push(handler!("interface.get_traffic", get_traffic::run));
+}

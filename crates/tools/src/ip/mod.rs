@@ -1,5 +1,13 @@
 //! The `ip` tools.
 
-use crate::registry::Handler;
+mod list_addresses;
+mod list_arp;
+mod list_neighbors;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("ip.list_addresses", list_addresses::run));
+    all.push(handler!("ip.list_arp", list_arp::run));
+    all.push(handler!("ip.list_neighbors", list_neighbors::run));
+}

@@ -1,5 +1,9 @@
 //! The `routing` tools.
 
-use crate::registry::Handler;
+mod list_routes;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("routing.list_routes", list_routes::run));
+}
