@@ -14,7 +14,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 #[path = "../../../tests/system/support.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;
