@@ -342,9 +342,12 @@ impl RouterState {
                 records.push(rec);
             }
         }
+        // A round probes every hop within about a second, as RouterOS does: the records of
+        // one round are spread over that second rather than a second each.
+        let per_round = u32::try_from(hops.len().max(1)).unwrap_or(u32::MAX);
         Ok(ToolOutput {
             records,
-            pacing: Duration::from_secs(1),
+            pacing: Duration::from_secs(1) / per_round,
             effect: None,
             unbounded: count.is_none() && duration.is_none(),
         })

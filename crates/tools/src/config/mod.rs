@@ -1,5 +1,9 @@
 //! The `config` tools.
 
-use crate::registry::Handler;
+mod export;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("config.export", export::run));
+}

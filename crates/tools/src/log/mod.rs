@@ -1,5 +1,9 @@
 //! The `log` tools.
 
-use crate::registry::Handler;
+mod get_recent;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("log.get_recent", get_recent::run));
+}

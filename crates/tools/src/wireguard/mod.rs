@@ -1,5 +1,9 @@
 //! The `wireguard` tools.
 
-use crate::registry::Handler;
+mod list_peers;
 
-pub(crate) fn register(_all: &mut Vec<Handler>) {}
+use crate::registry::{Handler, handler};
+
+pub(crate) fn register(all: &mut Vec<Handler>) {
+    all.push(handler!("wireguard.list_peers", list_peers::run));
+}

@@ -1,0 +1,303 @@
+//! `fleet.find_address`: where is this IPv4 or MAC address? Every selected router is asked for
+//! its own addresses (`/ip/address`), its ARP table and its DHCP leases — and, for a MAC, its
+//! interfaces — and each hit comes back with the device, the table, the interface and the
+//! entry itself. Equality is tested on the device where RouterOS can (ARP, leases, interfaces),
+//! so a 500-lease router sends only the matching lease; `/ip/address` holds `addr/len` and is
+//! matched here.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use domain::Environment;
+use routeros::{DeviceClient, PrintQuery, Record};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{error_value, fan_out, select};
+use crate::{Ctx, ToolError, ToolOutput};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    address: String,
+    project: Option<String>,
+    environment: Option<Environment>,
+    tags: Option<Vec<String>>,
+}
+
+/// What is being looked for.
+#[derive(Debug, Clone)]
+enum Wanted {
+    Ipv4(Ipv4Addr),
+    /// In RouterOS's form, `AA:BB:CC:DD:EE:FF`.
+    Mac(String),
+}
+
+impl Wanted {
+    fn parse(text: &str) -> Result<Self, ToolError> {
+        if let Ok(ip) = text.trim().parse::<Ipv4Addr>() {
+            return Ok(Wanted::Ipv4(ip));
+        }
+        crate::dhcp::parse_mac(text).map(Wanted::Mac).map_err(|_| {
+            ToolError::InvalidArguments(format!(
+                "address \"{text}\" is neither an IPv4 address (10.0.0.5) nor a MAC address (AA:BB:CC:DD:EE:FF)"
+            ))
+        })
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Wanted::Ipv4(ip) => ip.to_string(),
+            Wanted::Mac(mac) => mac.clone(),
+        }
+    }
+}
+
+/// One hit on one device, before the device is attached.
+struct Hit {
+    table: &'static str,
+    interface: Option<String>,
+    entry: Record,
+}
+
+fn hits(table: &'static str, records: Vec<Record>) -> impl Iterator<Item = Hit> {
+    records.into_iter().map(move |r| Hit {
+        table,
+        interface: r.get("interface").cloned(),
+        entry: r,
+    })
+}
+
+async fn search(client: Arc<DeviceClient>, wanted: Wanted) -> Result<Vec<Hit>, ToolError> {
+    let print = |menu: &'static str, query: PrintQuery| {
+        let client = Arc::clone(&client);
+        async move { client.print(&crate::menu(menu), &query).await }
+    };
+    let mut found = Vec::new();
+    let leases = match &wanted {
+        Wanted::Ipv4(ip) => {
+            let ip_text = ip.to_string();
+            let by_ip = || PrintQuery::all().filter("address", &ip_text);
+            let (own, arp, leases) = futures::try_join!(
+                print("ip/address", PrintQuery::all()),
+                print("ip/arp", by_ip()),
+                print("ip/dhcp-server/lease", by_ip()),
+            )?;
+            let own = own.into_iter().filter(|r| {
+                r.get("address")
+                    .and_then(|a| a.split('/').next())
+                    .is_some_and(|a| a == ip_text)
+            });
+            found.extend(hits("ip/address", own.collect()));
+            found.extend(hits("ip/arp", arp));
+            leases
+        }
+        Wanted::Mac(mac) => {
+            let by_mac = || PrintQuery::all().filter("mac-address", mac);
+            let (interfaces, arp, leases) = futures::try_join!(
+                print("interface", by_mac()),
+                print("ip/arp", by_mac()),
+                print("ip/dhcp-server/lease", by_mac()),
+            )?;
+            found.extend(interfaces.into_iter().map(|r| Hit {
+                table: "interface",
+                interface: r.get("name").cloned(),
+                entry: r,
+            }));
+            found.extend(hits("ip/arp", arp));
+            leases
+        }
+    };
+    if !leases.is_empty() {
+        // A lease names its DHCP server; the server names the interface it serves.
+        let servers = print("ip/dhcp-server", PrintQuery::all()).await?;
+        let interface_of: HashMap<&str, &str> = servers
+            .iter()
+            .filter_map(|s| Some((s.get("name")?.as_str(), s.get("interface")?.as_str())))
+            .collect();
+        for lease in leases {
+            let server = lease.get("server").or_else(|| lease.get("active-server"));
+            found.push(Hit {
+                table: "ip/dhcp-server/lease",
+                interface: server
+                    .and_then(|s| interface_of.get(s.as_str()))
+                    .map(|i| (*i).to_owned()),
+                entry: lease,
+            });
+        }
+    }
+    Ok(found)
+}
+
+pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
+    let wanted = Wanted::parse(&p.address)?;
+    let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref()).await?;
+    let count = devices.len();
+    let outcomes = fan_out(&ctx, devices, |_, client| search(client, wanted.clone())).await;
+    let mut matches = Vec::new();
+    let mut errors = Vec::new();
+    for (d, outcome) in outcomes {
+        let device = json!({"id": d.id, "name": d.name});
+        match outcome {
+            Ok(found) => matches.extend(found.into_iter().map(|h| {
+                json!({
+                    "device": device,
+                    "table": h.table,
+                    "interface": h.interface,
+                    "entry": crate::normalize::record(&h.entry),
+                })
+            })),
+            Err(e) => {
+                let mut err = error_value(&e);
+                err["device"] = device;
+                errors.push(err);
+            }
+        }
+    }
+    let kind = match wanted {
+        Wanted::Ipv4(_) => "ipv4",
+        Wanted::Mac(_) => "mac",
+    };
+    let structured = json!({
+        "address": wanted.text(),
+        "kind": kind,
+        "summary": {"devices": count, "failed": errors.len(), "matches": matches.len()},
+        "matches": matches,
+        "errors": errors,
+    });
+    Ok(ToolOutput::new(structured))
+}
+
+#[cfg(test)]
+mod tests {
+    use routeros_sim::Faults;
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn addresses_and_macs_across_the_fleet_with_partial_failures() {
+        let h = Harness::start(&[Profile::Home, Profile::Edge, Profile::Home]).await;
+        // Lease 40 of the edge router also has an ARP entry (every eighth one does).
+        let (lease_ip, lease_mac) = h.sim("r2").read_state(|s| {
+            s.items_of("/ip/dhcp-server/lease")
+                .find(|l| l.get("host-name") == Some("host-040"))
+                .map(|l| {
+                    (
+                        l.get("address").unwrap().to_owned(),
+                        l.get("mac-address").unwrap().to_owned(),
+                    )
+                })
+                .unwrap()
+        });
+        let by_mac = h
+            .ok(
+                "fleet.find_address",
+                json!({"address": lease_mac.to_lowercase()}),
+            )
+            .await;
+        assert_eq!(by_mac["address"], lease_mac);
+        assert_eq!(
+            by_mac["summary"],
+            json!({"devices": 3, "failed": 0, "matches": 2})
+        );
+        let tables: Vec<(&str, &str, &str)> = by_mac["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["device"]["name"].as_str().unwrap(),
+                    m["table"].as_str().unwrap(),
+                    m["interface"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("r2", "ip/arp", "sfp-sfpplus2"),
+                ("r2", "ip/dhcp-server/lease", "sfp-sfpplus2")
+            ]
+        );
+        assert_eq!(by_mac["matches"][1]["entry"]["address"], lease_ip);
+        assert_eq!(by_mac["matches"][1]["entry"]["host-name"], "host-040");
+        let by_ip = h
+            .ok("fleet.find_address", json!({"address": lease_ip}))
+            .await;
+        assert_eq!(by_ip["summary"]["matches"], 2);
+        assert_eq!(by_ip["kind"], "ipv4");
+
+        // The home routers share the default LAN address; both are found, on the bridge.
+        let lan = h
+            .ok("fleet.find_address", json!({"address": "192.168.88.1"}))
+            .await;
+        let owners: Vec<(&str, &str)> = lan["matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                (
+                    m["device"]["name"].as_str().unwrap(),
+                    m["interface"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(owners, [("r1", "bridge"), ("r3", "bridge")]);
+        assert_eq!(lan["matches"][0]["table"], "ip/address");
+        assert_eq!(lan["matches"][0]["entry"]["address"], "192.168.88.1/24");
+
+        // A router's interface MAC is found in its interface table.
+        let ether1_mac = h.sim("r3").read_state(|s| {
+            s.items_of("/interface")
+                .find(|i| i.get("name") == Some("ether1"))
+                .and_then(|i| i.get("mac-address").map(str::to_owned))
+                .unwrap()
+        });
+        let own = h
+            .ok("fleet.find_address", json!({"address": ether1_mac}))
+            .await;
+        assert!(
+            own["matches"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["device"]["name"] == "r3"
+                    && m["table"] == "interface"
+                    && m["interface"] == "ether1"),
+            "{own}"
+        );
+
+        // One router refusing logins costs only its own answer.
+        h.sim("r3").set_faults(Faults {
+            reject_auth: true,
+            ..Faults::default()
+        });
+        let partial = h
+            .ok("fleet.find_address", json!({"address": "192.168.88.1"}))
+            .await;
+        assert_eq!(
+            partial["summary"],
+            json!({"devices": 3, "failed": 1, "matches": 1})
+        );
+        assert_eq!(partial["errors"][0]["device"]["name"], "r3");
+        assert_eq!(partial["errors"][0]["kind"], "auth_failed");
+        assert!(
+            partial["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("device r3: ")
+        );
+        let nothing = h
+            .ok("fleet.find_address", json!({"address": "203.0.113.250"}))
+            .await;
+        assert_eq!(nothing["summary"]["matches"], 0);
+        let bad = h
+            .call("fleet.find_address", json!({"address": "10.0.0.300"}))
+            .await
+            .unwrap_err();
+        assert!(bad.to_string().contains("neither an IPv4 address"), "{bad}");
+    }
+}

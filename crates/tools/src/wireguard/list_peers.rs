@@ -1,0 +1,136 @@
+//! `wireguard.list_peers`: WireGuard peers with what tells whether a tunnel works — endpoint,
+//! allowed addresses, last handshake, traffic — and never their secrets: a peer's preshared
+//! key (and, from RouterOS 7.15, its generated private key) is replaced by `"(hidden)"` before
+//! anything else sees the item, so neither `fields` nor a budget cut can bring it back.
+
+use routeros::PrintQuery;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::{Ctx, ToolError, ToolOutput, window};
+
+/// Peer properties that are secrets.
+const SECRETS: &[&str] = &["private-key", "preshared-key"];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    device_id: String,
+    interface: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+    fields: Option<Vec<String>>,
+}
+
+fn without_secrets(mut item: Map<String, Value>) -> Map<String, Value> {
+    for key in SECRETS {
+        if let Some(v) = item.get_mut(*key) {
+            *v = json!("(hidden)");
+        }
+    }
+    item
+}
+
+pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
+    let scope_args = json!({"device_id": p.device_id, "interface": p.interface});
+    let mut query = PrintQuery::all();
+    if let Some(i) = &p.interface {
+        query = query.filter("interface", i);
+    }
+    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
+    let records = client
+        .print(&crate::menu("interface/wireguard/peers"), &query)
+        .await?;
+    let items = records
+        .iter()
+        .map(|r| without_secrets(crate::normalize::record(r)))
+        .collect();
+    crate::paging::list(
+        crate::paging::scope("wireguard.list_peers", &scope_args),
+        &window(p.limit, p.cursor, p.fields),
+        items,
+        crate::device_ref(&dev),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::testing::Harness;
+
+    const PSK: &str = "c2VjcmV0LXByZXNoYXJlZC1rZXktZm9yLXRoZS10ZXM=";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn peers_with_handshake_and_traffic_never_keys() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let private_key = h.sim("r1").read_state(|s| {
+            s.items_of("/interface/wireguard")
+                .find_map(|i| i.get("private-key").map(str::to_owned))
+                .unwrap()
+        });
+        h.sim("r1").write_state(|s| {
+            s.insert_raw(
+                "/interface/wireguard/peers",
+                &[
+                    ("name", "office"),
+                    ("interface", "wg0"),
+                    ("public-key", "b2ZmaWNlLXB1YmxpYy1rZXktZm9yLXRoZS10ZXN0cyE="),
+                    ("preshared-key", PSK),
+                    ("endpoint-address", "198.51.100.10"),
+                    ("endpoint-port", "51820"),
+                    ("allowed-address", "10.200.0.0/24"),
+                ],
+            )
+            .unwrap();
+        });
+        let all = h
+            .ok("wireguard.list_peers", json!({"device_id": "r1"}))
+            .await;
+        let text = all.to_string();
+        assert!(!text.contains(PSK), "preshared key leaked: {text}");
+        assert!(!text.contains(&private_key), "private key leaked");
+        assert_eq!(all["total"], 3);
+        let names: Vec<&str> = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["phone", "laptop", "office"]);
+        let phone = &all["items"][0];
+        assert_eq!(phone["interface"], "wg0");
+        assert_eq!(phone["allowed-address"], "10.100.0.2/32");
+        assert_eq!(phone["rx"], 0, "no endpoint, no traffic");
+        assert_eq!(
+            phone["persistent-keepalive"],
+            json!({"seconds": 25, "text": "25s"})
+        );
+        let office = &all["items"][2];
+        assert_eq!(office["preshared-key"], "(hidden)");
+        assert_eq!(office["endpoint-address"], "198.51.100.10");
+        assert_eq!(office["endpoint-port"], 51820);
+        // A peer with an endpoint on a running interface handshakes; one without never does.
+        assert!(office["last-handshake"]["seconds"].is_number(), "{office}");
+        assert!(phone.get("last-handshake").is_none(), "{phone}");
+        assert!(office["rx"].as_i64().unwrap() >= 0 && office["tx"].is_i64());
+
+        // Asking for the secret by name still gets nothing secret.
+        let asked = h
+            .ok(
+                "wireguard.list_peers",
+                json!({"device_id": "r1", "interface": "wg0", "fields": ["preshared-key", "private-key"]}),
+            )
+            .await;
+        assert!(!asked.to_string().contains(PSK));
+        assert_eq!(asked["items"][2]["preshared-key"], "(hidden)");
+        let none = h
+            .ok(
+                "wireguard.list_peers",
+                json!({"device_id": "r1", "interface": "wg9"}),
+            )
+            .await;
+        assert_eq!(none["total"], 0);
+    }
+}
