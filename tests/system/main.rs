@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod budget;
-// mod fleet;
+mod fleet;
 mod protocol;
 mod support;
 mod tools;

@@ -13,7 +13,7 @@ use routeros_sim::profiles::Profile;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::support::{STEP, World, text};
+use crate::support::{Log, STEP, World, text};
 
 /// Speaks raw JSON-RPC to `serve` over stdio: every line on stdout must be a JSON-RPC 2.0
 /// message, whatever the server logs, and closing stdin ends the server cleanly.
@@ -37,6 +37,8 @@ async fn stdout_carries_only_json_rpc_and_both_protocol_versions_negotiate() {
             .spawn()
             .unwrap();
         let mut stdin = child.stdin.take().unwrap();
+        // Read stderr as it comes: a full pipe would stall the server's logging.
+        let stderr = Log::collect(child.stderr.take());
         let requests = [
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
                 "protocolVersion": version, "capabilities": {},
@@ -104,10 +106,7 @@ async fn stdout_carries_only_json_rpc_and_both_protocol_versions_negotiate() {
             .expect("the server exits when its client leaves")
             .unwrap();
         assert!(status.success(), "{status}");
-        let mut stderr = String::new();
-        tokio::io::AsyncReadExt::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr)
-            .await
-            .unwrap();
+        let stderr = stderr.text();
         assert!(
             stderr.contains("MCP session initialized"),
             "logs go to stderr: {stderr}"

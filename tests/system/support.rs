@@ -227,7 +227,7 @@ impl World {
 pub struct Log(Arc<Mutex<String>>);
 
 impl Log {
-    fn collect(stream: Option<impl AsyncRead + Unpin + Send + 'static>) -> Self {
+    pub fn collect(stream: Option<impl AsyncRead + Unpin + Send + 'static>) -> Self {
         let log = Log::default();
         if let Some(stream) = stream {
             let sink = log.clone();

@@ -139,6 +139,8 @@ const DURATIONS: &[&str] = &[
     "forward-delay",
     "max-message-age",
     "persistent-keepalive",
+    "client-keepalive",
+    "delay-threshold",
     "cache-max-ttl",
     "query-server-timeout",
     "query-total-timeout",
