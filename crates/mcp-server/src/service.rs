@@ -86,11 +86,17 @@ impl McpService {
     }
 
     fn tool_def(spec: &catalog::ToolSpec) -> Tool {
-        let annotations = ToolAnnotations::with_title(spec.title.clone())
-            .read_only(spec.annotations.read_only_hint)
-            .destructive(spec.annotations.destructive_hint)
-            .idempotent(spec.annotations.idempotent_hint)
-            .open_world(spec.annotations.open_world_hint);
+        // The title is the tool's own `title`; destructive and idempotent hints mean something
+        // only for tools that change things (MCP leaves them undefined for read-only ones).
+        let a = &spec.annotations;
+        let mut annotations = ToolAnnotations::new()
+            .read_only(a.read_only_hint)
+            .open_world(a.open_world_hint);
+        if !a.read_only_hint {
+            annotations = annotations
+                .destructive(a.destructive_hint)
+                .idempotent(a.idempotent_hint);
+        }
         let mut meta = Map::new();
         meta.insert("tier".into(), json!(spec.tier));
         meta.insert("version".into(), json!(spec.version));

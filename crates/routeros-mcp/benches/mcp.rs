@@ -68,15 +68,24 @@ async fn latency_and_throughput() {
     let name = world.names[0].clone();
     let m = world.manifest().devices[0].clone();
 
+    for tier in ["free", "basic", "professional"] {
+        let session = world.stdio(&[("MCP_DEFAULT_TOOL_TIER", tier)]).await;
+        let size = serde_json::to_string(&json!({"tools": session.tools}))
+            .unwrap()
+            .len();
+        println!(
+            "tools/list for a {tier} session{}: {} tools, {size} bytes of JSON ({:.1} KB)",
+            if tier == "free" {
+                " (the default tier; budget 40 KB)"
+            } else {
+                ""
+            },
+            session.tools.len(),
+            size as f64 / 1000.0
+        );
+        session.close().await;
+    }
     let stdio = world.stdio(UNLIMITED).await;
-    let size = serde_json::to_string(&json!({"tools": stdio.tools}))
-        .unwrap()
-        .len();
-    println!(
-        "tools/list (default tier): {} tools, {size} bytes of JSON ({:.1} KB; budget 40 KB)",
-        stdio.tools.len(),
-        size as f64 / 1000.0
-    );
 
     let server = world.http_server(UNLIMITED).await;
     let http = server.client().await;
