@@ -134,3 +134,37 @@ pub fn check_one_to_one(
         Err(problems.join("; "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handlers() -> HashMap<&'static str, Handler> {
+        tools::handlers().into_iter().map(|h| (h.name, h)).collect()
+    }
+
+    #[test]
+    fn every_schema_has_a_handler_and_every_handler_a_schema() {
+        let catalog = Catalog::embedded().unwrap();
+        check_one_to_one(&catalog, &handlers()).unwrap();
+        assert_eq!(catalog.len(), handlers().len());
+    }
+
+    #[test]
+    fn a_missing_handler_or_schema_is_named() {
+        let catalog = Catalog::embedded().unwrap();
+        let mut fewer = handlers();
+        fewer.remove("dns.get_config");
+        let e = check_one_to_one(&catalog, &fewer).unwrap_err();
+        assert_eq!(
+            e,
+            "tool-schemas defines dns.get_config but no handler implements it"
+        );
+        let mut more = handlers();
+        let mut extra = *more.get("dns.get_config").unwrap();
+        extra.name = "dns.flush_cache";
+        more.insert("dns.flush_cache", extra);
+        let e = check_one_to_one(&catalog, &more).unwrap_err();
+        assert_eq!(e, "handler dns.flush_cache has no schema in tool-schemas/");
+    }
+}
