@@ -277,6 +277,20 @@ impl DeviceClient {
         .await
     }
 
+    /// A menu command on an item (`unset`, `make-static`, …): a write, never retried.
+    pub async fn item_command(
+        &self,
+        menu: &MenuPath,
+        command: &str,
+        id: Option<&RosId>,
+        args: &Props,
+    ) -> Result<(), DriverError> {
+        self.call(Op::Write, None, |d| {
+            Box::pin(async move { d.item_command(menu, command, id, args).await })
+        })
+        .await
+    }
+
     /// Runs a command. Pings and traceroutes only read, so they are retried like reads; a
     /// script may change anything, so it is not.
     pub async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError> {

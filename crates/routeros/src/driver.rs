@@ -128,6 +128,16 @@ pub trait Driver: Send + Sync + fmt::Debug {
         destination: Option<&RosId>,
     ) -> Result<(), DriverError>;
 
+    /// A menu command on one item, or on the menu when `id` is `None`: `unset` (with
+    /// `value-name`), `make-static`, … `command` is lowercase letters and `-`.
+    async fn item_command(
+        &self,
+        menu: &MenuPath,
+        command: &str,
+        id: Option<&RosId>,
+        args: &Props,
+    ) -> Result<(), DriverError>;
+
     /// Runs a command and returns its records.
     async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError>;
 

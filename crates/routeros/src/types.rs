@@ -15,6 +15,20 @@ pub type Record = BTreeMap<String, String>;
 /// Properties to write.
 pub type Props = BTreeMap<String, String>;
 
+/// A menu command name (`unset`, `make-static`): lowercase letters and `-`.
+pub fn check_command(name: &str) -> Result<&str, String> {
+    let valid = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        && !name.starts_with('-');
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "invalid menu command \"{name}\": expected lowercase letters and '-'"
+        ))
+    }
+}
+
 /// A menu such as `ip/address` or `interface/wireguard/peers`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MenuPath(String);

@@ -310,6 +310,59 @@ async fn write_sequence(kind: DriverKind, block: u8) -> (serde_json::Value, Vec<
     })
     .await
     .unwrap();
+    // Menu commands: `unset` takes the comment away again, `make-static` keeps a dynamic lease.
+    c.via(kind, |d| {
+        let id = dns_id.clone();
+        Box::pin(async move {
+            d.item_command(
+                &menu("ip/dns/static"),
+                "unset",
+                Some(&id),
+                &Props::from([("value-name".into(), "comment".into())]),
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    let leases = print_via(&c, kind, &menu("ip/dhcp-server/lease"), &PrintQuery::all()).await;
+    let dynamic = leases
+        .iter()
+        .find(|l| l.get("dynamic").map(String::as_str) == Some("true"))
+        .expect("the home profile has dynamic leases");
+    let lease_id = RosId::parse(&dynamic[".id"]).unwrap();
+    c.via(kind, |d| {
+        let id = lease_id.clone();
+        Box::pin(async move {
+            d.item_command(
+                &menu("ip/dhcp-server/lease"),
+                "make-static",
+                Some(&id),
+                &Props::new(),
+            )
+            .await
+        })
+    })
+    .await
+    .unwrap();
+    let refused = c
+        .via(kind, |d| {
+            Box::pin(async move {
+                d.item_command(
+                    &menu("ip/dns/static"),
+                    "unset; /system reboot",
+                    None,
+                    &Props::new(),
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("invalid menu command"),
+        "{refused}"
+    );
     let state = serde_json::from_str(&dev.state_dump(false).to_json_string()).unwrap();
     sims.shutdown().await;
     (state, created)

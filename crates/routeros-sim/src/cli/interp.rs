@@ -1323,6 +1323,12 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             "add" => self.cmd_add(spec, m),
             "set" => self.cmd_set(spec, m),
             "unset" => self.cmd_unset(spec, m),
+            "make-static" => {
+                self.need("write")?;
+                let ids = self.numbers(spec, m)?;
+                self.dev.write(|s| s.make_static(spec, &ids))?;
+                Ok(Value::Nil)
+            }
             "comment" => {
                 self.need("write")?;
                 let ids = self.numbers(spec, m)?;
@@ -1979,7 +1985,15 @@ fn block_writes(b: &Block) -> bool {
         Stmt::Menu(m) => {
             matches!(
                 m.cmd.as_str(),
-                "add" | "set" | "remove" | "enable" | "disable" | "move" | "unset" | "comment"
+                "add"
+                    | "set"
+                    | "remove"
+                    | "enable"
+                    | "disable"
+                    | "move"
+                    | "unset"
+                    | "comment"
+                    | "make-static"
             ) || matches!(
                 (m.menu.as_str(), m.cmd.as_str()),
                 ("system", "reboot") | ("system/script", "run")

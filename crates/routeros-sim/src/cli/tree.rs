@@ -279,6 +279,9 @@ impl Tree {
                 if ordered && can_set {
                     cmds.push(simple("move", &["numbers", "destination"]));
                 }
+                if crate::model::state::MAKE_STATIC.contains(&format!("/{path}").as_str()) {
+                    cmds.push(simple("make-static", &["numbers"]));
+                }
             }
         }
         match path {

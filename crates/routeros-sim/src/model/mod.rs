@@ -36,7 +36,7 @@ mod render;
 mod rng;
 mod routing;
 mod spec;
-mod state;
+pub(crate) mod state;
 mod value;
 
 pub use commands::{Effect, Tool, ToolOutput};

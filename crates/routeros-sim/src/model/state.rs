@@ -107,7 +107,7 @@ const DYNAMIC_REMOVABLE: &[&str] = &[
 ];
 
 /// Menus with `make-static`, which turns a dynamic entry into configuration.
-const MAKE_STATIC: &[&str] = &["/ip/dhcp-server/lease", "/ip/arp"];
+pub(crate) const MAKE_STATIC: &[&str] = &["/ip/dhcp-server/lease", "/ip/arp"];
 
 fn text<K: AsRef<str>, V: AsRef<str>>(args: &[(K, V)]) -> impl Iterator<Item = (&str, &str)> {
     args.iter().map(|(k, v)| (k.as_ref(), v.as_ref()))

@@ -359,6 +359,24 @@ impl Driver for RestDriver {
         Ok(())
     }
 
+    async fn item_command(
+        &self,
+        menu: &MenuPath,
+        command: &str,
+        id: Option<&RosId>,
+        args: &Props,
+    ) -> Result<(), DriverError> {
+        let command = crate::types::check_command(command)
+            .map_err(|e| self.err(ErrorKind::InvalidRequest(e)))?;
+        let mut body = props_json(args);
+        if let (Some(id), Value::Object(map)) = (id, &mut body) {
+            map.insert("numbers".into(), Value::String(id.to_string()));
+        }
+        self.call(Method::POST, &format!("{menu}/{command}"), Some(&body))
+            .await?;
+        Ok(())
+    }
+
     async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError> {
         let (path, body) = match command {
             DeviceCommand::Ping {

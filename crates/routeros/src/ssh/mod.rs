@@ -10,6 +10,9 @@
 mod output;
 mod script;
 
+/// Console quoting, shared with whoever writes RouterOS scripts (device-side auto-revert).
+pub use script::{check_property, quote};
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -356,6 +359,17 @@ impl Driver for SshDriver {
     ) -> Result<(), DriverError> {
         self.exec_silent(&script::move_items(menu, ids, destination))
             .await
+    }
+
+    async fn item_command(
+        &self,
+        menu: &MenuPath,
+        command: &str,
+        id: Option<&RosId>,
+        args: &Props,
+    ) -> Result<(), DriverError> {
+        let text = script::item_command(menu, command, id, args).map_err(|e| self.invalid(e))?;
+        self.exec_silent(&text).await
     }
 
     async fn run(&self, command: &DeviceCommand) -> Result<Vec<Record>, DriverError> {

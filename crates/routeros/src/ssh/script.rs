@@ -15,7 +15,7 @@
 use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, RosId};
 
 /// A property name: lowercase letters, digits, `-` and `.`.
-pub(crate) fn check_property(name: &str) -> Result<&str, String> {
+pub fn check_property(name: &str) -> Result<&str, String> {
     let valid = !name.is_empty()
         && name
             .chars()
@@ -30,7 +30,7 @@ pub(crate) fn check_property(name: &str) -> Result<&str, String> {
 }
 
 /// `value` as a RouterOS string literal that is read back byte for byte.
-pub(crate) fn quote(value: &str) -> String {
+pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('"');
     for byte in value.bytes() {
@@ -131,6 +131,24 @@ pub(crate) fn set(menu: &MenuPath, id: Option<&RosId>, props: &Props) -> Result<
 
 pub(crate) fn remove(menu: &MenuPath, id: &RosId) -> String {
     format!("{}/remove {id}", menu.console())
+}
+
+pub(crate) fn item_command(
+    menu: &MenuPath,
+    command: &str,
+    id: Option<&RosId>,
+    args: &Props,
+) -> Result<String, String> {
+    let command = crate::types::check_command(command)?;
+    let mut text = format!("{}/{command}", menu.console());
+    if let Some(id) = id {
+        text.push_str(&format!(" {id}"));
+    }
+    if !args.is_empty() {
+        text.push(' ');
+        text.push_str(&assignments(args)?);
+    }
+    Ok(text)
 }
 
 pub(crate) fn move_items(menu: &MenuPath, ids: &[RosId], destination: Option<&RosId>) -> String {
