@@ -17,9 +17,21 @@ mod devices;
 mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;
-mod time;
+pub mod time;
 
 pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
+
+/// Appends an audit event inside a write transaction from [`Store::begin_write`], for crates
+/// whose own changes must land together with their record.
+pub async fn append_audit_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    ctx: &AuditContext,
+    action: &str,
+    target: &str,
+    details: serde_json::Value,
+) -> Result<i64, StoreError> {
+    audit::append(tx, ctx, action, target, details).await
+}
 pub use credentials::{Credentials, RotationProgress};
 pub use devices::{Device, DeviceFilter, DevicePatch, Facts, NewDevice};
 pub use tenancy::{Organization, Project};

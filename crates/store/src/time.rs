@@ -6,10 +6,11 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 /// The current time in storage form.
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     format(Utc::now())
 }
 
-fn format(t: DateTime<Utc>) -> String {
+/// `t` in storage form.
+pub fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }

@@ -10,11 +10,13 @@
 
 mod key;
 mod seal;
+mod sign;
 
 pub use key::{
     GENERATED_KEY_FILE, KeyFileStatus, KeyId, KeyOrigin, KeyRequest, LoadedKey, MasterKey,
 };
 pub use seal::Sealed;
+pub use sign::SigningKey;
 pub use secrecy::{ExposeSecret, SecretString};
 
 use std::path::PathBuf;
