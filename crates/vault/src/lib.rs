@@ -16,8 +16,8 @@ pub use key::{
     GENERATED_KEY_FILE, KeyFileStatus, KeyId, KeyOrigin, KeyRequest, LoadedKey, MasterKey,
 };
 pub use seal::Sealed;
-pub use sign::SigningKey;
 pub use secrecy::{ExposeSecret, SecretString};
+pub use sign::SigningKey;
 
 use std::path::PathBuf;
 

@@ -83,6 +83,9 @@ mod tests {
                 .verify(b"plan 1", &tag)
         );
         assert!(key.signing_key("plan approval v1").verify(b"plan 1", &tag));
-        assert_eq!(format!("{a:?}"), "SigningKey { purpose: \"plan approval v1\", .. }");
+        assert_eq!(
+            format!("{a:?}"),
+            "SigningKey { purpose: \"plan approval v1\", .. }"
+        );
     }
 }

@@ -1,0 +1,861 @@
+//! Applying an approved plan, device by device, canary first — and undoing it when anything
+//! fails. Every step is journaled before it runs; the journal is what crash recovery reads.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use domain::DeviceId;
+use routeros::{DeviceClient, MenuPath, PrintQuery};
+use serde::Serialize;
+use serde_json::{Value, json};
+use store::AuditContext;
+
+use crate::device_ops::{self, transient};
+use crate::error::{TokenError, WorkflowError};
+use crate::model::{Action, Change, Plan, PlanStatus, Props};
+use crate::{Workflow, repo, script, token};
+
+/// What happened on one device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceResult {
+    /// Every change written, verified and confirmed.
+    Applied,
+    /// Nothing was written (drift, busy, unreachable before the first write, or an earlier
+    /// device failed).
+    Untouched,
+    /// Changes were written, then undone: the device is as before the plan.
+    RolledBack,
+    /// The device could not be restored (or could not be checked): an operator must look.
+    Failed,
+}
+
+/// One device's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceOutcome {
+    pub device: String,
+    pub device_id: DeviceId,
+    pub result: DeviceResult,
+    /// Changes that were written (before any rollback).
+    pub changes_applied: usize,
+    /// Why it did not simply apply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The outcome of an apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub plan_id: String,
+    pub status: PlanStatus,
+    pub devices: Vec<DeviceOutcome>,
+    pub message: String,
+    pub duration_ms: u128,
+}
+
+/// A device whose changes were all applied and confirmed (kept in case a later device fails).
+#[derive(Debug)]
+struct Done {
+    device_id: DeviceId,
+    name: String,
+    created: HashMap<u32, String>,
+    applied: usize,
+}
+
+/// Why a device failed, and how far it got.
+#[derive(Debug)]
+struct Failure {
+    outcome: DeviceOutcome,
+}
+
+/// Writes in progress on one device.
+struct Run<'a> {
+    wf: &'a Workflow,
+    plan: &'a Plan,
+    device_id: DeviceId,
+    name: String,
+    client: Arc<DeviceClient>,
+    changes: Vec<&'a Change>,
+    /// Seqs whose write was attempted (journaled as intent).
+    attempted: Vec<u32>,
+    created: HashMap<u32, String>,
+    armed: bool,
+}
+
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(200u64.saturating_mul(1 << attempt.min(5)))
+}
+
+impl Workflow {
+    pub(crate) async fn journal_step(
+        &self,
+        plan: &str,
+        device: Option<&DeviceId>,
+        seq: Option<u32>,
+        step: &str,
+        detail: Value,
+    ) -> Result<(), WorkflowError> {
+        repo::journal_append(
+            self.store(),
+            plan,
+            device,
+            seq,
+            step,
+            &detail,
+            &self.inner.instance,
+        )
+        .await
+    }
+
+    /// Applies an approved plan with its approval token.
+    pub async fn apply(
+        &self,
+        plan_id: &str,
+        approval_token: &str,
+        ctx: &AuditContext,
+    ) -> Result<ApplyReport, WorkflowError> {
+        if !self.inner.config.enable_apply {
+            return Err(WorkflowError::Refused(
+                "applying plans is switched off on this server (MCP_ENABLE_PLAN_APPLY=false); plans can still be proposed and viewed"
+                    .into(),
+            ));
+        }
+        let started = Instant::now();
+        let claims = token::verify(&self.inner.signer, approval_token)?;
+        if claims.plan_id != plan_id {
+            return Err(TokenError::OtherPlan {
+                token_plan: claims.plan_id,
+                plan: plan_id.to_owned(),
+            }
+            .into());
+        }
+        let plan = repo::load_plan(self.store(), plan_id).await?;
+        if chrono::Utc::now().timestamp() >= claims.expires_at {
+            let at = chrono::DateTime::from_timestamp(claims.expires_at, 0)
+                .map(store::time::format)
+                .unwrap_or_default();
+            return Err(TokenError::Expired { expired_at: at }.into());
+        }
+        let hash = token::hash(approval_token);
+        let mut tx = self.store().begin_write().await?;
+        match repo::approval_by_token(&mut tx, &hash).await? {
+            None => return Err(TokenError::Unknown.into()),
+            Some((_, Some(used_at))) => return Err(TokenError::Reused { used_at }.into()),
+            Some((for_plan, None)) if for_plan != plan_id => {
+                return Err(TokenError::OtherPlan {
+                    token_plan: for_plan,
+                    plan: plan_id.to_owned(),
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        match plan.status {
+            PlanStatus::Approved => {}
+            PlanStatus::Applying => {
+                return Err(WorkflowError::Refused(format!(
+                    "plan {plan_id} is being applied right now"
+                )));
+            }
+            other => {
+                return Err(WorkflowError::Refused(format!(
+                    "plan {plan_id} is {other}; it cannot be applied"
+                )));
+            }
+        }
+        if plan.compute_hash() != claims.plan_hash || plan.content_hash != claims.plan_hash {
+            return Err(TokenError::PlanChanged {
+                plan: plan_id.to_owned(),
+            }
+            .into());
+        }
+        let now = store::time::now();
+        if !repo::use_token(&mut tx, &hash, &now).await? {
+            return Err(TokenError::Reused { used_at: now }.into());
+        }
+        if !repo::set_status(
+            &mut tx,
+            plan_id,
+            &[PlanStatus::Approved],
+            PlanStatus::Applying,
+            None,
+        )
+        .await?
+        {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} changed status while being applied; look at plan.get"
+            )));
+        }
+        store::append_audit_in(
+            &mut tx,
+            ctx,
+            "plan.apply",
+            &format!("plan:{plan_id}"),
+            json!({"approver": claims.approver, "devices": plan.devices.len(), "changes": plan.changes.len(), "risk": plan.risk}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.count(PlanStatus::Applying);
+
+        let report = self.rollout(&plan, ctx).await;
+        let report = ApplyReport {
+            duration_ms: started.elapsed().as_millis(),
+            ..report
+        };
+        self.finish(&plan, &report, ctx).await?;
+        if let Some(m) = &self.inner.metrics {
+            m.apply_duration.observe(started.elapsed().as_secs_f64());
+        }
+        Ok(report)
+    }
+
+    /// Records the final status and outcome.
+    pub(crate) async fn finish(
+        &self,
+        plan: &Plan,
+        report: &ApplyReport,
+        ctx: &AuditContext,
+    ) -> Result<(), WorkflowError> {
+        let outcome = json!({"message": report.message, "devices": report.devices, "duration_ms": report.duration_ms});
+        let mut tx = self.store().begin_write().await?;
+        repo::set_status(
+            &mut tx,
+            &plan.id,
+            &[PlanStatus::Applying],
+            report.status,
+            Some(&outcome),
+        )
+        .await?;
+        let action = match report.status {
+            PlanStatus::Applied => "plan.applied",
+            PlanStatus::RolledBack => "plan.rolled_back",
+            _ => "plan.failed",
+        };
+        store::append_audit_in(&mut tx, ctx, action, &format!("plan:{}", plan.id), outcome).await?;
+        tx.commit().await?;
+        self.count(report.status);
+        Ok(())
+    }
+
+    async fn rollout(&self, plan: &Plan, ctx: &AuditContext) -> ApplyReport {
+        let mut done: Vec<Done> = Vec::new();
+        let mut outcomes: Vec<DeviceOutcome> = Vec::new();
+        let mut failed_at = None;
+        for device in &plan.devices {
+            match self.apply_device(plan, &device.device_id, ctx).await {
+                Ok(d) => {
+                    outcomes.push(DeviceOutcome {
+                        device: d.name.clone(),
+                        device_id: d.device_id,
+                        result: DeviceResult::Applied,
+                        changes_applied: d.applied,
+                        reason: None,
+                    });
+                    done.push(d);
+                }
+                Err(f) => {
+                    failed_at = Some(f.outcome.device.clone());
+                    outcomes.push(f.outcome);
+                    break;
+                }
+            }
+        }
+        let Some(failed) = failed_at else {
+            return ApplyReport {
+                plan_id: plan.id.clone(),
+                status: PlanStatus::Applied,
+                message: format!(
+                    "applied {} change(s) on {} device(s)",
+                    plan.changes.len(),
+                    plan.devices.len()
+                ),
+                devices: outcomes,
+                duration_ms: 0,
+            };
+        };
+        // Undo the devices already changed, newest first.
+        for d in done.iter().rev() {
+            let result = self
+                .rollback_done(plan, d, &format!("device {failed} failed"))
+                .await;
+            if let Some(o) = outcomes.iter_mut().find(|o| o.device_id == d.device_id) {
+                match result {
+                    Ok(()) => {
+                        o.result = DeviceResult::RolledBack;
+                        o.reason = Some(format!("rolled back because device {failed} failed"));
+                    }
+                    Err(e) => {
+                        o.result = DeviceResult::Failed;
+                        o.reason = Some(format!(
+                            "could not be rolled back after device {failed} failed: {e}"
+                        ));
+                    }
+                }
+            }
+        }
+        for device in &plan.devices {
+            if !outcomes.iter().any(|o| o.device_id == device.device_id) {
+                outcomes.push(DeviceOutcome {
+                    device: device.name.clone(),
+                    device_id: device.device_id,
+                    result: DeviceResult::Untouched,
+                    changes_applied: 0,
+                    reason: Some(format!("not started: device {failed} failed first")),
+                });
+            }
+        }
+        let any_failed = outcomes.iter().any(|o| o.result == DeviceResult::Failed);
+        let reasons: Vec<String> = outcomes
+            .iter()
+            .filter(|o| o.result != DeviceResult::Applied)
+            .filter_map(|o| o.reason.as_ref().map(|r| format!("{}: {r}", o.device)))
+            .collect();
+        ApplyReport {
+            plan_id: plan.id.clone(),
+            status: if any_failed {
+                PlanStatus::Failed
+            } else {
+                PlanStatus::RolledBack
+            },
+            message: if any_failed {
+                format!(
+                    "the plan failed and at least one device could not be restored; an operator must check it. {}",
+                    reasons.join("; ")
+                )
+            } else {
+                format!(
+                    "the plan failed; every device is as it was before. {}",
+                    reasons.join("; ")
+                )
+            },
+            devices: outcomes,
+            duration_ms: 0,
+        }
+    }
+
+    async fn apply_device(
+        &self,
+        plan: &Plan,
+        device_id: &DeviceId,
+        _ctx: &AuditContext,
+    ) -> Result<Done, Failure> {
+        let name = plan.device_name(device_id).to_owned();
+        let untouched = |reason: String| Failure {
+            outcome: DeviceOutcome {
+                device: name.clone(),
+                device_id: *device_id,
+                result: DeviceResult::Untouched,
+                changes_applied: 0,
+                reason: Some(reason),
+            },
+        };
+        let changes: Vec<&Change> = plan.changes_of(device_id).collect();
+        let client = match self.client_of(device_id).await {
+            Ok(c) => c,
+            Err(e) => return Err(untouched(e.to_string())),
+        };
+        let lock = self
+            .inner
+            .locks
+            .acquire(
+                self.store(),
+                device_id,
+                &name,
+                self.inner.config.lock_timeout,
+            )
+            .await
+            .map_err(|e| untouched(e.to_string()))?;
+        let mut run = Run {
+            wf: self,
+            plan,
+            device_id: *device_id,
+            name: name.clone(),
+            client,
+            changes,
+            attempted: Vec::new(),
+            created: HashMap::new(),
+            armed: false,
+        };
+        let result = run.go().await;
+        let _ = self
+            .journal_step(&plan.id, Some(device_id), None, "unlock", json!({}))
+            .await;
+        lock.release().await;
+        result
+    }
+
+    pub(crate) async fn client_of(
+        &self,
+        device_id: &DeviceId,
+    ) -> Result<Arc<DeviceClient>, WorkflowError> {
+        let device = self.store().device_by_id(device_id).await?;
+        Ok(self.inner.fleet.client(&device).await?)
+    }
+
+    /// Undoes a device that was fully applied (a later device failed).
+    async fn rollback_done(&self, plan: &Plan, d: &Done, reason: &str) -> Result<(), String> {
+        let client = self
+            .client_of(&d.device_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let lock = self
+            .inner
+            .locks
+            .acquire(
+                self.store(),
+                &d.device_id,
+                &d.name,
+                self.inner.config.lock_timeout,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut run = Run {
+            wf: self,
+            plan,
+            device_id: d.device_id,
+            name: d.name.clone(),
+            client,
+            changes: plan.changes_of(&d.device_id).collect(),
+            attempted: plan.changes_of(&d.device_id).map(|c| c.seq).collect(),
+            created: d.created.clone(),
+            armed: false,
+        };
+        let result = run.rollback("canary_failed", reason).await;
+        let _ = self
+            .journal_step(&plan.id, Some(&d.device_id), None, "unlock", json!({}))
+            .await;
+        lock.release().await;
+        result
+    }
+}
+
+impl Run<'_> {
+    async fn journal(
+        &self,
+        seq: Option<u32>,
+        step: &str,
+        detail: Value,
+    ) -> Result<(), WorkflowError> {
+        self.wf
+            .journal_step(&self.plan.id, Some(&self.device_id), seq, step, detail)
+            .await
+    }
+
+    fn failure(&self, result: DeviceResult, reason: String) -> Failure {
+        Failure {
+            outcome: DeviceOutcome {
+                device: self.name.clone(),
+                device_id: self.device_id,
+                result,
+                changes_applied: self.attempted.len(),
+                reason: Some(reason),
+            },
+        }
+    }
+
+    /// Rolls back and turns the result into the device's failure.
+    async fn fail(&mut self, why: &str, reason: String) -> Failure {
+        match self.rollback(why, &reason).await {
+            Ok(()) => self.failure(
+                DeviceResult::RolledBack,
+                format!("{reason}; rolled back, the device is as before"),
+            ),
+            Err(e) => self.failure(
+                DeviceResult::Failed,
+                format!("{reason}; the rollback did not complete: {e}"),
+            ),
+        }
+    }
+
+    async fn go(&mut self) -> Result<Done, Failure> {
+        let journal_failed = |e: WorkflowError| {
+            self.failure(
+                DeviceResult::Untouched,
+                format!("could not write the journal, nothing was changed: {e}"),
+            )
+        };
+        self.journal(None, "lock", json!({"instance": self.wf.inner.instance}))
+            .await
+            .map_err(journal_failed)?;
+        match device_ops::drift(&self.client, &self.changes).await {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => {
+                let _ = self.journal(None, "drift", json!({"found": found})).await;
+                return Err(self.failure(
+                    DeviceResult::Untouched,
+                    format!(
+                        "the device changed since the plan was made, nothing was changed: {}. Propose the change again",
+                        found.join("; ")
+                    ),
+                ));
+            }
+            Err(e) => {
+                let _ = self
+                    .journal(None, "drift_check_failed", json!({"error": e.to_string()}))
+                    .await;
+                return Err(self.failure(
+                    DeviceResult::Untouched,
+                    format!(
+                        "could not check the device before changing it, nothing was changed: {e}"
+                    ),
+                ));
+            }
+        }
+        self.journal(None, "drift_ok", json!({}))
+            .await
+            .map_err(journal_failed)?;
+        if self.plan.risk.arms_auto_revert() {
+            // An ambiguous failure may leave the entry behind: it only runs idempotent undo
+            // steps for changes that never happened, then removes itself.
+            if let Err(e) = self.arm().await {
+                let _ = self.remove_revert_entry().await;
+                return Err(self.failure(
+                    DeviceResult::Untouched,
+                    format!("could not arm the device-side auto-revert, nothing was changed: {e}"),
+                ));
+            }
+        }
+        let changes = self.changes.clone();
+        for change in changes {
+            if let Err(e) = self
+                .journal(
+                    Some(change.seq),
+                    "intent",
+                    json!({"description": change.description}),
+                )
+                .await
+            {
+                return Err(self
+                    .fail(
+                        "journal_failed",
+                        format!("could not write the journal: {e}"),
+                    )
+                    .await);
+            }
+            self.attempted.push(change.seq);
+            match device_ops::perform(&self.client, change).await {
+                Ok(created) => {
+                    if let Some(id) = &created {
+                        self.created.insert(change.seq, id.clone());
+                    }
+                    let _ = self
+                        .journal(Some(change.seq), "done", json!({"created": created}))
+                        .await;
+                    if self.armed && change.action == Action::Add {
+                        // Teach the revert script the new item's id (best effort: it also finds
+                        // the item by its properties).
+                        let _ = self.rearm().await;
+                    }
+                }
+                Err(e) => {
+                    let _ = self
+                        .journal(Some(change.seq), "failed", json!({"error": e.to_string()}))
+                        .await;
+                    return Err(self
+                        .fail(
+                            "write_failed",
+                            format!("change {} ({}) failed: {e}", change.seq, change.description),
+                        )
+                        .await);
+                }
+            }
+        }
+        // Verify: read every change back, then reach the device over a fresh connection.
+        let _ = self.journal(None, "verify", json!({})).await;
+        let mut problems = Vec::new();
+        for change in &self.changes {
+            match device_ops::verify(
+                &self.client,
+                change,
+                self.created.get(&change.seq).map(String::as_str),
+            )
+            .await
+            {
+                Ok(p) => problems.extend(p),
+                Err(e) => problems.push(format!(
+                    "{}: could not be read back: {e}",
+                    change.description
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            let _ = self
+                .journal(None, "verify_failed", json!({"problems": problems}))
+                .await;
+            return Err(self
+                .fail(
+                    "verify_failed",
+                    format!("verification failed: {}", problems.join("; ")),
+                )
+                .await);
+        }
+        if let Err(e) = self.fresh_connection().await {
+            let _ = self
+                .journal(
+                    None,
+                    "verify_failed",
+                    json!({"fresh_connection": e.to_string()}),
+                )
+                .await;
+            return Err(self
+                .fail(
+                    "management_path_lost",
+                    format!("the device does not answer a new connection after the change: {e}"),
+                )
+                .await);
+        }
+        let _ = self.journal(None, "verified", json!({})).await;
+        if self.armed {
+            if let Err(e) = self.remove_revert_entry().await {
+                let _ = self
+                    .journal(None, "confirm_failed", json!({"error": e.to_string()}))
+                    .await;
+                return Err(self
+                    .fail(
+                        "confirm_failed",
+                        format!("could not confirm (remove the auto-revert entry): {e}"),
+                    )
+                    .await);
+            }
+            self.armed = false;
+        }
+        let _ = self.journal(None, "confirmed", json!({})).await;
+        Ok(Done {
+            device_id: self.device_id,
+            name: self.name.clone(),
+            created: self.created.clone(),
+            applied: self.attempted.len(),
+        })
+    }
+
+    fn scheduler() -> Result<MenuPath, WorkflowError> {
+        MenuPath::parse("system/scheduler").map_err(WorkflowError::Invalid)
+    }
+
+    fn revert_script(&self) -> String {
+        let created = self.created.clone();
+        script::revert_script(&self.plan.id, &self.changes, &move |seq| {
+            created.get(&seq).cloned()
+        })
+    }
+
+    async fn arm(&mut self) -> Result<(), WorkflowError> {
+        let secs = self.wf.inner.config.confirm_timeout.as_secs().max(1);
+        self.journal(None, "arm", json!({"confirm_timeout_seconds": secs}))
+            .await?;
+        // With only an interval, RouterOS starts the entry now and runs it first one interval
+        // later; the script removes the entry, so it runs at most once.
+        let props = Props::from([
+            ("name".into(), script::entry_name(&self.plan.id)),
+            ("interval".into(), format!("{secs}s")),
+            ("on-event".into(), self.revert_script()),
+            (
+                "comment".into(),
+                format!("routeros-mcp auto-revert of plan {}", self.plan.id),
+            ),
+        ]);
+        self.armed = true;
+        let created = self.client.add(&Self::scheduler()?, &props, None).await?;
+        self.journal(
+            None,
+            "armed",
+            json!({"entry": created.get(".id"), "confirm_timeout_seconds": secs}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn rearm(&self) -> Result<(), WorkflowError> {
+        let menu = Self::scheduler()?;
+        let entries = self
+            .client
+            .print(
+                &menu,
+                &PrintQuery::all().filter("name", &script::entry_name(&self.plan.id)),
+            )
+            .await?;
+        if let Some(id) = entries.first().and_then(|e| e.get(".id")) {
+            let id = routeros::RosId::parse(id).map_err(WorkflowError::Invalid)?;
+            self.client
+                .set(
+                    &menu,
+                    Some(&id),
+                    &Props::from([("on-event".into(), self.revert_script())]),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn remove_revert_entry(&self) -> Result<(), WorkflowError> {
+        device_ops::ensure(
+            &self.client,
+            &crate::model::Inverse::Absent {
+                menu: "system/scheduler".into(),
+                id: None,
+                matching: Props::from([("name".into(), script::entry_name(&self.plan.id))]),
+            },
+            None,
+        )
+        .await
+    }
+
+    async fn fresh_connection(&self) -> Result<(), WorkflowError> {
+        let store = self.wf.store();
+        let device = store.device_by_id(&self.device_id).await?;
+        let target = self
+            .wf
+            .inner
+            .fleet
+            .target(&device, fleet::TrustMode::Registry)
+            .await?;
+        let fresh = self.wf.inner.fleet.connections().uncached(
+            target,
+            device.driver,
+            device.routeros_version.as_deref(),
+        );
+        let menu = MenuPath::parse("system/identity").map_err(WorkflowError::Invalid)?;
+        fresh.print(&menu, &PrintQuery::all()).await?;
+        Ok(())
+    }
+
+    /// Undoes the attempted changes, newest first, retrying while the device does not answer
+    /// (an armed auto-revert restores it meanwhile); then checks the device is as before.
+    async fn rollback(&mut self, why: &str, reason: &str) -> Result<(), String> {
+        if let Some(m) = &self.wf.inner.metrics {
+            m.rollbacks.with_label_values(&[why]).inc();
+        }
+        let _ = self
+            .journal(None, "rollback", json!({"reason": reason, "trigger": why}))
+            .await;
+        let config = &self.wf.inner.config;
+        let window = config
+            .rollback_timeout
+            .max(config.confirm_timeout + Duration::from_secs(30));
+        let deadline = Instant::now() + window;
+        let attempted: Vec<&Change> = self
+            .changes
+            .iter()
+            .filter(|c| self.attempted.contains(&c.seq))
+            .copied()
+            .collect();
+        let mut errors = Vec::new();
+        for change in attempted.iter().rev() {
+            let created = self.created.get(&change.seq).cloned();
+            for inv in &change.inverse {
+                let mut attempt = 0;
+                loop {
+                    match device_ops::ensure(&self.client, inv, created.as_deref()).await {
+                        Ok(()) => break,
+                        Err(e) if transient(&e) && Instant::now() < deadline => {
+                            tokio::time::sleep(backoff(attempt)).await;
+                            attempt += 1;
+                        }
+                        Err(e) => {
+                            errors.push(format!("undoing change {}: {e}", change.seq));
+                            break;
+                        }
+                    }
+                }
+            }
+            let _ = self.journal(Some(change.seq), "undone", json!({})).await;
+        }
+        if self.armed {
+            let mut attempt = 0;
+            loop {
+                match self.remove_revert_entry().await {
+                    Ok(()) => break,
+                    Err(e) if transient(&e) && Instant::now() < deadline => {
+                        tokio::time::sleep(backoff(attempt)).await;
+                        attempt += 1;
+                    }
+                    Err(e) => {
+                        errors.push(format!("removing the auto-revert entry: {e}"));
+                        break;
+                    }
+                }
+            }
+        }
+        // The proof: every change that ran is undone on the device.
+        let created = self.created.clone();
+        let lookup = move |seq: u32| created.get(&seq).cloned();
+        let mut attempt = 0;
+        let check = loop {
+            match device_ops::restored(&self.client, &attempted, &lookup).await {
+                Ok(p) => break Ok(p),
+                Err(e) if transient(&e) && Instant::now() < deadline => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        match check {
+            Ok(problems) if problems.is_empty() && errors.is_empty() => {
+                let _ = self.journal(None, "rolled_back", json!({})).await;
+                Ok(())
+            }
+            Ok(problems) => {
+                let all: Vec<String> = errors.into_iter().chain(problems).collect();
+                let _ = self
+                    .journal(None, "rollback_failed", json!({"problems": all}))
+                    .await;
+                Err(all.join("; "))
+            }
+            Err(e) => {
+                let text = format!("the device could not be checked after the rollback: {e}");
+                let _ = self
+                    .journal(None, "rollback_failed", json!({"problems": [text.clone()]}))
+                    .await;
+                Err(text)
+            }
+        }
+    }
+}
+
+/// Rolls back one device's attempted changes (crash recovery).
+pub(crate) async fn rollback_device(
+    wf: &Workflow,
+    plan: &Plan,
+    device_id: &DeviceId,
+    attempted: Vec<u32>,
+    created: HashMap<u32, String>,
+    armed: bool,
+    why: &str,
+) -> Result<(), String> {
+    let client = wf.client_of(device_id).await.map_err(|e| e.to_string())?;
+    let mut run = Run {
+        wf,
+        plan,
+        device_id: *device_id,
+        name: plan.device_name(device_id).to_owned(),
+        client,
+        changes: plan.changes_of(device_id).collect(),
+        attempted,
+        created,
+        armed,
+    };
+    run.rollback(why, "recovering an interrupted apply").await
+}
+
+/// Removes a confirmed device's revert entry if it is still there (crash recovery).
+pub(crate) async fn confirm_device(
+    wf: &Workflow,
+    plan: &Plan,
+    device_id: &DeviceId,
+) -> Result<(), WorkflowError> {
+    let client = wf.client_of(device_id).await?;
+    let run = Run {
+        wf,
+        plan,
+        device_id: *device_id,
+        name: plan.device_name(device_id).to_owned(),
+        client,
+        changes: Vec::new(),
+        attempted: Vec::new(),
+        created: HashMap::new(),
+        armed: true,
+    };
+    run.remove_revert_entry().await
+}

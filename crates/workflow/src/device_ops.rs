@@ -1,0 +1,541 @@
+//! What the engine does on one device: check preconditions (drift), perform a change, verify it,
+//! and the idempotent inverse operations that undo it. Each function reads before it writes.
+
+use std::collections::BTreeSet;
+
+use routeros::{DeviceClient, DriverError, ErrorKind, MenuPath, PrintQuery, RosId};
+
+use crate::error::WorkflowError;
+use crate::menus;
+use crate::model::{Action, Change, Inverse, ItemRef, Precondition, Props};
+use crate::planner::order_hash;
+
+fn menu(path: &str) -> Result<MenuPath, WorkflowError> {
+    MenuPath::parse(path).map_err(WorkflowError::Invalid)
+}
+
+fn id(text: &str) -> Result<RosId, WorkflowError> {
+    RosId::parse(text).map_err(WorkflowError::Invalid)
+}
+
+fn not_found(e: &DriverError) -> bool {
+    matches!(e.kind, ErrorKind::NotFound(_))
+}
+
+/// Whether retrying may help (the device did not answer, or answered with a transient error).
+pub(crate) fn transient(e: &WorkflowError) -> bool {
+    match e {
+        WorkflowError::Device(d) => matches!(
+            d.kind,
+            ErrorKind::Unreachable(_)
+                | ErrorKind::Timeout(_)
+                | ErrorKind::RateLimited(_)
+                | ErrorKind::DeviceError(_)
+        ),
+        _ => false,
+    }
+}
+
+/// The item with `id`, or `None` when it does not exist.
+async fn get(
+    client: &DeviceClient,
+    path: &str,
+    item: &str,
+) -> Result<Option<Props>, WorkflowError> {
+    match client.get(&menu(path)?, &id(item)?).await {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if not_found(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn find(
+    client: &DeviceClient,
+    path: &str,
+    props: &Props,
+) -> Result<Vec<Props>, WorkflowError> {
+    let mut q = PrintQuery::all();
+    for (k, v) in props {
+        q = q.filter(k, v);
+    }
+    Ok(client.print(&menu(path)?, &q).await?)
+}
+
+async fn singleton(client: &DeviceClient, path: &str) -> Result<Props, WorkflowError> {
+    Ok(client
+        .print(&menu(path)?, &PrintQuery::all())
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default())
+}
+
+/// The id of the item `r` means right now, if it exists.
+async fn locate(
+    client: &DeviceClient,
+    path: &str,
+    r: &ItemRef,
+) -> Result<Option<String>, WorkflowError> {
+    match r {
+        ItemRef::Id(i) => Ok(get(client, path, i).await?.map(|_| i.clone())),
+        ItemRef::Match(p) => Ok(find(client, path, p)
+            .await?
+            .into_iter()
+            .find_map(|x| x.get(".id").cloned())),
+        ItemRef::Singleton => Ok(None),
+    }
+}
+
+/// Ids of the configured items of an ordered menu, in order.
+async fn static_order(client: &DeviceClient, path: &str) -> Result<Vec<String>, WorkflowError> {
+    let items = client
+        .print(
+            &menu(path)?,
+            &PrintQuery::all().proplist(&[".id", "dynamic"]),
+        )
+        .await?;
+    Ok(items
+        .iter()
+        .filter(|i| i.get("dynamic").is_none_or(|d| d != "true"))
+        .filter_map(|i| i.get(".id").cloned())
+        .collect())
+}
+
+fn differences(want: &Props, have: &Props) -> Vec<String> {
+    want.iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| match have.get(k) {
+            Some(h) => format!("{k} is {h:?}, expected {v:?}"),
+            None => format!("{k} is unset, expected {v:?}"),
+        })
+        .collect()
+}
+
+/// What no longer holds, in words; empty when nothing drifted.
+pub(crate) async fn drift(
+    client: &DeviceClient,
+    changes: &[&Change],
+) -> Result<Vec<String>, WorkflowError> {
+    let mut found = Vec::new();
+    let mut seen = BTreeSet::new();
+    for c in changes {
+        for p in &c.preconditions {
+            let key = serde_json::to_string(p).unwrap_or_default();
+            if !seen.insert(key) {
+                continue;
+            }
+            match p {
+                Precondition::Item { menu, id, props } => match get(client, menu, id).await? {
+                    None => found.push(format!("/{menu} {id} was removed since planning")),
+                    Some(item) => {
+                        let spec = menus::spec(menu);
+                        let now = spec.map_or_else(|| item.clone(), |s| s.config(&item));
+                        let mut diffs: Vec<String> = props
+                            .iter()
+                            .filter(|(k, v)| now.get(*k) != Some(*v))
+                            .map(|(k, v)| match now.get(k) {
+                                Some(n) => format!("{k} was {v:?} at planning, now {n:?}"),
+                                None => format!("{k} was {v:?} at planning, now unset"),
+                            })
+                            .collect();
+                        diffs.extend(
+                            now.iter()
+                                .filter(|(k, _)| !props.contains_key(*k))
+                                .map(|(k, n)| format!("{k} was unset at planning, now {n:?}")),
+                        );
+                        if !diffs.is_empty() {
+                            found.push(format!("/{menu} {id}: {}", diffs.join(", ")));
+                        }
+                    }
+                },
+                Precondition::Singleton { menu, props } => {
+                    let now = singleton(client, menu).await?;
+                    let diffs: Vec<String> = props
+                        .iter()
+                        .filter(|(k, v)| now.get(*k) != Some(*v))
+                        .map(|(k, v)| {
+                            format!(
+                                "{k} was {v:?} at planning, now {:?}",
+                                now.get(k).map_or("", String::as_str)
+                            )
+                        })
+                        .collect();
+                    if !diffs.is_empty() {
+                        found.push(format!("/{menu}: {}", diffs.join(", ")));
+                    }
+                }
+                Precondition::Absent { menu, matching } => {
+                    let existing = find(client, menu, matching).await?;
+                    if let Some(x) = existing.first() {
+                        found.push(format!(
+                            "/{menu} now already has {} ({})",
+                            crate::model::show_props(matching),
+                            x.get(".id").map_or("?", String::as_str)
+                        ));
+                    }
+                }
+                Precondition::Order { menu, sha256 } => {
+                    let items = client
+                        .print(
+                            &self::menu(menu)?,
+                            &PrintQuery::all().proplist(&[".id", "dynamic"]),
+                        )
+                        .await?;
+                    if order_hash(&items) != *sha256 {
+                        found.push(format!(
+                            "the items of /{menu} were added, removed or reordered since planning"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Writes one change; returns the id an add created.
+pub(crate) async fn perform(
+    client: &DeviceClient,
+    change: &Change,
+) -> Result<Option<String>, WorkflowError> {
+    let m = menu(&change.menu)?;
+    let target = change.target.as_deref().map(id).transpose()?;
+    let place = match &change.write.place_before {
+        Some(ItemRef::Id(i)) => Some(id(i)?),
+        _ => None,
+    };
+    match change.action {
+        Action::Add => {
+            let created = client.add(&m, &change.write.props, place.as_ref()).await?;
+            Ok(created.get(".id").cloned())
+        }
+        Action::Set | Action::Enable | Action::Disable => {
+            if !change.write.props.is_empty() {
+                client.set(&m, target.as_ref(), &change.write.props).await?;
+            }
+            for name in &change.write.unset {
+                client
+                    .item_command(
+                        &m,
+                        "unset",
+                        target.as_ref(),
+                        &Props::from([("value-name".into(), name.clone())]),
+                    )
+                    .await?;
+            }
+            Ok(None)
+        }
+        Action::Remove => {
+            let target = target.ok_or_else(|| WorkflowError::Invalid("no target".into()))?;
+            client.remove(&m, &target).await?;
+            Ok(None)
+        }
+        Action::Move => {
+            let target = target.ok_or_else(|| WorkflowError::Invalid("no target".into()))?;
+            client.move_items(&m, &[target], place.as_ref()).await?;
+            Ok(None)
+        }
+        Action::Command => {
+            let command = change.write.command.as_deref().unwrap_or_default();
+            client
+                .item_command(&m, command, target.as_ref(), &Props::new())
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Reads the change back; the mismatches, in words.
+pub(crate) async fn verify(
+    client: &DeviceClient,
+    change: &Change,
+    created: Option<&str>,
+) -> Result<Vec<String>, WorkflowError> {
+    let what = &change.description;
+    let mut problems = Vec::new();
+    match change.action {
+        Action::Add => {
+            let item = match created {
+                Some(c) => get(client, &change.menu, c).await?,
+                None => find(client, &change.menu, &change.write.props)
+                    .await?
+                    .into_iter()
+                    .next(),
+            };
+            match item {
+                None => problems.push(format!("{what}: the new item is not there")),
+                Some(item) => {
+                    for d in differences(&change.write.props, &item) {
+                        problems.push(format!("{what}: {d}"));
+                    }
+                }
+            }
+        }
+        Action::Set | Action::Enable | Action::Disable => {
+            let item = match &change.target {
+                Some(t) => get(client, &change.menu, t).await?,
+                None => Some(singleton(client, &change.menu).await?),
+            };
+            match item {
+                None => problems.push(format!("{what}: the item is gone")),
+                Some(item) => {
+                    for d in differences(&change.write.props, &item) {
+                        problems.push(format!("{what}: {d}"));
+                    }
+                    for u in &change.write.unset {
+                        if item.contains_key(u) {
+                            problems.push(format!("{what}: {u} is still set"));
+                        }
+                    }
+                }
+            }
+        }
+        Action::Remove => {
+            if let Some(t) = &change.target
+                && get(client, &change.menu, t).await?.is_some()
+            {
+                problems.push(format!("{what}: the item is still there"));
+            }
+        }
+        Action::Move => {
+            let order = static_order(client, &change.menu).await?;
+            let target = change.target.clone().unwrap_or_default();
+            let pos = order.iter().position(|i| *i == target);
+            let ok = match (&change.write.place_before, pos) {
+                (Some(ItemRef::Id(dest)), Some(p)) => order.get(p + 1) == Some(dest),
+                (None, Some(p)) => p + 1 == order.len(),
+                _ => false,
+            };
+            if !ok {
+                problems.push(format!("{what}: the item is not where it was moved"));
+            }
+        }
+        Action::Command => {
+            if let Some(t) = &change.target {
+                match get(client, &change.menu, t).await? {
+                    Some(item) if item.get("dynamic").is_some_and(|d| d == "true") => {
+                        problems.push(format!("{what}: the item is still dynamic"));
+                    }
+                    Some(_) => {}
+                    None => problems.push(format!("{what}: the item is gone")),
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Runs one inverse step (idempotent). `created` is the id the change's add produced.
+pub(crate) async fn ensure(
+    client: &DeviceClient,
+    inv: &Inverse,
+    created: Option<&str>,
+) -> Result<(), WorkflowError> {
+    match inv {
+        Inverse::Absent {
+            menu: path,
+            id: known,
+            matching,
+        } => {
+            let m = menu(path)?;
+            if let Some(known) = known {
+                // An item that existed before the plan (a lease made static): remove it only if
+                // the change happened, never the dynamic original.
+                if let Some(item) = get(client, path, known).await?
+                    && item.get("dynamic").is_none_or(|d| d != "true")
+                {
+                    remove(client, &m, known).await?;
+                }
+                return Ok(());
+            }
+            if let Some(c) = created
+                && get(client, path, c).await?.is_some()
+            {
+                remove(client, &m, c).await?;
+            }
+            if !matching.is_empty() {
+                for item in find(client, path, matching).await? {
+                    if let Some(i) = item.get(".id") {
+                        remove(client, &m, i).await?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Inverse::Props {
+            menu: path,
+            target,
+            set,
+            unset,
+        } => {
+            let m = menu(path)?;
+            let (target_id, item) = match target {
+                ItemRef::Singleton => (None, singleton(client, path).await?),
+                other => {
+                    let Some(found) = locate(client, path, other).await? else {
+                        return Err(WorkflowError::Refused(format!(
+                            "cannot restore /{path}: the item is gone"
+                        )));
+                    };
+                    let item = get(client, path, &found).await?.unwrap_or_default();
+                    (Some(id(&found)?), item)
+                }
+            };
+            let diff: Props = set
+                .iter()
+                .filter(|(k, v)| item.get(*k) != Some(*v))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            if !diff.is_empty() {
+                client.set(&m, target_id.as_ref(), &diff).await?;
+            }
+            for name in unset.iter().filter(|n| item.contains_key(*n)) {
+                client
+                    .item_command(
+                        &m,
+                        "unset",
+                        target_id.as_ref(),
+                        &Props::from([("value-name".into(), name.clone())]),
+                    )
+                    .await?;
+            }
+            Ok(())
+        }
+        Inverse::Present {
+            menu: path,
+            props,
+            place_before,
+        } => {
+            if !find(client, path, props).await?.is_empty() {
+                return Ok(());
+            }
+            let at = match place_before {
+                Some(r) => locate(client, path, r).await?,
+                None => None,
+            };
+            let at = at.as_deref().map(id).transpose()?;
+            client.add(&menu(path)?, props, at.as_ref()).await?;
+            Ok(())
+        }
+        Inverse::Position {
+            menu: path,
+            target,
+            place_before,
+        } => {
+            let Some(subject) = locate(client, path, target).await? else {
+                return Ok(());
+            };
+            let dest = match place_before {
+                Some(r) => locate(client, path, r).await?,
+                None => None,
+            };
+            let order = static_order(client, path).await?;
+            let pos = order.iter().position(|i| *i == subject);
+            let in_place = match (&dest, pos) {
+                (Some(d), Some(p)) => order.get(p + 1) == Some(d),
+                (None, Some(p)) => p + 1 == order.len(),
+                _ => true,
+            };
+            if !in_place {
+                let dest = dest.as_deref().map(id).transpose()?;
+                client
+                    .move_items(&menu(path)?, &[id(&subject)?], dest.as_ref())
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn remove(client: &DeviceClient, m: &MenuPath, item: &str) -> Result<(), WorkflowError> {
+    match client.remove(m, &id(item)?).await {
+        Ok(()) => Ok(()),
+        Err(e) if not_found(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the device is back where it was before the plan, for the changes that ran: what
+/// still differs, in words.
+pub(crate) async fn restored(
+    client: &DeviceClient,
+    changes: &[&Change],
+    created: &dyn Fn(u32) -> Option<String>,
+) -> Result<Vec<String>, WorkflowError> {
+    let mut problems = Vec::new();
+    let menus_with_removes: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.action == Action::Remove)
+        .map(|c| c.menu.as_str())
+        .collect();
+    for c in changes {
+        let spec = menus::spec(&c.menu);
+        match c.action {
+            Action::Add => {
+                if let Some(i) = created(c.seq)
+                    && get(client, &c.menu, &i).await?.is_some()
+                {
+                    problems.push(format!(
+                        "{}: the added item {i} is still there",
+                        c.description
+                    ));
+                } else if !find(client, &c.menu, &c.write.props).await?.is_empty() {
+                    problems.push(format!("{}: the added item is still there", c.description));
+                }
+            }
+            Action::Remove => {
+                let props = match (&c.state_read, spec) {
+                    (Some(s), Some(spec)) => spec.config(s),
+                    (Some(s), None) => s.clone(),
+                    _ => Props::new(),
+                };
+                if find(client, &c.menu, &props).await?.is_empty() {
+                    problems.push(format!("{}: the removed item is not back", c.description));
+                }
+            }
+            Action::Command => {
+                // Undoing make-static removes the static lease: gone or still dynamic is fine.
+                if let Some(t) = &c.target
+                    && let Some(item) = get(client, &c.menu, t).await?
+                    && item.get("dynamic").is_none_or(|d| d != "true")
+                {
+                    problems.push(format!("{}: the item is still static", c.description));
+                }
+            }
+            _ => {
+                let item = match &c.target {
+                    Some(t) => get(client, &c.menu, t).await?,
+                    None => Some(singleton(client, &c.menu).await?),
+                };
+                let Some(item) = item else {
+                    problems.push(format!("{}: the item is gone", c.description));
+                    continue;
+                };
+                let now = spec.map_or_else(|| item.clone(), |s| s.config(&item));
+                if let Some(before) = &c.state_read {
+                    for d in differences(before, &now) {
+                        problems.push(format!("{}: {d}", c.description));
+                    }
+                }
+                if c.action == Action::Move && !menus_with_removes.contains(c.menu.as_str()) {
+                    let order_pre = c.preconditions.iter().find_map(|p| match p {
+                        Precondition::Order { sha256, .. } => Some(sha256.clone()),
+                        _ => None,
+                    });
+                    if let Some(want) = order_pre {
+                        let items = client
+                            .print(
+                                &menu(&c.menu)?,
+                                &PrintQuery::all().proplist(&[".id", "dynamic"]),
+                            )
+                            .await?;
+                        if order_hash(&items) != want {
+                            problems.push(format!("{}: the order is not back", c.description));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(problems)
+}

@@ -1,0 +1,505 @@
+//! Safe changes to routers: **plan → approval token → apply**.
+//!
+//! An assistant (or an operator) may propose any change: the [planner](planner) reads each
+//! device, resolves the request to exact RouterOS changes, records the state they were computed
+//! from, their inverse and their risk, and stores the plan. Nothing touches a router until a
+//! human approved exactly that plan — `routeros-mcp plan approve` (or MCP elicitation, or policy
+//! for low risk in lab) mints a single-use, expiring approval token bound to the plan's content
+//! hash. [`Workflow::apply`] then, device by device (canary first): takes the device's write
+//! lock, checks for drift, arms a device-side auto-revert for high and critical risk, applies
+//! with a write-ahead journal, verifies by reading back and over a fresh connection, and
+//! confirms. Any failure rolls back what was applied, in reverse, on every device already
+//! changed; a crash mid-apply is resolved at the next start ([`Workflow::recover`]).
+//!
+//! Every plan, decision, apply step, rollback and recovery is audited.
+
+mod apply;
+mod device_ops;
+mod error;
+mod lock;
+pub mod menus;
+mod metrics;
+pub mod model;
+pub mod planner;
+mod recovery;
+mod repo;
+pub mod risk;
+pub mod script;
+pub mod token;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::Environment;
+use fleet::Fleet;
+use serde::Serialize;
+use serde_json::json;
+use store::{AuditContext, Store};
+use vault::{MasterKey, SigningKey};
+
+pub use apply::{ApplyReport, DeviceOutcome, DeviceResult};
+pub use error::{TokenError, WorkflowError};
+pub use metrics::Metrics;
+pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk};
+pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
+pub use recovery::RecoveryReport;
+pub use repo::{JournalEntry, PlanFilter};
+
+/// Which plans may be approved without a human, and whether an MCP client's user may approve,
+/// for one environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalPolicy {
+    /// Risks approved automatically when the plan is proposed (never critical).
+    pub auto_approve: Vec<Risk>,
+    /// Whether `plan.apply` may ask the client's user to approve (MCP elicitation).
+    pub elicitation: bool,
+}
+
+/// How the workflow behaves (from configuration).
+#[derive(Debug, Clone)]
+pub struct WorkflowConfig {
+    /// `MCP_ENABLE_PLAN_APPLY`: when false every apply is refused (plans stay viewable).
+    pub enable_apply: bool,
+    /// `MCP_PLAN_APPROVAL_TIMEOUT_SECONDS`: how long an approval token is valid.
+    pub approval_timeout: Duration,
+    /// `MCP_PLAN_CONFIRM_TIMEOUT_SECONDS`: how long the device-side auto-revert waits for the
+    /// server's confirmation.
+    pub confirm_timeout: Duration,
+    /// How long an apply waits for a device another apply is writing.
+    pub lock_timeout: Duration,
+    /// How long a rollback keeps retrying a device that does not answer (at least the confirm
+    /// timeout plus a margin, so an armed auto-revert has fired by then).
+    pub rollback_timeout: Duration,
+    /// Approval policy per environment (the strictest environment among a plan's devices).
+    pub policies: BTreeMap<Environment, ApprovalPolicy>,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        let policy = |auto: &[Risk], elicitation| ApprovalPolicy {
+            auto_approve: auto.to_vec(),
+            elicitation,
+        };
+        Self {
+            enable_apply: true,
+            approval_timeout: Duration::from_secs(3600),
+            confirm_timeout: Duration::from_secs(120),
+            lock_timeout: Duration::from_secs(60),
+            rollback_timeout: Duration::from_secs(180),
+            policies: BTreeMap::from([
+                (Environment::Lab, policy(&[Risk::Low], true)),
+                (Environment::Staging, policy(&[], false)),
+                (Environment::Prod, policy(&[], false)),
+            ]),
+        }
+    }
+}
+
+impl WorkflowConfig {
+    pub fn policy(&self, env: Environment) -> ApprovalPolicy {
+        self.policies.get(&env).cloned().unwrap_or(ApprovalPolicy {
+            auto_approve: Vec::new(),
+            elicitation: false,
+        })
+    }
+}
+
+/// A freshly minted approval token (shown once; stored only hashed).
+#[derive(Clone, Serialize)]
+pub struct IssuedToken {
+    pub approval_token: String,
+    pub plan_id: String,
+    pub approver: String,
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("plan_id", &self.plan_id)
+            .field("approver", &self.approver)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A proposed plan, with its token when policy approved it at once.
+#[derive(Debug, Clone)]
+pub struct Proposal {
+    pub plan: Plan,
+    pub auto_approval: Option<IssuedToken>,
+}
+
+/// How an approval was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalVia {
+    /// `routeros-mcp plan approve`.
+    Cli,
+    /// The MCP client's user, through elicitation.
+    Elicitation,
+    /// Configuration auto-approved it.
+    Policy,
+}
+
+impl ApprovalVia {
+    fn as_str(self) -> &'static str {
+        match self {
+            ApprovalVia::Cli => "cli",
+            ApprovalVia::Elicitation => "elicitation",
+            ApprovalVia::Policy => "policy",
+        }
+    }
+}
+
+/// The workflow engine. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) fleet: Fleet,
+    pub(crate) config: WorkflowConfig,
+    pub(crate) signer: SigningKey,
+    pub(crate) locks: lock::DeviceLocks,
+    pub(crate) metrics: Option<Metrics>,
+    /// This process, in journal rows.
+    pub(crate) instance: String,
+}
+
+impl Workflow {
+    pub fn new(
+        fleet: Fleet,
+        key: &MasterKey,
+        config: WorkflowConfig,
+        metrics: Option<Metrics>,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                fleet,
+                config,
+                signer: key.signing_key("plan approval v1"),
+                locks: lock::DeviceLocks::default(),
+                metrics,
+                instance: format!("{}:{}", std::process::id(), &token::nonce()[..8]),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &WorkflowConfig {
+        &self.inner.config
+    }
+
+    fn store(&self) -> &Store {
+        self.inner.fleet.store()
+    }
+
+    /// Plans a request and stores it (pending, or approved when policy allows).
+    pub async fn propose(
+        &self,
+        request: &PlanRequest,
+        ctx: &AuditContext,
+    ) -> Result<Proposal, WorkflowError> {
+        self.propose_kind(request, PlanKind::Change, None, ctx)
+            .await
+    }
+
+    async fn propose_kind(
+        &self,
+        request: &PlanRequest,
+        kind: PlanKind,
+        rollback_of: Option<String>,
+        ctx: &AuditContext,
+    ) -> Result<Proposal, WorkflowError> {
+        let planned = planner::plan(&self.inner.fleet, request).await?;
+        let project_id: String = sqlx::query_scalar("SELECT project_id FROM devices WHERE id = $1")
+            .bind(planned.first_device.to_string())
+            .fetch_one(self.store().pool())
+            .await?;
+        let now = store::time::now();
+        let mut plan = Plan {
+            id: uuid::Uuid::now_v7().to_string(),
+            project_id,
+            title: request.title.trim().to_owned(),
+            tool: request.tool.clone(),
+            kind,
+            rollback_of,
+            status: PlanStatus::Pending,
+            risk: planned.risk,
+            risk_reasons: planned.reasons,
+            environment: planned.environment,
+            content_hash: String::new(),
+            created_by: ctx.actor.clone(),
+            created_at: now.clone(),
+            updated_at: now,
+            devices: planned.devices,
+            changes: planned.changes,
+            outcome: None,
+        };
+        if plan.title.is_empty() {
+            return Err(WorkflowError::Invalid("a plan needs a title".into()));
+        }
+        plan.content_hash = plan.compute_hash();
+        let policy = self.inner.config.policy(plan.environment);
+        let auto = plan.risk != Risk::Critical && policy.auto_approve.contains(&plan.risk);
+        let mut tx = self.store().begin_write().await?;
+        repo::insert_plan(&mut tx, &plan).await?;
+        store::append_audit_in(
+            &mut tx,
+            ctx,
+            "plan.create",
+            &format!("plan:{}", plan.id),
+            json!({
+                "title": plan.title, "tool": plan.tool, "kind": plan.kind, "risk": plan.risk,
+                "rollback_of": plan.rollback_of,
+                "devices": plan.devices.iter().map(|d| d.name.clone()).collect::<Vec<_>>(),
+                "changes": plan.changes.len(), "content_hash": plan.content_hash,
+            }),
+        )
+        .await?;
+        let token = if auto {
+            let approver = format!("policy:auto-approve-{}-{}", plan.risk, plan.environment);
+            let issued = self
+                .issue(&mut tx, &plan, &approver, ApprovalVia::Policy, ctx)
+                .await?;
+            plan.status = PlanStatus::Approved;
+            Some(issued)
+        } else {
+            None
+        };
+        tx.commit().await?;
+        self.count(PlanStatus::Pending);
+        if auto {
+            self.count(PlanStatus::Approved);
+        }
+        Ok(Proposal {
+            plan,
+            auto_approval: token,
+        })
+    }
+
+    /// Mints and records a token for `plan` inside `tx`, and marks the plan approved.
+    async fn issue(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        plan: &Plan,
+        approver: &str,
+        via: ApprovalVia,
+        ctx: &AuditContext,
+    ) -> Result<IssuedToken, WorkflowError> {
+        let expires = chrono::Utc::now()
+            + chrono::Duration::from_std(self.inner.config.approval_timeout)
+                .unwrap_or(chrono::Duration::hours(1));
+        let claims = token::Claims {
+            plan_id: plan.id.clone(),
+            plan_hash: plan.content_hash.clone(),
+            approver: approver.to_owned(),
+            expires_at: expires.timestamp(),
+            nonce: token::nonce(),
+        };
+        let text = token::mint(&self.inner.signer, &claims);
+        let expires_at = store::time::format(expires);
+        repo::insert_approval(
+            tx,
+            &repo::ApprovalRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                plan_id: plan.id.clone(),
+                decision: "approved",
+                approver: approver.to_owned(),
+                via: via.as_str(),
+                reason: None,
+                plan_hash: plan.content_hash.clone(),
+                token_hash: Some(token::hash(&text)),
+                expires_at: Some(expires_at.clone()),
+                created_at: store::time::now(),
+            },
+        )
+        .await?;
+        repo::set_status(
+            tx,
+            &plan.id,
+            &[PlanStatus::Pending, PlanStatus::Approved],
+            PlanStatus::Approved,
+            None,
+        )
+        .await?;
+        store::append_audit_in(
+            tx,
+            ctx,
+            "plan.approve",
+            &format!("plan:{}", plan.id),
+            json!({"approver": approver, "via": via.as_str(), "expires_at": expires_at, "content_hash": plan.content_hash, "risk": plan.risk}),
+        )
+        .await?;
+        Ok(IssuedToken {
+            approval_token: text,
+            plan_id: plan.id.clone(),
+            approver: approver.to_owned(),
+            expires_at,
+        })
+    }
+
+    /// A human approves: mints a token bound to the plan as it is now.
+    pub async fn approve(
+        &self,
+        plan_id: &str,
+        approver: &str,
+        via: ApprovalVia,
+        ctx: &AuditContext,
+    ) -> Result<IssuedToken, WorkflowError> {
+        if approver.trim().is_empty() || approver.starts_with("mcp:") {
+            return Err(WorkflowError::Refused(
+                "an approval must come from a person (the CLI or the client's user), not from an MCP session"
+                    .into(),
+            ));
+        }
+        let plan = repo::load_plan(self.store(), plan_id).await?;
+        match plan.status {
+            PlanStatus::Pending | PlanStatus::Approved => {}
+            other => {
+                return Err(WorkflowError::Refused(format!(
+                    "plan {plan_id} is {other}: only pending plans can be approved"
+                )));
+            }
+        }
+        if plan.compute_hash() != plan.content_hash {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} does not match its recorded content hash (was the database edited?); propose it again"
+            )));
+        }
+        let mut tx = self.store().begin_write().await?;
+        let issued = self.issue(&mut tx, &plan, approver, via, ctx).await?;
+        tx.commit().await?;
+        self.count(PlanStatus::Approved);
+        Ok(issued)
+    }
+
+    /// A human rejects a plan; it can no longer be applied.
+    pub async fn reject(
+        &self,
+        plan_id: &str,
+        approver: &str,
+        reason: &str,
+        ctx: &AuditContext,
+    ) -> Result<(), WorkflowError> {
+        let plan = repo::load_plan(self.store(), plan_id).await?;
+        let mut tx = self.store().begin_write().await?;
+        if !repo::set_status(
+            &mut tx,
+            plan_id,
+            &[PlanStatus::Pending, PlanStatus::Approved],
+            PlanStatus::Rejected,
+            None,
+        )
+        .await?
+        {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} is {}: only pending or approved plans can be rejected",
+                plan.status
+            )));
+        }
+        repo::insert_approval(
+            &mut tx,
+            &repo::ApprovalRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                plan_id: plan_id.to_owned(),
+                decision: "rejected",
+                approver: approver.to_owned(),
+                via: ApprovalVia::Cli.as_str(),
+                reason: Some(reason.to_owned()),
+                plan_hash: plan.content_hash.clone(),
+                token_hash: None,
+                expires_at: None,
+                created_at: store::time::now(),
+            },
+        )
+        .await?;
+        store::append_audit_in(
+            &mut tx,
+            ctx,
+            "plan.reject",
+            &format!("plan:{plan_id}"),
+            json!({"approver": approver, "reason": reason}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.count(PlanStatus::Rejected);
+        Ok(())
+    }
+
+    /// Withdraws a plan that was not applied.
+    pub async fn cancel(&self, plan_id: &str, ctx: &AuditContext) -> Result<Plan, WorkflowError> {
+        let plan = repo::load_plan(self.store(), plan_id).await?;
+        let mut tx = self.store().begin_write().await?;
+        if !repo::set_status(
+            &mut tx,
+            plan_id,
+            &[PlanStatus::Pending, PlanStatus::Approved],
+            PlanStatus::Cancelled,
+            None,
+        )
+        .await?
+        {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} is {}: only pending or approved plans can be cancelled",
+                plan.status
+            )));
+        }
+        store::append_audit_in(
+            &mut tx,
+            ctx,
+            "plan.cancel",
+            &format!("plan:{plan_id}"),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        self.count(PlanStatus::Cancelled);
+        repo::load_plan(self.store(), plan_id).await
+    }
+
+    pub async fn plan(&self, plan_id: &str) -> Result<Plan, WorkflowError> {
+        repo::load_plan(self.store(), plan_id).await
+    }
+
+    /// Plans, newest first, without their changes.
+    pub async fn plans(&self, filter: &PlanFilter) -> Result<Vec<Plan>, WorkflowError> {
+        repo::list_plans(self.store(), filter).await
+    }
+
+    /// The decisions taken on a plan (approvals and rejections; never a token).
+    pub async fn decisions(&self, plan_id: &str) -> Result<Vec<serde_json::Value>, WorkflowError> {
+        repo::approvals(self.store(), plan_id).await
+    }
+
+    pub async fn journal(&self, plan_id: &str) -> Result<Vec<JournalEntry>, WorkflowError> {
+        repo::journal(self.store(), plan_id).await
+    }
+
+    /// Proposes the undoing of an applied plan, as a new plan that needs its own approval.
+    pub async fn propose_rollback(
+        &self,
+        plan_id: &str,
+        ctx: &AuditContext,
+    ) -> Result<Proposal, WorkflowError> {
+        let plan = repo::load_plan(self.store(), plan_id).await?;
+        if plan.status != PlanStatus::Applied {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} is {}: only applied plans can be rolled back (a failed apply was already rolled back)",
+                plan.status
+            )));
+        }
+        let journal = repo::journal(self.store(), plan_id).await?;
+        let request = recovery::rollback_request(&plan, &journal)?;
+        self.propose_kind(&request, PlanKind::Rollback, Some(plan.id.clone()), ctx)
+            .await
+    }
+
+    pub(crate) fn count(&self, status: PlanStatus) {
+        if let Some(m) = &self.inner.metrics {
+            m.plans.with_label_values(&[status.as_str()]).inc();
+        }
+    }
+}
