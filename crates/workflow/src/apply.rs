@@ -607,6 +607,35 @@ impl Run<'_> {
         }
         let _ = self.journal(None, "verified", json!({})).await;
         if self.armed {
+            match self.revert_entry_present().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let _ = self
+                        .journal(
+                            None,
+                            "confirm_failed",
+                            json!({"error": "the auto-revert already ran"}),
+                        )
+                        .await;
+                    return Err(self
+                        .fail(
+                            "confirm_failed",
+                            "the device-side auto-revert ran before the change could be confirmed (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)".into(),
+                        )
+                        .await);
+                }
+                Err(e) => {
+                    let _ = self
+                        .journal(None, "confirm_failed", json!({"error": e.to_string()}))
+                        .await;
+                    return Err(self
+                        .fail(
+                            "confirm_failed",
+                            format!("could not confirm (read the auto-revert entry): {e}"),
+                        )
+                        .await);
+                }
+            }
             if let Err(e) = self.remove_revert_entry().await {
                 let _ = self
                     .journal(None, "confirm_failed", json!({"error": e.to_string()}))
@@ -686,6 +715,17 @@ impl Run<'_> {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn revert_entry_present(&self) -> Result<bool, WorkflowError> {
+        let entries = self
+            .client
+            .print(
+                &Self::scheduler()?,
+                &PrintQuery::all().filter("name", &script::entry_name(&self.plan.id)),
+            )
+            .await?;
+        Ok(!entries.is_empty())
     }
 
     async fn remove_revert_entry(&self) -> Result<(), WorkflowError> {

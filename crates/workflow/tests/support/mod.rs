@@ -32,7 +32,7 @@ pub struct Lab {
 
 pub fn quick_config() -> WorkflowConfig {
     WorkflowConfig {
-        confirm_timeout: Duration::from_secs(3),
+        confirm_timeout: Duration::from_secs(15),
         lock_timeout: Duration::from_secs(20),
         rollback_timeout: Duration::from_secs(30),
         ..WorkflowConfig::default()
