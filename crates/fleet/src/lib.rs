@@ -82,6 +82,11 @@ impl Fleet {
         &self.key
     }
 
+    /// The master key the fleet's credentials are sealed under (to derive signing keys).
+    pub fn master_key(&self) -> &MasterKey {
+        &self.key
+    }
+
     /// The connection target of a registered device (its credentials decrypted in memory).
     pub async fn target(&self, device: &Device, trust: TrustMode) -> Result<Target, FleetError> {
         if device.status == DeviceStatus::Decommissioned {

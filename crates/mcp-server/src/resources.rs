@@ -94,10 +94,14 @@ pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult
     let handler = app
         .handler("system.get_overview")
         .ok_or_else(|| McpError::internal_error("system.get_overview is missing", None))?;
-    let overview = (handler.run)(app.ctx.clone(), json!({"device_id": device.id.to_string()}))
-        .await
-        .map(|o| o.structured)
-        .unwrap_or_else(|e| json!({"error": e.to_string()}));
+    let overview = (handler.run)(
+        app.ctx.clone(),
+        json!({"device_id": device.id.to_string()}),
+        tools::Caller::new("mcp:resource"),
+    )
+    .await
+    .map(|o| o.structured)
+    .unwrap_or_else(|e| json!({"error": e.to_string()}));
     let body = json!({
         "device": {
             "id": device.id, "name": device.name, "project": device.project.to_string(),

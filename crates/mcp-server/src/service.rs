@@ -160,7 +160,13 @@ impl McpService {
         };
         let correlation = domain::CorrelationId::new();
         let started = Instant::now();
-        let call = (handler.run)(app.ctx.clone(), arguments.clone());
+        let caller = tools::Caller {
+            audit: store::AuditContext {
+                actor: self.actor(context),
+                correlation_id: correlation,
+            },
+        };
+        let call = (handler.run)(app.ctx.clone(), arguments.clone(), caller);
         let outcome = tokio::select! {
             r = app.calls.track_future(call) => r,
             () = context.ct.cancelled() => Err(tools::ToolError::Refused("the call was cancelled by the client".into())),

@@ -131,6 +131,43 @@ impl Context {
         Ok(self.fleet_with(store, key.key, None))
     }
 
+    /// The plan workflow's behaviour, from configuration.
+    pub fn workflow_config(&self) -> workflow::WorkflowConfig {
+        use domain::Environment;
+        let p = &self.settings().plans;
+        let policy = |env: Environment| workflow::ApprovalPolicy {
+            auto_approve: p
+                .auto_approve(env)
+                .iter()
+                .filter_map(|r| r.parse::<workflow::Risk>().ok())
+                .collect(),
+            elicitation: p.elicitation(env),
+        };
+        workflow::WorkflowConfig {
+            enable_apply: p.enable_apply,
+            approval_timeout: p.approval_timeout,
+            confirm_timeout: p.confirm_timeout,
+            rollback_timeout: (p.confirm_timeout + std::time::Duration::from_secs(60))
+                .max(std::time::Duration::from_secs(180)),
+            policies: Environment::ALL.iter().map(|e| (*e, policy(*e))).collect(),
+            ..workflow::WorkflowConfig::default()
+        }
+    }
+
+    /// The workflow engine over a fleet.
+    pub fn workflow(
+        &self,
+        fleet: &fleet::Fleet,
+        metrics: Option<workflow::Metrics>,
+    ) -> workflow::Workflow {
+        workflow::Workflow::new(
+            fleet.clone(),
+            fleet.master_key(),
+            self.workflow_config(),
+            metrics,
+        )
+    }
+
     /// A fleet over an open store and key, with driver metrics when given.
     pub fn fleet_with(
         &self,

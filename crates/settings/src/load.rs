@@ -430,8 +430,8 @@ impl Resolver<'_> {
             }),
             port: self.required("http.port", |t| {
                 t.trim().parse::<u16>().map_err(|_| {
-                    "a port number from 1 to 65535, or 0 for any free port (the address is \
-                     printed at start)"
+                    "expected a port number between 1 and 65535, or 0 for any free port (the \
+                     address is printed at start)"
                         .to_owned()
                 })
             }),
@@ -486,6 +486,19 @@ impl Resolver<'_> {
             approval_timeout: Duration::from_secs(
                 self.required("plans.approval_timeout_seconds", |t| integer(t, 30, 86_400)),
             ),
+            confirm_timeout: Duration::from_secs(
+                self.required("plans.confirm_timeout_seconds", |t| integer(t, 2, 3_600)),
+            ),
+            auto_approve: [
+                self.required("plans.auto_approve.lab", risk_list),
+                self.required("plans.auto_approve.staging", risk_list),
+                self.required("plans.auto_approve.prod", risk_list),
+            ],
+            elicitation: [
+                self.required("plans.elicitation.lab", boolean),
+                self.required("plans.elicitation.staging", boolean),
+                self.required("plans.elicitation.prod", boolean),
+            ],
         };
         let rbac_mode = self
             .parse("rbac.mode", enum_value::<RbacMode>)
@@ -757,6 +770,32 @@ fn tier_list(t: &str) -> Result<Vec<Tier>, String> {
         return Err("expected at least one of free, basic, professional".into());
     }
     Ok(tiers)
+}
+
+fn risk_list(t: &str) -> Result<Vec<String>, String> {
+    let mut risks = Vec::new();
+    for part in t.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let risk = part.to_ascii_lowercase();
+        match risk.as_str() {
+            "low" | "medium" | "high" => {
+                if !risks.contains(&risk) {
+                    risks.push(risk);
+                }
+            }
+            "critical" => {
+                return Err(
+                    "critical plans touch the management path and always need a person; expected a comma-separated list of low, medium, high, or nothing"
+                        .into(),
+                );
+            }
+            _ => {
+                return Err(format!(
+                    "\"{part}\" is not a risk; expected a comma-separated list of low, medium, high, or nothing"
+                ));
+            }
+        }
+    }
+    Ok(risks)
 }
 
 fn tool_names(t: &str) -> Result<Vec<String>, String> {

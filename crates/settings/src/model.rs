@@ -114,10 +114,34 @@ pub struct TokenBudget {
     pub error_threshold: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct PlanSettings {
     pub enable_apply: bool,
     pub approval_timeout: Duration,
+    pub confirm_timeout: Duration,
+    /// Per environment (lab, staging, prod): risks approved without a person
+    /// (`low`/`medium`/`high`).
+    pub auto_approve: [Vec<String>; 3],
+    /// Per environment: whether the MCP client's user may approve (elicitation).
+    pub elicitation: [bool; 3],
+}
+
+impl PlanSettings {
+    fn index(env: domain::Environment) -> usize {
+        match env {
+            domain::Environment::Lab => 0,
+            domain::Environment::Staging => 1,
+            domain::Environment::Prod => 2,
+        }
+    }
+
+    pub fn auto_approve(&self, env: domain::Environment) -> &[String] {
+        &self.auto_approve[Self::index(env)]
+    }
+
+    pub fn elicitation(&self, env: domain::Environment) -> bool {
+        self.elicitation[Self::index(env)]
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -169,6 +169,48 @@ pub const ROWS: &[Row] = &[
         "lifetime of an approval token",
     ),
     row(
+        "plans.confirm_timeout_seconds",
+        "MCP_PLAN_CONFIRM_TIMEOUT_SECONDS",
+        Some("120"),
+        "how long the device-side auto-revert of a high or critical change waits for the server to confirm it",
+    ),
+    row(
+        "plans.auto_approve.lab",
+        "MCP_PLAN_AUTO_APPROVE_LAB",
+        Some("low"),
+        "risks approved without a person when every device of the plan is lab: comma-separated low,medium,high (never critical), or empty",
+    ),
+    row(
+        "plans.auto_approve.staging",
+        "MCP_PLAN_AUTO_APPROVE_STAGING",
+        Some(""),
+        "risks approved without a person for plans touching staging devices",
+    ),
+    row(
+        "plans.auto_approve.prod",
+        "MCP_PLAN_AUTO_APPROVE_PROD",
+        Some(""),
+        "risks approved without a person for plans touching prod devices",
+    ),
+    row(
+        "plans.elicitation.lab",
+        "MCP_PLAN_ELICITATION_LAB",
+        Some("true"),
+        "whether plan.apply may ask the MCP client's user to approve a plan on lab devices",
+    ),
+    row(
+        "plans.elicitation.staging",
+        "MCP_PLAN_ELICITATION_STAGING",
+        Some("false"),
+        "whether the client's user may approve plans touching staging devices",
+    ),
+    row(
+        "plans.elicitation.prod",
+        "MCP_PLAN_ELICITATION_PROD",
+        Some("false"),
+        "whether the client's user may approve plans touching prod devices",
+    ),
+    row(
         "rbac.mode",
         "MCP_RBAC_MODE",
         Some("strict"),

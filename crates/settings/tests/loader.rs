@@ -100,6 +100,13 @@ fn each_variable_overrides_its_setting() {
         ("MCP_TOKEN_BUDGET_ERROR_THRESHOLD", "20000"),
         ("MCP_ENABLE_PLAN_APPLY", "false"),
         ("MCP_PLAN_APPROVAL_TIMEOUT_SECONDS", "1800"),
+        ("MCP_PLAN_CONFIRM_TIMEOUT_SECONDS", "300"),
+        ("MCP_PLAN_AUTO_APPROVE_LAB", "low,medium"),
+        ("MCP_PLAN_AUTO_APPROVE_STAGING", "low"),
+        ("MCP_PLAN_AUTO_APPROVE_PROD", "low"),
+        ("MCP_PLAN_ELICITATION_LAB", "false"),
+        ("MCP_PLAN_ELICITATION_STAGING", "true"),
+        ("MCP_PLAN_ELICITATION_PROD", "true"),
         ("MCP_RBAC_MODE", "permissive"),
         ("MCP_CLIENT_COMPATIBILITY_MODE", "strict"),
         ("MCP_LOG_UNKNOWN_CAPABILITIES", "false"),
@@ -223,6 +230,8 @@ fn invalid_values_name_the_variable_the_value_and_what_is_allowed_all_at_once() 
             ("MCP_TRANSPORT", "carrier-pigeon"),
             ("MCP_ENABLE_TOOLS", "maybe"),
             ("MCP_TOOL_TIERS", "free,gold"),
+            ("MCP_PLAN_AUTO_APPROVE_PROD", "low,critical"),
+            ("MCP_PLAN_AUTO_APPROVE_LAB", "small"),
         ]),
     )
     .load()
@@ -234,6 +243,8 @@ fn invalid_values_name_the_variable_the_value_and_what_is_allowed_all_at_once() 
         "MCP_TRANSPORT=\"carrier-pigeon\" (environment): expected one of stdio|http|both",
         "MCP_ENABLE_TOOLS=\"maybe\" (environment): expected true or false",
         "\"gold\" is not a tier",
+        "MCP_PLAN_AUTO_APPROVE_PROD=\"low,critical\" (environment): critical plans touch the management path and always need a person",
+        "MCP_PLAN_AUTO_APPROVE_LAB=\"small\" (environment): \"small\" is not a risk",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }

@@ -104,6 +104,20 @@ impl From<StoreError> for ToolError {
     }
 }
 
+impl From<workflow::WorkflowError> for ToolError {
+    fn from(e: workflow::WorkflowError) -> Self {
+        use workflow::WorkflowError as W;
+        match e {
+            W::Invalid(m) => ToolError::InvalidArguments(m),
+            W::Device(d) => ToolError::Device(d),
+            W::Fleet(f) => f.into(),
+            W::Store(s) => s.into(),
+            W::Database(d) => ToolError::internal(&d),
+            other => ToolError::Refused(other.to_string()),
+        }
+    }
+}
+
 impl From<FleetError> for ToolError {
     fn from(e: FleetError) -> Self {
         match e {

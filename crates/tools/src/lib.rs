@@ -30,6 +30,7 @@ mod fleet_ops;
 mod interface;
 mod ip;
 mod log;
+mod plan;
 mod print_any;
 mod routing;
 mod system;
@@ -37,7 +38,7 @@ mod wireguard;
 
 pub use budget::{Budget, Finished};
 pub use error::ToolError;
-pub use registry::{Handler, handlers};
+pub use registry::{Caller, Handler, handlers};
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ use serde_json::Value;
 #[derive(Debug, Clone)]
 pub struct ToolContext {
     pub fleet: fleet::Fleet,
+    /// The plan → approve → apply engine every write goes through.
+    pub workflow: workflow::Workflow,
     /// How many devices fleet-wide tools contact at once.
     pub fleet_concurrency: usize,
 }

@@ -11,11 +11,25 @@ use crate::{Ctx, ToolError, ToolOutput};
 
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<ToolOutput, ToolError>> + Send>>;
 
+/// Who is calling: recorded on what the call creates (plans) and in the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub audit: store::AuditContext,
+}
+
+impl Caller {
+    pub fn new(actor: impl Into<String>) -> Self {
+        Self {
+            audit: store::AuditContext::new(actor),
+        }
+    }
+}
+
 /// One tool's entry point.
 #[derive(Clone, Copy)]
 pub struct Handler {
     pub name: &'static str,
-    pub run: fn(Ctx, Value) -> ToolFuture,
+    pub run: fn(Ctx, Value, Caller) -> ToolFuture,
 }
 
 impl std::fmt::Debug for Handler {
@@ -29,11 +43,25 @@ macro_rules! handler {
     ($name:literal, $f:path) => {
         $crate::registry::Handler {
             name: $name,
-            run: |ctx, args| Box::pin(async move { $f(ctx, $crate::params(args)?).await }),
+            run: |ctx, args, _caller| Box::pin(async move { $f(ctx, $crate::params(args)?).await }),
         }
     };
 }
 pub(crate) use handler;
+
+/// Declares a handler that needs to know its caller:
+/// `async fn(Ctx, Params, Caller) -> Result<ToolOutput, ToolError>`.
+macro_rules! handler_as_caller {
+    ($name:literal, $f:path) => {
+        $crate::registry::Handler {
+            name: $name,
+            run: |ctx, args, caller| {
+                Box::pin(async move { $f(ctx, $crate::params(args)?, caller).await })
+            },
+        }
+    };
+}
+pub(crate) use handler_as_caller;
 
 /// Every handler.
 pub fn handlers() -> Vec<Handler> {
@@ -51,6 +79,7 @@ pub fn handlers() -> Vec<Handler> {
     crate::diagnostics::register(&mut all);
     crate::config::register(&mut all);
     crate::fleet_ops::register(&mut all);
+    crate::plan::register(&mut all);
     crate::print_any::register(&mut all);
     all.sort_by_key(|h| h.name);
     all

@@ -89,10 +89,20 @@ impl Harness {
                 .unwrap_or_else(|e| panic!("{}", e.reason));
             names.push(name);
         }
+        let workflow = workflow::Workflow::new(
+            fleet.clone(),
+            fleet.master_key(),
+            workflow::WorkflowConfig {
+                confirm_timeout: Duration::from_secs(15),
+                ..workflow::WorkflowConfig::default()
+            },
+            None,
+        );
         Self {
             sims,
             ctx: Arc::new(ToolContext {
                 fleet,
+                workflow,
                 fleet_concurrency: 8,
             }),
             catalog: Catalog::embedded().unwrap(),
@@ -118,7 +128,8 @@ impl Harness {
             .into_iter()
             .find(|h| h.name == tool)
             .unwrap_or_else(|| panic!("no handler for {tool}"));
-        let out = (handler.run)(self.ctx.clone(), args).await?;
+        let out =
+            (handler.run)(self.ctx.clone(), args, crate::Caller::new("test:assistant")).await?;
         if let Err(v) = self.catalog.validate_output(tool, &out.structured) {
             panic!(
                 "{tool} returned a result its outputSchema rejects: {v:?}\n{}",

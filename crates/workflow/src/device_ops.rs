@@ -460,7 +460,7 @@ async fn remove(client: &DeviceClient, m: &MenuPath, item: &str) -> Result<(), W
 pub(crate) async fn restored(
     client: &DeviceClient,
     changes: &[&Change],
-    created: &dyn Fn(u32) -> Option<String>,
+    created: &(dyn Fn(u32) -> Option<String> + Send + Sync),
 ) -> Result<Vec<String>, WorkflowError> {
     let mut problems = Vec::new();
     let menus_with_removes: BTreeSet<&str> = changes

@@ -257,6 +257,70 @@ impl Plan {
     }
 }
 
+impl Inverse {
+    /// What undoing does, in RouterOS terms.
+    pub fn describe(&self) -> String {
+        let target = |r: &ItemRef| match r {
+            ItemRef::Id(id) => id.clone(),
+            ItemRef::Match(p) => format!("[find {}]", show_props(p)),
+            ItemRef::Singleton => String::new(),
+        };
+        match self {
+            Inverse::Absent { menu, id, matching } => match id {
+                Some(id) => format!("{} remove {id}", console_menu(menu)),
+                None => format!(
+                    "{} remove the added item ({})",
+                    console_menu(menu),
+                    show_props(matching)
+                ),
+            },
+            Inverse::Props {
+                menu,
+                target: t,
+                set,
+                unset,
+            } => {
+                let mut text = format!("{} set", console_menu(menu));
+                let t = target(t);
+                if !t.is_empty() {
+                    text.push_str(&format!(" {t}"));
+                }
+                if !set.is_empty() {
+                    text.push_str(&format!(" {}", show_props(set)));
+                }
+                for u in unset {
+                    text.push_str(&format!(" !{u}"));
+                }
+                text
+            }
+            Inverse::Present {
+                menu,
+                props,
+                place_before,
+            } => {
+                let mut text = format!("{} add {}", console_menu(menu), show_props(props));
+                if let Some(p) = place_before {
+                    text.push_str(&format!(" place-before={}", target(p)));
+                }
+                text
+            }
+            Inverse::Position {
+                menu,
+                target: t,
+                place_before,
+            } => match place_before {
+                Some(p) => format!(
+                    "{} move {} before {}",
+                    console_menu(menu),
+                    target(t),
+                    target(p)
+                ),
+                None => format!("{} move {} to the end", console_menu(menu), target(t)),
+            },
+        }
+    }
+}
+
 /// JSON with object keys sorted at every level and no whitespace: one text per value.
 pub fn canonical(v: &Value) -> String {
     match v {

@@ -148,7 +148,7 @@ fn lines(inv: &Inverse, created: Option<&str>) -> Vec<String> {
 pub fn revert_script(
     plan_id: &str,
     changes: &[&Change],
-    created: &dyn Fn(u32) -> Option<String>,
+    created: &(dyn Fn(u32) -> Option<String> + Send + Sync),
 ) -> String {
     let mut out = vec![format!(
         ":log warning {}",

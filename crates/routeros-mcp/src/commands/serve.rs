@@ -98,8 +98,18 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         prompts: s.features.prompts,
         tools: s.features.tools,
     };
+    let workflow = ctx.workflow(&fleet, Some(workflow::Metrics::register(&registry)?));
+    // Plans an earlier process left half-applied are resolved before any call is taken.
+    let recovered = workflow
+        .recover(&store::AuditContext::new("server:recovery"))
+        .await
+        .context("recovering interrupted plan applies")?;
+    for r in &recovered {
+        eprintln!("recovered plan {}: {} — {}", r.plan_id, r.status, r.message);
+    }
     let tool_ctx = Arc::new(tools::ToolContext {
         fleet: fleet.clone(),
+        workflow,
         fleet_concurrency: 32,
     });
     let app = App::new(config, catalog, tool_ctx, registry).context("building the MCP server")?;

@@ -259,6 +259,7 @@ mod tests {
         // Two at a time: three waves of at least 250 ms each (one wave if unbounded).
         let ctx = Arc::new(ToolContext {
             fleet: h.ctx.fleet.clone(),
+            workflow: h.ctx.workflow.clone(),
             fleet_concurrency: 2,
         });
         let handler = crate::handlers()
@@ -266,7 +267,10 @@ mod tests {
             .find(|h| h.name == "fleet.get_health")
             .unwrap();
         let started = Instant::now();
-        let out = (handler.run)(ctx, json!({})).await.unwrap().structured;
+        let out = (handler.run)(ctx, json!({}), crate::Caller::new("test"))
+            .await
+            .unwrap()
+            .structured;
         let elapsed = started.elapsed();
         assert_eq!(out["summary"]["reachable"], 6, "{out}");
         assert!(elapsed >= Duration::from_millis(700), "{elapsed:?}");

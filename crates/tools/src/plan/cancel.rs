@@ -1,0 +1,17 @@
+//! `plan.cancel`: withdraws a plan that was not applied.
+
+use serde::Deserialize;
+
+use crate::registry::Caller;
+use crate::{Ctx, ToolError, ToolOutput};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    plan_id: String,
+}
+
+pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+    let plan = ctx.workflow.cancel(p.plan_id.trim(), &caller.audit).await?;
+    Ok(ToolOutput::new(super::view(&ctx, &plan, None)))
+}

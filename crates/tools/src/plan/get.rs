@@ -1,0 +1,19 @@
+//! `plan.get`: one plan — its changes in RouterOS terms, risk, undo steps, approval state,
+//! decisions and, once applied, what happened on each device.
+
+use serde::Deserialize;
+
+use crate::{Ctx, ToolError, ToolOutput};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    plan_id: String,
+}
+
+pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
+    let plan = ctx.workflow.plan(p.plan_id.trim()).await?;
+    let mut view = super::view(&ctx, &plan, None);
+    view["decisions"] = serde_json::Value::Array(ctx.workflow.decisions(&plan.id).await?);
+    Ok(ToolOutput::new(view))
+}

@@ -1,0 +1,24 @@
+//! `plan.rollback`: proposes undoing an applied plan, as a new plan that needs its own approval.
+
+use serde::Deserialize;
+
+use crate::registry::Caller;
+use crate::{Ctx, ToolError, ToolOutput};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Params {
+    plan_id: String,
+}
+
+pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+    let proposal = ctx
+        .workflow
+        .propose_rollback(p.plan_id.trim(), &caller.audit)
+        .await?;
+    Ok(ToolOutput::new(super::view(
+        &ctx,
+        &proposal.plan,
+        proposal.auto_approval.as_ref(),
+    )))
+}
