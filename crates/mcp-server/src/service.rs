@@ -45,6 +45,13 @@ impl Transport {
     }
 }
 
+/// What asking the client's user for an approval gave.
+enum Elicited {
+    Token(String),
+    Declined(String),
+    NotAsked,
+}
+
 /// Counts the session in `mcp_active_sessions` for as long as it lives.
 #[derive(Debug)]
 struct SessionGuard(prometheus::IntGauge);
@@ -144,7 +151,7 @@ impl McpService {
         if let Visibility::Hidden(reason) = app.config.policy.visibility(spec) {
             return Ok(Self::error_result(reason));
         }
-        let arguments = Value::Object(request.arguments.clone().unwrap_or_default());
+        let mut arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         if let Err(violations) = app.catalog.validate_input(&name, &arguments) {
             let list: Vec<String> = violations.iter().map(ToString::to_string).collect();
             return Ok(Self::error_result(format!(
@@ -159,6 +166,13 @@ impl McpService {
             ));
         };
         let correlation = domain::CorrelationId::new();
+        if name == "plan.apply" && arguments.get("approval_token").is_none() {
+            match self.elicit_approval(&arguments, context, correlation).await {
+                Elicited::Token(token) => arguments["approval_token"] = Value::String(token),
+                Elicited::Declined(message) => return Ok(Self::error_result(message)),
+                Elicited::NotAsked => {}
+            }
+        }
         let started = Instant::now();
         let caller = tools::Caller {
             audit: store::AuditContext {
@@ -240,6 +254,112 @@ impl McpService {
             correlation,
         );
         Ok(result)
+    }
+
+    /// Asks the client's user to approve a plan (MCP elicitation), where the policy of the
+    /// plan's environment allows it and the client can be asked. The approval is the user's,
+    /// recorded as `mcp-elicitation:<client>`; the model never sees a way to approve.
+    async fn elicit_approval(
+        &self,
+        arguments: &Value,
+        context: &RequestContext<RoleServer>,
+        correlation: domain::CorrelationId,
+    ) -> Elicited {
+        let wf = &self.app.ctx.workflow;
+        let Some(plan_id) = arguments.get("plan_id").and_then(Value::as_str) else {
+            return Elicited::NotAsked;
+        };
+        let Ok(plan) = wf.plan(plan_id.trim()).await else {
+            return Elicited::NotAsked;
+        };
+        let allowed = wf.config().policy(plan.environment).elicitation
+            && matches!(
+                plan.status,
+                workflow::PlanStatus::Pending | workflow::PlanStatus::Approved
+            )
+            && context
+                .peer
+                .supported_elicitation_modes()
+                .contains(&rmcp::service::ElicitationMode::Form);
+        if !allowed {
+            return Elicited::NotAsked;
+        }
+        let mut message = format!(
+            "Approve and apply plan {}: {}\nRisk: {}{}\n",
+            plan.id,
+            plan.title,
+            plan.risk,
+            if plan.risk_reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", plan.risk_reasons.join("; "))
+            }
+        );
+        for c in &plan.changes {
+            message.push_str(&format!(
+                "  {}: {}\n",
+                plan.device_name(&c.device_id),
+                c.description
+            ));
+        }
+        let schema = rmcp::model::ElicitationSchemaBuilder::new()
+            .required_bool_property("approve", |b| {
+                b.title("Approve and apply these changes")
+                    .with_default(false)
+            })
+            .build_unchecked();
+        let asked = context
+            .peer
+            .create_elicitation_with_timeout(
+                rmcp::model::ElicitRequestParams::FormElicitationParams {
+                    meta: None,
+                    message,
+                    requested_schema: schema,
+                },
+                Some(std::time::Duration::from_secs(600)),
+            )
+            .await;
+        let accepted = match asked {
+            Ok(r) => {
+                r.action == rmcp::model::ElicitationAction::Accept
+                    && r.content
+                        .as_ref()
+                        .and_then(|c| c.get("approve"))
+                        .and_then(Value::as_bool)
+                        == Some(true)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "asking the client's user to approve a plan failed");
+                return Elicited::NotAsked;
+            }
+        };
+        if !accepted {
+            return Elicited::Declined(format!(
+                "the user did not approve plan {}; nothing was changed",
+                plan.id
+            ));
+        }
+        let client = context
+            .peer
+            .peer_info()
+            .map(|i| i.client_info.name.clone())
+            .unwrap_or_else(|| "unknown-client".into());
+        let audit = store::AuditContext {
+            actor: format!("mcp-elicitation:{client}"),
+            correlation_id: correlation,
+        };
+        match wf
+            .approve(
+                &plan.id,
+                &audit.actor,
+                workflow::ApprovalVia::Elicitation,
+                &audit,
+            )
+            .await
+        {
+            Ok(issued) => Elicited::Token(issued.approval_token),
+            Err(e) => Elicited::Declined(format!("plan {} could not be approved: {e}", plan.id)),
+        }
     }
 
     /// Records the call (never argument values other than the device; they may be sensitive).

@@ -82,6 +82,80 @@ stops startup with one message. SIGTERM or Ctrl-C stops accepting, lets calls in
     /// Read and verify the tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Review, approve or reject the changes an assistant proposed.
+    #[command(subcommand)]
+    Plan(PlanCommand),
+}
+
+/// `routeros-mcp plan …`: the human side of plan → approve → apply.
+#[derive(Debug, Subcommand)]
+pub enum PlanCommand {
+    /// List plans, newest first.
+    #[command(
+        after_help = "Examples:\n  routeros-mcp plan list --status pending\n  routeros-mcp plan list --device core-1 --output json"
+    )]
+    List(PlanList),
+    /// Show a plan: every change in RouterOS terms, its undo, the risk and why, the decisions and
+    /// (once applied) what happened on each device.
+    #[command(after_help = "Example:\n  routeros-mcp plan show 0193c1f2-…")]
+    Show(PlanRef),
+    /// Approve a plan: prints the single-use approval token to give to the assistant (it
+    /// expires after MCP_PLAN_APPROVAL_TIMEOUT_SECONDS and is bound to the plan as shown).
+    #[command(after_help = "\
+Examples:
+  routeros-mcp plan show 0193c1f2-…              # review first
+  routeros-mcp plan approve 0193c1f2-…
+  routeros-mcp plan approve 0193c1f2-… --output json   # {\"approval_token\": …}
+
+The approval is recorded in the audit log under your user name; the token is stored only as a
+hash and works once.")]
+    Approve(PlanRef),
+    /// Reject a plan so it can never be applied.
+    #[command(
+        after_help = "Example:\n  routeros-mcp plan reject 0193c1f2-… --reason \"not during business hours\""
+    )]
+    Reject(PlanReject),
+    /// Cancel a plan that was not applied.
+    #[command(after_help = "Example:\n  routeros-mcp plan cancel 0193c1f2-…")]
+    Cancel(PlanRef),
+    /// Show a plan's apply journal: every step on every device, in order.
+    #[command(after_help = "Example:\n  routeros-mcp plan journal 0193c1f2-… --output json")]
+    Journal(PlanRef),
+}
+
+#[derive(Debug, Args)]
+pub struct PlanList {
+    /// Only plans in this status (pending, approved, applying, applied, rolled_back, failed,
+    /// rejected, cancelled).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only plans that change this device (name or id).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Maximum plans to show.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanRef {
+    /// The plan's id (see `routeros-mcp plan list`).
+    pub plan_id: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanReject {
+    /// The plan's id.
+    pub plan_id: String,
+    /// Why (recorded in the audit log and shown to the assistant).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod check;
 mod config;
 mod device;
 mod key;
+mod plan;
 mod serve;
 mod tenancy;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Key(cmd) => key::run(&ctx, cmd).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
+        Command::Plan(cmd) => plan::run(&ctx, cmd).await,
     }
 }
 

@@ -1,0 +1,223 @@
+//! `routeros-mcp plan list|show|approve|reject|cancel|journal`: the person in plan → approve →
+//! apply. Approving prints the token an assistant needs for `plan.apply`; nothing here writes
+//! to a router.
+
+use anyhow::Result;
+use serde_json::json;
+use workflow::{ApprovalVia, Plan, PlanFilter, PlanStatus, Workflow};
+
+use crate::UsageError;
+use crate::cli::{Output, PlanCommand};
+use crate::context::Context;
+use crate::output;
+
+async fn engine(ctx: &Context) -> Result<Workflow> {
+    let fleet = ctx.fleet().await?;
+    Ok(ctx.workflow(&fleet, None))
+}
+
+fn show_plan(plan: &Plan, decisions: &[serde_json::Value]) {
+    println!("plan {}  {}", plan.id, plan.title);
+    println!(
+        "  status {}  risk {}  kind {}  environment {}",
+        plan.status, plan.risk, plan.kind, plan.environment
+    );
+    println!("  proposed by {} at {}", plan.created_by, plan.created_at);
+    if let Some(of) = &plan.rollback_of {
+        println!("  undoes plan {of}");
+    }
+    for r in &plan.risk_reasons {
+        println!("  why {}: {r}", plan.risk);
+    }
+    for d in &plan.devices {
+        println!("\n  on {} ({}):", d.name, d.environment);
+        for c in plan.changes_of(&d.device_id) {
+            println!("    {:>3}. {}", c.seq, c.description);
+            for u in &c.inverse {
+                println!("         undo: {}", u.describe());
+            }
+        }
+    }
+    if !decisions.is_empty() {
+        println!();
+        for d in decisions {
+            println!(
+                "  {} by {} via {} at {}{}",
+                d["decision"].as_str().unwrap_or_default(),
+                d["by"].as_str().unwrap_or_default(),
+                d["via"].as_str().unwrap_or_default(),
+                d["at"].as_str().unwrap_or_default(),
+                d["reason"]
+                    .as_str()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if let Some(outcome) = &plan.outcome {
+        println!(
+            "\n  outcome: {}",
+            outcome["message"].as_str().unwrap_or_default()
+        );
+        for d in outcome["devices"].as_array().into_iter().flatten() {
+            println!(
+                "    {}: {}{}",
+                d["device"].as_str().unwrap_or_default(),
+                d["result"].as_str().unwrap_or_default(),
+                d["reason"]
+                    .as_str()
+                    .map(|r| format!(" — {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, cmd: PlanCommand) -> Result<()> {
+    let wf = engine(ctx).await?;
+    match cmd {
+        PlanCommand::List(args) => {
+            let status = args
+                .status
+                .as_deref()
+                .map(str::parse::<PlanStatus>)
+                .transpose()
+                .map_err(|e| UsageError(format!("--status: {}", e.allowed)))?;
+            let device_id = match &args.device {
+                Some(d) => Some(ctx.fleet().await?.store().find_device(None, d).await?.id),
+                None => None,
+            };
+            let plans = wf
+                .plans(&PlanFilter {
+                    status,
+                    device_id,
+                    limit: args.limit,
+                })
+                .await?;
+            let rows = plans
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.id.clone(),
+                        p.status.to_string(),
+                        p.risk.to_string(),
+                        p.title.clone(),
+                        p.created_by.clone(),
+                        p.created_at.clone(),
+                    ]
+                })
+                .collect();
+            let summaries: Vec<_> = plans
+                .iter()
+                .map(|p| json!({"plan_id": p.id, "status": p.status, "risk": p.risk, "title": p.title, "kind": p.kind, "created_by": p.created_by, "created_at": p.created_at}))
+                .collect();
+            output::print(
+                args.output.output,
+                &["PLAN", "STATUS", "RISK", "TITLE", "PROPOSED BY", "AT"],
+                rows,
+                &json!(summaries),
+            )
+        }
+        PlanCommand::Show(args) => {
+            let plan = wf.plan(args.plan_id.trim()).await?;
+            let decisions = wf.decisions(&plan.id).await?;
+            match args.output.output {
+                Output::Json => {
+                    let mut v = serde_json::to_value(&plan)?;
+                    v["decisions"] = json!(decisions);
+                    println!("{}", serde_json::to_string_pretty(&v)?);
+                }
+                Output::Table => show_plan(&plan, &decisions),
+            }
+            Ok(())
+        }
+        PlanCommand::Approve(args) => {
+            let issued = wf
+                .approve(
+                    args.plan_id.trim(),
+                    &ctx.actor,
+                    ApprovalVia::Cli,
+                    &ctx.audit(),
+                )
+                .await?;
+            match args.output.output {
+                Output::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&json!({
+                        "approval_token": issued.approval_token,
+                        "plan_id": issued.plan_id,
+                        "approver": issued.approver,
+                        "expires_at": issued.expires_at,
+                    }))?
+                ),
+                Output::Table => {
+                    eprintln!(
+                        "approved plan {} as {}; the token below works once, until {}:",
+                        issued.plan_id, issued.approver, issued.expires_at
+                    );
+                    println!("{}", issued.approval_token);
+                }
+            }
+            Ok(())
+        }
+        PlanCommand::Reject(args) => {
+            if args.reason.trim().is_empty() {
+                return Err(UsageError("--reason must say why".into()).into());
+            }
+            wf.reject(
+                args.plan_id.trim(),
+                &ctx.actor,
+                args.reason.trim(),
+                &ctx.audit(),
+            )
+            .await?;
+            let plan = wf.plan(args.plan_id.trim()).await?;
+            output::print_record(
+                args.output.output,
+                vec![
+                    ("plan", plan.id.clone()),
+                    ("status", plan.status.to_string()),
+                ],
+                &json!({"plan_id": plan.id, "status": plan.status}),
+            )
+        }
+        PlanCommand::Cancel(args) => {
+            let plan = wf.cancel(args.plan_id.trim(), &ctx.audit()).await?;
+            output::print_record(
+                args.output.output,
+                vec![
+                    ("plan", plan.id.clone()),
+                    ("status", plan.status.to_string()),
+                ],
+                &json!({"plan_id": plan.id, "status": plan.status}),
+            )
+        }
+        PlanCommand::Journal(args) => {
+            let plan = wf.plan(args.plan_id.trim()).await?;
+            let entries = wf.journal(&plan.id).await?;
+            let name = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|i| plan.devices.iter().find(|d| d.device_id.to_string() == *i))
+                    .map_or("-".to_owned(), |d| d.name.clone())
+            };
+            let rows = entries
+                .iter()
+                .map(|e| {
+                    vec![
+                        e.at.clone(),
+                        name(&e.device_id),
+                        e.seq.map_or("-".into(), |s| s.to_string()),
+                        e.step.clone(),
+                        e.detail.to_string(),
+                    ]
+                })
+                .collect();
+            output::print(
+                args.output.output,
+                &["TIME", "DEVICE", "CHANGE", "STEP", "DETAIL"],
+                rows,
+                &json!(entries),
+            )
+        }
+    }
+}
