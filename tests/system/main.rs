@@ -6,6 +6,7 @@
 
 mod budget;
 mod fleet;
+mod plans;
 mod protocol;
 mod support;
 mod tools;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::RunningService;
 use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
-use rmcp::{RoleClient, ServiceExt};
+use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use routeros_sim::profiles::Profile;
 use serde_json::{Map, Value};
 use store::testing::TestDatabase;
@@ -146,6 +146,11 @@ impl World {
             .unwrap()
     }
 
+    /// Whether this world's registry is on PostgreSQL (`TEST_DATABASE_URL` was set).
+    pub fn on_postgres(&self) -> bool {
+        self.db.is_some()
+    }
+
     pub fn manifest(&self) -> routeros_sim::Manifest {
         self.sims.as_ref().unwrap().manifest()
     }
@@ -161,13 +166,23 @@ impl World {
     }
 
     pub async fn stdio_args(&self, args: &[&str], extra: &[(&str, &str)]) -> Client {
+        self.stdio_with((), args, extra).await
+    }
+
+    /// `serve` over stdio with a client of our own (one that answers elicitations, say).
+    pub async fn stdio_with<H: ClientHandler>(
+        &self,
+        handler: H,
+        args: &[&str],
+        extra: &[(&str, &str)],
+    ) -> Client<H> {
         let (transport, stderr) = TokioChildProcess::builder(self.command(args, extra))
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
         let pid = transport.id();
         let log = Log::collect(stderr);
-        let service = tokio::time::timeout(STEP, ().serve(transport))
+        let service = tokio::time::timeout(STEP, handler.serve(transport))
             .await
             .expect("the server initializes in time")
             .unwrap_or_else(|e| panic!("initialize failed: {e}\n{}", log.text()));
@@ -286,16 +301,16 @@ impl HttpServer {
 }
 
 /// An MCP client session, with the tools the server listed (for output-schema checks).
-pub struct Client {
-    pub service: RunningService<RoleClient, ()>,
+pub struct Client<H: ClientHandler = ()> {
+    pub service: RunningService<RoleClient, H>,
     pub tools: Vec<Tool>,
     pub log: Log,
     /// The server process (stdio sessions).
     pub pid: Option<u32>,
 }
 
-impl Client {
-    async fn new(service: RunningService<RoleClient, ()>, log: Log) -> Self {
+impl<H: ClientHandler> Client<H> {
+    async fn new(service: RunningService<RoleClient, H>, log: Log) -> Self {
         let tools = tokio::time::timeout(STEP, service.list_all_tools())
             .await
             .expect("tools/list answers in time")
