@@ -264,7 +264,11 @@ async fn resources_prompts_completions_and_their_switches() {
     let uris: Vec<&str> = templates.iter().map(|t| t.uri_template.as_str()).collect();
     assert_eq!(
         uris,
-        ["device://{device_id}", "device://{device_id}/config"]
+        [
+            "device://{device_id}",
+            "device://{device_id}/config",
+            "plan://{plan_id}"
+        ]
     );
     let resources = s.list_all_resources().await.unwrap();
     assert_eq!(resources.len(), 2);
@@ -298,6 +302,30 @@ async fn resources_prompts_completions_and_their_switches() {
     for password in &world.passwords {
         assert!(!export.contains(password.as_str()));
     }
+    let plan = client
+        .ok(
+            "dns.add_static_entry",
+            json!({"device_id": device, "name": "resource.lan", "address": "10.1.1.1"}),
+        )
+        .await;
+    let read = s
+        .read_resource(ReadResourceRequestParams::new(format!(
+            "plan://{}",
+            plan["plan_id"].as_str().unwrap()
+        )))
+        .await
+        .unwrap();
+    let body = match &read.contents[0] {
+        rmcp::model::ResourceContents::TextResourceContents { text, .. } => text.clone(),
+        other => panic!("{other:?}"),
+    };
+    let shown: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(shown["plan_id"], plan["plan_id"]);
+    assert_eq!(shown["decisions"][0]["via"], "policy");
+    assert!(
+        !body.contains(plan["approval"]["approval_token"].as_str().unwrap()),
+        "the resource never shows a token"
+    );
     let missing = s
         .read_resource(ReadResourceRequestParams::new("device://nowhere"))
         .await

@@ -208,6 +208,56 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "dns.add_static_entry",
+            valid: json!({"device_id": d, "name": "nas.lan", "address": "192.168.88.20"}),
+            invalid: json!({"device_id": d, "name": ""}),
+            invalid_says: "/name",
+            device_scoped: true,
+        },
+        Sample {
+            tool: "plan.get",
+            valid: json!({"plan_id": "P"}),
+            invalid: json!({"plan": "P"}),
+            invalid_says: "plan_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.list",
+            valid: json!({"status": "approved"}),
+            invalid: json!({"status": "done"}),
+            invalid_says: "/status",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.apply",
+            valid: json!({"plan_id": "P", "approval_token": "T"}),
+            invalid: json!({"plan_id": 1}),
+            invalid_says: "/plan_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.rollback",
+            valid: json!({"plan_id": "P"}),
+            invalid: json!({}),
+            invalid_says: "plan_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.cancel",
+            valid: json!({"plan_id": "Q"}),
+            invalid: json!({"plan_id": "Q", "reason": "x"}),
+            invalid_says: "reason",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.create",
+            valid: json!({"title": "name a port", "changes": [{"device_id": d, "menu": "interface",
+                "action": "set", "where": {"name": "ether4"}, "properties": {"comment": "printer"}}]}),
+            invalid: json!({"title": "x", "changes": []}),
+            invalid_says: "/changes",
+            device_scoped: true,
+        },
+        Sample {
             tool: "firewall.list_filter_rules",
             valid: json!({"device_id": d, "chain": "input", "limit": 20}),
             invalid: json!({"device_id": d, "limit": 0}),
@@ -225,15 +275,29 @@ fn samples() -> Vec<Sample> {
 }
 
 /// Replaces the `"D"` placeholder with a device name.
-fn on(args: &Value, device: &str) -> Value {
+/// Replaces the placeholders: `D` the device under test, `P` a plan applied during the run,
+/// `T` its approval token, `Q` a plan left pending.
+fn on(args: &Value, device: &str, plans: &Plans) -> Value {
     match args {
         Value::String(s) if s == "D" => json!(device),
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), on(v, device))).collect())
-        }
-        Value::Array(a) => Value::Array(a.iter().map(|v| on(v, device)).collect()),
+        Value::String(s) if s == "P" => json!(plans.applied),
+        Value::String(s) if s == "T" => json!(plans.token),
+        Value::String(s) if s == "Q" => json!(plans.pending),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), on(v, device, plans)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| on(v, device, plans)).collect()),
         other => other.clone(),
     }
+}
+
+/// Plans the plan tools' samples work on.
+struct Plans {
+    applied: String,
+    token: String,
+    pending: String,
 }
 
 async fn exercise(client: &Client, up: &str, down: Option<&str>) {
@@ -243,9 +307,30 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
         listed, sampled,
         "every listed tool has a sample here, and every sample is listed"
     );
+    let low = client
+        .ok(
+            "dns.add_static_entry",
+            json!({"device_id": up, "name": "sampled.lan", "address": "10.0.0.7"}),
+        )
+        .await;
+    let pending = client
+        .ok(
+            "plan.create",
+            json!({"title": "a pending plan", "changes": [{"device_id": up, "menu": "ip/firewall/filter",
+                "action": "add", "properties": {"chain": "forward", "action": "drop", "comment": "pending"}}]}),
+        )
+        .await;
+    let plans = Plans {
+        applied: low["plan_id"].as_str().unwrap().to_owned(),
+        token: low["approval"]["approval_token"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        pending: pending["plan_id"].as_str().unwrap().to_owned(),
+    };
     for s in samples() {
-        client.ok(s.tool, on(&s.valid, up)).await;
-        let message = client.err(s.tool, on(&s.invalid, up)).await;
+        client.ok(s.tool, on(&s.valid, up, &plans)).await;
+        let message = client.err(s.tool, on(&s.invalid, up, &plans)).await;
         assert!(
             message.starts_with(&format!("invalid arguments for {}", s.tool))
                 && message.contains(s.invalid_says),
@@ -253,7 +338,7 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
             s.tool
         );
         if let (true, Some(down)) = (s.device_scoped, down) {
-            let message = client.err(s.tool, on(&s.valid, down)).await;
+            let message = client.err(s.tool, on(&s.valid, down, &plans)).await;
             assert!(
                 message.starts_with(&format!("device {down}: ")),
                 "{}: a device fault names the device: {message}",

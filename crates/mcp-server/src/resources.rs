@@ -1,5 +1,6 @@
-//! Resources: `device://{device_id}` (the device and its overview, JSON) and
-//! `device://{device_id}/config` (its configuration export, sensitive values hidden).
+//! Resources: `device://{device_id}` (the device and its overview, JSON),
+//! `device://{device_id}/config` (its configuration export, sensitive values hidden) and
+//! `plan://{plan_id}` (a change plan, as `plan.get` shows it).
 
 use std::sync::Arc;
 
@@ -25,6 +26,12 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
                 "The router's configuration as /export prints it, sensitive values hidden.",
             )
             .with_mime_type("text/plain"),
+        ResourceTemplate::new("plan://{plan_id}", "plan")
+            .with_title("Change plan")
+            .with_description(
+                "A proposed change: its changes per router in RouterOS terms, undo steps, risk, approval state and outcome (JSON).",
+            )
+            .with_mime_type("application/json"),
     ])
 }
 
@@ -63,10 +70,18 @@ pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
 }
 
 pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult, McpError> {
+    if let Some(plan_id) = uri.strip_prefix("plan://") {
+        let plan = tools::plan::resource(&app.ctx, plan_id)
+            .await
+            .map_err(|e| McpError::resource_not_found(e.to_string(), Some(json!({"uri": uri}))))?;
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(plan.to_string(), uri).with_mime_type("application/json"),
+        ]));
+    }
     let Some(rest) = uri.strip_prefix("device://") else {
         return Err(McpError::resource_not_found(
             format!(
-                "unknown resource {uri}: resources are device://{{device_id}} and device://{{device_id}}/config"
+                "unknown resource {uri}: resources are device://{{device_id}}, device://{{device_id}}/config and plan://{{plan_id}}"
             ),
             None,
         ));

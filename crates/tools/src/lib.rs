@@ -30,7 +30,7 @@ mod fleet_ops;
 mod interface;
 mod ip;
 mod log;
-mod plan;
+pub mod plan;
 mod print_any;
 mod routing;
 mod system;

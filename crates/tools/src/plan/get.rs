@@ -12,8 +12,5 @@ pub(crate) struct Params {
 }
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let plan = ctx.workflow.plan(p.plan_id.trim()).await?;
-    let mut view = super::view(&ctx, &plan, None);
-    view["decisions"] = serde_json::Value::Array(ctx.workflow.decisions(&plan.id).await?);
-    Ok(ToolOutput::new(view))
+    Ok(ToolOutput::new(super::resource(&ctx, &p.plan_id).await?))
 }

@@ -27,6 +27,14 @@ pub(crate) fn register(all: &mut Vec<Handler>) {
     all.push(handler_as_caller!("plan.create", create::run));
 }
 
+/// A plan as the `plan://{plan_id}` resource shows it (what `plan.get` returns).
+pub async fn resource(ctx: &Ctx, plan_id: &str) -> Result<Value, ToolError> {
+    let plan = ctx.workflow.plan(plan_id.trim()).await?;
+    let mut v = view(ctx, &plan, None);
+    v["decisions"] = Value::Array(ctx.workflow.decisions(&plan.id).await?);
+    Ok(v)
+}
+
 /// Plans a request for a write tool and returns the plan as the tool's result.
 pub(crate) async fn propose(
     ctx: &Ctx,
