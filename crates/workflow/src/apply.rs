@@ -81,7 +81,26 @@ struct Run<'a> {
     attempted: Vec<u32>,
     created: HashMap<u32, String>,
     armed: bool,
+    /// Who asked for the apply (or the recovery): every audited step is recorded as theirs.
+    audit: AuditContext,
 }
+
+/// Journal steps that also become audit events (`plan.step.<step>`): the ones an auditor
+/// reads to know what was done to a router, as opposed to bookkeeping such as `lock`.
+const AUDITED_STEPS: &[&str] = &[
+    "drift",
+    "arm",
+    "done",
+    "failed",
+    "verified",
+    "verify_failed",
+    "confirmed",
+    "confirm_failed",
+    "rollback",
+    "undone",
+    "rolled_back",
+    "rollback_failed",
+];
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(5)))
@@ -277,7 +296,7 @@ impl Workflow {
         // Undo the devices already changed, newest first.
         for d in done.iter().rev() {
             let result = self
-                .rollback_done(plan, d, &format!("device {failed} failed"))
+                .rollback_done(plan, d, &format!("device {failed} failed"), ctx)
                 .await;
             if let Some(o) = outcomes.iter_mut().find(|o| o.device_id == d.device_id) {
                 match result {
@@ -338,7 +357,7 @@ impl Workflow {
         &self,
         plan: &Plan,
         device_id: &DeviceId,
-        _ctx: &AuditContext,
+        ctx: &AuditContext,
     ) -> Result<Done, Failure> {
         let name = plan.device_name(device_id).to_owned();
         let untouched = |reason: String| Failure {
@@ -376,6 +395,7 @@ impl Workflow {
             attempted: Vec::new(),
             created: HashMap::new(),
             armed: false,
+            audit: ctx.clone(),
         };
         let result = run.go().await;
         let _ = self
@@ -394,7 +414,13 @@ impl Workflow {
     }
 
     /// Undoes a device that was fully applied (a later device failed).
-    async fn rollback_done(&self, plan: &Plan, d: &Done, reason: &str) -> Result<(), String> {
+    async fn rollback_done(
+        &self,
+        plan: &Plan,
+        d: &Done,
+        reason: &str,
+        ctx: &AuditContext,
+    ) -> Result<(), String> {
         let client = self
             .client_of(&d.device_id)
             .await
@@ -420,6 +446,7 @@ impl Workflow {
             attempted: plan.changes_of(&d.device_id).map(|c| c.seq).collect(),
             created: d.created.clone(),
             armed: false,
+            audit: ctx.clone(),
         };
         let result = run.rollback("canary_failed", reason).await;
         let _ = self
@@ -437,9 +464,30 @@ impl Run<'_> {
         step: &str,
         detail: Value,
     ) -> Result<(), WorkflowError> {
+        let audited = AUDITED_STEPS.contains(&step).then(|| {
+            let change = seq.and_then(|s| self.changes.iter().find(|c| c.seq == s));
+            json!({
+                "device": self.name,
+                "seq": seq,
+                "change": change.map(|c| c.description.clone()),
+                "detail": detail.clone(),
+            })
+        });
         self.wf
             .journal_step(&self.plan.id, Some(&self.device_id), seq, step, detail)
-            .await
+            .await?;
+        if let Some(details) = audited {
+            self.wf
+                .store()
+                .append_audit(
+                    &self.audit,
+                    &format!("plan.step.{step}"),
+                    &format!("plan:{}", self.plan.id),
+                    details,
+                )
+                .await?;
+        }
+        Ok(())
     }
 
     fn failure(&self, result: DeviceResult, reason: String) -> Failure {
@@ -863,6 +911,7 @@ pub(crate) async fn rollback_device(
     created: HashMap<u32, String>,
     armed: bool,
     why: &str,
+    ctx: &AuditContext,
 ) -> Result<(), String> {
     let client = wf.client_of(device_id).await.map_err(|e| e.to_string())?;
     let mut run = Run {
@@ -875,6 +924,7 @@ pub(crate) async fn rollback_device(
         attempted,
         created,
         armed,
+        audit: ctx.clone(),
     };
     run.rollback(why, "recovering an interrupted apply").await
 }
@@ -884,6 +934,7 @@ pub(crate) async fn confirm_device(
     wf: &Workflow,
     plan: &Plan,
     device_id: &DeviceId,
+    ctx: &AuditContext,
 ) -> Result<(), WorkflowError> {
     let client = wf.client_of(device_id).await?;
     let run = Run {
@@ -896,6 +947,7 @@ pub(crate) async fn confirm_device(
         attempted: Vec::new(),
         created: HashMap::new(),
         armed: true,
+        audit: ctx.clone(),
     };
     run.remove_revert_entry().await
 }

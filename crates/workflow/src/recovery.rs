@@ -144,7 +144,7 @@ impl Workflow {
         let mut outcomes = Vec::new();
         let status = if complete {
             for d in &plan.devices {
-                let result = confirm_device(self, plan, &d.device_id).await;
+                let result = confirm_device(self, plan, &d.device_id, ctx).await;
                 outcomes.push(DeviceOutcome {
                     device: d.name.clone(),
                     device_id: d.device_id,
@@ -185,6 +185,7 @@ impl Workflow {
                     j.created.clone(),
                     j.armed && !j.confirmed,
                     "recovery",
+                    ctx,
                 )
                 .await;
                 let (result, reason) = match result {

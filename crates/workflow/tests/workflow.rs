@@ -157,7 +157,24 @@ async fn a_plan_records_its_changes_and_applies_only_with_a_token() {
     let actions: Vec<&str> = audit.iter().rev().map(|e| e.action.as_str()).collect();
     assert_eq!(
         actions,
-        ["plan.create", "plan.approve", "plan.apply", "plan.applied"]
+        [
+            "plan.create",
+            "plan.approve",
+            "plan.apply",
+            "plan.step.done",
+            "plan.step.done",
+            "plan.step.done",
+            "plan.step.verified",
+            "plan.step.confirmed",
+            "plan.applied"
+        ]
+    );
+    // Each step's audit record names the device and the change in RouterOS terms.
+    let step = audit.iter().find(|e| e.action == "plan.step.done").unwrap();
+    assert_eq!(step.details["device"], "r1");
+    assert!(
+        step.details["change"].as_str().unwrap().starts_with('/'),
+        "{step:?}"
     );
     assert!(lab.metric("mcp_plans_total", "applied") >= 1.0);
     lab.stop().await;
