@@ -219,6 +219,32 @@ fn booleans_accept_yes_no_and_print_true_false() {
 }
 
 #[test]
+fn an_address_list_timeout_counts_down_as_routeros_prints_it() {
+    let mut s = home();
+    let list = m("/ip/firewall/address-list");
+    let id = s
+        .add(
+            list,
+            &[
+                ("list", "blocked"),
+                ("address", "203.0.113.9"),
+                ("timeout", "1h"),
+            ],
+        )
+        .unwrap();
+    let timeout = |s: &RouterState| {
+        s.get(list, Some(id))
+            .unwrap()
+            .get("timeout")
+            .map(std::borrow::Cow::into_owned)
+    };
+    assert_eq!(timeout(&s).as_deref(), Some("1h"));
+    s.clock()
+        .set_now(s.clock().now() + chrono::Duration::seconds(90));
+    assert_eq!(timeout(&s).as_deref(), Some("58m30s"));
+}
+
+#[test]
 fn ordered_menus_keep_order_place_before_and_move() {
     let mut s = home();
     let filter = m("/ip/firewall/filter");

@@ -56,7 +56,9 @@ async fn find(
 ) -> Result<Vec<Props>, WorkflowError> {
     let mut q = PrintQuery::all();
     for (k, v) in props {
-        q = q.filter(k, v);
+        if !menus::is_volatile(path, k) {
+            q = q.filter(k, v);
+        }
     }
     Ok(client.print(&menu(path)?, &q).await?)
 }
@@ -101,8 +103,9 @@ async fn static_order(client: &DeviceClient, path: &str) -> Result<Vec<String>, 
         .collect())
 }
 
-fn differences(want: &Props, have: &Props) -> Vec<String> {
+fn differences(menu: &str, want: &Props, have: &Props) -> Vec<String> {
     want.iter()
+        .filter(|(k, _)| !menus::is_volatile(menu, k))
         .filter(|(k, v)| have.get(*k) != Some(*v))
         .map(|(k, v)| match have.get(k) {
             Some(h) => format!("{k} is {h:?}, expected {v:?}"),
@@ -132,6 +135,7 @@ pub(crate) async fn drift(
                         let now = spec.map_or_else(|| item.clone(), |s| s.config(&item));
                         let mut diffs: Vec<String> = props
                             .iter()
+                            .filter(|(k, _)| !menus::is_volatile(menu, k))
                             .filter(|(k, v)| now.get(*k) != Some(*v))
                             .map(|(k, v)| match now.get(k) {
                                 Some(n) => format!("{k} was {v:?} at planning, now {n:?}"),
@@ -140,6 +144,7 @@ pub(crate) async fn drift(
                             .collect();
                         diffs.extend(
                             now.iter()
+                                .filter(|(k, _)| !menus::is_volatile(menu, k))
                                 .filter(|(k, _)| !props.contains_key(*k))
                                 .map(|(k, n)| format!("{k} was unset at planning, now {n:?}")),
                         );
@@ -265,7 +270,7 @@ pub(crate) async fn verify(
             match item {
                 None => problems.push(format!("{what}: the new item is not there")),
                 Some(item) => {
-                    for d in differences(&change.write.props, &item) {
+                    for d in differences(&change.menu, &change.write.props, &item) {
                         problems.push(format!("{what}: {d}"));
                     }
                 }
@@ -279,7 +284,7 @@ pub(crate) async fn verify(
             match item {
                 None => problems.push(format!("{what}: the item is gone")),
                 Some(item) => {
-                    for d in differences(&change.write.props, &item) {
+                    for d in differences(&change.menu, &change.write.props, &item) {
                         problems.push(format!("{what}: {d}"));
                     }
                     for u in &change.write.unset {
@@ -513,7 +518,7 @@ pub(crate) async fn restored(
                 };
                 let now = spec.map_or_else(|| item.clone(), |s| s.config(&item));
                 if let Some(before) = &c.state_read {
-                    for d in differences(before, &now) {
+                    for d in differences(&c.menu, before, &now) {
                         problems.push(format!("{}: {d}", c.description));
                     }
                 }

@@ -236,6 +236,16 @@ const MENUS: &[MenuSpec] = &[
     },
 ];
 
+/// Properties that are written but change by themselves on the router, so they are never
+/// compared: an address-list entry's `timeout` counts down from the moment it is added.
+const VOLATILE: &[(&str, &str)] = &[("ip/firewall/address-list", "timeout")];
+
+/// Whether `prop` of `menu` changes by itself (written, restored, never compared).
+pub fn is_volatile(menu: &str, prop: &str) -> bool {
+    let menu = menu.trim_matches('/');
+    VOLATILE.iter().any(|(m, p)| *m == menu && *p == prop)
+}
+
 /// The spec of `path` (`ip/dns/static`, leading slash allowed), if plans may change it.
 pub fn spec(path: &str) -> Option<&'static MenuSpec> {
     let path = path.trim_matches('/');

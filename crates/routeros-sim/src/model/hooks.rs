@@ -274,6 +274,23 @@ pub fn connection(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, ou
     out.push(("repl-bytes", (pps * up * 900).to_string()));
 }
 
+/// `/ip/firewall/address-list`: an entry's `timeout` is what remains of it, counting down
+/// from when it was added (RouterOS prints the remaining time, not the time given).
+pub fn address_list(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let (Some(total), Some(created)) = (
+        item.get("timeout")
+            .and_then(parse_duration)
+            .map(|us| us / 1_000_000),
+        item.get("creation-time")
+            .and_then(|c| chrono::NaiveDateTime::parse_from_str(c, "%Y-%m-%d %H:%M:%S").ok()),
+    ) else {
+        return;
+    };
+    let elapsed = (ctx.now.naive_utc() - created).num_seconds();
+    let elapsed = u64::try_from(elapsed).unwrap_or(0);
+    out.push(("timeout", format_secs(total.saturating_sub(elapsed))));
+}
+
 fn bool_s(b: bool) -> String {
     if b { "true".into() } else { "false".into() }
 }

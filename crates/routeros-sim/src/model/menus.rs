@@ -1605,7 +1605,8 @@ pub static MENUS: &[MenuSpec] = &[
             keys: &["list", "address"],
             message: "already have such entry",
         }])
-        .on_write(hooks::write_address_list),
+        .on_write(hooks::write_address_list)
+        .compute(hooks::address_list),
     MenuSpec::list("/ip/firewall/connection", CONNECTION_PROPS)
         .read_only()
         .columns(&[
