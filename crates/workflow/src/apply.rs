@@ -910,7 +910,6 @@ pub(crate) async fn rollback_device(
     attempted: Vec<u32>,
     created: HashMap<u32, String>,
     armed: bool,
-    why: &str,
     ctx: &AuditContext,
 ) -> Result<(), String> {
     let client = wf.client_of(device_id).await.map_err(|e| e.to_string())?;
@@ -926,7 +925,8 @@ pub(crate) async fn rollback_device(
         armed,
         audit: ctx.clone(),
     };
-    run.rollback(why, "recovering an interrupted apply").await
+    run.rollback("recovery", "recovering an interrupted apply")
+        .await
 }
 
 /// Removes a confirmed device's revert entry if it is still there (crash recovery).

@@ -31,6 +31,9 @@ pub enum Selector {
     Where(Props),
     /// A singleton menu.
     Singleton,
+    /// The item a plan recorded by id — or, when that id is gone because the item was removed
+    /// and added back since (RouterOS never reuses ids), the one item with these properties.
+    Recorded { id: String, matching: Props },
 }
 
 /// What to do to a menu.
@@ -348,6 +351,19 @@ fn resolve<'a>(
                 spec.path
             ))
         }),
+        Selector::Recorded { id, matching } => match state.find(id) {
+            Some(item) => Ok(Some(item)),
+            None => resolve(state, &Selector::Where(matching.clone()), what).map_err(|e| {
+                let why = match e {
+                    WorkflowError::Invalid(m) => m,
+                    other => other.to_string(),
+                };
+                invalid(format!(
+                    "the item recorded as {id} in /{} is gone, and by its properties: {why}",
+                    spec.path
+                ))
+            }),
+        },
         Selector::Where(props) => {
             if props.is_empty() {
                 return Err(invalid(format!(

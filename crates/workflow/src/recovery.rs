@@ -184,7 +184,6 @@ impl Workflow {
                     attempted,
                     j.created.clone(),
                     j.armed && !j.confirmed,
-                    "recovery",
                     ctx,
                 )
                 .await;
@@ -288,7 +287,10 @@ pub(crate) fn rollback_request(
             let op = match c.action {
                 Action::Add => match created.get(&c.seq) {
                     Some(id) => Op::Remove {
-                        target: Selector::Id(id.clone()),
+                        target: Selector::Recorded {
+                            id: id.clone(),
+                            matching: c.write.props.clone(),
+                        },
                     },
                     None => Op::Remove {
                         target: Selector::Where(c.write.props.clone()),

@@ -2,13 +2,18 @@
 
 mod list_leases;
 mod list_servers;
+mod make_lease_static;
 
 use crate::ToolError;
-use crate::registry::{Handler, handler};
+use crate::registry::{Handler, handler, handler_as_caller};
 
 pub(crate) fn register(all: &mut Vec<Handler>) {
     all.push(handler!("dhcp.list_servers", list_servers::run));
     all.push(handler!("dhcp.list_leases", list_leases::run));
+    all.push(handler_as_caller!(
+        "dhcp.make_lease_static",
+        make_lease_static::run
+    ));
 }
 
 /// A MAC address in RouterOS's form (`AA:BB:CC:DD:EE:FF`), from the forms people type: any

@@ -1,10 +1,13 @@
 //! The `firewall` tools.
 
+mod add_address_list_entry;
 mod list_address_lists;
 mod list_filter_rules;
 mod list_nat_rules;
+mod plan_rule;
+mod remove_address_list_entry;
 
-use crate::registry::{Handler, handler};
+use crate::registry::{Handler, handler, handler_as_caller};
 
 pub(crate) fn register(all: &mut Vec<Handler>) {
     all.push(handler!(
@@ -16,4 +19,17 @@ pub(crate) fn register(all: &mut Vec<Handler>) {
         "firewall.list_address_lists",
         list_address_lists::run
     ));
+    all.push(handler_as_caller!(
+        "firewall.add_address_list_entry",
+        add_address_list_entry::run
+    ));
+    all.push(handler_as_caller!(
+        "firewall.remove_address_list_entry",
+        remove_address_list_entry::run
+    ));
+    all.push(handler_as_caller!(
+        "firewall.plan_filter_rule",
+        plan_rule::filter
+    ));
+    all.push(handler_as_caller!("firewall.plan_nat_rule", plan_rule::nat));
 }

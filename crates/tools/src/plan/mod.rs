@@ -6,12 +6,14 @@
 //! client's user through elicitation where policy allows) or from policy for low risk in lab.
 
 mod apply;
+pub(crate) mod args;
 mod cancel;
 mod create;
 mod get;
 mod list;
 mod rollback;
 
+pub(crate) use create::text_props;
 use serde_json::{Value, json};
 use workflow::{IssuedToken, Plan, PlanRequest, PlanStatus, Proposal};
 
@@ -137,6 +139,9 @@ pub(crate) fn view(ctx: &Ctx, plan: &Plan, token: Option<&IssuedToken>) -> Value
         "outcome": plan.outcome,
     })
 }
+
+#[cfg(test)]
+mod write_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,217 @@
+//! What the write tools share before planning: checking the arguments people and assistants
+//! give (RouterOS ids, addresses, prefixes, durations) with errors that say what is allowed,
+//! choosing the item a change is about, and wrapping a one-device change set into a plan.
+
+use std::net::IpAddr;
+
+use workflow::{ChangeRequest, DeviceRequest, PlanRequest, Props, Selector};
+
+use crate::registry::Caller;
+use crate::{Ctx, ToolError, ToolOutput};
+
+/// Proposes `changes` on one device as the plan of `tool`.
+pub(crate) async fn propose_on(
+    ctx: &Ctx,
+    caller: &Caller,
+    tool: &str,
+    title: String,
+    device: String,
+    changes: Vec<ChangeRequest>,
+) -> Result<ToolOutput, ToolError> {
+    super::propose(
+        ctx,
+        caller,
+        PlanRequest {
+            title,
+            tool: tool.into(),
+            devices: vec![DeviceRequest { device, changes }],
+        },
+    )
+    .await
+}
+
+fn invalid(message: String) -> ToolError {
+    ToolError::InvalidArguments(message)
+}
+
+/// A RouterOS item id as printed (`*1A`): `*` then hex digits.
+pub(crate) fn item_id(field: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    match v.strip_prefix('*') {
+        Some(hex)
+            if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            Ok(format!("*{}", hex.to_ascii_uppercase()))
+        }
+        _ => Err(invalid(format!(
+            "{field} \"{value}\" is not a RouterOS id: expected * followed by hex digits, such as *1A (the .id the list tools print)"
+        ))),
+    }
+}
+
+/// The item a change is about: by its id when one is given, else by properties that must match
+/// exactly one item. `how` says, for the error, which arguments can name it.
+pub(crate) fn choose(
+    id_field: &str,
+    id: Option<&str>,
+    matching: Props,
+    how: &str,
+) -> Result<Selector, ToolError> {
+    match (id, matching.is_empty()) {
+        (Some(i), true) => Ok(Selector::Id(item_id(id_field, i)?)),
+        (None, false) => Ok(Selector::Where(matching)),
+        (Some(_), false) => Err(invalid(format!("give {id_field} or {how}, not both"))),
+        (None, true) => Err(invalid(format!("say which item: give {id_field} or {how}"))),
+    }
+}
+
+/// An IPv4 or IPv6 address.
+pub(crate) fn ip(field: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    v.parse::<IpAddr>().map(|_| v.to_owned()).map_err(|_| {
+        invalid(format!(
+            "{field} \"{value}\" is not an IPv4 or IPv6 address, such as 192.168.88.20 or 2001:db8::1"
+        ))
+    })
+}
+
+/// An address with a prefix length (`192.168.88.1/24`); a bare address means a host (`/32`,
+/// `/128`) when `bare_is_host`.
+pub(crate) fn prefix(field: &str, value: &str, bare_is_host: bool) -> Result<String, ToolError> {
+    let v = value.trim();
+    let bad = || {
+        invalid(format!(
+            "{field} \"{value}\" is not an address with a prefix length, such as 192.168.88.1/24 or 2001:db8::1/64"
+        ))
+    };
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None if bare_is_host => (v, None),
+        None => return Err(bad()),
+    };
+    let ip: IpAddr = addr.parse().map_err(|_| bad())?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    match len {
+        None => Ok(format!("{ip}/{max}")),
+        Some(l) => match l.parse::<u8>() {
+            Ok(n) if n <= max => Ok(format!("{ip}/{n}")),
+            _ => Err(bad()),
+        },
+    }
+}
+
+/// A RouterOS duration: `1w2d3h4m5s` (any of the parts, in that order) or `hh:mm:ss`.
+pub(crate) fn duration(field: &str, value: &str) -> Result<String, ToolError> {
+    let v = value.trim();
+    let bad = || {
+        invalid(format!(
+            "{field} \"{value}\" is not a RouterOS duration: use weeks, days, hours, minutes and seconds such as 30m, 1d or 1w2d3h, or hh:mm:ss"
+        ))
+    };
+    if v.is_empty() {
+        return Err(bad());
+    }
+    if v.contains(':') {
+        let parts: Vec<&str> = v.split(':').collect();
+        let ok = parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
+        return if ok { Ok(v.to_owned()) } else { Err(bad()) };
+    }
+    let mut units = "wdhms".chars();
+    let mut digits = 0;
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            digits += 1;
+        } else if digits > 0 && units.any(|u| u == c) {
+            digits = 0;
+        } else {
+            return Err(bad());
+        }
+    }
+    if digits > 0 {
+        Err(bad())
+    } else {
+        Ok(v.to_owned())
+    }
+}
+
+/// Text RouterOS takes as a name or a comment: not empty where required, one line.
+pub(crate) fn text(field: &str, value: &str, required: bool) -> Result<String, ToolError> {
+    let v = value.trim();
+    if required && v.is_empty() {
+        return Err(invalid(format!("{field} must not be empty")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{field} must be one line of text without control characters"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_addresses_prefixes_and_durations_are_checked_with_what_is_allowed() {
+        assert_eq!(item_id("rule_id", "*1a").unwrap(), "*1A");
+        for bad in ["1A", "*", "*xyz", "rule"] {
+            let e = item_id("rule_id", bad).unwrap_err().to_string();
+            assert!(e.contains("rule_id") && e.contains("*1A"), "{e}");
+        }
+        assert_eq!(ip("address", " 10.0.0.1 ").unwrap(), "10.0.0.1");
+        assert!(
+            ip("address", "10.0.0.300")
+                .unwrap_err()
+                .to_string()
+                .contains("address \"10.0.0.300\"")
+        );
+        assert_eq!(
+            prefix("address", "10.1.1.1/24", false).unwrap(),
+            "10.1.1.1/24"
+        );
+        assert_eq!(prefix("dst", "10.9.0.0", true).unwrap(), "10.9.0.0/32");
+        assert!(prefix("address", "10.1.1.1", false).is_err());
+        assert!(prefix("address", "10.1.1.1/33", false).is_err());
+        assert_eq!(
+            prefix("dst", "2001:db8::/32", false).unwrap(),
+            "2001:db8::/32"
+        );
+        for ok in ["30m", "1d", "1w2d3h4m5s", "12:00:00", "45s"] {
+            assert_eq!(duration("timeout", ok).unwrap(), ok);
+        }
+        for bad in ["", "10", "1x", "m5", "1h1d", "1:2", "soon"] {
+            let e = duration("timeout", bad).unwrap_err().to_string();
+            assert!(e.contains("not a RouterOS duration"), "{bad}: {e}");
+        }
+        assert!(text("comment", "a\nb", false).is_err());
+        assert!(
+            text("name", "  ", true)
+                .unwrap_err()
+                .to_string()
+                .contains("must not be empty")
+        );
+    }
+
+    #[test]
+    fn an_item_is_named_once() {
+        let by_id = choose("entry_id", Some("*3"), Props::new(), "name").unwrap();
+        assert_eq!(by_id, Selector::Id("*3".into()));
+        let props = Props::from([("name".to_owned(), "x".to_owned())]);
+        assert!(matches!(
+            choose("entry_id", None, props.clone(), "name").unwrap(),
+            Selector::Where(_)
+        ));
+        let both = choose("entry_id", Some("*3"), props, "name")
+            .unwrap_err()
+            .to_string();
+        assert!(both.contains("not both"), "{both}");
+        let none = choose("entry_id", None, Props::new(), "name")
+            .unwrap_err()
+            .to_string();
+        assert!(none.contains("give entry_id or name"), "{none}");
+    }
+}
