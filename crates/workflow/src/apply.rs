@@ -818,9 +818,9 @@ impl Run<'_> {
             .journal(None, "rollback", json!({"reason": reason, "trigger": why}))
             .await;
         let config = &self.wf.inner.config;
-        let window = config
-            .rollback_timeout
-            .max(config.confirm_timeout + Duration::from_secs(30));
+        // Long enough for an armed auto-revert to have fired and the device to answer again.
+        let margin = config.rollback_timeout.min(Duration::from_secs(30));
+        let window = config.rollback_timeout.max(config.confirm_timeout + margin);
         let deadline = Instant::now() + window;
         let attempted: Vec<&Change> = self
             .changes

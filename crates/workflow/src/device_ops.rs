@@ -114,6 +114,15 @@ fn differences(menu: &str, want: &Props, have: &Props) -> Vec<String> {
         .collect()
 }
 
+/// Whether the auto-revert entry of `plan_id` is still on the device (it has yet to fire).
+pub(crate) async fn revert_pending(
+    client: &DeviceClient,
+    plan_id: &str,
+) -> Result<bool, WorkflowError> {
+    let name = Props::from([("name".to_owned(), crate::script::entry_name(plan_id))]);
+    Ok(!find(client, "system/scheduler", &name).await?.is_empty())
+}
+
 /// What no longer holds, in words; empty when nothing drifted.
 pub(crate) async fn drift(
     client: &DeviceClient,

@@ -43,7 +43,7 @@ pub use error::{TokenError, WorkflowError};
 pub use metrics::Metrics;
 pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk};
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
-pub use recovery::RecoveryReport;
+pub use recovery::{ReconcileReport, RecoveryReport};
 pub use repo::{JournalEntry, PlanFilter};
 
 /// Which plans may be approved without a human, and whether an MCP client's user may approve,
@@ -69,7 +69,8 @@ pub struct WorkflowConfig {
     /// How long an apply waits for a device another apply is writing.
     pub lock_timeout: Duration,
     /// How long a rollback keeps retrying a device that does not answer (at least the confirm
-    /// timeout plus a margin, so an armed auto-revert has fired by then).
+    /// timeout plus a margin of up to 30 s, so an armed auto-revert has fired by then). A device
+    /// still silent after that leaves the plan `failed` until `reconcile` sees it again.
     pub rollback_timeout: Duration,
     /// Approval policy per environment (the strictest environment among a plan's devices).
     pub policies: BTreeMap<Environment, ApprovalPolicy>,

@@ -5,6 +5,13 @@
 //! verified and confirmed, the plan is finished (`applied`, any leftover auto-revert entry
 //! removed); otherwise every device that was touched is rolled back (`rolled_back`, or `failed`
 //! when a device could not be restored). Each recovery is audited.
+//!
+//! A device that could not be checked after a rollback (it stopped answering) leaves its plan
+//! `failed`; its armed auto-revert restores it meanwhile. `reconcile` — run at startup and then
+//! periodically — looks again once the device answers and records the final state: the plan
+//! becomes `rolled_back` when every such device is as before, or stays `failed` with what is
+//! still different, for an operator. It only reads: writing to a router long after an approval
+//! would act beyond what a person approved.
 
 use std::collections::HashMap;
 
@@ -37,6 +44,7 @@ struct DeviceJournal {
     created: HashMap<u32, String>,
     confirmed: bool,
     rolled_back: bool,
+    reconciled: bool,
 }
 
 fn read_journal(entries: &[JournalEntry]) -> HashMap<String, DeviceJournal> {
@@ -65,6 +73,7 @@ fn read_journal(entries: &[JournalEntry]) -> HashMap<String, DeviceJournal> {
             }
             "confirmed" => d.confirmed = true,
             "rolled_back" => d.rolled_back = true,
+            "reconciled" => d.reconciled = true,
             _ => {}
         }
     }
@@ -246,6 +255,188 @@ impl Workflow {
             status,
             message,
         })
+    }
+}
+
+/// What `reconcile` found for one plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReconcileReport {
+    pub plan_id: String,
+    pub status: PlanStatus,
+    /// Per device checked: what it was found to be.
+    pub devices: Vec<String>,
+}
+
+impl Workflow {
+    /// Looks again at the devices of `failed` plans that could not be checked after their
+    /// rollback, and records what each is now, once it answers. Plans whose devices are all as
+    /// before become `rolled_back`. Devices that still do not answer are left for next time.
+    pub async fn reconcile(
+        &self,
+        ctx: &AuditContext,
+    ) -> Result<Vec<ReconcileReport>, WorkflowError> {
+        let mut reports = Vec::new();
+        for id in repo::plans_in(self.store(), PlanStatus::Failed).await? {
+            let plan = repo::load_plan(self.store(), &id).await?;
+            if let Some(r) = self.reconcile_plan(&plan, ctx).await? {
+                reports.push(r);
+            }
+        }
+        Ok(reports)
+    }
+
+    async fn reconcile_plan(
+        &self,
+        plan: &Plan,
+        ctx: &AuditContext,
+    ) -> Result<Option<ReconcileReport>, WorkflowError> {
+        let Some(mut outcome) = plan.outcome.clone() else {
+            return Ok(None);
+        };
+        let entries = repo::journal(self.store(), &plan.id).await?;
+        let journal = read_journal(&entries);
+        let Some(devices) = outcome.get_mut("devices").and_then(|d| d.as_array_mut()) else {
+            return Ok(None);
+        };
+        let mut checked = Vec::new();
+        let mut unresolved = 0;
+        for o in devices.iter_mut() {
+            if o.get("result").and_then(|r| r.as_str()) != Some("failed") {
+                continue;
+            }
+            let Some(device_id) = o
+                .get("device_id")
+                .and_then(|d| d.as_str())
+                .and_then(|d| d.parse::<DeviceId>().ok())
+            else {
+                continue;
+            };
+            let j = journal.get(&device_id.to_string());
+            if j.is_some_and(|j| j.reconciled) {
+                unresolved += 1;
+                continue;
+            }
+            let name = plan.device_name(&device_id).to_owned();
+            let Some(found) = self.look_again(plan, &device_id, j).await else {
+                unresolved += 1;
+                continue;
+            };
+            let now = store::time::now();
+            let (result, reason) = match &found {
+                Ok(()) => (
+                    "rolled_back",
+                    format!("answered again at {now}: as before the plan"),
+                ),
+                Err(problems) => {
+                    unresolved += 1;
+                    (
+                        "failed",
+                        format!(
+                            "answered again at {now}, still not as before: {problems}; an operator must check it"
+                        ),
+                    )
+                }
+            };
+            o["result"] = json!(result);
+            o["reason"] = json!(reason);
+            let _ = self
+                .journal_step(
+                    &plan.id,
+                    Some(&device_id),
+                    None,
+                    "reconciled",
+                    json!({"result": result, "reason": reason}),
+                )
+                .await;
+            checked.push(format!("{name}: {reason}"));
+        }
+        if checked.is_empty() {
+            return Ok(None);
+        }
+        let status = if unresolved == 0 {
+            PlanStatus::RolledBack
+        } else {
+            PlanStatus::Failed
+        };
+        if status == PlanStatus::RolledBack {
+            outcome["message"] = json!(
+                "the devices that could not be checked answered again and are as before the plan"
+            );
+        }
+        let mut tx = self.store().begin_write().await?;
+        repo::set_status(
+            &mut tx,
+            &plan.id,
+            &[PlanStatus::Failed],
+            status,
+            Some(&outcome),
+        )
+        .await?;
+        store::append_audit_in(
+            &mut tx,
+            ctx,
+            "plan.reconcile",
+            &format!("plan:{}", plan.id),
+            json!({"status": status, "devices": checked}),
+        )
+        .await?;
+        tx.commit().await?;
+        if status == PlanStatus::RolledBack {
+            self.count(status);
+        }
+        Ok(Some(ReconcileReport {
+            plan_id: plan.id.clone(),
+            status,
+            devices: checked,
+        }))
+    }
+
+    /// `None` while the device does not answer, is busy, or its auto-revert has yet to fire;
+    /// else whether it is as before the plan (`Err` lists what differs).
+    async fn look_again(
+        &self,
+        plan: &Plan,
+        device_id: &DeviceId,
+        journal: Option<&DeviceJournal>,
+    ) -> Option<Result<(), String>> {
+        let lock = self
+            .inner
+            .locks
+            .acquire(
+                self.store(),
+                device_id,
+                plan.device_name(device_id),
+                std::time::Duration::from_secs(1),
+            )
+            .await
+            .ok()?;
+        let client = self.client_of(device_id).await.ok();
+        let found = match client {
+            None => None,
+            Some(client) => {
+                let changes: Vec<&crate::model::Change> = match journal {
+                    Some(j) if !(j.confirmed || j.rolled_back) => plan
+                        .changes_of(device_id)
+                        .filter(|c| j.attempted.contains(&c.seq))
+                        .collect(),
+                    _ => plan.changes_of(device_id).collect(),
+                };
+                let created = journal.map(|j| j.created.clone()).unwrap_or_default();
+                let lookup = move |seq: u32| created.get(&seq).cloned();
+                match crate::device_ops::revert_pending(&client, &plan.id).await {
+                    Ok(true) | Err(_) => None,
+                    Ok(false) => {
+                        match crate::device_ops::restored(&client, &changes, &lookup).await {
+                            Ok(p) if p.is_empty() => Some(Ok(())),
+                            Ok(p) => Some(Err(p.join("; "))),
+                            Err(_) => None,
+                        }
+                    }
+                }
+            }
+        };
+        lock.release().await;
+        found
     }
 }
 

@@ -955,3 +955,111 @@ async fn two_engines_on_one_postgresql_never_write_a_device_at_once() {
     assert_eq!(instances.len(), 2, "both engines applied plans");
     lab.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_silent_through_the_rollback_is_recorded_when_it_answers_again() {
+    let config = workflow::WorkflowConfig {
+        confirm_timeout: Duration::from_secs(2),
+        rollback_timeout: Duration::from_secs(1),
+        ..quick_config()
+    };
+    let lab = Lab::start_with(
+        &[Profile::Home],
+        store::testing::TestDatabase::sqlite(),
+        config,
+        domain::Environment::Lab,
+    )
+    .await;
+    let before = lab.config("r1");
+    let p = lab
+        .workflow
+        .propose(
+            &request(
+                "r1",
+                vec![ChangeRequest {
+                    menu: "interface".into(),
+                    op: Op::Disable {
+                        target: Selector::Where(props(&[("name", "ether1")])),
+                    },
+                }],
+            ),
+            &lab.ctx(),
+        )
+        .await
+        .unwrap();
+    let token = lab.approve(&p.plan.id).await;
+    // Once ether1 is down the router also stops answering altogether (a power cut, say) and
+    // stays silent past the server's rollback window; its own auto-revert still runs.
+    let sim = lab.sim("r1");
+    let watcher = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            for _ in 0..400 {
+                if lab_iface_disabled(&sim, "ether1") {
+                    sim.set_faults(Faults {
+                        hang: true,
+                        ..Faults::none()
+                    });
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            false
+        })
+    };
+    let report = lab
+        .workflow
+        .apply(&p.plan.id, &token, &lab.ctx())
+        .await
+        .unwrap();
+    assert!(watcher.await.unwrap(), "ether1 was disabled");
+    assert_eq!(report.status, PlanStatus::Failed, "{report:?}");
+    assert!(
+        lab.workflow.reconcile(&lab.ctx()).await.unwrap().is_empty(),
+        "nothing to record while the router is silent"
+    );
+    // The auto-revert fired on the router; then it answers again.
+    for _ in 0..100 {
+        if !lab_iface_disabled(&sim, "ether1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sim.set_faults(Faults::none());
+    assert_eq!(lab.config("r1"), before, "the router restored itself");
+    let reports = lab.workflow.reconcile(&lab.ctx()).await.unwrap();
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert_eq!(reports[0].status, PlanStatus::RolledBack);
+    assert!(
+        reports[0].devices[0].contains("as before the plan"),
+        "{reports:?}"
+    );
+    let stored = lab.workflow.plan(&p.plan.id).await.unwrap();
+    assert_eq!(stored.status, PlanStatus::RolledBack);
+    assert_eq!(
+        stored.outcome.as_ref().unwrap()["devices"][0]["result"],
+        "rolled_back"
+    );
+    assert!(lab.workflow.reconcile(&lab.ctx()).await.unwrap().is_empty());
+    let audit = lab
+        .fleet
+        .store()
+        .audit_events(&store::AuditFilter {
+            target: Some(format!("plan:{}", p.plan.id)),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, "plan.reconcile");
+    lab.stop().await;
+}
+
+fn lab_iface_disabled(sim: &routeros_sim::SimDevice, name: &str) -> bool {
+    let dump = serde_json::to_value(sim.state_dump(false)).unwrap();
+    dump["/interface/ethernet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i["name"] == name && i["disabled"] == "true")
+}

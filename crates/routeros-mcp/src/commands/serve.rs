@@ -112,8 +112,10 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         workflow,
         fleet_concurrency: 32,
     });
+    let reconciling = tool_ctx.workflow.clone();
     let app = App::new(config, catalog, tool_ctx, registry).context("building the MCP server")?;
     spawn_signal_handler(Arc::clone(&app));
+    spawn_reconciler(reconciling, app.shutdown.clone());
 
     let http_task = match listener {
         Some(listener) => {
@@ -165,6 +167,31 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         running.fleet.shutdown().await;
     }
     Ok(())
+}
+
+/// How often plans left `failed` by a silent router are looked at again.
+const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
+/// Records the final state of routers that stopped answering during a rollback, once they
+/// answer again (their auto-revert restored them meanwhile): at start, then every minute.
+fn spawn_reconciler(workflow: workflow::Workflow, shutdown: tokio_util::sync::CancellationToken) {
+    tokio::spawn(async move {
+        let ctx = AuditContext::new("server:reconcile");
+        loop {
+            match workflow.reconcile(&ctx).await {
+                Ok(reports) => {
+                    for r in reports {
+                        tracing::info!(plan = %r.plan_id, status = %r.status, devices = ?r.devices, "plan reconciled");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reconciling failed plans"),
+            }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(RECONCILE_EVERY) => {}
+            }
+        }
+    });
 }
 
 fn spawn_signal_handler(app: Arc<App>) {
