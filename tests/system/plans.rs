@@ -165,7 +165,15 @@ async fn a_proposed_change_applies_only_after_a_person_approves_it() {
         .collect();
     assert_eq!(
         actions,
-        ["plan.create", "plan.approve", "plan.apply", "plan.applied"]
+        [
+            "plan.create",
+            "plan.approve",
+            "plan.apply",
+            "plan.step.done",
+            "plan.step.verified",
+            "plan.step.confirmed",
+            "plan.applied"
+        ]
     );
     let approver = events
         .as_array()
