@@ -628,22 +628,7 @@ async fn cutting_the_management_path_is_reverted_by_the_device_itself() {
     .await;
     let before = lab.config("r1");
     // Disabling ether1 cuts the server off: the plan is critical, never auto-approved.
-    let p = lab
-        .workflow
-        .propose(
-            &request(
-                "r1",
-                vec![ChangeRequest {
-                    menu: "interface".into(),
-                    op: Op::Disable {
-                        target: Selector::Where(props(&[("name", "ether1")])),
-                    },
-                }],
-            ),
-            &lab.ctx(),
-        )
-        .await
-        .unwrap();
+    let p = propose_ether1_down(&lab).await;
     assert_eq!(p.plan.risk, Risk::Critical);
     assert!(p.auto_approval.is_none());
     assert!(
@@ -971,22 +956,7 @@ async fn a_device_silent_through_the_rollback_is_recorded_when_it_answers_again(
     )
     .await;
     let before = lab.config("r1");
-    let p = lab
-        .workflow
-        .propose(
-            &request(
-                "r1",
-                vec![ChangeRequest {
-                    menu: "interface".into(),
-                    op: Op::Disable {
-                        target: Selector::Where(props(&[("name", "ether1")])),
-                    },
-                }],
-            ),
-            &lab.ctx(),
-        )
-        .await
-        .unwrap();
+    let p = propose_ether1_down(&lab).await;
     let token = lab.approve(&p.plan.id).await;
     // Once ether1 is down the router also stops answering altogether (a power cut, say) and
     // stays silent past the server's rollback window; its own auto-revert still runs.
@@ -1062,4 +1032,23 @@ fn lab_iface_disabled(sim: &routeros_sim::SimDevice, name: &str) -> bool {
         .unwrap()
         .iter()
         .any(|i| i["name"] == name && i["disabled"] == "true")
+}
+
+/// A plan disabling r1's ether1, the interface the server reaches it through.
+async fn propose_ether1_down(lab: &Lab) -> workflow::Proposal {
+    lab.workflow
+        .propose(
+            &request(
+                "r1",
+                vec![ChangeRequest {
+                    menu: "interface".into(),
+                    op: Op::Disable {
+                        target: Selector::Where(props(&[("name", "ether1")])),
+                    },
+                }],
+            ),
+            &lab.ctx(),
+        )
+        .await
+        .unwrap()
 }
