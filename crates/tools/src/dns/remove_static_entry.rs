@@ -3,7 +3,7 @@
 //! it is approved and applied.
 
 use serde::Deserialize;
-use workflow::{ChangeRequest, Op, Props};
+use workflow::{ChangeRequest, Op};
 
 use crate::plan::args;
 use crate::registry::Caller;
@@ -19,18 +19,21 @@ pub(crate) struct Params {
 }
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
-    let mut matching = Props::new();
-    if let Some(n) = &p.name {
-        matching.insert("name".into(), args::text("name", n, true)?);
-    }
-    if let Some(a) = &p.address {
-        if p.name.is_none() {
-            return Err(ToolError::InvalidArguments(
-                "address narrows name: give name too (or entry_id alone)".into(),
-            ));
-        }
-        matching.insert("address".into(), args::ip("address", a)?);
-    }
+    let name = p
+        .name
+        .as_deref()
+        .map(|n| args::text("name", n, true))
+        .transpose()?;
+    let address = p
+        .address
+        .as_deref()
+        .map(|a| args::ip("address", a))
+        .transpose()?;
+    let matching = args::matching(
+        ("name", "name", name),
+        &[("address", "address", address)],
+        "entry_id",
+    )?;
     let target = args::choose("entry_id", p.entry_id.as_deref(), matching, "name")?;
     let what = p
         .name

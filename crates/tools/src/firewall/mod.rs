@@ -4,6 +4,7 @@ mod add_address_list_entry;
 mod list_address_lists;
 mod list_filter_rules;
 mod list_nat_rules;
+mod list_rules;
 mod plan_rule;
 mod remove_address_list_entry;
 

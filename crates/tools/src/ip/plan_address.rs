@@ -71,18 +71,11 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
                     "comment is only for action add".into(),
                 ));
             }
-            let mut matching = Props::new();
-            if let Some(a) = &address {
-                matching.insert("address".into(), a.clone());
-            }
-            if let Some(i) = &interface {
-                if address.is_none() {
-                    return Err(ToolError::InvalidArguments(
-                        "interface narrows address: give address too (or address_id alone)".into(),
-                    ));
-                }
-                matching.insert("interface".into(), i.clone());
-            }
+            let matching = args::matching(
+                ("address", "address", address.clone()),
+                &[("interface", "interface", interface)],
+                "address_id",
+            )?;
             let what = address
                 .clone()
                 .or_else(|| p.address_id.clone())

@@ -65,6 +65,42 @@ pub(crate) fn choose(
     }
 }
 
+/// An argument that names an item by one property: (argument, RouterOS property, checked value).
+pub(crate) type Named<'a> = (&'a str, &'a str, Option<String>);
+
+/// The properties naming an item: `main`, plus `narrowing` ones that only pick among items
+/// sharing it — so they are refused without it. `id_field` is the alternative, for the error.
+pub(crate) fn matching(
+    main: Named,
+    narrowing: &[Named],
+    id_field: &str,
+) -> Result<Props, ToolError> {
+    let (main_arg, main_prop, main_value) = main;
+    let given: Vec<&Named> = narrowing.iter().filter(|(_, _, v)| v.is_some()).collect();
+    let Some(main_value) = main_value else {
+        if given.is_empty() {
+            return Ok(Props::new());
+        }
+        let names: Vec<&str> = given.iter().map(|(a, _, _)| *a).collect();
+        let verb = if names.len() == 1 {
+            "narrows"
+        } else {
+            "narrow"
+        };
+        return Err(invalid(format!(
+            "{} {verb} {main_arg}: give {main_arg} too (or {id_field} alone)",
+            names.join(" and ")
+        )));
+    };
+    let mut props = Props::from([(main_prop.to_owned(), main_value)]);
+    for (_, prop, value) in given {
+        if let Some(v) = value {
+            props.insert((*prop).to_owned(), v.clone());
+        }
+    }
+    Ok(props)
+}
+
 /// An IPv4 or IPv6 address.
 pub(crate) fn ip(field: &str, value: &str) -> Result<String, ToolError> {
     let v = value.trim();
@@ -193,6 +229,37 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("must not be empty")
+        );
+    }
+
+    #[test]
+    fn narrowing_properties_need_the_main_one() {
+        let props = matching(
+            ("dst_address", "dst-address", Some("10.0.0.0/8".into())),
+            &[
+                ("gateway", "gateway", Some("10.1.1.1".into())),
+                ("routing_table", "routing-table", None),
+            ],
+            "route_id",
+        )
+        .unwrap();
+        assert_eq!(props.len(), 2);
+        assert_eq!(props["gateway"], "10.1.1.1");
+        let e = matching(
+            ("dst_address", "dst-address", None),
+            &[("gateway", "gateway", Some("10.1.1.1".into()))],
+            "route_id",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("gateway narrows dst_address: give dst_address too (or route_id alone)"),
+            "{e}"
+        );
+        assert!(
+            matching(("name", "name", None), &[], "entry_id")
+                .unwrap()
+                .is_empty()
         );
     }
 

@@ -105,21 +105,14 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
                     "comment and distance are only for action add".into(),
                 ));
             }
-            let mut matching = Props::new();
-            if let Some(d) = &dst {
-                matching.insert("dst-address".into(), d.clone());
-            }
-            if (gateway.is_some() || table.is_some()) && dst.is_none() {
-                return Err(ToolError::InvalidArguments(
-                    "gateway and routing_table narrow dst_address: give dst_address too (or route_id alone)".into(),
-                ));
-            }
-            if let Some(g) = &gateway {
-                matching.insert("gateway".into(), g.clone());
-            }
-            if let Some(t) = &table {
-                matching.insert("routing-table".into(), t.clone());
-            }
+            let matching = args::matching(
+                ("dst_address", "dst-address", dst.clone()),
+                &[
+                    ("gateway", "gateway", gateway),
+                    ("routing_table", "routing-table", table),
+                ],
+                "route_id",
+            )?;
             let what = dst
                 .clone()
                 .or_else(|| p.route_id.clone())
