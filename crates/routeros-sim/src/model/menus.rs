@@ -36,6 +36,18 @@ const DISABLED: PropSpec = p("disabled", B).def("false");
 const DYNAMIC: PropSpec = p("dynamic", B).def("false").ro();
 const INVALID: PropSpec = p("invalid", B).def("false").ro();
 const RUNNING: PropSpec = p("running", B).ro();
+// VLAN handling shared by a bridge and its ports.
+const PVID: PropSpec = p("pvid", PropType::Int { min: 1, max: 4094 }).def("1");
+const FRAME_TYPES: PropSpec = p(
+    "frame-types",
+    PropType::Enum(&[
+        "admit-all",
+        "admit-only-untagged-and-priority-tagged",
+        "admit-only-vlan-tagged",
+    ]),
+)
+.def("admit-all");
+const INGRESS_FILTERING: PropSpec = p("ingress-filtering", B).def("true");
 const SLAVE: PropSpec = p("slave", B).ro();
 const ACTUAL_MTU: PropSpec = p("actual-mtu", CNT).ro();
 const LINK_UP: PropSpec = p("last-link-up-time", T).volatile();
@@ -199,17 +211,9 @@ const BRIDGE_PROPS: &[PropSpec] = &[
     p("transmit-hold-count", PropType::Int { min: 1, max: 10 }).def("6"),
     p("vlan-filtering", B).def("false"),
     p("ether-type", T).def("0x8100"),
-    p("pvid", PropType::Int { min: 1, max: 4094 }).def("1"),
-    p(
-        "frame-types",
-        PropType::Enum(&[
-            "admit-all",
-            "admit-only-untagged-and-priority-tagged",
-            "admit-only-vlan-tagged",
-        ]),
-    )
-    .def("admit-all"),
-    p("ingress-filtering", B).def("true"),
+    PVID,
+    FRAME_TYPES,
+    INGRESS_FILTERING,
     p("dhcp-snooping", B).def("false"),
     p("port-cost-mode", PropType::Enum(&["long", "short"])).def("long"),
     p("mvrp", B).def("false"),
@@ -236,17 +240,9 @@ const BRIDGE_PORT_PROPS: &[PropSpec] = &[
     p("unknown-multicast-flood", B).def("true"),
     p("broadcast-flood", B).def("true"),
     p("hw", B).def("true"),
-    p("pvid", PropType::Int { min: 1, max: 4094 }).def("1"),
-    p(
-        "frame-types",
-        PropType::Enum(&[
-            "admit-all",
-            "admit-only-untagged-and-priority-tagged",
-            "admit-only-vlan-tagged",
-        ]),
-    )
-    .def("admit-all"),
-    p("ingress-filtering", B).def("true"),
+    PVID,
+    FRAME_TYPES,
+    INGRESS_FILTERING,
     p("tag-stacking", B).def("false"),
     p(
         "edge",
