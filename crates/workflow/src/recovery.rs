@@ -44,7 +44,6 @@ struct DeviceJournal {
     created: HashMap<u32, String>,
     confirmed: bool,
     rolled_back: bool,
-    reconciled: bool,
 }
 
 fn read_journal(entries: &[JournalEntry]) -> HashMap<String, DeviceJournal> {
@@ -73,7 +72,6 @@ fn read_journal(entries: &[JournalEntry]) -> HashMap<String, DeviceJournal> {
             }
             "confirmed" => d.confirmed = true,
             "rolled_back" => d.rolled_back = true,
-            "reconciled" => d.reconciled = true,
             _ => {}
         }
     }
@@ -290,18 +288,31 @@ impl Workflow {
         plan: &Plan,
         ctx: &AuditContext,
     ) -> Result<Option<ReconcileReport>, WorkflowError> {
+        // A device is looked at until it answers once; the outcome records that it did.
+        let waiting = |o: &serde_json::Value| {
+            o.get("result").and_then(|r| r.as_str()) == Some("failed")
+                && o.get("answered_again").is_none()
+        };
         let Some(mut outcome) = plan.outcome.clone() else {
+            return Ok(None);
+        };
+        let Some(devices) = outcome
+            .get_mut("devices")
+            .and_then(|d| d.as_array_mut())
+            .filter(|d| d.iter().any(waiting))
+        else {
             return Ok(None);
         };
         let entries = repo::journal(self.store(), &plan.id).await?;
         let journal = read_journal(&entries);
-        let Some(devices) = outcome.get_mut("devices").and_then(|d| d.as_array_mut()) else {
-            return Ok(None);
-        };
         let mut checked = Vec::new();
         let mut unresolved = 0;
         for o in devices.iter_mut() {
             if o.get("result").and_then(|r| r.as_str()) != Some("failed") {
+                continue;
+            }
+            if !waiting(o) {
+                unresolved += 1;
                 continue;
             }
             let Some(device_id) = o
@@ -312,10 +323,6 @@ impl Workflow {
                 continue;
             };
             let j = journal.get(&device_id.to_string());
-            if j.is_some_and(|j| j.reconciled) {
-                unresolved += 1;
-                continue;
-            }
             let name = plan.device_name(&device_id).to_owned();
             let Some(found) = self.look_again(plan, &device_id, j).await else {
                 unresolved += 1;
@@ -339,6 +346,7 @@ impl Workflow {
             };
             o["result"] = json!(result);
             o["reason"] = json!(reason);
+            o["answered_again"] = json!(now);
             let _ = self
                 .journal_step(
                     &plan.id,
