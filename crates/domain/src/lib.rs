@@ -8,6 +8,7 @@
 mod device;
 mod names;
 mod net;
+pub mod text;
 
 pub use device::{DeviceId, DeviceStatus, DriverPreference, Environment, Tier};
 pub use names::{CorrelationId, DeviceName, OrgName, ProjectName, ProjectRef, Tag, TagKey};

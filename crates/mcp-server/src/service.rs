@@ -45,6 +45,32 @@ impl Transport {
     }
 }
 
+/// The text of an approval prompt: every line a person reads, with whatever came from the
+/// caller (the title) or a router (values in descriptions and risk reasons) escaped, so a title
+/// cannot draw a fake plan over the real one.
+fn approval_prompt(plan: &workflow::Plan) -> String {
+    use domain::text::escape;
+    let mut message = format!(
+        "Approve and apply plan {}: {}\nRisk: {}{}\n",
+        plan.id,
+        escape(&plan.title),
+        plan.risk,
+        if plan.risk_reasons.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", escape(&plan.risk_reasons.join("; ")))
+        }
+    );
+    for c in &plan.changes {
+        message.push_str(&format!(
+            "  {}: {}\n",
+            escape(plan.device_name(&c.device_id)),
+            escape(&c.description)
+        ));
+    }
+    message
+}
+
 /// What asking the client's user for an approval gave.
 enum Elicited {
     Token(String),
@@ -284,24 +310,15 @@ impl McpService {
         if !allowed {
             return Elicited::NotAsked;
         }
-        let mut message = format!(
-            "Approve and apply plan {}: {}\nRisk: {}{}\n",
-            plan.id,
-            plan.title,
-            plan.risk,
-            if plan.risk_reasons.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", plan.risk_reasons.join("; "))
-            }
-        );
-        for c in &plan.changes {
-            message.push_str(&format!(
-                "  {}: {}\n",
-                plan.device_name(&c.device_id),
-                c.description
+        if !plan.risk.may_be_approved_without_a_person() {
+            // Whatever the client answers cannot be verified to be a person's: a model that can
+            // run an HTTP client can declare elicitation and say yes to itself.
+            return Elicited::Declined(format!(
+                "plan {} is {} risk: it can only be approved by an operator (`routeros-mcp plan approve {}`), not through the MCP client; nothing was changed",
+                plan.id, plan.risk, plan.id
             ));
         }
+        let message = approval_prompt(&plan);
         let schema = rmcp::model::ElicitationSchemaBuilder::new()
             .required_bool_property("approve", |b| {
                 b.title("Approve and apply these changes")
@@ -339,13 +356,15 @@ impl McpService {
                 plan.id
             ));
         }
+        // The client's name is its own claim: recorded as such, escaped, and bounded.
         let client = context
             .peer
             .peer_info()
             .map(|i| i.client_info.name.clone())
             .unwrap_or_else(|| "unknown-client".into());
+        let client: String = domain::text::escape(&client).chars().take(64).collect();
         let audit = store::AuditContext {
-            actor: format!("mcp-elicitation:{client}"),
+            actor: format!("mcp-elicitation-unverified:{client}"),
             correlation_id: correlation,
         };
         match wf
@@ -362,7 +381,7 @@ impl McpService {
         }
     }
 
-    /// Records the call (never argument values other than the device; they may be sensitive).
+        /// Records the call (never argument values other than the device; they may be sensitive).
     #[allow(clippy::too_many_arguments)]
     fn audit_call(
         &self,

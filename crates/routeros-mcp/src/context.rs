@@ -249,9 +249,32 @@ fn os_user() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// Libraries held to a level whatever the operator asks for (`LOG_LEVEL=trace`, or a directive
+/// naming them or one of their modules): at more verbose levels rmcp logs every JSON-RPC message
+/// in full (approval tokens in `plan.apply` arguments and auto-approval results) and russh logs
+/// authentication exchanges.
+const NEVER_VERBOSE: &[(&str, tracing::Level)] =
+    &[("rmcp", tracing::Level::INFO), ("russh", tracing::Level::WARN)];
+
+/// Whether an event or span would be more verbose than [`NEVER_VERBOSE`] allows for its crate.
+fn too_verbose(meta: &tracing::Metadata<'_>) -> bool {
+    let target = meta.target();
+    NEVER_VERBOSE.iter().any(|(krate, max)| {
+        let ours = target == *krate
+            || target
+                .strip_prefix(krate)
+                .is_some_and(|rest| rest.starts_with("::"));
+        ours && meta.level() > max
+    })
+}
+
 /// Logs go to stderr (stdout is for command output, and for JSON-RPC under stdio). CLI commands
 /// log warnings only unless LOG_LEVEL was set explicitly.
 fn init_logging(loaded: &Loaded, serving: bool) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let explicit = loaded
         .entries
         .iter()
@@ -267,16 +290,19 @@ fn init_logging(loaded: &Loaded, serving: bool) {
     let quiet = if level.contains('=') {
         ""
     } else {
-        ",sqlx=warn,rustls=warn,hyper=warn,hyper_util=warn,reqwest=warn,russh=warn,h2=warn,tower=warn"
+        ",sqlx=warn,rustls=warn,hyper=warn,hyper_util=warn,reqwest=warn,h2=warn,tower=warn"
     };
     let filter =
         EnvFilter::try_new(format!("{level}{quiet}")).unwrap_or_else(|_| EnvFilter::new("warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let never = tracing_subscriber::filter::filter_fn(|meta| !too_verbose(meta));
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false);
-    let _ = match loaded.settings.log.format {
-        settings::LogFormat::Json => builder.json().try_init(),
-        settings::LogFormat::Text => builder.try_init(),
+    let layer = match loaded.settings.log.format {
+        settings::LogFormat::Json => layer.json().boxed(),
+        settings::LogFormat::Text => layer.boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(layer.with_filter(filter).with_filter(never))
+        .try_init();
 }

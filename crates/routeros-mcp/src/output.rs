@@ -1,4 +1,9 @@
 //! Rendering command results as aligned tables for people or JSON for scripts.
+//!
+//! Table cells and record values can hold text from a caller or a router (plan titles,
+//! comments, identities): they are printed with control characters made visible
+//! ([`domain::text::escape`]) so no value can move the cursor, clear the screen or redraw a line.
+//! JSON output needs no such care: its encoder escapes control characters itself.
 
 use anyhow::Result;
 use comfy_table::{ContentArrangement, Table, presets};
@@ -30,7 +35,7 @@ pub fn print_record(
         Output::Table => {
             let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
             for (k, v) in pairs {
-                println!("{k:>width$}: {v}");
+                println!("{k:>width$}: {}", domain::text::escape(&v));
             }
         }
     }
@@ -43,7 +48,10 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
         .set_content_arrangement(ContentArrangement::Disabled)
         .set_header(headers.iter().map(|h| h.to_string()));
     for row in rows {
-        t.add_row(row);
+        t.add_row(
+            row.into_iter()
+                .map(|cell| domain::text::escape(&cell).into_owned()),
+        );
     }
     // comfy-table pads every cell by one space; the outer padding helps nobody.
     t.to_string()

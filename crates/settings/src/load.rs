@@ -777,20 +777,19 @@ fn risk_list(t: &str) -> Result<Vec<String>, String> {
     for part in t.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let risk = part.to_ascii_lowercase();
         match risk.as_str() {
-            "low" | "medium" | "high" => {
+            "low" | "medium" => {
                 if !risks.contains(&risk) {
                     risks.push(risk);
                 }
             }
-            "critical" => {
-                return Err(
-                    "critical plans touch the management path and always need a person; expected a comma-separated list of low, medium, high, or nothing"
-                        .into(),
-                );
+            "high" | "critical" => {
+                return Err(format!(
+                    "{risk} plans can cut a router off and always need a person; expected a comma-separated list of low, medium, or nothing"
+                ));
             }
             _ => {
                 return Err(format!(
-                    "\"{part}\" is not a risk; expected a comma-separated list of low, medium, high, or nothing"
+                    "\"{part}\" is not a risk; expected a comma-separated list of low, medium, or nothing"
                 ));
             }
         }

@@ -178,7 +178,7 @@ pub const ROWS: &[Row] = &[
         "plans.auto_approve.lab",
         "MCP_PLAN_AUTO_APPROVE_LAB",
         Some("low"),
-        "risks approved without a person when every device of the plan is lab: comma-separated low,medium,high (never critical), or empty",
+        "risks approved without a person when every device of the plan is lab: comma-separated low,medium (never high or critical), or empty",
     ),
     row(
         "plans.auto_approve.staging",
@@ -196,7 +196,7 @@ pub const ROWS: &[Row] = &[
         "plans.elicitation.lab",
         "MCP_PLAN_ELICITATION_LAB",
         Some("true"),
-        "whether plan.apply may ask the MCP client's user to approve a plan on lab devices",
+        "whether plan.apply may ask the MCP client's user to approve a low or medium plan on lab devices (never high or critical)",
     ),
     row(
         "plans.elicitation.staging",

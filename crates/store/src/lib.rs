@@ -128,6 +128,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The SQLite file, for what must be shared by every process that opens it (file locks).
+    sqlite_path: Option<PathBuf>,
 }
 
 /// Key of the PostgreSQL advisory lock that serializes registry writes ("ros-mcp" in ASCII).
@@ -174,7 +176,15 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(connect_err)?;
-        Ok(Self { pool, backend })
+        let sqlite_path = match target {
+            Target::Sqlite(path) => Some(path.clone()),
+            Target::Postgres(_) => None,
+        };
+        Ok(Self {
+            pool,
+            backend,
+            sqlite_path,
+        })
     }
 
     /// Opens and applies pending migrations: what every command does at startup.
@@ -234,6 +244,11 @@ impl Store {
     }
 
     /// The pool, for crates that add their own tables through later migrations.
+    /// The SQLite file this store opened (`None` on PostgreSQL).
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        self.sqlite_path.as_deref()
+    }
+
     pub fn pool(&self) -> &AnyPool {
         &self.pool
     }

@@ -13,6 +13,7 @@ use store::AuditContext;
 
 use crate::device_ops::{self, transient};
 use crate::error::{TokenError, WorkflowError};
+use crate::lock::LockKey;
 use crate::model::{Action, Change, Plan, PlanStatus, Props};
 use crate::{Workflow, repo, script, token};
 
@@ -100,6 +101,7 @@ const AUDITED_STEPS: &[&str] = &[
     "undone",
     "rolled_back",
     "rollback_failed",
+    "undo_skipped",
 ];
 
 fn backoff(attempt: u32) -> Duration {
@@ -157,6 +159,21 @@ impl Workflow {
             return Err(TokenError::Expired { expired_at: at }.into());
         }
         let hash = token::hash(approval_token);
+        // Held until the outcome is recorded: recovery in another process skips this plan.
+        let plan_lock = match self
+            .inner
+            .locks
+            .try_acquire(self.store(), &LockKey::Plan(plan.id.clone()), &self.holder())
+            .await?
+        {
+            Ok(l) => l,
+            Err(who) => {
+                return Err(WorkflowError::Refused(format!(
+                    "plan {plan_id} is being applied right now{}",
+                    who.map(|w| format!(" ({w})")).unwrap_or_default()
+                )));
+            }
+        };
         let mut tx = self.store().begin_write().await?;
         match repo::approval_by_token(&mut tx, &hash).await? {
             None => return Err(TokenError::Unknown.into()),
@@ -222,7 +239,9 @@ impl Workflow {
             duration_ms: started.elapsed().as_millis(),
             ..report
         };
-        self.finish(&plan, &report, ctx).await?;
+        let finished = self.finish(&plan, &report, ctx).await;
+        plan_lock.release().await;
+        finished?;
         if let Some(m) = &self.inner.metrics {
             m.apply_duration.observe(started.elapsed().as_secs_f64());
         }
@@ -238,7 +257,7 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         let outcome = json!({"message": report.message, "devices": report.devices, "duration_ms": report.duration_ms});
         let mut tx = self.store().begin_write().await?;
-        repo::set_status(
+        repo::move_status(
             &mut tx,
             &plan.id,
             &[PlanStatus::Applying],
@@ -377,10 +396,11 @@ impl Workflow {
         let lock = self
             .inner
             .locks
-            .acquire(
+            .device(
                 self.store(),
                 device_id,
                 &name,
+                &self.holder(),
                 self.inner.config.lock_timeout,
             )
             .await
@@ -428,10 +448,11 @@ impl Workflow {
         let lock = self
             .inner
             .locks
-            .acquire(
+            .device(
                 self.store(),
                 &d.device_id,
                 &d.name,
+                &self.holder(),
                 self.inner.config.lock_timeout,
             )
             .await
@@ -655,14 +676,18 @@ impl Run<'_> {
         }
         let _ = self.journal(None, "verified", json!({})).await;
         if self.armed {
-            match self.revert_entry_present().await {
+            // Confirm: first make the auto-revert unable to run (disable it, and read back that
+            // it never started), only then remove it; a revert that started in between means
+            // the device is going back, and the apply is rolled back instead of recorded.
+            let confirm_failed = |e: String| json!({"error": e});
+            match self.stand_down().await {
                 Ok(true) => {}
                 Ok(false) => {
                     let _ = self
                         .journal(
                             None,
                             "confirm_failed",
-                            json!({"error": "the auto-revert already ran"}),
+                            confirm_failed("the auto-revert already ran".into()),
                         )
                         .await;
                     return Err(self
@@ -674,19 +699,19 @@ impl Run<'_> {
                 }
                 Err(e) => {
                     let _ = self
-                        .journal(None, "confirm_failed", json!({"error": e.to_string()}))
+                        .journal(None, "confirm_failed", confirm_failed(e.to_string()))
                         .await;
                     return Err(self
                         .fail(
                             "confirm_failed",
-                            format!("could not confirm (read the auto-revert entry): {e}"),
+                            format!("could not confirm (disable the auto-revert entry): {e}"),
                         )
                         .await);
                 }
             }
             if let Err(e) = self.remove_revert_entry().await {
                 let _ = self
-                    .journal(None, "confirm_failed", json!({"error": e.to_string()}))
+                    .journal(None, "confirm_failed", confirm_failed(e.to_string()))
                     .await;
                 return Err(self
                     .fail(
@@ -696,6 +721,41 @@ impl Run<'_> {
                     .await);
             }
             self.armed = false;
+            // And the changes still hold: nothing reverted them while confirming.
+            let mut problems = Vec::new();
+            for change in &self.changes {
+                match device_ops::verify(
+                    &self.client,
+                    change,
+                    self.created.get(&change.seq).map(String::as_str),
+                )
+                .await
+                {
+                    Ok(p) => problems.extend(p),
+                    Err(e) => problems.push(format!(
+                        "{}: could not be read back: {e}",
+                        change.description
+                    )),
+                }
+            }
+            if !problems.is_empty() {
+                let _ = self
+                    .journal(
+                        None,
+                        "confirm_failed",
+                        json!({"problems": problems.clone()}),
+                    )
+                    .await;
+                return Err(self
+                    .fail(
+                        "confirm_failed",
+                        format!(
+                            "the changes did not hold while confirming: {}",
+                            problems.join("; ")
+                        ),
+                    )
+                    .await);
+            }
         }
         let _ = self.journal(None, "confirmed", json!({})).await;
         Ok(Done {
@@ -765,15 +825,49 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn revert_entry_present(&self) -> Result<bool, WorkflowError> {
+    /// Disables the plan's auto-revert entry so it can no longer start: true when it never
+    /// ran (its `run-count` is still 0 after the entry was disabled), false when it ran or is
+    /// running (it is gone, or it counted a run).
+    async fn stand_down(&self) -> Result<bool, WorkflowError> {
+        let menu = Self::scheduler()?;
+        let ran = |e: &Props| e.get("run-count").is_some_and(|n| n.trim() != "0");
         let entries = self
             .client
             .print(
-                &Self::scheduler()?,
+                &menu,
                 &PrintQuery::all().filter("name", &script::entry_name(&self.plan.id)),
             )
             .await?;
-        Ok(!entries.is_empty())
+        let Some(entry) = entries.first() else {
+            return Ok(false);
+        };
+        if ran(entry) {
+            return Ok(false);
+        }
+        let Some(id) = entry.get(".id") else {
+            return Err(WorkflowError::Invalid(
+                "the auto-revert entry has no id".into(),
+            ));
+        };
+        let id = routeros::RosId::parse(id).map_err(WorkflowError::Invalid)?;
+        match self
+            .client
+            .set(
+                &menu,
+                Some(&id),
+                &Props::from([("disabled".into(), "true".into())]),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(e) if matches!(e.kind, routeros::ErrorKind::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        }
+        match self.client.get(&menu, &id).await {
+            Ok(entry) => Ok(!ran(&entry)),
+            Err(e) if matches!(e.kind, routeros::ErrorKind::NotFound(_)) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn remove_revert_entry(&self) -> Result<(), WorkflowError> {
@@ -785,8 +879,10 @@ impl Run<'_> {
                 matching: Props::from([("name".into(), script::entry_name(&self.plan.id))]),
             },
             None,
+            None,
         )
         .await
+        .map(|_| ())
     }
 
     async fn fresh_connection(&self) -> Result<(), WorkflowError> {
@@ -829,13 +925,32 @@ impl Run<'_> {
             .copied()
             .collect();
         let mut errors = Vec::new();
+        // What was deliberately not undone (someone changed it after the plan wrote it), and
+        // the changes concerned: left for a person, so not expected back either.
+        let mut left_alone = Vec::new();
+        let mut drifted = Vec::new();
         for change in attempted.iter().rev() {
             let created = self.created.get(&change.seq).cloned();
             for inv in &change.inverse {
                 let mut attempt = 0;
                 loop {
-                    match device_ops::ensure(&self.client, inv, created.as_deref()).await {
-                        Ok(()) => break,
+                    match device_ops::ensure(&self.client, inv, created.as_deref(), Some(change))
+                        .await
+                    {
+                        Ok(left) => {
+                            if !left.is_empty() {
+                                drifted.push(change.seq);
+                                let _ = self
+                                    .journal(
+                                        Some(change.seq),
+                                        "undo_skipped",
+                                        json!({"left_alone": left}),
+                                    )
+                                    .await;
+                                left_alone.extend(left);
+                            }
+                            break;
+                        }
                         Err(e) if transient(&e) && Instant::now() < deadline => {
                             tokio::time::sleep(backoff(attempt)).await;
                             attempt += 1;
@@ -865,12 +980,17 @@ impl Run<'_> {
                 }
             }
         }
-        // The proof: every change that ran is undone on the device.
+        // The proof: every change that ran is undone on the device (but what was left alone).
         let created = self.created.clone();
         let lookup = move |seq: u32| created.get(&seq).cloned();
+        let expected: Vec<&Change> = attempted
+            .iter()
+            .filter(|c| !drifted.contains(&c.seq))
+            .copied()
+            .collect();
         let mut attempt = 0;
         let check = loop {
-            match device_ops::restored(&self.client, &attempted, &lookup).await {
+            match device_ops::restored(&self.client, &expected, &lookup).await {
                 Ok(p) => break Ok(p),
                 Err(e) if transient(&e) && Instant::now() < deadline => {
                     tokio::time::sleep(backoff(attempt)).await;
@@ -880,12 +1000,16 @@ impl Run<'_> {
             }
         };
         match check {
-            Ok(problems) if problems.is_empty() && errors.is_empty() => {
+            Ok(problems) if problems.is_empty() && errors.is_empty() && left_alone.is_empty() => {
                 let _ = self.journal(None, "rolled_back", json!({})).await;
                 Ok(())
             }
             Ok(problems) => {
-                let all: Vec<String> = errors.into_iter().chain(problems).collect();
+                let all: Vec<String> = errors
+                    .into_iter()
+                    .chain(problems)
+                    .chain(left_alone.into_iter().map(|l| format!("left for a person: {l}")))
+                    .collect();
                 let _ = self
                     .journal(None, "rollback_failed", json!({"problems": all}))
                     .await;

@@ -339,12 +339,37 @@ pub(crate) async fn verify(
     Ok(problems)
 }
 
+/// What the plan wrote to property `key` of `change`'s item: `Some(Some(v))` it set `v`,
+/// `Some(None)` it unset it, `None` it did not write it.
+fn written<'a>(change: &'a Change, key: &str) -> Option<Option<&'a String>> {
+    if let Some(v) = change.write.props.get(key) {
+        return Some(Some(v));
+    }
+    change
+        .write
+        .unset
+        .iter()
+        .any(|u| u == key)
+        .then_some(None)
+}
+
+fn shown(v: Option<&String>) -> String {
+    v.map_or_else(|| "unset".to_owned(), |v| format!("{v:?}"))
+}
+
 /// Runs one inverse step (idempotent). `created` is the id the change's add produced.
+///
+/// With `change` (the change being undone), the step undoes only what still holds the value
+/// the plan wrote: a property someone changed since, or an added item someone edited, is left
+/// as it is and named in the returned list — drift for a person, never overwritten. Without
+/// `change` (the server's own bookkeeping, such as its auto-revert entry) it is unconditional.
 pub(crate) async fn ensure(
     client: &DeviceClient,
     inv: &Inverse,
     created: Option<&str>,
-) -> Result<(), WorkflowError> {
+    change: Option<&Change>,
+) -> Result<Vec<String>, WorkflowError> {
+    let mut left = Vec::new();
     match inv {
         Inverse::Absent {
             menu: path,
@@ -360,13 +385,27 @@ pub(crate) async fn ensure(
                 {
                     remove(client, &m, known).await?;
                 }
-                return Ok(());
+                return Ok(left);
             }
-            if let Some(c) = created
-                && get(client, path, c).await?.is_some()
-            {
-                remove(client, &m, c).await?;
+            if let Some(c) = created {
+                // The item the plan added, by id: removed only while it is as the plan wrote it.
+                if let Some(item) = get(client, path, c).await? {
+                    let want = change.map_or(matching, |ch| &ch.write.props);
+                    let edits = differences(path, want, &item);
+                    if edits.is_empty() || change.is_none() {
+                        remove(client, &m, c).await?;
+                    } else {
+                        left.push(format!(
+                            "/{path} {c}, the item the plan added, was edited since ({}); left as it is",
+                            edits.join(", ")
+                        ));
+                    }
+                }
+                return Ok(left);
             }
+            // The add's id was never journaled (interrupted between the write and the journal):
+            // the item is found by what the plan wrote. The plan's precondition made sure no
+            // such item existed before it.
             if !matching.is_empty() {
                 for item in find(client, path, matching).await? {
                     if let Some(i) = item.get(".id") {
@@ -374,7 +413,7 @@ pub(crate) async fn ensure(
                     }
                 }
             }
-            Ok(())
+            Ok(left)
         }
         Inverse::Props {
             menu: path,
@@ -395,15 +434,44 @@ pub(crate) async fn ensure(
                     (Some(id(&found)?), item)
                 }
             };
-            let diff: Props = set
-                .iter()
-                .filter(|(k, v)| item.get(*k) != Some(*v))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            // Whether the property still holds what the plan wrote (or the plan did not say).
+            let ours = |key: &str| -> Result<(), String> {
+                let Some(change) = change else {
+                    return Ok(());
+                };
+                if menus::is_volatile(path, key) {
+                    return Ok(());
+                }
+                match written(change, key) {
+                    None => Ok(()),
+                    Some(w) if w == item.get(key) => Ok(()),
+                    Some(w) => Err(format!(
+                        "/{path} {key} is now {} but the plan wrote {}: someone changed it since; left as it is",
+                        shown(item.get(key)),
+                        shown(w)
+                    )),
+                }
+            };
+            let mut diff = Props::new();
+            for (k, v) in set {
+                if item.get(k) == Some(v) {
+                    continue;
+                }
+                match ours(k) {
+                    Ok(()) => {
+                        diff.insert(k.clone(), v.clone());
+                    }
+                    Err(note) => left.push(format!("{note} (before the plan it was {v:?})")),
+                }
+            }
             if !diff.is_empty() {
                 client.set(&m, target_id.as_ref(), &diff).await?;
             }
             for name in unset.iter().filter(|n| item.contains_key(*n)) {
+                if let Err(note) = ours(name) {
+                    left.push(format!("{note} (before the plan it was unset)"));
+                    continue;
+                }
                 client
                     .item_command(
                         &m,
@@ -413,7 +481,7 @@ pub(crate) async fn ensure(
                     )
                     .await?;
             }
-            Ok(())
+            Ok(left)
         }
         Inverse::Present {
             menu: path,
@@ -421,7 +489,7 @@ pub(crate) async fn ensure(
             place_before,
         } => {
             if !find(client, path, props).await?.is_empty() {
-                return Ok(());
+                return Ok(left);
             }
             let at = match place_before {
                 Some(r) => locate(client, path, r).await?,
@@ -429,7 +497,7 @@ pub(crate) async fn ensure(
             };
             let at = at.as_deref().map(id).transpose()?;
             client.add(&menu(path)?, props, at.as_ref()).await?;
-            Ok(())
+            Ok(left)
         }
         Inverse::Position {
             menu: path,
@@ -437,26 +505,40 @@ pub(crate) async fn ensure(
             place_before,
         } => {
             let Some(subject) = locate(client, path, target).await? else {
-                return Ok(());
+                return Ok(left);
+            };
+            let order = static_order(client, path).await?;
+            let pos = order.iter().position(|i| *i == subject);
+            let before = |dest: &Option<String>| match (dest, pos) {
+                (Some(d), Some(p)) => order.get(p + 1) == Some(d),
+                (None, Some(p)) => p + 1 == order.len(),
+                _ => true,
             };
             let dest = match place_before {
                 Some(r) => locate(client, path, r).await?,
                 None => None,
             };
-            let order = static_order(client, path).await?;
-            let pos = order.iter().position(|i| *i == subject);
-            let in_place = match (&dest, pos) {
-                (Some(d), Some(p)) => order.get(p + 1) == Some(d),
-                (None, Some(p)) => p + 1 == order.len(),
-                _ => true,
-            };
-            if !in_place {
-                let dest = dest.as_deref().map(id).transpose()?;
-                client
-                    .move_items(&menu(path)?, &[id(&subject)?], dest.as_ref())
-                    .await?;
+            if before(&dest) {
+                return Ok(left);
             }
-            Ok(())
+            if let Some(change) = change {
+                // Moved back only from where the plan put it.
+                let planned = match &change.write.place_before {
+                    Some(r) => locate(client, path, r).await?,
+                    None => None,
+                };
+                if !before(&planned) {
+                    left.push(format!(
+                        "/{path} {subject} was moved again since the plan moved it; left where it is"
+                    ));
+                    return Ok(left);
+                }
+            }
+            let dest = dest.as_deref().map(id).transpose()?;
+            client
+                .move_items(&menu(path)?, &[id(&subject)?], dest.as_ref())
+                .await?;
+            Ok(left)
         }
     }
 }

@@ -43,6 +43,9 @@ pub enum WorkflowError {
     /// The request is understood but not allowed now (wrong status, policy, switched off).
     #[error("{0}")]
     Refused(String),
+    /// Another process moved the plan first: what this one saw is no longer true.
+    #[error("{0}")]
+    Conflict(String),
     #[error(transparent)]
     Token(#[from] TokenError),
     /// Reading the device while planning failed.
@@ -66,6 +69,7 @@ impl WorkflowError {
             WorkflowError::PlanNotFound(_) => "not_found",
             WorkflowError::Invalid(_) => "invalid",
             WorkflowError::Refused(_) => "refused",
+            WorkflowError::Conflict(_) => "conflict",
             WorkflowError::Token(_) => "token",
             WorkflowError::Device(e) => e.kind.code(),
             WorkflowError::Fleet(_) => "fleet",

@@ -125,6 +125,91 @@ impl std::fmt::Debug for IssuedToken {
     }
 }
 
+/// Refuses control characters in the title and in every property name and value of a request:
+/// text that ends up in `plan show`, an approval prompt and on the router must read as it is.
+fn check_text(request: &PlanRequest) -> Result<(), WorkflowError> {
+    let refuse = |what: String, c: domain::text::ControlChar| {
+        WorkflowError::Invalid(format!(
+            "{what} contains {c}; titles, property names and values may not contain control characters (newlines, carriage returns, terminal escapes, bidirectional overrides)"
+        ))
+    };
+    if let Some(c) = domain::text::find_control(&request.title) {
+        return Err(refuse("the title".into(), c));
+    }
+    let check_props = |props: &Props| -> Result<(), WorkflowError> {
+        for (k, v) in props {
+            if let Some(c) = domain::text::find_control(k) {
+                return Err(refuse(format!("property name {:?}", k), c));
+            }
+            if let Some(c) = domain::text::find_control(v) {
+                return Err(refuse(format!("the value of {}", domain::text::escape(k)), c));
+            }
+        }
+        Ok(())
+    };
+    let check_selector = |s: &Selector| -> Result<(), WorkflowError> {
+        match s {
+            Selector::Id(id) => match domain::text::find_control(id) {
+                Some(c) => Err(refuse("an item id".into(), c)),
+                None => Ok(()),
+            },
+            Selector::Where(p) => check_props(p),
+            Selector::Singleton => Ok(()),
+            Selector::Recorded { id, matching } => match domain::text::find_control(id) {
+                Some(c) => Err(refuse("an item id".into(), c)),
+                None => check_props(matching),
+            },
+        }
+    };
+    for device in &request.devices {
+        for change in &device.changes {
+            match &change.op {
+                Op::Add {
+                    props,
+                    place_before,
+                } => {
+                    check_props(props)?;
+                    if let Some(p) = place_before {
+                        check_selector(p)?;
+                    }
+                }
+                Op::Set {
+                    target,
+                    props,
+                    unset,
+                } => {
+                    check_selector(target)?;
+                    check_props(props)?;
+                    for u in unset {
+                        if let Some(c) = domain::text::find_control(u) {
+                            return Err(refuse("a property to unset".into(), c));
+                        }
+                    }
+                }
+                Op::Remove { target } | Op::Enable { target } | Op::Disable { target } => {
+                    check_selector(target)?;
+                }
+                Op::Move {
+                    target,
+                    place_before,
+                } => {
+                    check_selector(target)?;
+                    if let Some(p) = place_before {
+                        check_selector(p)?;
+                    }
+                }
+                Op::Command { target, command } => {
+                    check_selector(target)?;
+                    if let Some(c) = domain::text::find_control(command) {
+                        return Err(refuse("the command".into(), c));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A proposed plan, with its token when policy approved it at once.
 #[derive(Debug, Clone)]
 pub struct Proposal {
@@ -164,7 +249,7 @@ pub(crate) struct Inner {
     pub(crate) fleet: Fleet,
     pub(crate) config: WorkflowConfig,
     pub(crate) signer: SigningKey,
-    pub(crate) locks: lock::DeviceLocks,
+    pub(crate) locks: lock::Locks,
     pub(crate) metrics: Option<Metrics>,
     /// This process, in journal rows.
     pub(crate) instance: String,
@@ -182,7 +267,7 @@ impl Workflow {
                 fleet,
                 config,
                 signer: key.signing_key("plan approval v1"),
-                locks: lock::DeviceLocks::default(),
+                locks: lock::Locks::default(),
                 metrics,
                 instance: format!("{}:{}", std::process::id(), &token::nonce()[..8]),
             }),
@@ -191,6 +276,15 @@ impl Workflow {
 
     pub fn config(&self) -> &WorkflowConfig {
         &self.inner.config
+    }
+
+    /// How this process names itself in lock files, for refusals other processes print.
+    pub(crate) fn holder(&self) -> String {
+        format!(
+            "held by routeros-mcp process {} ({})",
+            std::process::id(),
+            self.inner.instance
+        )
     }
 
     fn store(&self) -> &Store {
@@ -214,6 +308,7 @@ impl Workflow {
         rollback_of: Option<String>,
         ctx: &AuditContext,
     ) -> Result<Proposal, WorkflowError> {
+        check_text(request)?;
         let planned = planner::plan(&self.inner.fleet, request).await?;
         let project_id: String = sqlx::query_scalar("SELECT project_id FROM devices WHERE id = $1")
             .bind(planned.first_device.to_string())
@@ -244,7 +339,8 @@ impl Workflow {
         }
         plan.content_hash = plan.compute_hash();
         let policy = self.inner.config.policy(plan.environment);
-        let auto = plan.risk != Risk::Critical && policy.auto_approve.contains(&plan.risk);
+        let auto = plan.risk.may_be_approved_without_a_person()
+            && policy.auto_approve.contains(&plan.risk);
         let mut tx = self.store().begin_write().await?;
         repo::insert_plan(&mut tx, &plan).await?;
         store::append_audit_in(
@@ -318,7 +414,7 @@ impl Workflow {
             },
         )
         .await?;
-        repo::set_status(
+        repo::move_status(
             tx,
             &plan.id,
             &[PlanStatus::Pending, PlanStatus::Approved],
@@ -364,6 +460,12 @@ impl Workflow {
                     "plan {plan_id} is {other}: only pending plans can be approved"
                 )));
             }
+        }
+        if via != ApprovalVia::Cli && !plan.risk.may_be_approved_without_a_person() {
+            return Err(WorkflowError::Refused(format!(
+                "plan {plan_id} is {} risk: only an operator can approve it (`routeros-mcp plan approve {plan_id}`), never an MCP client",
+                plan.risk
+            )));
         }
         if plan.compute_hash() != plan.content_hash {
             return Err(WorkflowError::Refused(format!(

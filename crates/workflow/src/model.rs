@@ -370,6 +370,18 @@ pub fn show_props(props: &Props) -> String {
         .join(" ")
 }
 
+impl Risk {
+    /// Whether anything but an operator may approve a plan of this risk: policy (auto-approval)
+    /// and an MCP client's user (elicitation, whose answer the server cannot verify) may approve
+    /// low and medium plans only, whatever the configuration says.
+    pub fn may_be_approved_without_a_person(self) -> bool {
+        match self {
+            Risk::Low | Risk::Medium => true,
+            Risk::High | Risk::Critical => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@ use store::AuditContext;
 use crate::Workflow;
 use crate::apply::{ApplyReport, DeviceOutcome, DeviceResult, confirm_device, rollback_device};
 use crate::error::WorkflowError;
+use crate::lock::LockKey;
 use crate::model::{Action, Inverse, ItemRef, Plan, PlanStatus, Props};
 use crate::planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
 use crate::repo::{self, JournalEntry};
@@ -83,43 +84,81 @@ impl Workflow {
     pub async fn recover(&self, ctx: &AuditContext) -> Result<Vec<RecoveryReport>, WorkflowError> {
         let mut reports = Vec::new();
         for id in repo::plans_in(self.store(), PlanStatus::Applying).await? {
+            // A live process applying the plan holds its plan lock from before the plan became
+            // `applying` until its outcome is recorded: such a plan is not interrupted.
+            // (A short wait: a process that just died may take a moment to lose its lock.)
+            let plan_lock = match self
+                .inner
+                .locks
+                .acquire(
+                    self.store(),
+                    &LockKey::Plan(id.clone()),
+                    &self.holder(),
+                    std::time::Duration::from_secs(2),
+                    |who| {
+                        format!(
+                            "left alone: another live server process is applying it{}",
+                            who.map(|w| format!(" ({w})")).unwrap_or_default()
+                        )
+                    },
+                )
+                .await
+            {
+                Ok(l) => l,
+                Err(WorkflowError::Refused(message)) => {
+                    reports.push(RecoveryReport {
+                        plan_id: id.clone(),
+                        status: PlanStatus::Applying,
+                        message,
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let plan = repo::load_plan(self.store(), &id).await?;
-            // Another live server may be applying it: wait for each device's lock first.
+            // Then every device's lock, so no rollback of another plan is writing them.
             let mut locks = Vec::new();
-            let mut busy = false;
+            let mut busy = None;
             for d in &plan.devices {
                 match self
                     .inner
                     .locks
-                    .acquire(
+                    .device(
                         self.store(),
                         &d.device_id,
                         &d.name,
+                        &self.holder(),
                         self.inner.config.lock_timeout,
                     )
                     .await
                 {
                     Ok(l) => locks.push(l),
-                    Err(_) => {
-                        busy = true;
+                    Err(e) => {
+                        busy = Some(e.to_string());
                         break;
                     }
                 }
             }
-            let report = if busy {
-                None
-            } else {
-                // Still applying once we hold every lock: nobody is working on it.
-                let current = repo::load_plan(self.store(), &id).await?;
-                if current.status == PlanStatus::Applying {
-                    Some(self.recover_plan(&current, ctx).await?)
-                } else {
-                    None
+            let report = match busy {
+                Some(why) => Some(RecoveryReport {
+                    plan_id: id.clone(),
+                    status: PlanStatus::Applying,
+                    message: format!("not recovered now: {why}; the next start tries again"),
+                }),
+                None => {
+                    // Still applying once we hold every lock: nobody is working on it.
+                    let current = repo::load_plan(self.store(), &id).await?;
+                    if current.status == PlanStatus::Applying {
+                        Some(self.recover_plan(&current, ctx).await?)
+                    } else {
+                        None
+                    }
                 }
             };
             for l in locks {
                 l.release().await;
             }
+            plan_lock.release().await;
             if let Some(r) = report {
                 reports.push(r);
             }
@@ -372,7 +411,7 @@ impl Workflow {
             );
         }
         let mut tx = self.store().begin_write().await?;
-        repo::set_status(
+        repo::move_status(
             &mut tx,
             &plan.id,
             &[PlanStatus::Failed],
@@ -410,10 +449,11 @@ impl Workflow {
         let lock = self
             .inner
             .locks
-            .acquire(
+            .device(
                 self.store(),
                 device_id,
                 plan.device_name(device_id),
+                &self.holder(),
                 std::time::Duration::from_secs(1),
             )
             .await

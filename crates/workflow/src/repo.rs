@@ -199,7 +199,8 @@ pub(crate) async fn list_plans(
 }
 
 /// Moves a plan from one of `from` to `to`; false when it was in another status (someone else
-/// moved it first).
+/// moved it first). The old status is checked by the `UPDATE` itself, so of two processes
+/// moving one plan at once exactly one succeeds.
 pub(crate) async fn set_status(
     tx: &mut Transaction<'static, Any>,
     id: &str,
@@ -207,26 +208,54 @@ pub(crate) async fn set_status(
     to: PlanStatus,
     outcome: Option<&Value>,
 ) -> Result<bool, WorkflowError> {
-    let current: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
+    for status in from {
+        let done = sqlx::query(
+            "UPDATE plans SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(to.as_str())
+        .bind(store::time::now())
+        .bind(outcome.map(Value::to_string))
+        .bind(id)
+        .bind(status.as_str())
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(true);
+        }
+    }
+    let exists: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-    let Some(current) = current else {
-        return Err(WorkflowError::PlanNotFound(id.to_owned()));
-    };
-    if !from.iter().any(|s| s.as_str() == current) {
-        return Ok(false);
+    match exists {
+        None => Err(WorkflowError::PlanNotFound(id.to_owned())),
+        Some(_) => Ok(false),
     }
-    sqlx::query(
-        "UPDATE plans SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) WHERE id = $4",
-    )
-    .bind(to.as_str())
-    .bind(store::time::now())
-    .bind(outcome.map(Value::to_string))
-    .bind(id)
-    .execute(&mut **tx)
-    .await?;
-    Ok(true)
+}
+
+/// [`set_status`] where anything but success is an error: the plan moved under us (another
+/// process recovered or finished it), and recording our view would overwrite theirs.
+pub(crate) async fn move_status(
+    tx: &mut Transaction<'static, Any>,
+    id: &str,
+    from: &[PlanStatus],
+    to: PlanStatus,
+    outcome: Option<&Value>,
+) -> Result<(), WorkflowError> {
+    if set_status(tx, id, from, to, outcome).await? {
+        return Ok(());
+    }
+    let now: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let expected: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    Err(WorkflowError::Conflict(format!(
+        "plan {id} could not be recorded as {to}: it is {} now, not {} (another server process changed it); look at `routeros-mcp plan show {id}`",
+        now.as_deref().unwrap_or("gone"),
+        expected.join(" or ")
+    )))
 }
 
 /// An approval or rejection as stored.

@@ -5,7 +5,9 @@
 //!
 //! The script is the plan's inverse operations in reverse order, each idempotent (it looks before
 //! it writes) and wrapped in `:do { } on-error={}` so one failing step cannot stop the rest;
-//! then the entry removes itself. Values are quoted with the driver's console quoting, so no
+//! then the entry removes itself. The whole script runs only while its entry is enabled: the
+//! server confirms by disabling the entry first (see the apply's confirm step), so a run the
+//! scheduler starts after that point changes nothing. Values are quoted with the driver's console quoting, so no
 //! value can end a command or start another.
 
 use routeros::ssh::{check_property, quote};
@@ -166,7 +168,13 @@ pub fn revert_script(
         "/system/scheduler remove [/system/scheduler find where name={}]",
         quote(&entry_name(plan_id))
     ));
-    out.join("\n")
+    // The server confirms by disabling the entry before it removes it: a run that starts after
+    // that (the scheduler had already picked it) does nothing.
+    format!(
+        ":if ([:len [/system/scheduler find where name={} and disabled=no]] > 0) do={{\n{}\n}}",
+        quote(&entry_name(plan_id)),
+        out.join("\n")
+    )
 }
 
 #[cfg(test)]

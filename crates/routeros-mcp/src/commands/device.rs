@@ -34,13 +34,20 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> Result<()> {
     }
 }
 
+/// Said when a device is registered without an environment. A device never inherits the
+/// server's environment: `lab` relaxes approvals, so it must be asked for by name.
+const UNSAID_ENVIRONMENT: &str = "note: no environment given: recorded as prod (the restrictive default: no auto-approval, no approval from an MCP client); pass --environment lab|staging to relax it";
+
 async fn add(ctx: &Context, args: DeviceAdd) -> Result<()> {
     // Read the secret before touching anything, so a bad source changes nothing.
     let password = read_password(&args.password)?;
     if args.username.trim().is_empty() {
         return Err(UsageError("--username must not be empty".into()).into());
     }
-    let environment = args.environment.unwrap_or(ctx.settings().environment);
+    let environment = args.environment.unwrap_or_else(|| {
+        eprintln!("{UNSAID_ENVIRONMENT}");
+        domain::Environment::Prod
+    });
     if args.insecure_http && environment == domain::Environment::Prod {
         return Err(UsageError(format!(
             "--insecure-http is refused for device {} because its environment is prod: REST must use HTTPS",
@@ -211,7 +218,15 @@ async fn import(ctx: &Context, args: DeviceImport) -> Result<()> {
         parse_file(&text).map_err(|e| UsageError(format!("{}: {e}", args.file.display())))?;
     let defaults = ImportDefaults {
         project: args.project,
-        environment: args.environment.unwrap_or(ctx.settings().environment),
+        environment: args.environment.unwrap_or_else(|| {
+            if entries
+                .iter()
+                .any(|e| e.as_ref().is_ok_and(|e| e.env.is_none()))
+            {
+                eprintln!("{UNSAID_ENVIRONMENT}");
+            }
+            domain::Environment::Prod
+        }),
     };
     let fleet = ctx.fleet().await?;
     let trust = if args.trust_on_first_use {

@@ -16,25 +16,34 @@ async fn engine(ctx: &Context) -> Result<Workflow> {
     Ok(ctx.workflow(&fleet, None))
 }
 
+/// Prints a plan for a person. Every text that came from a caller (the title, the proposer) or a
+/// router (values in descriptions, reasons, outcomes) goes through `e`, which makes control
+/// characters visible: a title cannot draw a fake low-risk plan over the real one.
 fn show_plan(plan: &Plan, decisions: &[serde_json::Value]) {
-    println!("plan {}  {}", plan.id, plan.title);
+    use domain::text::escape as e;
+    let s = |v: &serde_json::Value| e(v.as_str().unwrap_or_default()).into_owned();
+    println!("plan {}  {}", plan.id, e(&plan.title));
     println!(
         "  status {}  risk {}  kind {}  environment {}",
         plan.status, plan.risk, plan.kind, plan.environment
     );
-    println!("  proposed by {} at {}", plan.created_by, plan.created_at);
+    println!(
+        "  proposed by {} at {}",
+        e(&plan.created_by),
+        plan.created_at
+    );
     if let Some(of) = &plan.rollback_of {
         println!("  undoes plan {of}");
     }
     for r in &plan.risk_reasons {
-        println!("  why {}: {r}", plan.risk);
+        println!("  why {}: {}", plan.risk, e(r));
     }
     for d in &plan.devices {
-        println!("\n  on {} ({}):", d.name, d.environment);
+        println!("\n  on {} ({}):", e(&d.name), d.environment);
         for c in plan.changes_of(&d.device_id) {
-            println!("    {:>3}. {}", c.seq, c.description);
+            println!("    {:>3}. {}", c.seq, e(&c.description));
             for u in &c.inverse {
-                println!("         undo: {}", u.describe());
+                println!("         undo: {}", e(&u.describe()));
             }
         }
     }
@@ -43,30 +52,27 @@ fn show_plan(plan: &Plan, decisions: &[serde_json::Value]) {
         for d in decisions {
             println!(
                 "  {} by {} via {} at {}{}",
-                d["decision"].as_str().unwrap_or_default(),
-                d["by"].as_str().unwrap_or_default(),
-                d["via"].as_str().unwrap_or_default(),
-                d["at"].as_str().unwrap_or_default(),
+                s(&d["decision"]),
+                s(&d["by"]),
+                s(&d["via"]),
+                s(&d["at"]),
                 d["reason"]
                     .as_str()
-                    .map(|r| format!(": {r}"))
+                    .map(|r| format!(": {}", e(r)))
                     .unwrap_or_default()
             );
         }
     }
     if let Some(outcome) = &plan.outcome {
-        println!(
-            "\n  outcome: {}",
-            outcome["message"].as_str().unwrap_or_default()
-        );
+        println!("\n  outcome: {}", s(&outcome["message"]));
         for d in outcome["devices"].as_array().into_iter().flatten() {
             println!(
                 "    {}: {}{}",
-                d["device"].as_str().unwrap_or_default(),
-                d["result"].as_str().unwrap_or_default(),
+                s(&d["device"]),
+                s(&d["result"]),
                 d["reason"]
                     .as_str()
-                    .map(|r| format!(" — {r}"))
+                    .map(|r| format!(" — {}", e(r)))
                     .unwrap_or_default()
             );
         }
