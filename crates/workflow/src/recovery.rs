@@ -86,7 +86,7 @@ impl Workflow {
         for id in repo::plans_in(self.store(), PlanStatus::Applying).await? {
             // A live process applying the plan holds its plan lock from before the plan became
             // `applying` until its outcome is recorded: such a plan is not interrupted.
-            // (A short wait: a process that just died may take a moment to lose its lock.)
+            // (A short wait: a process that just died may take a moment to lose its PostgreSQL lock.)
             let plan_lock = match self
                 .inner
                 .locks
@@ -94,7 +94,7 @@ impl Workflow {
                     self.store(),
                     &LockKey::Plan(id.clone()),
                     &self.holder(),
-                    std::time::Duration::from_secs(2),
+                    std::time::Duration::from_millis(500),
                     |who| {
                         format!(
                             "left alone: another live server process is applying it{}",
@@ -269,6 +269,16 @@ impl Workflow {
             _ => "recovered: the apply was interrupted and a device could not be restored; an operator must check it",
         }
         .to_owned();
+        let failures: Vec<String> = outcomes
+            .iter()
+            .filter(|o| o.result == DeviceResult::Failed)
+            .filter_map(|o| o.reason.as_ref().map(|r| format!("{}: {r}", o.device)))
+            .collect();
+        let message = if failures.is_empty() {
+            message
+        } else {
+            format!("{message}. {}", failures.join("; "))
+        };
         let report = ApplyReport {
             plan_id: plan.id.clone(),
             status,
