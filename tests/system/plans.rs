@@ -231,7 +231,7 @@ async fn the_clients_user_can_approve_through_elicitation_where_policy_allows() 
     assert_eq!(got["decisions"][0]["via"], "elicitation");
     assert_eq!(
         got["decisions"][0]["by"],
-        "mcp-elicitation:approving-client"
+        "mcp-elicitation-unverified:approving-client"
     );
     yes.close().await;
 

@@ -108,6 +108,9 @@ impl World {
                 file.to_str().unwrap(),
                 "--concurrency",
                 "16",
+                // Said explicitly: a device without an environment is recorded as prod.
+                "--env",
+                "lab",
             ])
             .await;
         assert!(
@@ -279,8 +282,13 @@ impl HttpServer {
     }
 
     pub async fn client(&self) -> Client {
+        self.client_with(()).await
+    }
+
+    /// A client of our own over HTTP (one that answers elicitations, say).
+    pub async fn client_with<H: ClientHandler>(&self, handler: H) -> Client<H> {
         let transport = StreamableHttpClientTransport::from_uri(self.url.clone());
-        let service = tokio::time::timeout(STEP, ().serve(transport))
+        let service = tokio::time::timeout(STEP, handler.serve(transport))
             .await
             .expect("the server initializes in time")
             .unwrap_or_else(|e| panic!("initialize failed: {e}\n{}", self.log.text()));

@@ -334,7 +334,8 @@ pub struct DeviceImport {
     /// Project for entries that name none.
     #[arg(long, value_name = "ORG/PROJECT", default_value = "default/default")]
     pub project: ProjectRef,
-    /// Environment for entries that name none (default: the deployment's MCP_ENV).
+    /// Environment for entries that name none (default: prod, the restrictive one; lab relaxes
+    /// approvals, so it is never assumed).
     #[arg(long = "env", value_name = "lab|staging|prod")]
     pub environment: Option<Environment>,
     /// Pin what devices present where the file gives no fingerprint.
@@ -368,7 +369,8 @@ pub struct DeviceAdd {
     pub username: String,
     #[command(flatten)]
     pub password: PasswordSource,
-    /// Environment of the device (default: the deployment's MCP_ENV).
+    /// Environment of the device (default: prod, the restrictive one; lab relaxes approvals, so
+    /// it is never assumed).
     #[arg(long = "env", value_name = "lab|staging|prod")]
     pub environment: Option<Environment>,
     /// Tag as KEY=VALUE; repeat for several.

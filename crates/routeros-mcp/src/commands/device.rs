@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context, cmd: DeviceCommand) -> Result<()> {
 
 /// Said when a device is registered without an environment. A device never inherits the
 /// server's environment: `lab` relaxes approvals, so it must be asked for by name.
-const UNSAID_ENVIRONMENT: &str = "note: no environment given: recorded as prod (the restrictive default: no auto-approval, no approval from an MCP client); pass --environment lab|staging to relax it";
+const UNSAID_ENVIRONMENT: &str = "note: no environment given: recorded as prod (the restrictive default: no auto-approval, no approval from an MCP client); pass --env lab or --env staging to relax it";
 
 async fn add(ctx: &Context, args: DeviceAdd) -> Result<()> {
     // Read the secret before touching anything, so a bad source changes nothing.
