@@ -231,6 +231,7 @@ fn invalid_values_name_the_variable_the_value_and_what_is_allowed_all_at_once() 
             ("MCP_ENABLE_TOOLS", "maybe"),
             ("MCP_TOOL_TIERS", "free,gold"),
             ("MCP_PLAN_AUTO_APPROVE_PROD", "low,critical"),
+            ("MCP_PLAN_AUTO_APPROVE_STAGING", "medium,high"),
             ("MCP_PLAN_AUTO_APPROVE_LAB", "small"),
         ]),
     )
@@ -243,7 +244,8 @@ fn invalid_values_name_the_variable_the_value_and_what_is_allowed_all_at_once() 
         "MCP_TRANSPORT=\"carrier-pigeon\" (environment): expected one of stdio|http|both",
         "MCP_ENABLE_TOOLS=\"maybe\" (environment): expected true or false",
         "\"gold\" is not a tier",
-        "MCP_PLAN_AUTO_APPROVE_PROD=\"low,critical\" (environment): critical plans touch the management path and always need a person",
+        "MCP_PLAN_AUTO_APPROVE_PROD=\"low,critical\" (environment): critical plans can cut a router off and always need a person",
+        "MCP_PLAN_AUTO_APPROVE_STAGING=\"medium,high\" (environment): high plans can cut a router off and always need a person; expected a comma-separated list of low, medium, or nothing",
         "MCP_PLAN_AUTO_APPROVE_LAB=\"small\" (environment): \"small\" is not a risk",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
