@@ -105,7 +105,17 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         .await
         .context("recovering interrupted plan applies")?;
     for r in &recovered {
-        eprintln!("recovered plan {}: {} — {}", r.plan_id, r.status, r.message);
+        let what = if r.status == workflow::PlanStatus::Applying {
+            "did not recover plan"
+        } else {
+            "recovered plan"
+        };
+        eprintln!(
+            "{what} {}: {} — {}",
+            r.plan_id,
+            r.status,
+            domain::text::escape(&r.message)
+        );
     }
     let tool_ctx = Arc::new(tools::ToolContext {
         fleet: fleet.clone(),
