@@ -174,11 +174,15 @@ impl McpService {
             }
         }
         let started = Instant::now();
+        let policy = &app.config.policy;
         let caller = tools::Caller {
             audit: store::AuditContext {
                 actor: self.actor(context),
                 correlation_id: correlation,
             },
+            tiers: (policy.tiers.iter().copied())
+                .filter(|t| *t <= policy.session_tier)
+                .collect(),
         };
         let call = (handler.run)(app.ctx.clone(), arguments.clone(), caller);
         let outcome = tokio::select! {
