@@ -180,7 +180,11 @@ impl McpService {
                 actor: self.actor(context),
                 correlation_id: correlation,
             },
-            tiers: (policy.tiers.iter().copied())
+            // The enabled tiers up to the session's: what this caller may use.
+            tiers: policy
+                .tiers
+                .iter()
+                .copied()
                 .filter(|t| *t <= policy.session_tier)
                 .collect(),
         };

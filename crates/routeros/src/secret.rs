@@ -105,6 +105,10 @@ const MENU_SECRETS: &[(&str, &str)] = &[
     ("container/envs", "value"),
 ];
 
+/// Names the generic rules would take for secrets that are plain in one menu: a certificate's
+/// `private-key` is only a flag saying whether the key is stored.
+const MENU_PLAIN: &[(&str, &str)] = &[("certificate", "private-key")];
+
 /// Script bodies in every menu that has them: scheduler and traffic-monitor `on-event`, PPP
 /// profile `on-up`/`on-down`, VRRP `on-backup`/`on-master`/`on-fail`, hotspot `on-login`/
 /// `on-logout`, DHCP `lease-script` and alert `on-alert`, netwatch `up-script`/`down-script`/
@@ -162,7 +166,9 @@ pub fn classify(menu: &str, property: &str) -> Sensitivity {
             .iter()
             .any(|(m, p)| *m == menu && segments.iter().any(|s| s == p))
     };
-    if segments.iter().any(|s| secret_name(s)) || in_menu(MENU_SECRETS) {
+    if in_menu(MENU_PLAIN) {
+        Sensitivity::Plain
+    } else if segments.iter().any(|s| secret_name(s)) || in_menu(MENU_SECRETS) {
         Sensitivity::Secret
     } else if segments.iter().any(|s| WITHHELD_NAMES.contains(s)) || in_menu(MENU_WITHHELD) {
         Sensitivity::Withheld
@@ -298,6 +304,7 @@ mod tests {
             // What stays visible and filterable.
             ("interface/wireguard", "public-key", Plain),
             ("interface/wireguard/peers", "public-key", Plain),
+            ("certificate", "private-key", Plain),
             ("certificate", "key-size", Plain),
             ("certificate", "key-usage", Plain),
             ("certificate", "key-type", Plain),
