@@ -1,5 +1,6 @@
 //! Resources: `device://{device_id}` (the device and its overview, JSON),
-//! `device://{device_id}/config` (its configuration export, sensitive values hidden) and
+//! `device://{device_id}/config` (its configuration export, secrets hidden and script bodies
+//! withheld, one command per line) and
 //! `plan://{plan_id}` (a change plan, as `plan.get` shows it).
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
         ResourceTemplate::new("device://{device_id}/config", "device-config")
             .with_title("Router configuration")
             .with_description(
-                "The router's configuration as /export prints it, sensitive values hidden.",
+                "The router's configuration as /export prints it, one command per line, secrets hidden and script bodies withheld.",
             )
             .with_mime_type("text/plain"),
         ResourceTemplate::new("plan://{plan_id}", "plan")
@@ -102,6 +103,9 @@ pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult
             .export(&ExportOptions::default())
             .await
             .map_err(|e| McpError::internal_error(tools::ToolError::from(e).to_string(), None))?;
+        // RouterOS was asked to hide sensitive values; what it still shows (and script
+        // bodies) is hidden by the same definition as every tool result.
+        let text = tools::hide_in_export(&text);
         return Ok(ReadResourceResult::new(vec![
             ResourceContents::text(text, uri).with_mime_type("text/plain"),
         ]));

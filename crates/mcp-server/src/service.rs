@@ -200,11 +200,19 @@ impl McpService {
             }
         }
         let started = Instant::now();
+        let policy = &app.config.policy;
         let caller = tools::Caller {
             audit: store::AuditContext {
                 actor: self.actor(context),
                 correlation_id: correlation,
             },
+            // The enabled tiers up to the session's: what this caller may use.
+            tiers: policy
+                .tiers
+                .iter()
+                .copied()
+                .filter(|t| *t <= policy.session_tier)
+                .collect(),
         };
         let call = (handler.run)(app.ctx.clone(), arguments.clone(), caller);
         let outcome = tokio::select! {

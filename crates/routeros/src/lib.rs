@@ -7,6 +7,9 @@
 //! - [`DriverError`]: one taxonomy (unreachable, timeout, auth_failed, trust_mismatch, not_found,
 //!   invalid_request, conflict, rate_limited, device_error), always naming the device and
 //!   carrying RouterOS's own detail text, never a credential.
+//! - [`secret`]: the one definition of which properties are secrets (never shown, never
+//!   filtered on) and which are script bodies (withheld unless asked for); both drivers refuse
+//!   filters on them and any filter key or proplist entry that is not a plain property name.
 
 pub mod client;
 pub mod driver;
@@ -15,6 +18,7 @@ pub mod metrics;
 pub mod onboarding;
 pub mod resilience;
 pub mod rest;
+pub mod secret;
 pub mod ssh;
 pub mod types;
 
@@ -26,4 +30,5 @@ pub use resilience::Limits;
 pub use ssh::{ReadFormat, SshDriver};
 pub use types::{
     DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,
+    check_property_name,
 };

@@ -29,6 +29,36 @@ pub fn check_command(name: &str) -> Result<&str, String> {
     }
 }
 
+/// What a property name may look like, for messages.
+const PROPERTY_NAME_RULE: &str = "expected a property name: lowercase letters, digits, '-' and '.' (such as src-address or security.passphrase; a leading '.' only for .id-style names); comparison operators and query words (<, >, =, !, #, spaces) are not accepted";
+
+/// A plain RouterOS property name: lowercase letters, digits, `-` and `.` (dotted forms such
+/// as `security.passphrase`), starting with a letter or digit — or `.` and letters for the
+/// item's own attributes (`.id`, `.nextid`). Anything else (`<password`, `-name`, `#|`,
+/// `name=x`, a space) would be read by RouterOS as a query word, not a name.
+pub fn check_property_name(name: &str) -> Result<&str, String> {
+    let valid = match name.strip_prefix('.') {
+        Some(attr) => !attr.is_empty() && attr.chars().all(|c| c.is_ascii_lowercase()),
+        None => {
+            name.len() <= 64
+                && name.split('.').all(|seg| {
+                    !seg.is_empty()
+                        && !seg.starts_with('-')
+                        && seg
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                })
+        }
+    };
+    if valid {
+        Ok(name)
+    } else {
+        Err(format!(
+            "invalid property name \"{name}\": {PROPERTY_NAME_RULE}"
+        ))
+    }
+}
+
 /// A menu such as `ip/address` or `interface/wireguard/peers`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MenuPath(String);
@@ -133,6 +163,22 @@ impl PrintQuery {
     pub fn proplist(mut self, props: &[&str]) -> Self {
         self.proplist = Some(props.iter().map(|p| (*p).to_owned()).collect());
         self
+    }
+
+    /// Refuses what no driver may send for `menu`: a filter key or proplist entry that is not
+    /// a plain property name ([`check_property_name`]), and a filter on a secret or a script
+    /// body ([`crate::secret`]) — a comparison on a secret is an oracle for its value.
+    pub fn check(&self, menu: &MenuPath) -> Result<(), String> {
+        for (key, _) in &self.filters {
+            check_property_name(key).map_err(|e| format!("filter key: {e}"))?;
+            if let Some(refusal) = crate::secret::filter_refusal(menu.as_str(), key) {
+                return Err(format!("filter key \"{key}\": {refusal}"));
+            }
+        }
+        for prop in self.proplist.iter().flatten() {
+            check_property_name(prop).map_err(|e| format!("proplist entry: {e}"))?;
+        }
+        Ok(())
     }
 
     /// Keeps only what the query asked for (for drivers that filter locally).
@@ -306,6 +352,71 @@ mod tests {
         assert_eq!(Fingerprint::parse(&colons.join(":")).unwrap(), fp);
         assert_eq!(Fingerprint::parse(&fp.openssh()).unwrap(), fp);
         assert!(Fingerprint::parse("abcd").is_err());
+    }
+
+    #[test]
+    fn only_plain_property_names_are_names() {
+        for good in [
+            "name",
+            "src-address",
+            "security.passphrase",
+            "static-key-0",
+            "802.1x",
+            ".id",
+            ".nextid",
+        ] {
+            assert_eq!(check_property_name(good), Ok(good), "{good}");
+        }
+        for bad in [
+            "",
+            "<password",
+            ">password",
+            "password=x",
+            "!password",
+            "-password",
+            "#|",
+            "#!",
+            "pass word",
+            "Password",
+            ".",
+            "..id",
+            ".id2",
+            "a..b",
+            "a.",
+            ".id=*1",
+            "name\n",
+        ] {
+            let e = check_property_name(bad).unwrap_err();
+            assert!(e.contains("expected a property name"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn queries_refuse_query_words_and_secrets_before_anything_is_sent() {
+        let ppp = MenuPath::parse("ppp/secret").unwrap();
+        assert_eq!(PrintQuery::all().filter("name", "a").check(&ppp), Ok(()));
+        for key in ["<password", "password", ">secret", "-password", "name=x"] {
+            let e = PrintQuery::all().filter(key, "m").check(&ppp).unwrap_err();
+            assert!(e.contains(key), "{key}: {e}");
+        }
+        let e = PrintQuery::all()
+            .filter("source", "x")
+            .check(&MenuPath::parse("system/script").unwrap())
+            .unwrap_err();
+        assert!(e.contains("script body"), "{e}");
+        let e = PrintQuery::all()
+            .proplist(&["name", "<password"])
+            .check(&ppp)
+            .unwrap_err();
+        assert!(
+            e.contains("proplist entry") && e.contains("<password"),
+            "{e}"
+        );
+        // Reading a secret column is not refused here: results are redacted by the tools.
+        assert_eq!(
+            PrintQuery::all().proplist(&[".id", "password"]).check(&ppp),
+            Ok(())
+        );
     }
 
     #[test]

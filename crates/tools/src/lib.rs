@@ -9,14 +9,19 @@
 //! - [`normalize`]: RouterOS strings into typed JSON (numbers, booleans, durations);
 //! - [`paging`]: `limit`, `cursor` and `fields` for list tools;
 //! - [`budget`]: token estimates, warnings, and cutting results to fit with a cursor;
+//! - `redact`: secrets hidden and script bodies withheld in every result, and refused as
+//!   filters, by the one definition in `routeros::secret`;
 //! - [`ToolError`]: failures turned into messages that say what happened and what to do next.
 
 pub mod budget;
 mod error;
 pub mod normalize;
 pub mod paging;
+mod redact;
 pub mod registry;
 mod render;
+#[cfg(test)]
+mod security_tests;
 #[cfg(test)]
 mod testing;
 
@@ -37,6 +42,7 @@ mod system;
 mod wireguard;
 
 pub use budget::{Budget, Finished};
+pub use config::hide_in_export;
 pub use error::ToolError;
 pub use registry::{Caller, Handler, handlers};
 
@@ -118,17 +124,32 @@ pub(crate) struct MenuList<'a> {
 
 impl MenuList<'_> {
     /// Reads the menu and returns one page in the list envelope; `keep` filters what RouterOS
-    /// cannot (substring matches, computed conditions).
+    /// cannot (substring matches, computed conditions). Secrets are hidden and script bodies
+    /// withheld.
     pub(crate) async fn run(
         self,
         ctx: &Ctx,
         keep: impl Fn(&serde_json::Map<String, Value>) -> bool,
     ) -> Result<ToolOutput, ToolError> {
+        self.run_with(ctx, keep, redact::Scripts::Withheld).await
+    }
+
+    /// [`MenuList::run`], saying whether script bodies are shown.
+    pub(crate) async fn run_with(
+        self,
+        ctx: &Ctx,
+        keep: impl Fn(&serde_json::Map<String, Value>) -> bool,
+        scripts: redact::Scripts,
+    ) -> Result<ToolOutput, ToolError> {
         let (device, client) = device(ctx, self.device_id).await?;
         let records = client.print(&menu(self.menu), &self.query).await?;
         let items = records
             .iter()
-            .map(normalize::record)
+            .map(|r| {
+                let mut item = normalize::record(r);
+                redact::item(self.menu, &mut item, scripts);
+                item
+            })
             .filter(|i| keep(i))
             .collect();
         paging::list(

@@ -15,13 +15,30 @@ pub type ToolFuture = Pin<Box<dyn Future<Output = Result<ToolOutput, ToolError>>
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub audit: store::AuditContext,
+    /// The tool tiers the server exposes to this caller (enabled and not above its session
+    /// tier). Handlers consult it for what a tier unlocks inside a tool, such as script bodies
+    /// in `routeros.print`.
+    pub tiers: Vec<domain::Tier>,
 }
 
 impl Caller {
+    /// A caller with only the `free` tier.
     pub fn new(actor: impl Into<String>) -> Self {
         Self {
             audit: store::AuditContext::new(actor),
+            tiers: vec![domain::Tier::Free],
         }
+    }
+
+    /// The same caller with `tiers` exposed.
+    pub fn with_tiers(mut self, tiers: Vec<domain::Tier>) -> Self {
+        self.tiers = tiers;
+        self
+    }
+
+    /// Whether the server exposes `tier` to this caller.
+    pub fn allows(&self, tier: domain::Tier) -> bool {
+        self.tiers.contains(&tier)
     }
 }
 

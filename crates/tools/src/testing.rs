@@ -121,6 +121,17 @@ impl Harness {
     /// Calls a tool as the server would; panics when the arguments or the result break the
     /// tool's schemas (a defect), returns the tool's own error otherwise.
     pub(crate) async fn call(&self, tool: &str, args: Value) -> Result<ToolOutput, ToolError> {
+        self.call_as(tool, args, crate::Caller::new("test:assistant"))
+            .await
+    }
+
+    /// [`Harness::call`] as `caller` (with the tiers it is given).
+    pub(crate) async fn call_as(
+        &self,
+        tool: &str,
+        args: Value,
+        caller: crate::Caller,
+    ) -> Result<ToolOutput, ToolError> {
         if let Err(v) = self.catalog.validate_input(tool, &args) {
             return Err(ToolError::InvalidArguments(format!("{v:?}")));
         }
@@ -128,8 +139,7 @@ impl Harness {
             .into_iter()
             .find(|h| h.name == tool)
             .unwrap_or_else(|| panic!("no handler for {tool}"));
-        let out =
-            (handler.run)(self.ctx.clone(), args, crate::Caller::new("test:assistant")).await?;
+        let out = (handler.run)(self.ctx.clone(), args, caller).await?;
         if let Err(v) = self.catalog.validate_output(tool, &out.structured) {
             panic!(
                 "{tool} returned a result its outputSchema rejects: {v:?}\n{}",

@@ -238,6 +238,11 @@ impl Driver for RestDriver {
     }
 
     async fn print(&self, menu: &MenuPath, query: &PrintQuery) -> Result<Vec<Record>, DriverError> {
+        // `.query` words are native-API queries: a key such as `<password` is a comparison on
+        // a secret, so only plain, non-secret property names are sent.
+        query
+            .check(menu)
+            .map_err(|e| self.err(ErrorKind::InvalidRequest(e)))?;
         let value = if query.filters.is_empty() && query.proplist.is_none() {
             self.call(Method::GET, menu.as_str(), None).await?
         } else {

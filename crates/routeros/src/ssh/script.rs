@@ -14,19 +14,10 @@
 
 use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, RosId};
 
-/// A property name: lowercase letters, digits, `-` and `.`.
+/// A property name (see [`crate::types::check_property_name`]): never quoted, so only plain
+/// names pass.
 pub fn check_property(name: &str) -> Result<&str, String> {
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.'));
-    if valid {
-        Ok(name)
-    } else {
-        Err(format!(
-            "invalid property name \"{name}\": expected lowercase letters, digits, '-' or '.'"
-        ))
-    }
+    crate::types::check_property_name(name)
 }
 
 /// `value` as a RouterOS string literal that is read back byte for byte.
@@ -64,6 +55,7 @@ fn as_json(expression: &str) -> String {
 
 /// `print as-value` with the query's proplist and filters.
 fn print_expression(menu: &MenuPath, query: &PrintQuery) -> Result<String, String> {
+    query.check(menu)?;
     let mut expr = format!("{}/print as-value", menu.console());
     if let Some(props) = &query.proplist {
         let checked: Result<Vec<&str>, String> = props.iter().map(|p| check_property(p)).collect();
@@ -258,6 +250,12 @@ mod tests {
             ":put [:serialize to=json options=json.no-string-conversion value=[/ip/address/print as-value proplist=address where interface=\"ether1\"]]"
         );
         assert!(print(&menu, &PrintQuery::all().filter("x y", "1")).is_err());
+        let ppp = MenuPath::parse("ppp/secret").unwrap();
+        for key in ["<password", "password", "-password", "#|"] {
+            let q = PrintQuery::all().filter(key, "m");
+            assert!(print(&ppp, &q).is_err(), "{key}");
+            assert!(print_lines(&ppp, &q).is_err(), "{key}");
+        }
         assert!(
             set(
                 &menu,

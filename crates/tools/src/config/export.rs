@@ -9,9 +9,11 @@
 //!
 //! Secrets: the drivers ask for `hide-sensitive`, so RouterOS leaves keys and passwords out;
 //! any that still appear (an older version, a property RouterOS does not flag) are replaced by
-//! `"(hidden)"` here before the text leaves the server.
+//! `"(hidden)"` here before the text leaves the server, and script bodies (`/system script`
+//! `source`, `/system scheduler` `on-event`, …) by `"(withheld)"` — by the one definition in
+//! `routeros::secret`, with each line read in the menu of the header above it.
 
-use routeros::ExportOptions;
+use routeros::{ExportOptions, secret};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,18 +28,6 @@ const MAX_LINES: usize = 400;
 /// text twice (structured and rendered), and tokens are estimated at four characters each, so
 /// 8,500 characters stay under 5,000 tokens with room for the other fields.
 const PAGE_CHARS: usize = 8_500;
-
-/// Property names whose values are secrets, and name endings that mark one.
-const SECRET_NAMES: &[&str] = &["key", "psk", "secret", "password", "passphrase", "auth-key"];
-const SECRET_SUFFIXES: &[&str] = &[
-    "-password",
-    "-secret",
-    "-passphrase",
-    "private-key",
-    "preshared-key",
-    "pre-shared-key",
-    "authentication-key",
-];
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -111,11 +101,6 @@ fn section_lines(lines: Vec<String>, section: &str) -> Vec<String> {
         .collect()
 }
 
-fn is_secret(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    SECRET_NAMES.contains(&name.as_str()) || SECRET_SUFFIXES.iter().any(|s| name.ends_with(s))
-}
-
 /// The line's arguments split on spaces outside quoted strings (escapes respected).
 fn split_args(line: &str) -> Vec<String> {
     let mut args = Vec::new();
@@ -148,23 +133,72 @@ fn split_args(line: &str) -> Vec<String> {
     args
 }
 
-/// The line with the value of every secret property replaced by `"(hidden)"`.
-fn hide_secrets(line: &str) -> String {
-    if line.starts_with('#') || line.starts_with('/') || !line.contains('=') {
+/// The words of a `/menu path` header line up to its first command or argument
+/// (`/ip ipsec peer` → `ip/ipsec/peer`), or `None` for a line that is not a header.
+fn header_menu(line: &str) -> Option<String> {
+    let rest = line.strip_prefix('/')?;
+    let words: Vec<&str> = rest
+        .split_whitespace()
+        .take_while(|w| {
+            !w.contains('=')
+                && !w.starts_with('[')
+                && !matches!(
+                    *w,
+                    "add" | "set" | "remove" | "move" | "enable" | "disable" | "unset"
+                )
+        })
+        .collect();
+    Some(words.join("/"))
+}
+
+/// The menu each line belongs to (from the last header line before it, or its own).
+fn line_menus(lines: &[String]) -> Vec<String> {
+    let mut current = String::new();
+    lines
+        .iter()
+        .map(|l| {
+            if let Some(m) = header_menu(l) {
+                current = m;
+            }
+            current.clone()
+        })
+        .collect()
+}
+
+/// The line with the value of every secret property of `menu` replaced by `"(hidden)"` and
+/// every script body by `"(withheld)"`, by the one definition in `routeros::secret`.
+fn hide_secrets(menu: &str, line: &str) -> String {
+    if line.starts_with('#') || !line.contains('=') {
         return line.to_owned();
     }
+    fn placeholder<'a>(menu: &str, arg: &'a str) -> Option<(&'a str, &'static str)> {
+        arg.split_once('=')
+            .and_then(|(k, _)| secret::classify(menu, k).placeholder().map(|p| (k, p)))
+    }
     let args = split_args(line);
-    let secret = |a: &String| a.split_once('=').is_some_and(|(k, _)| is_secret(k));
-    if !args.iter().any(secret) {
+    if !args.iter().any(|a| placeholder(menu, a).is_some()) {
         return line.to_owned();
     }
     args.iter()
-        .map(|a| match a.split_once('=') {
-            Some((k, _)) if is_secret(k) => format!("{k}=\"(hidden)\""),
-            _ => a.clone(),
+        .map(|a| match placeholder(menu, a) {
+            Some((k, p)) => format!("{k}=\"{p}\""),
+            None => a.clone(),
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A whole export with secrets hidden and script bodies withheld, one command per line (RouterOS
+/// continuations joined), for readers that take it at once (`device://{id}/config`).
+pub fn hide_in_export(export: &str) -> String {
+    let lines = logical_lines(export);
+    let menus = line_menus(&lines);
+    lines
+        .iter()
+        .zip(&menus)
+        .map(|(l, m)| hide_secrets(m, l))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// How many of `lines` (from the start) fit one page.
@@ -210,9 +244,11 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         )));
     }
     let n = page_len(&lines[offset..], limit);
+    let menus = line_menus(&lines);
     let page: Vec<String> = lines[offset..offset + n]
         .iter()
-        .map(|l| hide_secrets(l))
+        .zip(&menus[offset..offset + n])
+        .map(|(l, m)| hide_secrets(m, l))
         .collect();
     let end = offset + n;
     let mut out = crate::device_ref(&dev);
@@ -276,19 +312,62 @@ mod tests {
     fn secrets_that_slip_through_are_hidden() {
         let line = "add allowed-address=10.0.0.2/32 interface=wg0 preshared-key=\"abc def\\\"=\" public-key=PUB comment=\"password=x\"";
         assert_eq!(
-            hide_secrets(line),
+            hide_secrets("interface/wireguard/peers", line),
             "add allowed-address=10.0.0.2/32 interface=wg0 preshared-key=\"(hidden)\" public-key=PUB comment=\"password=x\""
         );
         assert_eq!(
-            hide_secrets("add name=ppp1 password=hunter2 profile=default"),
+            hide_secrets(
+                "ppp/secret",
+                "add name=ppp1 password=hunter2 profile=default"
+            ),
             "add name=ppp1 password=\"(hidden)\" profile=default"
         );
         assert_eq!(
-            hide_secrets("set [ find default-name=wlan1 ] wpa2-pre-shared-key=s3cret"),
+            hide_secrets(
+                "interface/wireless/security-profiles",
+                "set [ find default-name=wlan1 ] wpa2-pre-shared-key=s3cret"
+            ),
             "set [ find default-name=wlan1 ] wpa2-pre-shared-key=\"(hidden)\""
         );
         let plain = "add chain=input comment=\"key exchange\"";
-        assert_eq!(hide_secrets(plain), plain);
+        assert_eq!(hide_secrets("ip/firewall/filter", plain), plain);
+    }
+
+    #[test]
+    fn the_whole_export_hides_by_the_menu_of_each_line() {
+        let export = "# 2025-07-30 09:10:00 by RouterOS 7.19.4\n/system script\nadd name=fetch source=\"/tool fetch \\\n    user=u password=p\"\n/system scheduler\nadd name=s on-event=fetch\n/snmp community\nset [ find default=yes ] authentication-password=a1 encryption-password=e1\n/interface wifi\nset [ find default-name=wifi1 ] security.passphrase=wpa-s3cret\n/tool romon\nset secrets=r0mon\n/ethernet source\nadd source=kept\n";
+        let hidden = hide_in_export(export);
+        for secret in [
+            "password=p",
+            "a1",
+            "e1",
+            "wpa-s3cret",
+            "r0mon",
+            "on-event=fetch",
+        ] {
+            assert!(!hidden.contains(secret), "{secret} in {hidden}");
+        }
+        assert!(
+            hidden.contains("add name=fetch source=\"(withheld)\""),
+            "{hidden}"
+        );
+        assert!(
+            hidden.contains("security.passphrase=\"(hidden)\""),
+            "{hidden}"
+        );
+        assert!(
+            hidden.contains("add source=kept"),
+            "source is a script body only in /system script"
+        );
+        assert_eq!(
+            header_menu("/ip ipsec peer").as_deref(),
+            Some("ip/ipsec/peer")
+        );
+        assert_eq!(
+            header_menu("/system script add name=x").as_deref(),
+            Some("system/script")
+        );
+        assert_eq!(header_menu("add name=x"), None);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `dhcp.list_servers`: the DHCP servers of one router with the interface they serve, their
 //! address pool, lease time and a one-word `state`, so a model does not have to combine the
-//! `disabled` and `invalid` flags itself to know whether a server hands out addresses.
+//! `disabled` and `invalid` flags itself to know whether a server hands out addresses. A
+//! server's `lease-script` is a script body and shows as `"(withheld)"`.
 
 use routeros::PrintQuery;
 use serde::Deserialize;
@@ -39,6 +40,11 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .iter()
         .map(|r| {
             let mut item = crate::normalize::record(r);
+            crate::redact::item(
+                "ip/dhcp-server",
+                &mut item,
+                crate::redact::Scripts::Withheld,
+            );
             item.insert("state".into(), json!(state(&item)));
             item
         })

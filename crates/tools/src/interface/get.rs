@@ -2,13 +2,15 @@
 //! plus the properties of its typed menu (`/interface/ethernet`, `/interface/bridge`,
 //! `/interface/vlan`, `/interface/wireguard`, …) — the VLAN id and parent, the bridge's STP and
 //! VLAN filtering, the WireGuard listen port and public key. A bridge also lists its ports; a
-//! bridge port names its bridge. Secrets (WireGuard private keys, PPP passwords) are hidden.
+//! bridge port names its bridge. Secrets (WireGuard private keys, PPP passwords, IPsec secrets) are
+//! hidden and script bodies (VRRP hooks) withheld, by the one definition in `routeros::secret`.
 
 use routeros::{DriverError, ErrorKind, PrintQuery, Record, RosId};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::normalize::record;
+use crate::redact::{self, Scripts};
 use crate::{Ctx, ToolError, ToolOutput, device, device_ref, menu};
 
 /// The typed menu of each interface type (RouterOS `type` → menu).
@@ -28,18 +30,6 @@ const TYPED_MENUS: &[(&str, &str)] = &[
     ("lte", "interface/lte"),
     ("wlan", "interface/wireless"),
     ("wifi", "interface/wifi"),
-];
-
-/// Properties of typed menus that hold secrets: shown as `(hidden)`.
-const SECRETS: &[&str] = &[
-    "private-key",
-    "preshared-key",
-    "password",
-    "ipsec-secret",
-    "secret",
-    "passphrase",
-    "wpa-pre-shared-key",
-    "wpa2-pre-shared-key",
 ];
 
 #[derive(Debug, Deserialize)]
@@ -98,17 +88,15 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
                 let mut d = record(&r);
                 // What the general part already says is not repeated.
                 d.retain(|k, _| k != "id" && !general.contains_key(k.as_str()));
-                for secret in SECRETS {
-                    if d.contains_key(*secret) {
-                        d.insert((*secret).to_owned(), json!("(hidden)"));
-                    }
-                }
+                redact::item(m, &mut d, Scripts::Withheld);
                 d
             }),
         None => None,
     };
     let mut out = device_ref(&dev);
-    out.insert("interface".into(), Value::Object(record(&general)));
+    let mut general_item = record(&general);
+    redact::item("interface", &mut general_item, Scripts::Withheld);
+    out.insert("interface".into(), Value::Object(general_item));
     out.insert("details".into(), details.map_or(Value::Null, Value::Object));
     if kind == "bridge" {
         let ports = by_name(&client, "interface/bridge/port", "bridge", &name).await?;

@@ -1,10 +1,19 @@
-//! `routeros.print`: any allow-listed read-only menu, with proplist, equality filters and paging.
-//! Secrets that some menus carry (PPP passwords, WireGuard private keys, …) are never returned.
+//! `routeros.print`: any allow-listed read-only menu, with equality filters and paging.
+//!
+//! Secrets that some menus carry (PPP passwords, WireGuard private keys, SNMP passwords, …) are
+//! never returned and never accepted as a `where` key (a filter on a secret is an oracle for
+//! it); `where` keys must be plain property names. Script bodies (`system/script` `source`,
+//! `system/scheduler` `on-event`, …) are `"(withheld)"` unless the caller sets
+//! `include_scripts` and the server exposes the professional tier to it. All of it by the one
+//! definition in `routeros::secret`.
 
+use domain::Tier;
 use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::redact::{self, Scripts};
+use crate::registry::Caller;
 use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 
 /// Menus this tool may read: every one is read-only by nature (print never changes anything),
@@ -108,24 +117,6 @@ pub(crate) const MENUS: &[&str] = &[
     "user/group",
 ];
 
-/// Properties never returned, whatever the menu.
-const SECRET_PROPERTIES: &[&str] = &[
-    "password",
-    "private-key",
-    "preshared-key",
-    "secret",
-    "passphrase",
-    "auth-key",
-    "authentication-key",
-    "key",
-    "psk",
-    "wpa-pre-shared-key",
-    "wpa2-pre-shared-key",
-    "radius-secret",
-    "shared-secret",
-    "mschapv2-password",
-];
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Params {
@@ -136,9 +127,10 @@ pub(crate) struct Params {
     limit: Option<u32>,
     cursor: Option<String>,
     fields: Option<Vec<String>>,
+    include_scripts: Option<bool>,
 }
 
-pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
+pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let menu = p.menu.trim().trim_matches('/').to_owned();
     if !MENUS.contains(&menu.as_str()) {
         return Err(ToolError::Refused(format!(
@@ -147,8 +139,18 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             MENUS.join(", ")
         )));
     }
+    let scripts = match p.include_scripts {
+        Some(true) if caller.allows(Tier::Professional) => Scripts::Shown,
+        Some(true) => {
+            return Err(ToolError::Refused(
+                "include_scripts: script bodies (system/script source, system/scheduler on-event, netwatch and DHCP scripts, …) are shown only to callers with the professional tier, which this server does not expose to this caller; leave include_scripts out to read everything else".into(),
+            ));
+        }
+        Some(false) | None => Scripts::Withheld,
+    };
     let mut query = PrintQuery::all();
     for (k, v) in p.filters.iter().flatten() {
+        redact::filter_key("where", &menu, k)?;
         let value = match v {
             Value::String(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
@@ -161,7 +163,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         };
         query = query.filter(k, &value);
     }
-    let scope_args = json!({"device_id": p.device_id, "menu": menu, "where": p.filters});
+    let scope_args = json!({"device_id": p.device_id, "menu": menu, "where": p.filters, "include_scripts": p.include_scripts});
     let mut out = MenuList {
         tool: "routeros.print",
         scope_args,
@@ -170,21 +172,8 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         query,
         window: window(p.limit, p.cursor, p.fields),
     }
-    .run(&ctx, |_| true)
+    .run_with(&ctx, |_| true, scripts)
     .await?;
-    if let Some(items) = out
-        .structured
-        .get_mut("items")
-        .and_then(Value::as_array_mut)
-    {
-        for item in items.iter_mut().filter_map(Value::as_object_mut) {
-            for secret in SECRET_PROPERTIES {
-                if item.contains_key(*secret) {
-                    item.insert((*secret).to_owned(), json!("(hidden)"));
-                }
-            }
-        }
-    }
     if let Value::Object(m) = &mut out.structured {
         m.insert("menu".into(), json!(menu));
     }

@@ -1,16 +1,18 @@
 //! `wireguard.list_peers`: WireGuard peers with what tells whether a tunnel works — endpoint,
 //! allowed addresses, last handshake, traffic — and never their secrets: a peer's preshared
-//! key (and, from RouterOS 7.15, its generated private key) is replaced by `"(hidden)"` before
-//! anything else sees the item, so neither `fields` nor a budget cut can bring it back.
+//! key (and, from RouterOS 7.15, its generated private key) is replaced by `"(hidden)"` (by the
+//! one definition in `routeros::secret`) before anything else sees the item, so neither
+//! `fields` nor a budget cut can bring it back.
 
 use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::redact::{self, Scripts};
 use crate::{Ctx, ToolError, ToolOutput, window};
 
-/// Peer properties that are secrets.
-const SECRETS: &[&str] = &["private-key", "preshared-key"];
+/// The menu this tool reads.
+const MENU: &str = "interface/wireguard/peers";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -23,11 +25,7 @@ pub(crate) struct Params {
 }
 
 fn without_secrets(mut item: Map<String, Value>) -> Map<String, Value> {
-    for key in SECRETS {
-        if let Some(v) = item.get_mut(*key) {
-            *v = json!("(hidden)");
-        }
-    }
+    redact::item(MENU, &mut item, Scripts::Withheld);
     item
 }
 
@@ -38,9 +36,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         query = query.filter("interface", i);
     }
     let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("interface/wireguard/peers"), &query)
-        .await?;
+    let records = client.print(&crate::menu(MENU), &query).await?;
     let items = records
         .iter()
         .map(|r| without_secrets(crate::normalize::record(r)))
