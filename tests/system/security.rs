@@ -324,3 +324,71 @@ async fn a_device_registered_without_an_environment_is_prod_and_the_operator_is_
     client.close().await;
     world.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_the_same_data_directory_leaves_a_running_apply_alone() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    // The everyday case: `serve --transport http` applies while Claude Desktop starts its own
+    // stdio server on the same data directory.
+    let http = world.http_server(&[]).await;
+    let first = http.client().await;
+    let changes: Vec<Value> = (0..8)
+        .map(|i| json!({"device_id": device, "menu": "ip/dns/static", "action": "add",
+                        "properties": {"name": format!("two-{i}.lan"), "address": format!("10.6.0.{}", i + 1)}}))
+        .collect();
+    let plan = first
+        .ok("plan.create", json!({"title": "eight names", "changes": changes}))
+        .await;
+    let id = plan["plan_id"].as_str().unwrap().to_owned();
+    let token = plan["approval"]["approval_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    world.sim(&device).set_faults(routeros_sim::Faults {
+        latency_ms: 300,
+        ..routeros_sim::Faults::none()
+    });
+    let applying = {
+        let id = id.clone();
+        tokio::spawn(async move {
+            let r = first
+                .ok("plan.apply", json!({"plan_id": id, "approval_token": token}))
+                .await;
+            first.close().await;
+            r
+        })
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let out = world.cli(&["plan", "show", &id, "--output", "json"]).await;
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        if v["status"] == "applying" {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let second = world.stdio(&[]).await;
+    let log = second.log.text();
+    assert!(
+        log.contains(&format!("did not recover plan {id}: applying"))
+            && log.contains("another live server process is applying it"),
+        "{log}"
+    );
+    let report = applying.await.unwrap();
+    world.sim(&device).set_faults(routeros_sim::Faults::none());
+    assert_eq!(report["status"], "applied", "{report}");
+    let got = second.ok("plan.get", json!({"plan_id": id})).await;
+    assert_eq!(got["status"], "applied", "{got}");
+    let names = second
+        .ok(
+            "dns.list_static",
+            json!({"device_id": device, "name_contains": "two-"}),
+        )
+        .await;
+    assert_eq!(names["total"], 8, "{names}");
+    second.close().await;
+    http.stop().await;
+    world.stop().await;
+}
