@@ -215,19 +215,9 @@ async fn management_path(
         }
     }
     if !interfaces.is_empty() {
-        // Menus a device may lack (no bonding package): nothing of them is on the path.
-        let read = |menu: &'static str| async move {
-            match menu_path(menu) {
-                Ok(m) => client
-                    .print(&m, &PrintQuery::all())
-                    .await
-                    .unwrap_or_default(),
-                Err(_) => Vec::new(),
-            }
-        };
-        let vlans = read("interface/vlan").await;
-        let ports = read("interface/bridge/port").await;
-        let bonds = read("interface/bonding").await;
+        let vlans = print_if_present(client, "interface/vlan").await?;
+        let ports = print_if_present(client, "interface/bridge/port").await?;
+        let bonds = print_if_present(client, "interface/bonding").await?;
         for _ in 0..PATH_DEPTH {
             let mut found: Vec<(String, String)> = Vec::new();
             let on_path = |n: &str| interfaces.iter().any(|(x, _)| x == n);
@@ -286,10 +276,7 @@ async fn management_path(
         services.push("www".into());
         ports.push(device.http_port.map_or(80, |p| p.get()));
     }
-    let configured = client
-        .print(&menu_path("ip/service")?, &PrintQuery::all())
-        .await
-        .unwrap_or_default();
+    let configured = print_if_present(client, "ip/service").await?;
     for svc in &configured {
         if let (Some(name), Some(port)) = (svc.get("name"), svc.get("port"))
             && services.contains(name)
@@ -307,6 +294,16 @@ async fn management_path(
         services,
         ports,
     })
+}
+
+/// Every item of `menu`; none when the device has no such menu (no bonding package, say). Any
+/// other failure fails planning: a path read in part could rate a change too low.
+async fn print_if_present(client: &DeviceClient, menu: &str) -> Result<Vec<Props>, WorkflowError> {
+    match client.print(&menu_path(menu)?, &PrintQuery::all()).await {
+        Ok(items) => Ok(items),
+        Err(e) if matches!(e.kind, routeros::ErrorKind::NotFound(_)) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The ids of the routes carrying the server's traffic: the most specific active routes of the

@@ -414,7 +414,7 @@ pub fn assess(
             let on_path = names.iter().find_map(|n| {
                 let role = path.role_of(n)?;
                 // Adding a VLAN creates a new interface: it cannot already be on the path.
-                (spec.path != "interface/vlan" || action != Action::Add).then(|| (n, role))
+                (spec.path != "interface/vlan" || action != Action::Add).then_some((n, role))
             });
             match on_path {
                 Some((n, role)) => (
