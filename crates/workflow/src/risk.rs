@@ -473,26 +473,25 @@ pub fn assess(
             assess_rule(spec, action, before, &after, path, verb, &reason)
         }
         "ip/firewall/nat" => {
-            let rewrites = |p: &Props| {
-                matches!(
-                    p.get("action").map(String::as_str),
-                    Some("dst-nat" | "redirect" | "netmap" | "same" | "jump" | "src-nat")
-                        | Some("masquerade")
-                )
-            };
-            let cuts = action != Action::Remove
-                && action != Action::Disable
-                && active(&after)
-                && rewrites(&after)
+            // What the rule does to a packet it matches: rewrite its destination (dstnat), its
+            // source (srcnat), or hand it to a chain that may do either.
+            let verdict = after.get("action").map_or("accept", String::as_str);
+            let to_destination =
+                matches!(verdict, "dst-nat" | "redirect" | "netmap" | "same" | "jump");
+            let to_source = matches!(
+                verdict,
+                "src-nat" | "masquerade" | "netmap" | "same" | "jump"
+            );
+            let cuts = matches!(
+                action,
+                Action::Add | Action::Set | Action::Enable | Action::Move
+            ) && active(&after)
                 && directions(spec.path, now("chain")).iter().any(|d| match d {
-                    Dir::Inbound => {
-                        !matches!(
-                            after.get("action").map(String::as_str),
-                            Some("src-nat" | "masquerade")
-                        ) && may_match(spec, &after, *d, path)
-                    }
+                    Dir::Inbound => to_destination && may_match(spec, &after, *d, path),
                     Dir::Outbound => {
-                        may_match(spec, &after, *d, path) && names_management(&after, path)
+                        to_source
+                            && may_match(spec, &after, *d, path)
+                            && names_management(&after, path)
                     }
                 });
             if cuts {

@@ -147,8 +147,8 @@ const INPUT_ACCEPT_HTTPS: &[(&str, &str)] = &[
 ];
 const INPUT_DROP: &[(&str, &str)] = &[(".id", "*F3"), ("chain", "input"), ("action", "drop")];
 
-/// Every case the risk model must get right. Rows marked "was …" were rated lower before the
-/// management path became one model.
+/// Every case the risk model must get right. Rows marked "was …" were rated otherwise before the
+/// management path became one model (all lower but the comment-only set).
 #[rustfmt::skip]
 fn table() -> Vec<Row> {
     vec![
@@ -189,7 +189,7 @@ fn table() -> Vec<Row> {
         row("ip/firewall/filter", Add, &[], &[("chain", "input"), ("action", "drop"), ("disabled", "true")], High, "traffic to or from the router itself"),
         row("ip/firewall/filter", Remove, INPUT_ACCEPT_HTTPS, &[], High, "the server's traffic may depend on it"),
         row("ip/firewall/filter", Move, INPUT_DROP, &[], Critical, "chain=input action=drop"), // was high
-        row("ip/firewall/filter", Set, INPUT_DROP, &[("comment", "keep out")], Low, ""),
+        row("ip/firewall/filter", Set, INPUT_DROP, &[("comment", "keep out")], Low, ""), // was high: a comment cannot cut anything
         row("ip/firewall/raw", Add, &[], &[("chain", "prerouting"), ("action", "drop")], Critical, "raw rule chain=prerouting action=drop"), // was medium
         row("ip/firewall/raw", Add, &[], &[("chain", "output"), ("action", "drop"), ("protocol", "tcp")], Critical, "raw rule chain=output action=drop"), // was medium
         row("ip/firewall/raw", Add, &[], &[("chain", "prerouting"), ("action", "drop"), ("src-address", "192.168.0.0/16")], High, "traffic to or from the router itself"), // was medium
@@ -214,7 +214,7 @@ fn table() -> Vec<Row> {
         row("ip/route", Add, &[], &[("dst-address", "10.0.0.0/8"), ("gateway", "10.1.1.1")], High, "route 10.0.0.0/8"),
         // Interfaces on the path: the address's, its VLAN parent, bridge ports, bond slaves.
         row("interface", Disable, &[(".id", "*9"), ("name", "vlan99"), ("type", "vlan")], &[("disabled", "true")], Critical, "carries the management address"),
-        row("interface", Disable, &[(".id", "*1"), ("name", "bridge1"), ("type", "bridge")], &[("disabled", "true")], Critical, "parent of VLAN vlan99"), // was high
+        row("interface", Disable, &[(".id", "*1"), ("name", "bridge1"), ("type", "bridge")], &[("disabled", "true")], Critical, "parent of VLAN vlan99"),
         row("interface", Disable, &[(".id", "*2"), ("name", "ether2"), ("type", "ether")], &[("disabled", "true")], Critical, "is a port of bridge bridge1"), // was high
         row("interface", Set, &[(".id", "*7"), ("name", "ether7"), ("type", "ether")], &[("mtu", "1400")], Critical, "is a slave of bond bond1"), // was high
         row("interface", Disable, &[(".id", "*5"), ("name", "ether5"), ("type", "ether")], &[("disabled", "true")], High, "changes the state of interface ether5"),
@@ -229,8 +229,8 @@ fn table() -> Vec<Row> {
         row("ip/dns/static", Add, &[], &[("name", "nas.lan"), ("address", "10.0.0.5")], Low, ""),
         row("system/identity", Set, &[("name", "core-1")], &[("name", "core-2")], Low, ""),
         row("ip/dhcp-server/lease", Add, &[], &[("address", "10.0.0.50"), ("mac-address", "AA:BB:CC:DD:EE:01")], Low, ""),
-        row("ip/dhcp-server/lease", Set, &[(".id", "*D"), ("address", "10.0.0.50")], &[("address", "127.0.0.1")], High, "the server's own address"),
-        row("ip/firewall/mangle", Add, &[], &[("chain", "prerouting"), ("action", "mark-routing"), ("new-routing-mark", "vpn")], High, "can match the management traffic"),
+        row("ip/dhcp-server/lease", Set, &[(".id", "*D"), ("address", "10.0.0.50")], &[("address", "127.0.0.1")], High, "the server's own address"), // was low
+        row("ip/firewall/mangle", Add, &[], &[("chain", "prerouting"), ("action", "mark-routing"), ("new-routing-mark", "vpn")], High, "can match the management traffic"), // was medium
         row("ip/firewall/mangle", Add, &[], &[("chain", "forward"), ("action", "mark-packet"), ("new-packet-mark", "p")], Medium, "adds a mangle rule in chain forward"),
         row("queue/simple", Add, &[], &[("name", "q1"), ("target", "10.0.0.0/24")], Medium, "simple queue q1"),
     ]
