@@ -760,3 +760,177 @@ async fn a_plan_of_dns_entries_arms_no_auto_revert() {
     );
     lab.stop().await;
 }
+
+fn set(menu: &str, by: &[(&str, &str)], to: &[(&str, &str)]) -> ChangeRequest {
+    ChangeRequest {
+        menu: menu.into(),
+        op: Op::Set {
+            target: Selector::Where(props(by)),
+            props: props(to),
+            unset: vec![],
+        },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_auto_revert_script_restores_every_menu_a_plan_can_now_arm() {
+    let config = workflow::WorkflowConfig {
+        confirm_timeout: Duration::from_secs(2),
+        rollback_timeout: Duration::from_secs(1),
+        ..quick_config()
+    };
+    let lab = Lab::start_with(
+        &[Profile::Home],
+        store::testing::TestDatabase::sqlite(),
+        config,
+        domain::Environment::Lab,
+    )
+    .await;
+    let before = lab.config("r1");
+    // One change in each menu that used to be applied without an auto-revert, adds, sets and a
+    // remove, plus allow-listed ones riding along: the router's script must undo all of them.
+    let changes = vec![
+        add(
+            "ip/dns/static",
+            &[("name", "rt.lan"), ("address", "10.0.0.5")],
+        ),
+        ChangeRequest {
+            menu: "ip/dns/static".into(),
+            op: Op::Remove {
+                target: Selector::Where(props(&[("name", "router.lan")])),
+            },
+        },
+        add(
+            "ip/firewall/address-list",
+            &[("list", "rt"), ("address", "10.77.0.0/16")],
+        ),
+        add(
+            "ip/pool",
+            &[("name", "rt-pool"), ("ranges", "10.66.0.10-10.66.0.20")],
+        ),
+        set(
+            "ip/pool",
+            &[("name", "default-dhcp")],
+            &[("ranges", "192.168.88.100-192.168.88.200")],
+        ),
+        add(
+            "interface/vlan",
+            &[
+                ("name", "rt-vlan"),
+                ("vlan-id", "77"),
+                ("interface", "ether4"),
+            ],
+        ),
+        add(
+            "interface/list/member",
+            &[("list", "LAN"), ("interface", "ether5")],
+        ),
+        set("ip/service", &[("name", "telnet")], &[("port", "2323")]),
+        add(
+            "ip/firewall/nat",
+            &[
+                ("chain", "dstnat"),
+                ("action", "dst-nat"),
+                ("protocol", "tcp"),
+                ("dst-port", "8080"),
+                ("to-addresses", "192.168.88.9"),
+                ("comment", "rt"),
+            ],
+        ),
+        add(
+            "ip/firewall/mangle",
+            &[
+                ("chain", "forward"),
+                ("action", "mark-packet"),
+                ("new-packet-mark", "rt"),
+                ("comment", "rt"),
+            ],
+        ),
+        add(
+            "ip/firewall/raw",
+            &[
+                ("chain", "prerouting"),
+                ("action", "drop"),
+                ("src-address", "198.51.100.0/24"),
+                ("comment", "rt"),
+            ],
+        ),
+        add(
+            "queue/simple",
+            &[
+                ("name", "rt-queue"),
+                ("target", "192.168.88.50/32"),
+                ("max-limit", "10M/10M"),
+            ],
+        ),
+    ];
+    let p = lab
+        .workflow
+        .propose(&request("r1", changes), &lab.ctx())
+        .await
+        .unwrap();
+    assert!(p.plan.arms_auto_revert(), "{:?}", p.plan.risk);
+    let token = lab.approve(&p.plan.id).await;
+    // Once the last change is in, the router stops answering the server until its own
+    // auto-revert has run.
+    let sim = lab.sim("r1");
+    let queued = |sim: &routeros_sim::SimDevice| {
+        let dump = serde_json::to_value(sim.state_dump(false)).unwrap();
+        dump["/queue/simple"]
+            .as_array()
+            .is_some_and(|q| q.iter().any(|q| q["name"] == "rt-queue"))
+    };
+    let watcher = {
+        let sim = sim.clone();
+        tokio::spawn(async move {
+            let mut cut = false;
+            for _ in 0..1000 {
+                match (cut, queued(&sim)) {
+                    (false, true) => {
+                        sim.set_faults(Faults {
+                            hang: true,
+                            ..Faults::none()
+                        });
+                        cut = true;
+                    }
+                    (true, false) => {
+                        sim.set_faults(Faults::none());
+                        return true;
+                    }
+                    (false, false) | (true, true) => {}
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            false
+        })
+    };
+    let report = lab
+        .workflow
+        .apply(&p.plan.id, &token, &lab.ctx())
+        .await
+        .unwrap();
+    assert!(
+        watcher.await.unwrap(),
+        "every change was written, then the auto-revert ran"
+    );
+    assert_ne!(report.status, PlanStatus::Applied, "{report:?}");
+    let full: serde_json::Value =
+        serde_json::from_str(&sim.state_dump(true).to_json_string()).unwrap();
+    let log: Vec<String> = full["/log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["message"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        log.iter()
+            .any(|m| m.contains("was not confirmed; reverting it")),
+        "{log:?}"
+    );
+    assert_eq!(
+        lab.config("r1"),
+        before,
+        "the router's own script restored every menu"
+    );
+    lab.stop().await;
+}
