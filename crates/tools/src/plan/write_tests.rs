@@ -266,7 +266,10 @@ async fn firewall_rules_are_planned_in_order_and_rolled_back_to_the_same_order()
     )
     .await;
     // Nothing shows the server's address is not on that list: the drop may cut it off.
-    assert_eq!(plan["risk"], "critical", "an input-chain drop on a list: {plan}");
+    assert_eq!(
+        plan["risk"], "critical",
+        "an input-chain drop on a list: {plan}"
+    );
     assert!(
         plan["risk_reasons"][0]
             .as_str()
