@@ -172,7 +172,7 @@ pub const ROWS: &[Row] = &[
         "plans.confirm_timeout_seconds",
         "MCP_PLAN_CONFIRM_TIMEOUT_SECONDS",
         Some("120"),
-        "how long the device-side auto-revert of a high or critical change waits for the server to confirm it",
+        "how long the device-side auto-revert of a plan waits for the server to confirm its changes",
     ),
     row(
         "plans.auto_approve.lab",

@@ -574,7 +574,7 @@ impl Run<'_> {
         self.journal(None, "drift_ok", json!({}))
             .await
             .map_err(journal_failed)?;
-        if self.plan.risk.arms_auto_revert() {
+        if self.plan.arms_auto_revert() {
             // An ambiguous failure may leave the entry behind: it only runs idempotent undo
             // steps for changes that never happened, then removes itself.
             if let Err(e) = self.arm().await {

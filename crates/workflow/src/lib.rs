@@ -6,10 +6,11 @@
 //! human approved exactly that plan — `routeros-mcp plan approve` (or MCP elicitation, or policy
 //! for low risk in lab) mints a single-use, expiring approval token bound to the plan's content
 //! hash. [`Workflow::apply`] then, device by device (canary first): takes the device's write
-//! lock, checks for drift, arms a device-side auto-revert for high and critical risk, applies
-//! with a write-ahead journal, verifies by reading back and over a fresh connection, and
-//! confirms. Any failure rolls back what was applied, in reverse, on every device already
-//! changed; a crash mid-apply is resolved at the next start ([`Workflow::recover`]).
+//! lock, checks for drift, arms a device-side auto-revert (for every plan but a low-risk one
+//! made only of changes that cannot affect reachability), applies with a write-ahead journal,
+//! verifies by reading back and over a fresh connection, and confirms. Any failure rolls back
+//! what was applied, in reverse, on every device already changed; a crash mid-apply is resolved
+//! at the next start ([`Workflow::recover`]).
 //!
 //! Every plan, decision, apply step, rollback and recovery is audited.
 

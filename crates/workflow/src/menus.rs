@@ -344,26 +344,6 @@ pub fn network_of(cidr: &str) -> Option<String> {
     Some(format!("{}/{len}", Ipv4Addr::from(u32::from(ip) & mask)))
 }
 
-/// Whether `cidr` (or a bare address) contains `ip`.
-pub fn contains(cidr: &str, ip: Ipv4Addr) -> bool {
-    let (net, len) = match cidr.split_once('/') {
-        Some((n, l)) => match (n.parse::<Ipv4Addr>(), l.parse::<u8>()) {
-            (Ok(n), Ok(l)) if l <= 32 => (n, l),
-            _ => return false,
-        },
-        None => match cidr.parse::<Ipv4Addr>() {
-            Ok(n) => (n, 32),
-            Err(_) => return false,
-        },
-    };
-    let mask = if len == 0 {
-        0
-    } else {
-        u32::MAX << (32 - u32::from(len))
-    };
-    u32::from(net) & mask == u32::from(ip) & mask
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,16 +368,6 @@ mod tests {
             "10.1.0.0/16"
         );
         assert_eq!(normalize("ip/dns/static", "name", "nas.lan"), "nas.lan");
-    }
-
-    #[test]
-    fn prefixes_contain_addresses() {
-        let ip = Ipv4Addr::new(127, 0, 0, 1);
-        assert!(contains("0.0.0.0/0", ip));
-        assert!(contains("127.0.0.0/8", ip));
-        assert!(!contains("127.1.0.0/16", ip));
-        assert!(contains("127.0.0.1", ip));
-        assert!(!contains("garbage", ip));
     }
 
     #[test]

@@ -24,13 +24,6 @@ domain::text_enum! {
     }
 }
 
-impl Risk {
-    /// Whether applying arms a device-side auto-revert first.
-    pub fn arms_auto_revert(self) -> bool {
-        self >= Risk::High
-    }
-}
-
 domain::text_enum! {
     /// Where a plan is in its life.
     PlanStatus, "plan status" {
@@ -244,6 +237,18 @@ impl Plan {
         hex::encode(hasher.finalize())
     }
 
+    /// Whether applying arms a device-side auto-revert on each device first: always, except for
+    /// a low-risk plan whose every change is on the allow-list of changes that cannot affect how
+    /// the server reaches a router ([`crate::risk::cannot_affect_reachability`]). A wrong risk
+    /// guess can then never strand a router: whatever cuts it off is undone by the router.
+    pub fn arms_auto_revert(&self) -> bool {
+        self.risk != Risk::Low
+            || !self
+                .changes
+                .iter()
+                .all(crate::risk::cannot_affect_reachability)
+    }
+
     /// The changes of one device, in order.
     pub fn changes_of(&self, device: &DeviceId) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(move |c| &c.device_id == device)
@@ -400,10 +405,8 @@ mod tests {
     }
 
     #[test]
-    fn risks_order_and_arm_auto_revert_from_high() {
+    fn risks_order() {
         assert!(Risk::Low < Risk::Medium && Risk::High < Risk::Critical);
-        assert!(!Risk::Medium.arms_auto_revert());
-        assert!(Risk::High.arms_auto_revert() && Risk::Critical.arms_auto_revert());
     }
 
     #[test]

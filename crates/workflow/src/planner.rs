@@ -4,7 +4,7 @@
 //! Nothing is written to any device here.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use domain::Environment;
 use fleet::Fleet;
@@ -157,74 +157,183 @@ fn invalid(text: impl Into<String>) -> WorkflowError {
 }
 
 /// The server's address towards `ip`, as the device will see it (no packet is sent).
-fn local_address_towards(ip: Ipv4Addr, port: u16) -> Option<Ipv4Addr> {
-    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+fn local_address_towards(ip: IpAddr, port: u16) -> Option<IpAddr> {
+    let bind = match ip {
+        IpAddr::V4(_) => "0.0.0.0:0",
+        IpAddr::V6(_) => "[::]:0",
+    };
+    let socket = std::net::UdpSocket::bind(bind).ok()?;
     socket.connect((ip, port)).ok()?;
-    match socket.local_addr().ok()?.ip() {
-        IpAddr::V4(v4) => Some(v4),
-        IpAddr::V6(_) => None,
+    Some(socket.local_addr().ok()?.ip())
+}
+
+async fn device_ip(device: &Device) -> Option<IpAddr> {
+    match &device.address {
+        domain::Host::Ip(ip) => Some(*ip),
+        domain::Host::Name(name) => {
+            tokio::net::lookup_host((name.as_str(), device.rest_port.get()))
+                .await
+                .ok()?
+                .next()
+                .map(|a| a.ip())
+        }
     }
 }
 
-async fn device_ip(device: &Device) -> Option<Ipv4Addr> {
-    let host = device.address.to_string();
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return Some(ip);
-    }
-    tokio::net::lookup_host((host.as_str(), device.rest_port.get()))
-        .await
-        .ok()?
-        .find_map(|a| match a.ip() {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(_) => None,
-        })
-}
+/// Rounds of following VLAN parents, bridges and bonds from the management interface: deeper
+/// nesting than this does not occur on a router that answers.
+const PATH_DEPTH: usize = 6;
 
+/// Reads how the server reaches `device`: its address, the server's address as the device sees
+/// it, every interface that traffic depends on, and the services and ports it uses. The routes
+/// are added per device by [`path_routes`] once `/ip/route` is read.
 async fn management_path(
     device: &Device,
     client: &DeviceClient,
 ) -> Result<ManagementPath, WorkflowError> {
     let device_ip = device_ip(device).await;
     let server_ip = device_ip.and_then(|ip| local_address_towards(ip, device.rest_port.get()));
-    let mut interfaces = Vec::new();
+    let mut interfaces: Vec<(String, String)> = Vec::new();
     if let Some(ip) = device_ip {
-        let addresses = client
-            .print(&menu_path("ip/address")?, &PrintQuery::all())
-            .await?;
+        let menu = if ip.is_ipv4() {
+            "ip/address"
+        } else {
+            "ipv6/address"
+        };
+        let addresses = client.print(&menu_path(menu)?, &PrintQuery::all()).await?;
         for a in &addresses {
             let matches = a
                 .get("address")
                 .and_then(|v| v.split('/').next())
-                .and_then(|v| v.parse::<Ipv4Addr>().ok())
+                .and_then(|v| v.parse::<IpAddr>().ok())
                 == Some(ip);
-            if let (true, Some(iface)) = (matches, a.get("interface")) {
-                interfaces.push(iface.clone());
-            }
-        }
-        if !interfaces.is_empty() {
-            let vlans = client
-                .print(&menu_path("interface/vlan")?, &PrintQuery::all())
-                .await
-                .unwrap_or_default();
-            for v in &vlans {
-                if let (Some(name), Some(parent)) = (v.get("name"), v.get("interface"))
-                    && interfaces.contains(name)
-                {
-                    interfaces.push(parent.clone());
-                }
+            if let (true, Some(iface)) = (matches, a.get("interface"))
+                && !interfaces.iter().any(|(n, _)| n == iface)
+            {
+                interfaces.push((iface.clone(), "carries the management address".into()));
             }
         }
     }
-    let mut services = vec!["www-ssl", "ssh"];
+    if !interfaces.is_empty() {
+        let vlans = print_if_present(client, "interface/vlan").await?;
+        let ports = print_if_present(client, "interface/bridge/port").await?;
+        let bonds = print_if_present(client, "interface/bonding").await?;
+        for _ in 0..PATH_DEPTH {
+            let mut found: Vec<(String, String)> = Vec::new();
+            let on_path = |n: &str| interfaces.iter().any(|(x, _)| x == n);
+            for v in &vlans {
+                if let (Some(name), Some(parent)) = (v.get("name"), v.get("interface"))
+                    && on_path(name)
+                {
+                    found.push((
+                        parent.clone(),
+                        format!("is the parent of VLAN {name} on the management path"),
+                    ));
+                }
+            }
+            for p in &ports {
+                if let (Some(port), Some(bridge)) = (p.get("interface"), p.get("bridge")) {
+                    if on_path(bridge) {
+                        found.push((
+                            port.clone(),
+                            format!("is a port of bridge {bridge} on the management path"),
+                        ));
+                    }
+                    if on_path(port) {
+                        found.push((
+                            bridge.clone(),
+                            format!("is the bridge of {port} on the management path"),
+                        ));
+                    }
+                }
+            }
+            for b in &bonds {
+                if let (Some(name), Some(slaves)) = (b.get("name"), b.get("slaves"))
+                    && on_path(name)
+                {
+                    for slave in slaves.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                        found.push((
+                            slave.to_owned(),
+                            format!("is a slave of bond {name} on the management path"),
+                        ));
+                    }
+                }
+            }
+            let before = interfaces.len();
+            for (name, role) in found {
+                if !interfaces.iter().any(|(x, _)| *x == name) {
+                    interfaces.push((name, role));
+                }
+            }
+            if interfaces.len() == before {
+                break;
+            }
+        }
+    }
+    let mut services = vec!["www-ssl".to_owned(), "ssh".to_owned()];
+    let mut ports = vec![device.rest_port.get(), device.ssh_port.get()];
     if device.insecure_http {
-        services.push("www");
+        services.push("www".into());
+        ports.push(device.http_port.map_or(80, |p| p.get()));
+    }
+    let configured = print_if_present(client, "ip/service").await?;
+    for svc in &configured {
+        if let (Some(name), Some(port)) = (svc.get("name"), svc.get("port"))
+            && services.contains(name)
+            && let Ok(port) = port.parse::<u16>()
+            && !ports.contains(&port)
+        {
+            ports.push(port);
+        }
     }
     Ok(ManagementPath {
         device_ip,
         server_ip,
         interfaces,
+        routes: Vec::new(),
         services,
+        ports,
     })
+}
+
+/// Every item of `menu`; none when the device has no such menu (no bonding package, say). Any
+/// other failure fails planning: a path read in part could rate a change too low.
+async fn print_if_present(client: &DeviceClient, menu: &str) -> Result<Vec<Props>, WorkflowError> {
+    match client.print(&menu_path(menu)?, &PrintQuery::all()).await {
+        Ok(items) => Ok(items),
+        Err(e) if matches!(e.kind, routeros::ErrorKind::NotFound(_)) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The ids of the routes carrying the server's traffic: the most specific active routes of the
+/// main table whose destination covers the server (the default route when nothing narrower does).
+fn path_routes(routes: &[Props], server_ip: Option<IpAddr>) -> Vec<String> {
+    let candidates: Vec<(&Props, u8)> = routes
+        .iter()
+        .filter(|r| {
+            r.get("routing-table")
+                .is_none_or(|t| t.is_empty() || t == "main")
+                && r.get("disabled").is_none_or(|d| d != "true")
+                && r.get("active").is_none_or(|a| a == "true")
+        })
+        .filter_map(|r| {
+            let dst = r.get("dst-address")?;
+            if risk::covers(dst, server_ip) != Some(true) {
+                return None;
+            }
+            let len = dst
+                .split_once('/')
+                .and_then(|(_, l)| l.parse::<u8>().ok())?;
+            Some((r, len))
+        })
+        .collect();
+    let best = candidates.iter().map(|(_, l)| *l).max();
+    candidates
+        .iter()
+        .filter(|(_, l)| Some(*l) == best)
+        .filter_map(|(r, _)| r.get(".id").cloned())
+        .collect()
 }
 
 fn menu_path(menu: &str) -> Result<MenuPath, WorkflowError> {
@@ -492,6 +601,10 @@ async fn plan_device(
             removed.insert(id_of(item));
         }
     }
+    let mut path = path.clone();
+    if let Some(routes) = states.get("ip/route") {
+        path.routes = path_routes(&routes.items, path.server_ip);
+    }
     let mut out = Vec::new();
     for r in requests {
         let Some(spec) = menus::spec(&r.menu) else {
@@ -514,14 +627,13 @@ async fn plan_device(
             .get_mut(spec.path)
             .ok_or_else(|| invalid("menu state missing"))?;
         let change = plan_change(state, &r.op, *seq, device, device_order, &removed)?;
-        let assessed = risk::assess(
-            spec,
-            change.action,
-            change.state_read.as_ref(),
-            &change.write.props,
-            path,
-            &name,
-        );
+        // Risk is assessed on the item as read, computed properties included (a service's name).
+        let as_read = match (&change.target, spec.kind) {
+            (Some(id), _) => state.find(id),
+            (None, MenuKind::Singleton) => state.items.first(),
+            (None, MenuKind::List | MenuKind::Ordered) => None,
+        };
+        let assessed = risk::assess(spec, change.action, as_read, &change.write, &path, &name);
         out.push((change, assessed));
     }
     Ok(out)

@@ -68,7 +68,7 @@ pub(crate) fn view(ctx: &Ctx, plan: &Plan, token: Option<&IssuedToken>) -> Value
         })
         .collect();
     let config = ctx.workflow.config();
-    let protection = if plan.risk.arms_auto_revert() {
+    let protection = if plan.arms_auto_revert() {
         format!(
             "Risk {}: before writing, each device gets a scheduler entry that undoes the changes unless the server confirms them within {} s (like commit confirmed). Any failure also undoes every change already written, in reverse order.",
             plan.risk,
@@ -76,7 +76,7 @@ pub(crate) fn view(ctx: &Ctx, plan: &Plan, token: Option<&IssuedToken>) -> Value
         )
     } else {
         format!(
-            "Risk {}: any failure undoes every change already written, in reverse order, on every device already changed.",
+            "Risk {}: every change is one that cannot affect how the server reaches the router (comments, identity, static DNS entries, DHCP leases, address-list entries not covering the server), so no scheduler entry is armed; any failure undoes every change already written, in reverse order, on every device already changed.",
             plan.risk
         )
     };

@@ -138,6 +138,13 @@ async fn basic_write_tools_plan_apply_and_roll_back_exactly() {
         "{plan}"
     );
     assert!(
+        plan["on_failure"]
+            .as_str()
+            .unwrap()
+            .contains("no scheduler entry is armed"),
+        "a static DNS entry cannot affect reachability: {plan}"
+    );
+    assert!(
         !items(&h, "r1", "/ip/dns/static")
             .iter()
             .any(|e| e["name"] == "router.lan")
@@ -258,7 +265,18 @@ async fn firewall_rules_are_planned_in_order_and_rolled_back_to_the_same_order()
         }}),
     )
     .await;
-    assert_eq!(plan["risk"], "high", "an input-chain rule: {plan}");
+    // Nothing shows the server's address is not on that list: the drop may cut it off.
+    assert_eq!(
+        plan["risk"], "critical",
+        "an input-chain drop on a list: {plan}"
+    );
+    assert!(
+        plan["risk_reasons"][0]
+            .as_str()
+            .unwrap()
+            .contains("can match the management traffic"),
+        "{plan}"
+    );
     let now = items(&h, "r1", "/ip/firewall/filter");
     assert_eq!(
         now[0]["comment"], "drop scanners",
@@ -325,6 +343,13 @@ async fn addresses_routes_and_interface_state_are_planned_with_management_path_r
     )
     .await;
     assert_eq!(plan["risk"], "medium", "{plan}");
+    assert!(
+        plan["on_failure"]
+            .as_str()
+            .unwrap()
+            .contains("scheduler entry that undoes the changes"),
+        "a medium plan is applied behind the auto-revert: {plan}"
+    );
     assert!(
         items(&h, "r1", "/ip/address")
             .iter()
