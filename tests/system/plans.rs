@@ -169,6 +169,8 @@ async fn a_proposed_change_applies_only_after_a_person_approves_it() {
             "plan.create",
             "plan.approve",
             "plan.apply",
+            // A medium plan is applied behind the device-side auto-revert.
+            "plan.step.arm",
             "plan.step.done",
             "plan.step.verified",
             "plan.step.confirmed",
