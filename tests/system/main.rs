@@ -8,5 +8,6 @@ mod budget;
 mod fleet;
 mod plans;
 mod protocol;
+mod security_http;
 mod support;
 mod tools;

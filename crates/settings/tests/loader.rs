@@ -88,7 +88,10 @@ fn each_variable_overrides_its_setting() {
         ("MCP_HTTP_HOST", "127.0.0.2"),
         ("MCP_HTTP_PORT", "9090"),
         ("MCP_HTTP_BASE_PATH", "/api/mcp"),
-        ("MCP_HTTP_ALLOWED_ORIGINS", "https://console.example.com:443"),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "https://console.example.com:443",
+        ),
         ("MCP_HTTP_MAX_SESSIONS", "8"),
         ("MCP_HTTP_SESSION_IDLE_SECONDS", "120"),
         ("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "4"),
@@ -460,8 +463,16 @@ fn http_limits_and_origins_have_safe_defaults_and_refuse_bad_values() {
             "forever",
             "expected a whole number between 1 and 86400",
         ),
-        ("MCP_HTTP_ALLOWED_ORIGINS", "http://localhost:*", "no wildcard"),
-        ("MCP_HTTP_ALLOWED_ORIGINS", "*", "no http:// or https:// scheme"),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "http://localhost:*",
+            "no wildcard",
+        ),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "*",
+            "no http:// or https:// scheme",
+        ),
         (
             "MCP_HTTP_ALLOWED_ORIGINS",
             "https://console.example.com",
