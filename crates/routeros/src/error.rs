@@ -170,7 +170,7 @@ pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
 
 fn byte_size(n: usize) -> String {
     const MIB: usize = 1024 * 1024;
-    if n >= MIB && n % MIB == 0 {
+    if n >= MIB && n.is_multiple_of(MIB) {
         format!("{} MiB", n / MIB)
     } else {
         format!("{n}-byte")
