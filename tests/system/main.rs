@@ -9,5 +9,6 @@ mod fleet;
 mod plans;
 mod protocol;
 mod security;
+mod security_http;
 mod support;
 mod tools;

@@ -79,9 +79,96 @@ pub fn parse_file(text: &str) -> Result<Vec<Result<ImportEntry, String>>, String
                 || format!("entry {}", i + 1),
                 |n| format!("entry {} ({n})", i + 1),
             );
-            serde_json::from_value::<ImportEntry>(v).map_err(|e| format!("{name}: {e}"))
+            let shape = shape_problem(&v);
+            serde_json::from_value::<ImportEntry>(v)
+                .map_err(|e| format!("{name}: {}", shape.unwrap_or_else(|| without_values(&e))))
         })
         .collect())
+}
+
+/// What each known field must be, by JSON type.
+#[derive(Clone, Copy)]
+enum Expect {
+    Text,
+    Port,
+    Flag,
+    Tags,
+}
+
+fn expected(field: &str) -> Option<Expect> {
+    Some(match field {
+        "name"
+        | "address"
+        | "username"
+        | "password"
+        | "tls_sha256"
+        | "tls_fingerprint"
+        | "ssh_host_key_sha256"
+        | "ssh_host_key"
+        | "env"
+        | "driver"
+        | "project"
+        | "identity"
+        | "profile" => Expect::Text,
+        "https_port" | "rest_port" | "http_port" | "ssh_port" => Expect::Port,
+        "insecure_http" => Expect::Flag,
+        "tags" => Expect::Tags,
+        _ => return None,
+    })
+}
+
+/// Names a field whose JSON type is wrong and what it must be — never the value, which may be
+/// a password (serde's own messages quote it).
+fn shape_problem(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    let Some(object) = v.as_object() else {
+        return Some("expected a JSON object describing one device".to_owned());
+    };
+    for (field, value) in object {
+        let Some(expect) = expected(field) else {
+            continue; // serde names unknown fields
+        };
+        let ok = match (expect, value) {
+            (_, Value::Null) => true,
+            (Expect::Text, v) => v.is_string(),
+            (Expect::Port, v) => v.as_u64().is_some_and(|p| p <= u64::from(u16::MAX)),
+            (Expect::Flag, v) => v.is_boolean(),
+            (Expect::Tags, Value::Object(m)) => m.values().all(Value::is_string),
+            (Expect::Tags, Value::Array(l)) => l.iter().all(Value::is_string),
+            (Expect::Tags, _) => false,
+        };
+        if !ok {
+            let what = match expect {
+                Expect::Text => "a JSON string (in quotes)",
+                Expect::Port => "a port number from 1 to 65535",
+                Expect::Flag => "true or false",
+                Expect::Tags => "an object of strings or a list of \"key=value\" strings",
+            };
+            let given = match value {
+                Value::Null => "null",
+                Value::Bool(_) => "a boolean",
+                Value::Number(_) => "a number",
+                Value::String(_) => "a string",
+                Value::Array(_) => "a list",
+                Value::Object(_) => "an object",
+            };
+            return Some(format!(
+                "{field} must be {what}, not {given} (the value is not shown)"
+            ));
+        }
+    }
+    None
+}
+
+/// serde's message with anything it quotes from the input removed (unknown and missing field
+/// names are kept: they come from the schema or are keys, not values).
+fn without_values(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    if text.starts_with("unknown field") || text.starts_with("missing field") {
+        text
+    } else {
+        "the entry does not match the expected fields and types".to_owned()
+    }
 }
 
 /// Defaults for entries that do not say.
@@ -220,6 +307,31 @@ mod tests {
         ImportDefaults {
             project: ProjectRef::default(),
             environment: Environment::Lab,
+        }
+    }
+
+    #[test]
+    fn a_mistyped_field_is_named_without_its_value() {
+        let file = r#"[{"name":"r1","address":"127.0.0.1","username":"admin","password":12345678},
+          {"name":"r2","address":"127.0.0.1","username":"admin","password":["hunter2"]},
+          {"name":"r3","address":"127.0.0.1","username":"admin","password":"pw","ssh_port":"hunter3"},
+          {"name":"r4","address":"127.0.0.1","username":"admin","password":"pw","bogus":"hunter4"}]"#;
+        let errors: Vec<String> = parse_file(file)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.unwrap_err())
+            .collect();
+        assert_eq!(
+            errors[0],
+            "entry 1 (r1): password must be a JSON string (in quotes), not a number (the value is not shown)"
+        );
+        assert!(errors[1].starts_with("entry 2 (r2): password must be a JSON string"));
+        assert!(errors[2].contains("ssh_port must be a port number from 1 to 65535, not a string"));
+        assert!(errors[3].contains("unknown field `bogus`"), "{}", errors[3]);
+        for e in &errors {
+            for secret in ["12345678", "hunter"] {
+                assert!(!e.contains(secret), "{e}");
+            }
         }
     }
 

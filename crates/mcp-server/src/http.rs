@@ -2,78 +2,371 @@
 //! it: `GET /health` (the process serves), `GET /ready` (database reachable and at least one
 //! device answering) and `GET /metrics` (Prometheus).
 //!
-//! DNS-rebinding protection: the `Host` header must name this server (loopback names and the
-//! configured host) and a browser `Origin`, when present, must be a local one.
+//! Every route, the MCP endpoint and the operational ones alike, passes the same guard first:
+//! the `Host` header must name this server (the loopback names and the bound host, on the bound
+//! port) and a browser `Origin`, when present, must be one of the server's own origins or one
+//! listed in `MCP_HTTP_ALLOWED_ORIGINS` — so a page on another site cannot reach the server
+//! through a rebound DNS name or from another local port. Connections are served here rather
+//! than by `axum::serve` so that a client which does not finish its request headers within
+//! `MCP_HTTP_HEADER_TIMEOUT_SECONDS` is disconnected. Sessions are capped
+//! (`MCP_HTTP_MAX_SESSIONS`, see [`sessions`]) and close after
+//! `MCP_HTTP_SESSION_IDLE_SECONDS` without a request. `/ready` probes devices at most once per
+//! [`READY_CACHE`]; callers in between get the last answer, so the unauthenticated endpoint
+//! cannot be used to drive traffic to the routers.
+
+pub mod sessions;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use routeros::{MenuPath, PrintQuery};
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 use crate::App;
 use crate::service::{McpService, Transport};
+use sessions::CappedSessions;
 
-/// The router: MCP at `base_path`, plus health, readiness and metrics.
-pub fn router(app: Arc<App>, base_path: &str, host: &str, port: u16) -> Router {
-    let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]", "::1"]
-        .iter()
-        .map(|h| (*h).to_owned())
-        .collect();
-    if !hosts.iter().any(|h| h == host) {
-        hosts.push(host.to_owned());
+/// How long connections get to finish their requests once shutdown begins.
+const CONNECTION_DRAIN: Duration = Duration::from_secs(30);
+
+/// How long a readiness answer is reused before devices are probed again.
+pub const READY_CACHE: Duration = Duration::from_secs(5);
+
+/// How the HTTP transport is bounded and whom it answers.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Path of the MCP endpoint (`MCP_HTTP_BASE_PATH`).
+    pub base_path: String,
+    /// Browser origins allowed besides the server's own, `scheme://host:port`
+    /// (`MCP_HTTP_ALLOWED_ORIGINS`).
+    pub allowed_origins: Vec<String>,
+    /// Most sessions open at once (`MCP_HTTP_MAX_SESSIONS`).
+    pub max_sessions: usize,
+    /// A session without a request for this long is closed (`MCP_HTTP_SESSION_IDLE_SECONDS`).
+    pub session_idle: Duration,
+    /// Time a connection has to send complete request headers
+    /// (`MCP_HTTP_HEADER_TIMEOUT_SECONDS`).
+    pub header_timeout: Duration,
+}
+
+impl HttpOptions {
+    /// The built-in defaults (those of the settings table) at `base_path`.
+    pub fn new(base_path: &str) -> Self {
+        Self {
+            base_path: base_path.to_owned(),
+            allowed_origins: Vec::new(),
+            max_sessions: 256,
+            session_idle: Duration::from_secs(300),
+            header_timeout: Duration::from_secs(10),
+        }
     }
-    let with_ports: Vec<String> = hosts.iter().map(|h| format!("{h}:{port}")).collect();
-    hosts.extend(with_ports);
+}
+
+/// Who may call: the `Host` names and browser `Origin`s this server answers.
+#[derive(Debug, Clone)]
+struct Guard {
+    hosts: Vec<String>,
+    origins: Vec<String>,
+}
+
+impl Guard {
+    fn new(bind_host: &str, port: u16, extra_origins: &[String]) -> Self {
+        let bracketed = if bind_host.contains(':') && !bind_host.starts_with('[') {
+            format!("[{bind_host}]")
+        } else {
+            bind_host.to_owned()
+        };
+        let mut names: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
+            .iter()
+            .map(|h| (*h).to_owned())
+            .collect();
+        let bracketed = bracketed.to_ascii_lowercase();
+        if !names.contains(&bracketed) {
+            names.push(bracketed);
+        }
+        let mut hosts = names.clone();
+        hosts.extend(names.iter().map(|h| format!("{h}:{port}")));
+        let mut origins: Vec<String> = names.iter().map(|h| format!("http://{h}:{port}")).collect();
+        for o in extra_origins {
+            let o = o.to_ascii_lowercase();
+            if !origins.contains(&o) {
+                origins.push(o);
+            }
+        }
+        Self { hosts, origins }
+    }
+
+    /// Why the request is refused, if it is.
+    fn check(&self, headers: &axum::http::HeaderMap) -> Result<(), String> {
+        let host = match headers.get(header::HOST).map(HeaderValue::to_str) {
+            None => return Err("the request has no Host header".into()),
+            Some(Err(_)) => return Err("the Host header is not readable text".into()),
+            Some(Ok(h)) => h.trim().to_ascii_lowercase(),
+        };
+        if !self.hosts.contains(&host) {
+            return Err(format!(
+                "Host \"{}\" does not name this server (allowed: {}); requests through other \
+                 names are refused to defend against DNS rebinding",
+                printable(&host),
+                self.hosts
+                    .iter()
+                    .filter(|h| h.contains(':') && !h.ends_with(']'))
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return Ok(()); // not a browser: nothing to check
+        };
+        let origin = origin
+            .to_str()
+            .map_err(|_| "the Origin header is not readable text".to_owned())?;
+        if !self.origins.contains(&normalize_origin(origin)) {
+            return Err(format!(
+                "Origin \"{}\" is not allowed (allowed: {}; add others to \
+                 MCP_HTTP_ALLOWED_ORIGINS as exact scheme://host:port)",
+                printable(origin),
+                self.origins.join(", ")
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `scheme://host[:port]` in lower case with the scheme's default port made explicit, as the
+/// allow-list is written (a browser omits `:80` and `:443`).
+fn normalize_origin(origin: &str) -> String {
+    let lower = origin.trim().to_ascii_lowercase();
+    let (scheme, authority) = match lower.split_once("://") {
+        Some(parts) => parts,
+        None => return lower,
+    };
+    let has_port = authority
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && !authority.ends_with(']');
+    match (has_port, scheme) {
+        (false, "http") => format!("{lower}:80"),
+        (false, "https") => format!("{lower}:443"),
+        _ => lower,
+    }
+}
+
+/// A header value shown in an error: at most 100 characters, no control characters.
+fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).take(100).collect()
+}
+
+/// A JSON-RPC error body (the shape MCP clients read), with no request id.
+fn refusal(status: StatusCode, code: i64, message: String) -> Response {
+    (
+        status,
+        axum::Json(json!({"jsonrpc": "2.0", "id": Value::Null,
+            "error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
+    match guard.check(request.headers()) {
+        Ok(()) => next.run(request).await,
+        Err(problem) => {
+            tracing::warn!(%problem, path = %request.uri().path(), "HTTP request refused");
+            refusal(StatusCode::FORBIDDEN, -32600, problem)
+        }
+    }
+}
+
+/// What the session cap says when it refuses an `initialize`.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_sessions: usize,
+    idle: Duration,
+}
+
+/// Turns the SDK's generic answer to a refused session (HTTP 500 with the error text) into a
+/// 503 that says which limit was hit and what to do.
+async fn session_limit(State(limits): State<Limits>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    if !String::from_utf8_lossy(&bytes).contains(sessions::LIMIT_MARKER) {
+        return Response::from_parts(parts, Body::from(bytes));
+    }
+    let mut refused = refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        -32000,
+        format!(
+            "session limit reached: this server allows {} open MCP sessions \
+             (MCP_HTTP_MAX_SESSIONS); close an unused session (HTTP DELETE with its \
+             Mcp-Session-Id) or wait for idle ones to close ({} s without a request)",
+            limits.max_sessions,
+            limits.idle.as_secs()
+        ),
+    );
+    refused
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("10"));
+    refused
+}
+
+/// The router: MCP at `options.base_path`, plus health, readiness and metrics, all behind the
+/// Host/Origin guard.
+pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Router {
+    let guard_lists = Arc::new(Guard::new(host, port, &options.allowed_origins));
+    // The SDK checks the same lists again on the MCP endpoint.
     let config = StreamableHttpServerConfig::default()
         .with_cancellation_token(app.shutdown.child_token())
-        .with_allowed_hosts(hosts)
-        .with_allowed_origins(["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"])
+        .with_allowed_hosts(guard_lists.hosts.clone())
+        .with_allowed_origins(guard_lists.origins.clone())
         .enforce_origin_validation()
         .with_sse_keep_alive(Some(Duration::from_secs(15)));
+    let mut local = LocalSessionManager::default();
+    local.session_config.keep_alive = Some(options.session_idle);
     let factory_app = Arc::clone(&app);
     let mcp = StreamableHttpService::new(
         move || Ok(McpService::new(Arc::clone(&factory_app), Transport::Http)),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(CappedSessions::new(local, options.max_sessions)),
         config,
     );
+    let limits = Limits {
+        max_sessions: options.max_sessions,
+        idle: options.session_idle,
+    };
+    let mcp = Router::new()
+        .fallback_service(mcp)
+        .layer(middleware::from_fn_with_state(limits, session_limit));
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
-        .nest_service(base_path, mcp)
-        .with_state(app)
+        .nest_service(&options.base_path, mcp)
+        .with_state(Arc::new(Ready::new(app)))
+        .layer(middleware::from_fn_with_state(guard_lists, guard))
 }
 
-/// Serves until the app's shutdown token is cancelled; in-flight requests finish first.
-pub async fn serve(app: Arc<App>, listener: TcpListener, base_path: &str) -> std::io::Result<()> {
+/// Serves until the app's shutdown token is cancelled: stops accepting, asks every connection
+/// to finish its request in flight, and returns once they have.
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    options: HttpOptions,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     let router = router(
         Arc::clone(&app),
-        base_path,
+        &options,
         &addr.ip().to_string(),
         addr.port(),
     );
     let shutdown = app.shutdown.clone();
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout);
+    let connections = TaskTracker::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _peer)) => stream,
+            Err(e) => {
+                // Out of file descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "accepting an HTTP connection failed");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let shutdown = shutdown.clone();
+        connections.spawn(async move {
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "HTTP connection ended with an error");
+                    }
+                    return;
+                }
+                () = shutdown.cancelled() => connection.as_mut().graceful_shutdown(),
+            }
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    connections.close();
+    if tokio::time::timeout(CONNECTION_DRAIN, connections.wait())
         .await
+        .is_err()
+    {
+        tracing::warn!(
+            "HTTP connections still open {} s after shutdown began; leaving them",
+            CONNECTION_DRAIN.as_secs()
+        );
+    }
+    Ok(())
 }
 
 async fn health() -> Response {
     (StatusCode::OK, axum::Json(json!({"status": "ok"}))).into_response()
 }
 
+/// Readiness, probed at most once per [`READY_CACHE`].
+struct Ready {
+    app: Arc<App>,
+    /// The last answer and when it was computed; the lock also makes concurrent callers wait
+    /// for one probe instead of starting their own.
+    last: tokio::sync::Mutex<Option<(Instant, StatusCode, Value)>>,
+}
+
+impl Ready {
+    fn new(app: Arc<App>) -> Self {
+        Self {
+            app,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+async fn ready(State(ready): State<Arc<Ready>>) -> Response {
+    let mut last = ready.last.lock().await;
+    let (status, body) = match &*last {
+        Some((at, status, body)) if at.elapsed() < READY_CACHE => (*status, body.clone()),
+        _ => {
+            let (status, body) = probe(&ready.app).await;
+            *last = Some((Instant::now(), status, body.clone()));
+            (status, body)
+        }
+    };
+    (status, axum::Json(body)).into_response()
+}
+
 /// Ready when the database answers and at least one of (up to five) active devices does.
-async fn ready(State(app): State<Arc<App>>) -> Response {
+async fn probe(app: &Arc<App>) -> (StatusCode, Value) {
     let mut problems = Vec::new();
     if let Err(e) = app.store().ping().await {
         problems.push(format!("database: {e}"));
@@ -91,7 +384,7 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
         problems.push("devices: none registered".into());
     } else {
         let probes = devices.iter().take(5).map(|d| {
-            let app = Arc::clone(&app);
+            let app = Arc::clone(app);
             async move {
                 let Ok(client) = app.ctx.fleet.client(d).await else {
                     return false;
@@ -127,18 +420,17 @@ async fn ready(State(app): State<Arc<App>>) -> Response {
     };
     (
         status,
-        axum::Json(json!({
+        json!({
             "status": if problems.is_empty() { "ready" } else { "not ready" },
             "devices_reachable": reachable,
             "problems": problems,
-        })),
+        }),
     )
-        .into_response()
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> Response {
+async fn metrics(State(ready): State<Arc<Ready>>) -> Response {
     let encoder = prometheus::TextEncoder::new();
-    match encoder.encode_to_string(&app.registry.gather()) {
+    match encoder.encode_to_string(&ready.app.registry.gather()) {
         Ok(text) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

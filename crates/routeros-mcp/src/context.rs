@@ -8,10 +8,11 @@
 use std::path::PathBuf;
 
 use anyhow::{Context as _, Result};
+use domain::Environment;
 use settings::{DatabaseTarget, Loaded, Settings, Source};
 use store::{AuditContext, Store, Target};
 use tracing_subscriber::EnvFilter;
-use vault::{KeyFileStatus, KeyOrigin, KeyRequest, LoadedKey, MasterKey};
+use vault::{KeyOrigin, KeyRequest, LoadedKey, MasterKey};
 
 /// Loaded configuration plus the identity of the operator running the command.
 #[derive(Debug)]
@@ -109,15 +110,14 @@ impl Context {
                 path.display()
             );
         }
-        if loaded.file_status == KeyFileStatus::ReadableByOthers {
-            eprintln!(
-                "warning: the master key file {} is readable by other users; run chmod 600 on it",
-                loaded
-                    .origin
-                    .path()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default()
-            );
+        if let Some(exposure) = loaded.exposure() {
+            match s.environment {
+                Environment::Lab => eprintln!("warning: {exposure}"),
+                Environment::Staging | Environment::Prod => anyhow::bail!(
+                    "{exposure} (MCP_ENV={} refuses a master key others can read)",
+                    s.environment
+                ),
+            }
         }
         Ok(loaded)
     }
@@ -133,7 +133,6 @@ impl Context {
 
     /// The plan workflow's behaviour, from configuration.
     pub fn workflow_config(&self) -> workflow::WorkflowConfig {
-        use domain::Environment;
         let p = &self.settings().plans;
         let policy = |env: Environment| workflow::ApprovalPolicy {
             auto_approve: p

@@ -146,11 +146,34 @@ impl ErrorKind {
         }
     }
 
+    /// An answer that grew past `limit` bytes; reading stopped there.
+    pub fn too_large(limit: usize) -> Self {
+        ErrorKind::DeviceError(format!(
+            "the answer is larger than the {} limit for one answer, so reading it was stopped; \
+             ask for less (filters, fewer fields, a smaller limit)",
+            byte_size(limit)
+        ))
+    }
+
     pub(crate) fn on(self, device: &str) -> DriverError {
         DriverError {
             device: device.to_owned(),
             kind: self,
         }
+    }
+}
+
+/// Most bytes one answer from a device may have (a REST body, the output of one console
+/// command). The largest answer of the simulator's edge profile (20,000 routes) is about a
+/// quarter of this; a bigger answer fails as a `device_error` instead of filling memory.
+pub const MAX_ANSWER_BYTES: usize = 32 * 1024 * 1024;
+
+fn byte_size(n: usize) -> String {
+    const MIB: usize = 1024 * 1024;
+    if n >= MIB && n.is_multiple_of(MIB) {
+        format!("{} MiB", n / MIB)
+    } else {
+        format!("{n}-byte")
     }
 }
 
@@ -185,6 +208,23 @@ mod tests {
                 "{detail}"
             );
         }
+    }
+
+    #[test]
+    fn an_oversized_answer_names_the_limit() {
+        let e = ErrorKind::too_large(MAX_ANSWER_BYTES).on("edge-1");
+        assert_eq!(e.kind.code(), "device_error");
+        assert!(
+            e.to_string().starts_with(
+                "device edge-1: device error: the answer is larger than the 32 MiB limit"
+            ),
+            "{e}"
+        );
+        assert!(
+            ErrorKind::too_large(1000)
+                .to_string()
+                .contains("1000-byte limit")
+        );
     }
 
     #[test]

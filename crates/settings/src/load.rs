@@ -436,6 +436,17 @@ impl Resolver<'_> {
                 })
             }),
             base_path: self.required("http.base_path", base_path),
+            allowed_origins: self.required("http.allowed_origins", origin_list),
+            max_sessions: usize::try_from(
+                self.required("http.max_sessions", |t| integer(t, 1, 100_000)),
+            )
+            .unwrap_or(1),
+            session_idle: Duration::from_secs(
+                self.required("http.session_idle_seconds", |t| integer(t, 1, 86_400)),
+            ),
+            header_timeout: Duration::from_secs(
+                self.required("http.header_timeout_seconds", |t| integer(t, 1, 300)),
+            ),
         };
         let features = Features {
             tools: self.required("features.tools", boolean),
@@ -839,6 +850,32 @@ fn base_path(t: &str) -> Result<String, String> {
     } else {
         trimmed.into()
     })
+}
+
+/// Exact browser origins: `http(s)://host:port`, no path, no wildcard; lower-cased.
+fn origin_list(t: &str) -> Result<Vec<String>, String> {
+    const ALLOWED: &str = "expected comma-separated origins such as https://console.example.com:443 \
+         (scheme http or https, a host, an explicit port; no path, no wildcard)";
+    let mut origins = Vec::new();
+    for item in t.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let lower = item.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"))
+            .ok_or_else(|| format!("\"{item}\" has no http:// or https:// scheme; {ALLOWED}"))?;
+        let Some((host, port)) = rest.rsplit_once(':') else {
+            return Err(format!("\"{item}\" has no port; {ALLOWED}"));
+        };
+        let host_ok = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':'));
+        if !host_ok || port.parse::<u16>().map_or(true, |p| p == 0) {
+            return Err(format!("\"{item}\" is not scheme://host:port; {ALLOWED}"));
+        }
+        origins.push(lower);
+    }
+    Ok(origins)
 }
 
 fn https_url(t: &str) -> Result<String, String> {

@@ -88,6 +88,15 @@ pub struct HttpSettings {
     pub port: u16,
     /// Always starts with `/`, never ends with one (except the root itself).
     pub base_path: String,
+    /// Extra browser origins allowed, each `scheme://host:port` in lower case (the server's own
+    /// origins are always allowed).
+    pub allowed_origins: Vec<String>,
+    /// Most sessions open at once (at least 1).
+    pub max_sessions: usize,
+    /// A session without a request for this long is closed.
+    pub session_idle: Duration,
+    /// Time a connection has to send complete request headers.
+    pub header_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -97,6 +97,30 @@ pub const ROWS: &[Row] = &[
         "path of the Streamable HTTP endpoint",
     ),
     row(
+        "http.allowed_origins",
+        "MCP_HTTP_ALLOWED_ORIGINS",
+        Some(""),
+        "browser origins allowed besides the server's own (http://HOST:PORT of the bind and of localhost, 127.0.0.1, [::1] on the bound port), comma-separated exact scheme://host:port; any other Origin is refused with 403",
+    ),
+    row(
+        "http.max_sessions",
+        "MCP_HTTP_MAX_SESSIONS",
+        Some("256"),
+        "most MCP sessions open at once on the HTTP transport; an initialize beyond it gets HTTP 503",
+    ),
+    row(
+        "http.session_idle_seconds",
+        "MCP_HTTP_SESSION_IDLE_SECONDS",
+        Some("300"),
+        "an HTTP session with no request for this long is closed, freeing its slot",
+    ),
+    row(
+        "http.header_timeout_seconds",
+        "MCP_HTTP_HEADER_TIMEOUT_SECONDS",
+        Some("10"),
+        "a connection that has not sent complete request headers within this time is closed",
+    ),
+    row(
         "features.tools",
         "MCP_ENABLE_TOOLS",
         Some("true"),

@@ -88,6 +88,13 @@ fn each_variable_overrides_its_setting() {
         ("MCP_HTTP_HOST", "127.0.0.2"),
         ("MCP_HTTP_PORT", "9090"),
         ("MCP_HTTP_BASE_PATH", "/api/mcp"),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "https://console.example.com:443",
+        ),
+        ("MCP_HTTP_MAX_SESSIONS", "8"),
+        ("MCP_HTTP_SESSION_IDLE_SECONDS", "120"),
+        ("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "4"),
         ("MCP_ENABLE_TOOLS", "false"),
         ("MCP_ENABLE_RESOURCES", "false"),
         ("MCP_ENABLE_PROMPTS", "false"),
@@ -152,6 +159,9 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.transport, Transport::Both);
     assert_eq!(s.http.port, 9090);
     assert_eq!(s.http.base_path, "/api/mcp");
+    assert_eq!(s.http.max_sessions, 8);
+    assert_eq!(s.http.session_idle.as_secs(), 120);
+    assert_eq!(s.http.header_timeout.as_secs(), 4);
     assert_eq!(s.tools.default_tier, Tier::Basic);
     assert_eq!(s.tools.disabled, vec!["firewall.plan_filter_rule"]);
     assert!(!s.plans.enable_apply);
@@ -403,4 +413,86 @@ fn an_unwritable_data_dir_is_reported_clearly() {
         text.contains("is not usable") && text.contains("ROUTEROS_MCP_DATA_DIR"),
         "{text}"
     );
+}
+
+#[test]
+fn http_limits_and_origins_have_safe_defaults_and_refuse_bad_values() {
+    let s = Loader::new(None, env(&[])).load().unwrap().settings;
+    assert_eq!(s.http.max_sessions, 256);
+    assert_eq!(s.http.session_idle.as_secs(), 300);
+    assert_eq!(s.http.header_timeout.as_secs(), 10);
+    assert!(s.http.allowed_origins.is_empty());
+
+    let s = Loader::new(
+        None,
+        env(&[
+            ("MCP_HTTP_MAX_SESSIONS", "3"),
+            ("MCP_HTTP_SESSION_IDLE_SECONDS", "60"),
+            ("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "5"),
+            (
+                "MCP_HTTP_ALLOWED_ORIGINS",
+                "https://Console.example.com:443, http://127.0.0.1:3000",
+            ),
+        ]),
+    )
+    .load()
+    .unwrap()
+    .settings;
+    assert_eq!(s.http.max_sessions, 3);
+    assert_eq!(
+        s.http.allowed_origins,
+        ["https://console.example.com:443", "http://127.0.0.1:3000"]
+    );
+
+    for (var, value, allowed) in [
+        (
+            "MCP_HTTP_MAX_SESSIONS",
+            "0",
+            "expected a whole number between 1 and 100000",
+        ),
+        (
+            "MCP_HTTP_MAX_SESSIONS",
+            "-5",
+            "expected a whole number between 1 and 100000",
+        ),
+        (
+            "MCP_HTTP_HEADER_TIMEOUT_SECONDS",
+            "0",
+            "expected a whole number between 1 and 300",
+        ),
+        (
+            "MCP_HTTP_SESSION_IDLE_SECONDS",
+            "forever",
+            "expected a whole number between 1 and 86400",
+        ),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "http://localhost:*",
+            "no wildcard",
+        ),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "*",
+            "no http:// or https:// scheme",
+        ),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "https://console.example.com",
+            "has no port",
+        ),
+        (
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "https://console.example.com:443/app",
+            "no path",
+        ),
+    ] {
+        let text = Loader::new(None, env(&[(var, value)]))
+            .load()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains(&format!("{var}=\"{value}\" (environment)")) && text.contains(allowed),
+            "{var}={value}: {text}"
+        );
+    }
 }

@@ -135,8 +135,11 @@ impl MasterKey {
         let meta = fs::metadata(path).map_err(io)?;
         let text = SecretString::from(fs::read_to_string(path).map_err(io)?);
         let key = Self::from_base64(&text, &path.display().to_string())?;
-        let status = if meta.permissions().mode() & 0o077 != 0 {
-            KeyFileStatus::ReadableByOthers
+        let mode = meta.permissions().mode();
+        let status = if mode & 0o077 != 0 {
+            KeyFileStatus::ReadableByOthers {
+                mode: mode & 0o7777,
+            }
         } else {
             KeyFileStatus::Private
         };
@@ -157,11 +160,14 @@ fn derive_id(key: &[u8; 32]) -> KeyId {
     KeyId(format!("mk-{}", hex::encode(&digest[..8])))
 }
 
-/// Whether a key file is readable by other users (it should not be).
+/// Whether a key file is open to other users (it should not be).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyFileStatus {
     Private,
-    ReadableByOthers,
+    /// Group or others have some permission on the file; `mode` is its permission bits.
+    ReadableByOthers {
+        mode: u32,
+    },
 }
 
 /// Where the master key in use came from.
@@ -214,6 +220,22 @@ pub struct LoadedKey {
     pub key: MasterKey,
     pub origin: KeyOrigin,
     pub file_status: KeyFileStatus,
+}
+
+impl LoadedKey {
+    /// When the key's file is open to group or others: what is wrong, naming the file and its
+    /// mode, and the fix. Staging and prod refuse such a key; lab only warns.
+    pub fn exposure(&self) -> Option<String> {
+        match (self.file_status, self.origin.path()) {
+            (KeyFileStatus::ReadableByOthers { mode }, Some(path)) => Some(format!(
+                "the master key file {} has mode {mode:04o}, so other users can read it; run \
+                 chmod 600 {}",
+                path.display(),
+                path.display()
+            )),
+            (KeyFileStatus::ReadableByOthers { .. }, None) | (KeyFileStatus::Private, _) => None,
+        }
+    }
 }
 
 impl KeyRequest<'_> {
@@ -335,7 +357,23 @@ mod tests {
             .write_new_file(&path)
             .unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let (key, status) = MasterKey::read_file(&path).unwrap();
+        assert_eq!(status, KeyFileStatus::ReadableByOthers { mode: 0o644 });
+        let loaded = LoadedKey {
+            key,
+            origin: KeyOrigin::File(path.clone()),
+            file_status: status,
+        };
+        let text = loaded.exposure().unwrap();
+        assert!(
+            text.contains("has mode 0644") && text.contains("chmod 600"),
+            "{text}"
+        );
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
         let (_, status) = MasterKey::read_file(&path).unwrap();
-        assert_eq!(status, KeyFileStatus::ReadableByOthers);
+        assert_eq!(status, KeyFileStatus::ReadableByOthers { mode: 0o640 });
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let (_, status) = MasterKey::read_file(&path).unwrap();
+        assert_eq!(status, KeyFileStatus::Private);
     }
 }

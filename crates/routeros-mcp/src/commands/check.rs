@@ -207,12 +207,18 @@ async fn check_key(ctx: &Context, store: &Store, f: &mut Findings) {
                         key.origin
                     ),
                 );
-                if key.file_status == vault::KeyFileStatus::ReadableByOthers {
-                    f.add(
-                        "master key",
-                        Level::Warn,
-                        "the key file is readable by other users; chmod 600 it",
-                    );
+                if let Some(exposure) = key.exposure() {
+                    match s.environment {
+                        domain::Environment::Lab => f.add("master key", Level::Warn, exposure),
+                        domain::Environment::Staging | domain::Environment::Prod => f.add(
+                            "master key",
+                            Level::Fail,
+                            format!(
+                                "{exposure} (MCP_ENV={} refuses a master key others can read)",
+                                s.environment
+                            ),
+                        ),
+                    }
                 }
             }
             Err(e) => f.add("master key", Level::Fail, e.to_string()),

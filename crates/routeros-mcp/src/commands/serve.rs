@@ -135,9 +135,15 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
                 s.http.base_path
             );
             let app = Arc::clone(&app);
-            let base = s.http.base_path.clone();
+            let options = mcp_server::http::HttpOptions {
+                base_path: s.http.base_path.clone(),
+                allowed_origins: s.http.allowed_origins.clone(),
+                max_sessions: s.http.max_sessions,
+                session_idle: s.http.session_idle,
+                header_timeout: s.http.header_timeout,
+            };
             Some(tokio::spawn(async move {
-                mcp_server::http::serve(app, listener, &base).await
+                mcp_server::http::serve(app, listener, options).await
             }))
         }
         None => None,

@@ -33,6 +33,8 @@ pub struct RestDriver {
     trust: Trust,
     presented: tls::Presented,
     timeout: Duration,
+    /// Most bytes one response body may have ([`crate::error::MAX_ANSWER_BYTES`]).
+    max_answer: usize,
 }
 
 impl std::fmt::Debug for RestDriver {
@@ -90,7 +92,14 @@ impl RestDriver {
             },
             presented,
             timeout,
+            max_answer: crate::error::MAX_ANSWER_BYTES,
         })
+    }
+
+    /// Caps response bodies at `bytes` instead of [`crate::error::MAX_ANSWER_BYTES`].
+    pub fn with_max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer = bytes;
+        self
     }
 
     fn err(&self, kind: ErrorKind) -> DriverError {
@@ -114,10 +123,7 @@ impl RestDriver {
         }
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(&e))?;
+        let bytes = self.body(response).await?;
         if status.is_success() {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Null);
@@ -129,6 +135,30 @@ impl RestDriver {
             });
         }
         Err(self.err(self.status_error(status, &bytes)))
+    }
+
+    /// Reads a response body, stopping (and dropping the connection) once it passes the cap.
+    async fn body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, DriverError> {
+        let limit = self.max_answer;
+        let too_large = || self.err(ErrorKind::too_large(limit));
+        if response
+            .content_length()
+            .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     fn status_error(&self, status: StatusCode, body: &[u8]) -> ErrorKind {

@@ -87,6 +87,8 @@ pub struct SshDriver {
     session: tokio::sync::Mutex<Option<Handle<HostKeyCheck>>>,
     /// Learned on the first read: a console that does not know `:serialize` gets line reads.
     read_format: std::sync::atomic::AtomicU8,
+    /// Most bytes one command's output may have ([`crate::error::MAX_ANSWER_BYTES`]).
+    max_answer: usize,
 }
 
 impl std::fmt::Debug for SshDriver {
@@ -126,7 +128,14 @@ impl SshDriver {
             config: Arc::new(config),
             session: tokio::sync::Mutex::new(None),
             read_format: std::sync::atomic::AtomicU8::new(FORMAT_JSON),
+            max_answer: crate::error::MAX_ANSWER_BYTES,
         }
+    }
+
+    /// Caps command output at `bytes` instead of [`crate::error::MAX_ANSWER_BYTES`].
+    pub fn with_max_answer_bytes(mut self, bytes: usize) -> Self {
+        self.max_answer = bytes;
+        self
     }
 
     /// Uses the given read format from now on (normally learned from the device).
@@ -231,7 +240,11 @@ impl SshDriver {
             match handle.channel_open_session().await {
                 Ok(channel) => {
                     let result = self.collect(channel, command).await;
-                    if matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Unreachable(_))) {
+                    // A lost connection, or one the device is still writing an oversized
+                    // answer to, is replaced on the next call.
+                    if matches!(&result, Err(e) if matches!(e.kind, ErrorKind::Unreachable(_))
+                        || e.kind == ErrorKind::too_large(self.max_answer))
+                    {
                         *session = None;
                     }
                     return result;
@@ -258,9 +271,20 @@ impl SshDriver {
         let mut out = Vec::new();
         let mut finished = false;
         while let Some(msg) = channel.wait().await {
+            let data = match &msg {
+                ChannelMsg::Data { data } | ChannelMsg::ExtendedData { data, .. } => Some(data),
+                _ => None,
+            };
+            if let Some(data) = data {
+                if out.len() + data.len() > self.max_answer {
+                    // The caller drops the connection: the device may still be writing.
+                    return Err(self.err(ErrorKind::too_large(self.max_answer)));
+                }
+                out.extend_from_slice(data);
+                continue;
+            }
             match msg {
-                ChannelMsg::Data { data } => out.extend_from_slice(&data),
-                ChannelMsg::ExtendedData { data, .. } => out.extend_from_slice(&data),
+                ChannelMsg::Data { .. } | ChannelMsg::ExtendedData { .. } => {}
                 ChannelMsg::Eof | ChannelMsg::Close => {
                     finished = true;
                     break;

@@ -1,0 +1,287 @@
+//! The HTTP transport against hostile callers: clients that never finish their headers, that
+//! open sessions until memory runs out, that reach the server through a rebound DNS name or from
+//! another local port, and that poll `/ready` to make the server talk to the routers.
+
+use std::time::{Duration, Instant};
+
+use routeros_sim::profiles::Profile;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::support::{HttpServer, STEP, World};
+
+fn port_of(server: &HttpServer) -> u16 {
+    server.root().rsplit(':').next().unwrap().parse().unwrap()
+}
+
+/// A raw `initialize` POST; returns the status, the session id (if any) and the body.
+async fn initialize(server: &HttpServer, origin: Option<&str>) -> (u16, Option<String>, String) {
+    let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-06-18", "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"}}});
+    let mut request = reqwest::Client::new()
+        .post(&server.url)
+        .header("accept", "application/json, text/event-stream")
+        .json(&init);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = tokio::time::timeout(STEP, request.send())
+        .await
+        .unwrap()
+        .unwrap();
+    let status = response.status().as_u16();
+    let session = response
+        .headers()
+        .get("mcp-session-id")
+        .map(|v| v.to_str().unwrap().to_owned());
+    // The SSE answer to initialize is one event; read it whole.
+    let body = tokio::time::timeout(STEP, response.text())
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    (status, session, body)
+}
+
+/// A GET with the given headers (`host` replaces the one reqwest would send).
+async fn get_with(server: &HttpServer, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(format!("{}{path}", server.root()));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let response = tokio::time::timeout(STEP, request.send())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        response.status().as_u16(),
+        response.text().await.unwrap_or_default(),
+    )
+}
+
+async fn metric(server: &HttpServer, name: &str) -> i64 {
+    let (_, text) = server.get("/metrics").await;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// A client that sends one header byte per second is cut off once the header timeout passes,
+/// instead of holding a connection (and a task) for as long as it likes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_trickling_its_headers_is_disconnected() {
+    let world = World::start(&[Profile::Home]).await;
+    let server = world
+        .http_server(&[("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "2")])
+        .await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port_of(&server)))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+    let trickle = b"X-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut closed_after = None;
+    let mut buf = [0u8; 512];
+    // At most 20 rounds of one byte and up to one second of listening.
+    for byte in trickle.iter().take(20) {
+        if stream.write_all(&[*byte]).await.is_err() {
+            closed_after = Some(started.elapsed());
+            break;
+        }
+        match tokio::time::timeout(Duration::from_secs(1), stream.read(&mut buf)).await {
+            Err(_) => {} // still open, nothing said
+            Ok(Ok(_) | Err(_)) => {
+                // EOF, an error answer before closing, or a reset: the server hung up.
+                closed_after = Some(started.elapsed());
+                break;
+            }
+        }
+    }
+    let closed_after = closed_after.expect("the trickling connection was still open after 20 s");
+    assert!(
+        closed_after < Duration::from_secs(6),
+        "closed only after {closed_after:?}"
+    );
+    // The server itself is fine.
+    assert_eq!(server.get("/health").await.0, 200);
+    server.stop().await;
+    world.stop().await;
+}
+
+/// Beyond MCP_HTTP_MAX_SESSIONS a new session is refused with a 503 that names the limit;
+/// existing sessions keep working, a closed one frees its slot, and an abandoned one frees it
+/// once idle for MCP_HTTP_SESSION_IDLE_SECONDS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_are_capped_and_freed_by_close_and_by_idling() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let server = world
+        .http_server(&[
+            ("MCP_HTTP_MAX_SESSIONS", "2"),
+            ("MCP_HTTP_SESSION_IDLE_SECONDS", "3"),
+        ])
+        .await;
+    let a = server.client().await;
+    let (status, abandoned, _) = initialize(&server, None).await;
+    assert_eq!(status, 200);
+    assert!(abandoned.is_some());
+
+    let (status, session, body) = initialize(&server, None).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(session.is_none());
+    let refusal: Value = serde_json::from_str(&body).unwrap();
+    let message = refusal["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("MCP_HTTP_MAX_SESSIONS") && message.contains("allows 2 open"),
+        "{message}"
+    );
+    // The session already open is unaffected (and its request keeps it from idling out).
+    let overview = a
+        .ok("system.get_overview", json!({"device_id": device}))
+        .await;
+    assert_eq!(overview["device"]["name"], device.as_str());
+    assert_eq!(metric(&server, "mcp_active_sessions").await, 2);
+
+    // The abandoned session idles out and frees its slot.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let b = loop {
+        let (status, session, _) = initialize(&server, None).await;
+        if status == 200 {
+            break session.unwrap();
+        }
+        assert!(Instant::now() < deadline, "the idle session never closed");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    // A client that says goodbye (DELETE) frees its slot at once.
+    let deleted = reqwest::Client::new()
+        .delete(&server.url)
+        .header("mcp-session-id", &b)
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, session, _) = initialize(&server, None).await;
+        if status == 200 {
+            assert!(session.is_some());
+            break;
+        }
+        assert!(Instant::now() < deadline, "DELETE did not free the slot");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    a.close().await;
+    // Every session ends by closing or idling; the gauge comes back to zero.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while metric(&server, "mcp_active_sessions").await != 0 {
+        assert!(
+            Instant::now() < deadline,
+            "mcp_active_sessions stayed above 0"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    server.stop().await;
+    world.stop().await;
+}
+
+/// Every route — health, readiness, metrics and MCP — refuses a Host that is not this server
+/// and an Origin that is not allowed; another localhost port is another origin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_origin_are_checked_on_every_route() {
+    let world = World::start(&[Profile::Home]).await;
+    let server = world
+        .http_server(&[(
+            "MCP_HTTP_ALLOWED_ORIGINS",
+            "https://console.example.com:443",
+        )])
+        .await;
+    let port = port_of(&server);
+    let own = format!("http://127.0.0.1:{port}");
+    let other_port = format!("http://localhost:{}", if port == 1 { 2 } else { port - 1 });
+    for path in ["/health", "/ready", "/metrics", "/mcp"] {
+        let (status, body) = get_with(&server, path, &[("host", "evil.example")]).await;
+        assert_eq!(status, 403, "{path} with a foreign Host: {body}");
+        assert!(
+            body.contains("Host \\\"evil.example\\\" does not name this server"),
+            "{path}: {body}"
+        );
+        for origin in ["http://evil.example", other_port.as_str(), "null"] {
+            let (status, body) = get_with(&server, path, &[("origin", origin)]).await;
+            assert_eq!(status, 403, "{path} with Origin {origin}: {body}");
+            assert!(body.contains("is not allowed"), "{path}: {body}");
+            assert!(body.contains("MCP_HTTP_ALLOWED_ORIGINS"), "{path}: {body}");
+        }
+    }
+    for path in ["/health", "/metrics"] {
+        for headers in [
+            vec![],
+            vec![("origin", own.as_str())],
+            vec![("origin", "https://console.example.com")],
+        ] {
+            let (status, body) = get_with(&server, path, &headers).await;
+            assert_eq!(status, 200, "{path} {headers:?}: {body}");
+        }
+    }
+    // An allowed browser origin can open a session; a neighbouring local port cannot.
+    assert_eq!(initialize(&server, Some(&own)).await.0, 200);
+    assert_eq!(
+        initialize(&server, Some("https://console.example.com"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(initialize(&server, Some(&other_port)).await.0, 403);
+    server.stop().await;
+    world.stop().await;
+}
+
+/// `/ready` is unauthenticated, so polling it must not turn into traffic to the routers: the
+/// device probe runs at most once per cache period however often it is asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_ready_does_not_drive_traffic_to_the_routers() {
+    let world = World::start(&[Profile::Home]).await;
+    let sim = world.sim(&world.names[0]);
+    let server = world.http_server(&[]).await;
+    let (status, body) = server.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let before = sim.counters().snapshot().requests_total;
+    let polls = (0..30).map(|_| server.get("/ready"));
+    for (status, body) in futures::future::join_all(polls).await {
+        assert_eq!(status, 200, "{body}");
+    }
+    let after = sim.counters().snapshot().requests_total;
+    assert!(
+        after - before <= 2,
+        "30 readiness polls sent {} requests to the router",
+        after - before
+    );
+    server.stop().await;
+    world.stop().await;
+}
+
+/// SIGTERM with a session open: the server stops accepting, ends the session and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_http_server_cleanly() {
+    let world = World::start(&[Profile::Home]).await;
+    let mut server = world.http_server(&[]).await;
+    let client = server.client().await;
+    let _ = client.ok("device.list", json!({})).await;
+    let pid = server.child.id().unwrap();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(40), server.child.wait())
+        .await
+        .expect("the server exits within the drain period")
+        .unwrap();
+    assert!(status.success(), "{status}\n{}", server.log.text());
+    assert!(server.log.text().contains("shutting down"));
+    client.close().await;
+    world.stop().await;
+}
