@@ -110,7 +110,10 @@ async fn a_client_cannot_approve_a_critical_plan_by_answering_its_own_elicitatio
     }
     let audit = world.cli(&["audit", "list", "--output", "json"]).await;
     let audit = String::from_utf8_lossy(&audit.stdout);
-    assert!(!audit.contains('\u{1b}'), "no raw escape reaches the audit log");
+    assert!(
+        !audit.contains('\u{1b}'),
+        "no raw escape reaches the audit log"
+    );
     client.close().await;
     server.stop().await;
     world.stop().await;
@@ -194,7 +197,10 @@ async fn tokens_passwords_and_the_master_key_never_reach_the_logs_even_at_trace(
             );
         }
         let signature = token.rsplit('.').next().unwrap();
-        assert!(!log.contains(signature), "a token's signature is in the log");
+        assert!(
+            !log.contains(signature),
+            "a token's signature is in the log"
+        );
         for password in &world.passwords {
             assert!(!log.contains(password.as_str()), "a password is in the log");
         }
@@ -338,7 +344,10 @@ async fn a_second_server_on_the_same_data_directory_leaves_a_running_apply_alone
                         "properties": {"name": format!("two-{i}.lan"), "address": format!("10.6.0.{}", i + 1)}}))
         .collect();
     let plan = first
-        .ok("plan.create", json!({"title": "eight names", "changes": changes}))
+        .ok(
+            "plan.create",
+            json!({"title": "eight names", "changes": changes}),
+        )
         .await;
     let id = plan["plan_id"].as_str().unwrap().to_owned();
     let token = plan["approval"]["approval_token"]
@@ -353,7 +362,10 @@ async fn a_second_server_on_the_same_data_directory_leaves_a_running_apply_alone
         let id = id.clone();
         tokio::spawn(async move {
             let r = first
-                .ok("plan.apply", json!({"plan_id": id, "approval_token": token}))
+                .ok(
+                    "plan.apply",
+                    json!({"plan_id": id, "approval_token": token}),
+                )
                 .await;
             first.close().await;
             r

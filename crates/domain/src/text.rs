@@ -101,6 +101,16 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// [`escape`] for multi-line text of our own (an error listing several problems): each line is
+/// escaped and the newlines between them are kept, so a quoted value can add a line but never
+/// move the cursor, clear the screen or overwrite one.
+pub fn escape_lines(text: &str) -> String {
+    text.split('\n')
+        .map(|line| escape(line).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +143,7 @@ mod tests {
         );
         // A literal backslash-n in the input stays distinguishable from a real newline.
         assert_eq!(escape("a\\nb"), "a\\\\nb");
+        assert_eq!(escape_lines("one\ntwo\r\u{1b}[2J"), "one\ntwo\\r\\e[2J");
         for c in ['\u{0}', '\u{7}', '\u{7f}', '\u{85}', '\u{2028}', '\u{2066}'] {
             let s = format!("x{c}y");
             assert!(find_control(&escape(&s)).is_none(), "{c:?}");

@@ -389,7 +389,7 @@ impl McpService {
         }
     }
 
-        /// Records the call (never argument values other than the device; they may be sensitive).
+    /// Records the call (never argument values other than the device; they may be sensitive).
     #[allow(clippy::too_many_arguments)]
     fn audit_call(
         &self,

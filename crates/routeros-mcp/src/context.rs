@@ -252,8 +252,10 @@ fn os_user() -> String {
 /// naming them or one of their modules): at more verbose levels rmcp logs every JSON-RPC message
 /// in full (approval tokens in `plan.apply` arguments and auto-approval results) and russh logs
 /// authentication exchanges.
-const NEVER_VERBOSE: &[(&str, tracing::Level)] =
-    &[("rmcp", tracing::Level::INFO), ("russh", tracing::Level::WARN)];
+const NEVER_VERBOSE: &[(&str, tracing::Level)] = &[
+    ("rmcp", tracing::Level::INFO),
+    ("russh", tracing::Level::WARN),
+];
 
 /// Whether an event or span would be more verbose than [`NEVER_VERBOSE`] allows for its crate.
 fn too_verbose(meta: &tracing::Metadata<'_>) -> bool {

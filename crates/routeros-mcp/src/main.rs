@@ -48,7 +48,8 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // An error can quote a router (its error text): made visible, never drawn.
+            eprintln!("error: {}", domain::text::escape_lines(&format!("{err:#}")));
             ExitCode::from(exit_status(&err))
         }
     }

@@ -163,7 +163,11 @@ impl Workflow {
         let plan_lock = match self
             .inner
             .locks
-            .try_acquire(self.store(), &LockKey::Plan(plan.id.clone()), &self.holder())
+            .try_acquire(
+                self.store(),
+                &LockKey::Plan(plan.id.clone()),
+                &self.holder(),
+            )
             .await?
         {
             Ok(l) => l,
@@ -1008,7 +1012,11 @@ impl Run<'_> {
                 let all: Vec<String> = errors
                     .into_iter()
                     .chain(problems)
-                    .chain(left_alone.into_iter().map(|l| format!("left for a person: {l}")))
+                    .chain(
+                        left_alone
+                            .into_iter()
+                            .map(|l| format!("left for a person: {l}")),
+                    )
                     .collect();
                 let _ = self
                     .journal(None, "rollback_failed", json!({"problems": all}))

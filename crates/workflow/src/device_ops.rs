@@ -345,12 +345,7 @@ fn written<'a>(change: &'a Change, key: &str) -> Option<Option<&'a String>> {
     if let Some(v) = change.write.props.get(key) {
         return Some(Some(v));
     }
-    change
-        .write
-        .unset
-        .iter()
-        .any(|u| u == key)
-        .then_some(None)
+    change.write.unset.iter().any(|u| u == key).then_some(None)
 }
 
 fn shown(v: Option<&String>) -> String {

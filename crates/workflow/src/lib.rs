@@ -143,7 +143,10 @@ fn check_text(request: &PlanRequest) -> Result<(), WorkflowError> {
                 return Err(refuse(format!("property name {:?}", k), c));
             }
             if let Some(c) = domain::text::find_control(v) {
-                return Err(refuse(format!("the value of {}", domain::text::escape(k)), c));
+                return Err(refuse(
+                    format!("the value of {}", domain::text::escape(k)),
+                    c,
+                ));
             }
         }
         Ok(())

@@ -87,7 +87,11 @@ pub(crate) struct Locks {
 /// How a held lock is shared with other processes.
 #[derive(Debug)]
 enum Shared {
-    Postgres { conn: PoolConnection<Any>, key: i32, class: i32 },
+    Postgres {
+        conn: PoolConnection<Any>,
+        key: i32,
+        class: i32,
+    },
     File(File),
     /// SQLite without a file path (never in production): the process-local mutex is all there is.
     None,
@@ -121,7 +125,11 @@ fn io_error(what: &str, path: &Path, e: &std::io::Error) -> WorkflowError {
 }
 
 /// Tries to take the file lock for `key`; on success the file names this process.
-fn try_file_lock(db: &Path, key: &LockKey, holder: &str) -> Result<Result<File, Busy>, WorkflowError> {
+fn try_file_lock(
+    db: &Path,
+    key: &LockKey,
+    holder: &str,
+) -> Result<Result<File, Busy>, WorkflowError> {
     let dir = lock_dir(db);
     std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, &e))?;
     let path = dir.join(key.file_name());
@@ -132,7 +140,9 @@ fn try_file_lock(db: &Path, key: &LockKey, holder: &str) -> Result<Result<File, 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(&path).map_err(|e| io_error("open", &path, &e))?;
+    let mut file = options
+        .open(&path)
+        .map_err(|e| io_error("open", &path, &e))?;
     match file.try_lock() {
         Ok(()) => {
             // Best effort: the note only serves messages.
@@ -144,7 +154,10 @@ fn try_file_lock(db: &Path, key: &LockKey, holder: &str) -> Result<Result<File, 
         Err(TryLockError::WouldBlock) => {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
-            let text: String = domain::text::escape(text.trim()).chars().take(120).collect();
+            let text: String = domain::text::escape(text.trim())
+                .chars()
+                .take(120)
+                .collect();
             Ok(Err(Busy::Elsewhere((!text.is_empty()).then_some(text))))
         }
         Err(TryLockError::Error(e)) => Err(io_error("lock", &path, &e)),
@@ -242,13 +255,15 @@ impl Locks {
             return Ok(Err(Some("this process".into())));
         };
         let mut conn = None;
-        Ok(match Self::try_shared(store, key, holder, &mut conn).await? {
-            Ok(shared) => Ok(Held {
-                _local: local,
-                shared,
-            }),
-            Err(Busy::Elsewhere(who)) => Err(who),
-        })
+        Ok(
+            match Self::try_shared(store, key, holder, &mut conn).await? {
+                Ok(shared) => Ok(Held {
+                    _local: local,
+                    shared,
+                }),
+                Err(Busy::Elsewhere(who)) => Err(who),
+            },
+        )
     }
 
     /// A device's lock, waiting up to `timeout`.
@@ -260,19 +275,13 @@ impl Locks {
         holder: &str,
         timeout: Duration,
     ) -> Result<Held, WorkflowError> {
-        self.acquire(
-            store,
-            &LockKey::Device(*device),
-            holder,
-            timeout,
-            |who| {
-                format!(
-                    "device {name} is being changed by another apply{}; waited {} s for it to finish",
-                    who.map(|w| format!(" ({w})")).unwrap_or_default(),
-                    timeout.as_secs()
-                )
-            },
-        )
+        self.acquire(store, &LockKey::Device(*device), holder, timeout, |who| {
+            format!(
+                "device {name} is being changed by another apply{}; waited {} s for it to finish",
+                who.map(|w| format!(" ({w})")).unwrap_or_default(),
+                timeout.as_secs()
+            )
+        })
         .await
     }
 }

@@ -231,7 +231,10 @@ async fn recovery_leaves_a_live_apply_alone(lab: Lab) {
     // Wait until the first process is writing.
     let started = Instant::now();
     while lab.workflow.plan(&p.plan.id).await.unwrap().status != PlanStatus::Applying {
-        assert!(started.elapsed() < Duration::from_secs(20), "never applying");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never applying"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let second = lab.restart(quick_config());
@@ -274,7 +277,13 @@ async fn a_second_process_on_one_postgresql_database_leaves_a_live_apply_alone()
     else {
         return;
     };
-    let lab = Lab::start_with(&[Profile::Home], db, quick_config(), domain::Environment::Lab).await;
+    let lab = Lab::start_with(
+        &[Profile::Home],
+        db,
+        quick_config(),
+        domain::Environment::Lab,
+    )
+    .await;
     recovery_leaves_a_live_apply_alone(lab).await;
 }
 
@@ -300,7 +309,10 @@ async fn an_outcome_is_never_recorded_over_another_process_decision() {
     let applying = tokio::spawn(async move { first.apply(&id, &token, &ctx).await });
     let started = Instant::now();
     while lab.workflow.plan(&p.plan.id).await.unwrap().status != PlanStatus::Applying {
-        assert!(started.elapsed() < Duration::from_secs(20), "never applying");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never applying"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // Someone else records an outcome meanwhile (what a second process's recovery did before
@@ -319,7 +331,9 @@ async fn an_outcome_is_never_recorded_over_another_process_decision() {
     let err = result.unwrap_err();
     assert!(
         matches!(err, WorkflowError::Conflict(_))
-            && err.to_string().contains("it is rolled_back now, not applying"),
+            && err
+                .to_string()
+                .contains("it is rolled_back now, not applying"),
         "{err}"
     );
     lab.stop().await;
@@ -439,7 +453,10 @@ async fn recovery_removes_an_added_item_only_while_it_is_as_the_plan_wrote_it() 
         .iter()
         .filter_map(|e| e["name"].as_str())
         .collect();
-    assert!(names.contains(&"e1.lan"), "the edited entry stays: {names:?}");
+    assert!(
+        names.contains(&"e1.lan"),
+        "the edited entry stays: {names:?}"
+    );
     for gone in ["e2.lan", "e3.lan", "e4.lan"] {
         assert!(!names.contains(&gone), "{gone} was undone: {names:?}");
     }
@@ -498,7 +515,9 @@ async fn an_auto_revert_that_started_before_confirmation_means_rolled_back_not_a
     lab.sim("r1").set_faults(Faults::none());
     assert_eq!(report.status, PlanStatus::RolledBack, "{report:?}");
     assert!(
-        report.message.contains("auto-revert ran before the change could be confirmed"),
+        report
+            .message
+            .contains("auto-revert ran before the change could be confirmed"),
         "{report:?}"
     );
     assert_eq!(lab.config("r1"), before);

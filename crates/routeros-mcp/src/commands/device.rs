@@ -131,16 +131,19 @@ async fn add(ctx: &Context, args: DeviceAdd) -> Result<()> {
     }
 }
 
+/// What each driver found. Identity, version, board and errors come from the router: printed with
+/// control characters made visible.
 fn print_probes(probes: &[ProbeSummary]) {
+    let shown = |v: Option<&str>| domain::text::escape(v.unwrap_or("?")).into_owned();
     for p in probes {
         if p.reachable {
             println!(
                 "{:>5}: reachable, identity {}, RouterOS {}, {} {}, {:.1} ms{}",
                 p.driver,
-                p.identity.as_deref().unwrap_or("?"),
-                p.version.as_deref().unwrap_or("?"),
-                p.board.as_deref().unwrap_or("?"),
-                p.architecture.as_deref().unwrap_or("?"),
+                shown(p.identity.as_deref()),
+                shown(p.version.as_deref()),
+                shown(p.board.as_deref()),
+                shown(p.architecture.as_deref()),
                 p.rtt_ms.unwrap_or_default(),
                 p.presented
                     .as_ref()
@@ -158,7 +161,7 @@ fn print_probes(probes: &[ProbeSummary]) {
             println!(
                 "{:>5}: NOT reachable: {}",
                 p.driver,
-                p.error.as_deref().unwrap_or("unknown error")
+                domain::text::escape(p.error.as_deref().unwrap_or("unknown error"))
             );
         }
     }
@@ -262,9 +265,10 @@ async fn import(ctx: &Context, args: DeviceImport) -> Result<()> {
                 if matches!(args.output.output, Output::Table) {
                     let p = o.probes.iter().find(|p| p.reachable);
                     println!(
-                        "ok      {label}: RouterOS {} on {} ({} via {})",
-                        p.and_then(|p| p.version.as_deref()).unwrap_or("?"),
-                        p.and_then(|p| p.board.as_deref()).unwrap_or("?"),
+                        "ok      {}: RouterOS {} on {} ({} via {})",
+                        domain::text::escape(&label),
+                        domain::text::escape(p.and_then(|p| p.version.as_deref()).unwrap_or("?")),
+                        domain::text::escape(p.and_then(|p| p.board.as_deref()).unwrap_or("?")),
                         o.device.address,
                         o.probes
                             .iter()
@@ -278,7 +282,11 @@ async fn import(ctx: &Context, args: DeviceImport) -> Result<()> {
             }
             Err((reason, probes)) => {
                 if matches!(args.output.output, Output::Table) {
-                    println!("FAILED  {label}: {reason}");
+                    println!(
+                        "FAILED  {}: {}",
+                        domain::text::escape(&label),
+                        domain::text::escape(reason)
+                    );
                 }
                 json!({ "name": label, "ok": false, "error": reason, "probes": probes })
             }
