@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use domain::DeviceId;
 use sha2::{Digest, Sha256};
-use sqlx::Any;
-use sqlx::pool::PoolConnection;
+use sqlx::Connection as _;
+use sqlx::AnyConnection;
 use store::{Backend, Store};
 use tokio::sync::OwnedMutexGuard;
 
@@ -87,8 +87,10 @@ pub(crate) struct Locks {
 /// How a held lock is shared with other processes.
 #[derive(Debug)]
 enum Shared {
+    /// A connection taken out of the pool for as long as the lock is held, so held locks never
+    /// starve the pool that the work under them needs.
     Postgres {
-        conn: PoolConnection<Any>,
+        conn: AnyConnection,
         key: i32,
         class: i32,
     },
@@ -178,18 +180,18 @@ impl Locks {
         store: &Store,
         key: &LockKey,
         holder: &str,
-        conn: &mut Option<PoolConnection<Any>>,
+        conn: &mut Option<AnyConnection>,
     ) -> Result<Result<Shared, Busy>, WorkflowError> {
         match store.backend() {
             Backend::Postgres => {
                 let c = match conn {
                     Some(c) => c,
-                    None => conn.insert(store.pool().acquire().await?),
+                    None => conn.insert(store.pool().acquire().await?.detach()),
                 };
                 let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1, $2)")
                     .bind(key.class())
                     .bind(key.pg_key())
-                    .fetch_one(&mut **c)
+                    .fetch_one(&mut *c)
                     .await?;
                 if !got {
                     return Ok(Err(Busy::Elsewhere(None)));
@@ -287,8 +289,7 @@ impl Locks {
 }
 
 impl Held {
-    /// Releases the lock. On PostgreSQL the unlock is explicit; if it fails the connection is
-    /// closed instead, which releases the lock too.
+    /// Releases the lock. On PostgreSQL the lock's own connection is unlocked and closed.
     pub(crate) async fn release(mut self) {
         if let Shared::Postgres {
             mut conn,
@@ -296,24 +297,23 @@ impl Held {
             class,
         } = std::mem::replace(&mut self.shared, Shared::None)
         {
-            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
+            // Closing the session releases the lock too; unlocking first says so explicitly.
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1, $2)")
                 .bind(class)
                 .bind(key)
-                .execute(&mut *conn)
+                .execute(&mut conn)
                 .await;
-            if unlocked.is_err() {
-                let _ = conn.close().await;
-            }
+            let _ = conn.close().await;
         }
     }
 }
 
 impl Drop for Held {
     fn drop(&mut self) {
-        // Dropped without `release` (a panic, a cancelled future): never return a connection
-        // that still holds the lock to the pool. A lock file is unlocked when it is closed.
+        // Dropped without `release` (a panic, a cancelled future): the lock's own connection is
+        // dropped, which ends its session and the lock. A lock file is unlocked when closed.
         match std::mem::replace(&mut self.shared, Shared::None) {
-            Shared::Postgres { conn, .. } => drop(conn.detach()),
+            Shared::Postgres { conn, .. } => drop(conn),
             Shared::File(file) => drop(file),
             Shared::None => {}
         }
