@@ -17,6 +17,8 @@
 mod apply;
 mod device_ops;
 mod error;
+mod journal;
+mod lifecycle;
 mod lock;
 pub mod menus;
 mod metrics;
@@ -41,6 +43,8 @@ use vault::{MasterKey, SigningKey};
 
 pub use apply::{ApplyReport, DeviceOutcome, DeviceResult};
 pub use error::{TokenError, WorkflowError};
+pub use journal::Step;
+pub use lifecycle::{Outcome, PlanEvent, Refused};
 pub use metrics::Metrics;
 pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk};
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
@@ -418,14 +422,7 @@ impl Workflow {
             },
         )
         .await?;
-        repo::move_status(
-            tx,
-            &plan.id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Approved,
-            None,
-        )
-        .await?;
+        repo::transition(tx, &plan.id, plan.status, PlanEvent::Approve, None).await?;
         store::append_audit_in(
             tx,
             ctx,
@@ -457,14 +454,9 @@ impl Workflow {
             ));
         }
         let plan = repo::load_plan(self.store(), plan_id).await?;
-        match plan.status {
-            PlanStatus::Pending | PlanStatus::Approved => {}
-            other => {
-                return Err(WorkflowError::Refused(format!(
-                    "plan {plan_id} is {other}: only pending plans can be approved"
-                )));
-            }
-        }
+        plan.status
+            .on(PlanEvent::Approve)
+            .map_err(|r| WorkflowError::Refused(r.for_plan(plan_id)))?;
         if via != ApprovalVia::Cli && !plan.risk.may_be_approved_without_a_person() {
             return Err(WorkflowError::Refused(format!(
                 "plan {plan_id} is {} risk: only an operator can approve it (`routeros-mcp plan approve {plan_id}`), never an MCP client",
@@ -493,20 +485,7 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         let plan = repo::load_plan(self.store(), plan_id).await?;
         let mut tx = self.store().begin_write().await?;
-        if !repo::set_status(
-            &mut tx,
-            plan_id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Rejected,
-            None,
-        )
-        .await?
-        {
-            return Err(WorkflowError::Refused(format!(
-                "plan {plan_id} is {}: only pending or approved plans can be rejected",
-                plan.status
-            )));
-        }
+        repo::transition(&mut tx, plan_id, plan.status, PlanEvent::Reject, None).await?;
         repo::insert_approval(
             &mut tx,
             &repo::ApprovalRow {
@@ -540,20 +519,7 @@ impl Workflow {
     pub async fn cancel(&self, plan_id: &str, ctx: &AuditContext) -> Result<Plan, WorkflowError> {
         let plan = repo::load_plan(self.store(), plan_id).await?;
         let mut tx = self.store().begin_write().await?;
-        if !repo::set_status(
-            &mut tx,
-            plan_id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Cancelled,
-            None,
-        )
-        .await?
-        {
-            return Err(WorkflowError::Refused(format!(
-                "plan {plan_id} is {}: only pending or approved plans can be cancelled",
-                plan.status
-            )));
-        }
+        repo::transition(&mut tx, plan_id, plan.status, PlanEvent::Cancel, None).await?;
         store::append_audit_in(
             &mut tx,
             ctx,

@@ -32,8 +32,8 @@ use std::time::{Duration, Instant};
 
 use domain::DeviceId;
 use sha2::{Digest, Sha256};
-use sqlx::Connection as _;
 use sqlx::AnyConnection;
+use sqlx::Connection as _;
 use store::{Backend, Store};
 use tokio::sync::OwnedMutexGuard;
 
