@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use domain::DeviceId;
 use routeros::{DeviceClient, MenuPath, PrintQuery};
@@ -136,7 +138,7 @@ impl Workflow {
             .into());
         }
         let plan = repo::load_plan(self.store(), plan_id).await?;
-        if chrono::Utc::now().timestamp() >= claims.expires_at {
+        if self.inner.config.clock.now().timestamp() >= claims.expires_at {
             let at = chrono::DateTime::from_timestamp(claims.expires_at, 0)
                 .map(store::time::format)
                 .unwrap_or_default();

@@ -15,6 +15,7 @@
 //! Every plan, decision, apply step, rollback and recovery is audited.
 
 mod apply;
+pub mod clock;
 mod device_ops;
 mod error;
 mod journal;
@@ -79,6 +80,8 @@ pub struct WorkflowConfig {
     pub rollback_timeout: Duration,
     /// Approval policy per environment (the strictest environment among a plan's devices).
     pub policies: BTreeMap<Environment, ApprovalPolicy>,
+    /// Where token expiry reads the time ([`clock::SystemClock`] but in tests).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for WorkflowConfig {
@@ -98,6 +101,7 @@ impl Default for WorkflowConfig {
                 (Environment::Staging, policy(&[], false)),
                 (Environment::Prod, policy(&[], false)),
             ]),
+            clock: Arc::new(clock::SystemClock),
         }
     }
 }
@@ -394,7 +398,7 @@ impl Workflow {
         via: ApprovalVia,
         ctx: &AuditContext,
     ) -> Result<IssuedToken, WorkflowError> {
-        let expires = chrono::Utc::now()
+        let expires = self.inner.config.clock.now()
             + chrono::Duration::from_std(self.inner.config.approval_timeout)
                 .unwrap_or(chrono::Duration::hours(1));
         let claims = token::Claims {
