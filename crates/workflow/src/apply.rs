@@ -112,7 +112,9 @@ impl Workflow {
             &detail,
             &self.inner.instance,
         )
-        .await
+        .await?;
+        self.maybe_halt().await;
+        Ok(())
     }
 
     /// Applies an approved plan with its approval token.

@@ -265,6 +265,16 @@ pub(crate) struct Inner {
     pub(crate) metrics: Option<Metrics>,
     /// This process, in journal rows.
     pub(crate) instance: String,
+    /// Fault injection for tests (`fault-injection` feature): stop for good after this many
+    /// more journal rows, as a killed process would, and say so.
+    pub(crate) halt: Option<Halt>,
+}
+
+/// See [`Inner::halt`].
+#[derive(Debug)]
+pub(crate) struct Halt {
+    rows_left: std::sync::atomic::AtomicUsize,
+    halted: Arc<tokio::sync::Notify>,
 }
 
 impl Workflow {
@@ -282,7 +292,46 @@ impl Workflow {
                 locks: lock::Locks::default(),
                 metrics,
                 instance: format!("{}:{}", std::process::id(), &token::nonce()[..8]),
+                halt: None,
             }),
+        }
+    }
+
+    /// An engine that stops for good right after writing its `rows`-th journal row — no step,
+    /// no cleanup after it — as if its process were killed at that point; the returned `Notify`
+    /// fires when it does. Drop the stopped future, then recover with another engine. For the
+    /// tests that kill the engine at every journal step.
+    #[cfg(feature = "fault-injection")]
+    pub fn halting_after_journal_rows(
+        fleet: Fleet,
+        key: &MasterKey,
+        config: WorkflowConfig,
+        rows: usize,
+    ) -> (Self, Arc<tokio::sync::Notify>) {
+        let halted = Arc::new(tokio::sync::Notify::new());
+        let mut wf = Self::new(fleet, key, config, None);
+        if let Some(inner) = Arc::get_mut(&mut wf.inner) {
+            inner.halt = Some(Halt {
+                rows_left: std::sync::atomic::AtomicUsize::new(rows),
+                halted: Arc::clone(&halted),
+            });
+        }
+        (wf, halted)
+    }
+
+    /// Stops here for good if the fault injection says so (see `halting_after_journal_rows`).
+    pub(crate) async fn maybe_halt(&self) {
+        let Some(halt) = &self.inner.halt else {
+            return;
+        };
+        use std::sync::atomic::Ordering;
+        let before = halt
+            .rows_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .unwrap_or(0);
+        if before == 1 {
+            halt.halted.notify_one();
+            std::future::pending::<()>().await;
         }
     }
 
