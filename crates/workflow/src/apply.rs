@@ -517,20 +517,51 @@ impl Run<'_> {
         }
     }
 
+    /// The apply on one router, step by step: each step journals before it acts, and a failing
+    /// step undoes what was written before it returns the router's failure.
     async fn go(&mut self) -> Result<Done, Failure> {
-        let journal_failed = |e: WorkflowError| {
-            self.failure(
-                DeviceResult::Untouched,
-                format!("could not write the journal, nothing was changed: {e}"),
-            )
-        };
+        self.announce_lock().await?;
+        self.check_drift().await?;
+        if self.plan.arms_auto_revert() {
+            self.arm_revert().await?;
+        }
+        for change in self.changes.clone() {
+            self.write(change).await?;
+        }
+        self.verify().await?;
+        if self.armed {
+            self.confirm().await?;
+        }
+        let _ = self.journal(None, Step::Confirmed, json!({})).await;
+        Ok(Done {
+            device_id: self.device_id,
+            name: self.name.clone(),
+            created: self.created.clone(),
+            applied: self.attempted.len(),
+        })
+    }
+
+    fn journal_failed(&self, e: &WorkflowError) -> Failure {
+        self.failure(
+            DeviceResult::Untouched,
+            format!("could not write the journal, nothing was changed: {e}"),
+        )
+    }
+
+    /// Step: the router's lock is held (taken by the caller); say so in the journal.
+    async fn announce_lock(&mut self) -> Result<(), Failure> {
         self.journal(
             None,
             Step::Lock,
             json!({"instance": self.wf.inner.instance}),
         )
         .await
-        .map_err(journal_failed)?;
+        .map_err(|e| self.journal_failed(&e))?;
+        Ok(())
+    }
+
+    /// Step: everything the plan read still holds; otherwise nothing is written.
+    async fn check_drift(&mut self) -> Result<(), Failure> {
         match device_ops::drift(&self.client, &self.changes).await {
             Ok(found) if found.is_empty() => {}
             Ok(found) => {
@@ -563,67 +594,77 @@ impl Run<'_> {
         }
         self.journal(None, Step::DriftOk, json!({}))
             .await
-            .map_err(journal_failed)?;
-        if self.plan.arms_auto_revert() {
-            // An ambiguous failure may leave the entry behind: it only runs idempotent undo
-            // steps for changes that never happened, then removes itself.
-            if let Err(e) = self.arm().await {
-                let _ = self.remove_revert_entry().await;
-                return Err(self.failure(
-                    DeviceResult::Untouched,
-                    format!("could not arm the device-side auto-revert, nothing was changed: {e}"),
-                ));
-            }
+            .map_err(|e| self.journal_failed(&e))?;
+        Ok(())
+    }
+
+    /// Step: the device-side auto-revert is armed.
+    async fn arm_revert(&mut self) -> Result<(), Failure> {
+        // An ambiguous failure may leave the entry behind: it only runs idempotent undo
+        // steps for changes that never happened, then removes itself.
+        if let Err(e) = self.arm().await {
+            let _ = self.remove_revert_entry().await;
+            return Err(self.failure(
+                DeviceResult::Untouched,
+                format!("could not arm the device-side auto-revert, nothing was changed: {e}"),
+            ));
         }
-        let changes = self.changes.clone();
-        for change in changes {
-            if let Err(e) = self
-                .journal(
-                    Some(change.seq),
-                    Step::Intent,
-                    json!({"description": change.description}),
+        Ok(())
+    }
+
+    /// Step: one change is written (announced first, recorded after).
+    async fn write(&mut self, change: &Change) -> Result<(), Failure> {
+        if let Err(e) = self
+            .journal(
+                Some(change.seq),
+                Step::Intent,
+                json!({"description": change.description}),
+            )
+            .await
+        {
+            return Err(self
+                .fail(
+                    "journal_failed",
+                    format!("could not write the journal: {e}"),
                 )
-                .await
-            {
+                .await);
+        }
+        self.attempted.push(change.seq);
+        match device_ops::perform(&self.client, change).await {
+            Ok(created) => {
+                if let Some(id) = &created {
+                    self.created.insert(change.seq, id.clone());
+                }
+                let _ = self
+                    .journal(Some(change.seq), Step::Done, json!({"created": created}))
+                    .await;
+                if self.armed && change.action == Action::Add {
+                    // Teach the revert script the new item's id (best effort: it also finds
+                    // the item by its properties).
+                    let _ = self.rearm().await;
+                }
+            }
+            Err(e) => {
+                let _ = self
+                    .journal(
+                        Some(change.seq),
+                        Step::Failed,
+                        json!({"error": e.to_string()}),
+                    )
+                    .await;
                 return Err(self
                     .fail(
-                        "journal_failed",
-                        format!("could not write the journal: {e}"),
+                        "write_failed",
+                        format!("change {} ({}) failed: {e}", change.seq, change.description),
                     )
                     .await);
             }
-            self.attempted.push(change.seq);
-            match device_ops::perform(&self.client, change).await {
-                Ok(created) => {
-                    if let Some(id) = &created {
-                        self.created.insert(change.seq, id.clone());
-                    }
-                    let _ = self
-                        .journal(Some(change.seq), Step::Done, json!({"created": created}))
-                        .await;
-                    if self.armed && change.action == Action::Add {
-                        // Teach the revert script the new item's id (best effort: it also finds
-                        // the item by its properties).
-                        let _ = self.rearm().await;
-                    }
-                }
-                Err(e) => {
-                    let _ = self
-                        .journal(
-                            Some(change.seq),
-                            Step::Failed,
-                            json!({"error": e.to_string()}),
-                        )
-                        .await;
-                    return Err(self
-                        .fail(
-                            "write_failed",
-                            format!("change {} ({}) failed: {e}", change.seq, change.description),
-                        )
-                        .await);
-                }
-            }
         }
+        Ok(())
+    }
+
+    /// Step: every change reads back as planned and the router answers a new connection.
+    async fn verify(&mut self) -> Result<(), Failure> {
         // Verify: read every change back, then reach the device over a fresh connection.
         let _ = self.journal(None, Step::Verify, json!({})).await;
         let mut problems = Vec::new();
@@ -669,95 +710,92 @@ impl Run<'_> {
                 .await);
         }
         let _ = self.journal(None, Step::Verified, json!({})).await;
-        if self.armed {
-            // Confirm: first make the auto-revert unable to run (disable it, and read back that
-            // it never started), only then remove it; a revert that started in between means
-            // the device is going back, and the apply is rolled back instead of recorded.
-            let confirm_failed = |e: String| json!({"error": e});
-            match self.stand_down().await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let _ = self
-                        .journal(
-                            None,
-                            Step::ConfirmFailed,
-                            confirm_failed("the auto-revert already ran".into()),
-                        )
-                        .await;
-                    return Err(self
-                        .fail(
-                            "confirm_failed",
-                            "the device-side auto-revert ran before the change could be confirmed (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)".into(),
-                        )
-                        .await);
-                }
-                Err(e) => {
-                    let _ = self
-                        .journal(None, Step::ConfirmFailed, confirm_failed(e.to_string()))
-                        .await;
-                    return Err(self
-                        .fail(
-                            "confirm_failed",
-                            format!("could not confirm (disable the auto-revert entry): {e}"),
-                        )
-                        .await);
-                }
+        Ok(())
+    }
+
+    /// Step: the auto-revert is stood down and removed, and the changes still hold.
+    async fn confirm(&mut self) -> Result<(), Failure> {
+        // Confirm: first make the auto-revert unable to run (disable it, and read back that
+        // it never started), only then remove it; a revert that started in between means
+        // the device is going back, and the apply is rolled back instead of recorded.
+        let confirm_failed = |e: String| json!({"error": e});
+        match self.stand_down().await {
+            Ok(true) => {}
+            Ok(false) => {
+                let _ = self
+                    .journal(
+                        None,
+                        Step::ConfirmFailed,
+                        confirm_failed("the auto-revert already ran".into()),
+                    )
+                    .await;
+                return Err(self
+                    .fail(
+                        "confirm_failed",
+                        "the device-side auto-revert ran before the change could be confirmed (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)".into(),
+                    )
+                    .await);
             }
-            if let Err(e) = self.remove_revert_entry().await {
+            Err(e) => {
                 let _ = self
                     .journal(None, Step::ConfirmFailed, confirm_failed(e.to_string()))
                     .await;
                 return Err(self
                     .fail(
                         "confirm_failed",
-                        format!("could not confirm (remove the auto-revert entry): {e}"),
-                    )
-                    .await);
-            }
-            self.armed = false;
-            // And the changes still hold: nothing reverted them while confirming.
-            let mut problems = Vec::new();
-            for change in &self.changes {
-                match device_ops::verify(
-                    &self.client,
-                    change,
-                    self.created.get(&change.seq).map(String::as_str),
-                )
-                .await
-                {
-                    Ok(p) => problems.extend(p),
-                    Err(e) => problems.push(format!(
-                        "{}: could not be read back: {e}",
-                        change.description
-                    )),
-                }
-            }
-            if !problems.is_empty() {
-                let _ = self
-                    .journal(
-                        None,
-                        Step::ConfirmFailed,
-                        json!({"problems": problems.clone()}),
-                    )
-                    .await;
-                return Err(self
-                    .fail(
-                        "confirm_failed",
-                        format!(
-                            "the changes did not hold while confirming: {}",
-                            problems.join("; ")
-                        ),
+                        format!("could not confirm (disable the auto-revert entry): {e}"),
                     )
                     .await);
             }
         }
-        let _ = self.journal(None, Step::Confirmed, json!({})).await;
-        Ok(Done {
-            device_id: self.device_id,
-            name: self.name.clone(),
-            created: self.created.clone(),
-            applied: self.attempted.len(),
-        })
+        if let Err(e) = self.remove_revert_entry().await {
+            let _ = self
+                .journal(None, Step::ConfirmFailed, confirm_failed(e.to_string()))
+                .await;
+            return Err(self
+                .fail(
+                    "confirm_failed",
+                    format!("could not confirm (remove the auto-revert entry): {e}"),
+                )
+                .await);
+        }
+        self.armed = false;
+        // And the changes still hold: nothing reverted them while confirming.
+        let mut problems = Vec::new();
+        for change in &self.changes {
+            match device_ops::verify(
+                &self.client,
+                change,
+                self.created.get(&change.seq).map(String::as_str),
+            )
+            .await
+            {
+                Ok(p) => problems.extend(p),
+                Err(e) => problems.push(format!(
+                    "{}: could not be read back: {e}",
+                    change.description
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            let _ = self
+                .journal(
+                    None,
+                    Step::ConfirmFailed,
+                    json!({"problems": problems.clone()}),
+                )
+                .await;
+            return Err(self
+                .fail(
+                    "confirm_failed",
+                    format!(
+                        "the changes did not hold while confirming: {}",
+                        problems.join("; ")
+                    ),
+                )
+                .await);
+        }
+        Ok(())
     }
 
     fn scheduler() -> Result<MenuPath, WorkflowError> {
