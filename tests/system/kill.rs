@@ -8,7 +8,7 @@ use routeros_sim::Faults;
 use routeros_sim::profiles::Profile;
 use serde_json::{Value, json};
 
-use crate::support::{STEP, World};
+use crate::support::{STEP, World, WorldOptions};
 
 fn config(world: &World, name: &str) -> Value {
     serde_json::from_str(&world.sim(name).state_dump(false).to_json_string()).unwrap()
@@ -29,8 +29,17 @@ async fn steps(world: &World, plan: &str) -> Vec<String> {
 }
 
 /// One run: kill the server once the journal holds `nth` rows of `step`; what recovery made of it.
-async fn killed_at(step: &str, nth: usize) -> String {
-    let world = World::start(&[Profile::Home, Profile::Home]).await;
+async fn killed_at(step: &str, nth: usize, postgres: bool) -> Option<String> {
+    let world = World::start_with(WorldOptions {
+        profiles: vec![Profile::Home, Profile::Home],
+        count: 2,
+        postgres: postgres.then_some("system::kill::kill_9_at_five_journal_steps_then_restart"),
+    })
+    .await;
+    if postgres && !world.on_postgres() {
+        world.stop().await;
+        return None;
+    }
     let before: Vec<Value> = world.names.iter().map(|n| config(&world, n)).collect();
     let client = world.stdio(&[]).await;
     let changes: Vec<Value> = world
@@ -133,24 +142,31 @@ async fn killed_at(step: &str, nth: usize) -> String {
     }
     restarted.close().await;
     world.stop().await;
-    status
+    Some(status)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_at_five_journal_steps_then_restart() {
-    let mut tally = Vec::new();
-    for (step, nth) in [
-        ("lock", 1),
-        ("armed", 1),
-        ("done", 2),
-        ("verified", 1),
-        ("confirmed", 1),
-    ] {
-        let status = killed_at(step, nth).await;
-        tally.push(format!("after {step} ×{nth} → {status}"));
-    }
-    eprintln!("kill -9 of serve mid-apply (2 routers, 8 changes), then restart:");
-    for t in &tally {
-        eprintln!("  {t}");
+    for (backend, postgres) in [("SQLite", false), ("PostgreSQL", true)] {
+        let mut tally = Vec::new();
+        for (step, nth) in [
+            ("lock", 1),
+            ("armed", 1),
+            ("done", 2),
+            ("verified", 1),
+            ("confirmed", 1),
+        ] {
+            let Some(status) = killed_at(step, nth, postgres).await else {
+                break;
+            };
+            tally.push(format!("after {step} ×{nth} → {status}"));
+        }
+        if tally.is_empty() {
+            continue;
+        }
+        eprintln!("kill -9 of serve mid-apply ({backend}, 2 routers, 8 changes), then restart:");
+        for t in &tally {
+            eprintln!("  {t}");
+        }
     }
 }
