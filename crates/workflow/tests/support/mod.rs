@@ -3,6 +3,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod campaign;
 pub mod model;
 
 use std::net::Ipv4Addr;
