@@ -6,6 +6,7 @@
 
 mod budget;
 mod fleet;
+mod kill;
 mod plans;
 mod protocol;
 mod security;

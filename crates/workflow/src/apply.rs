@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use domain::DeviceId;
 use routeros::{DeviceClient, MenuPath, PrintQuery};
@@ -13,6 +15,8 @@ use store::AuditContext;
 
 use crate::device_ops::{self, transient};
 use crate::error::{TokenError, WorkflowError};
+use crate::journal::Step;
+use crate::lifecycle::{Outcome, PlanEvent};
 use crate::lock::LockKey;
 use crate::model::{Action, Change, Plan, PlanStatus, Props};
 use crate::{Workflow, repo, script, token};
@@ -86,24 +90,6 @@ struct Run<'a> {
     audit: AuditContext,
 }
 
-/// Journal steps that also become audit events (`plan.step.<step>`): the ones an auditor
-/// reads to know what was done to a router, as opposed to bookkeeping such as `lock`.
-const AUDITED_STEPS: &[&str] = &[
-    "drift",
-    "arm",
-    "done",
-    "failed",
-    "verified",
-    "verify_failed",
-    "confirmed",
-    "confirm_failed",
-    "rollback",
-    "undone",
-    "rolled_back",
-    "rollback_failed",
-    "undo_skipped",
-];
-
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(5)))
 }
@@ -114,7 +100,7 @@ impl Workflow {
         plan: &str,
         device: Option<&DeviceId>,
         seq: Option<u32>,
-        step: &str,
+        step: Step,
         detail: Value,
     ) -> Result<(), WorkflowError> {
         repo::journal_append(
@@ -122,11 +108,13 @@ impl Workflow {
             plan,
             device,
             seq,
-            step,
+            step.as_str(),
             &detail,
             &self.inner.instance,
         )
-        .await
+        .await?;
+        self.maybe_halt().await;
+        Ok(())
     }
 
     /// Applies an approved plan with its approval token.
@@ -152,7 +140,7 @@ impl Workflow {
             .into());
         }
         let plan = repo::load_plan(self.store(), plan_id).await?;
-        if chrono::Utc::now().timestamp() >= claims.expires_at {
+        if self.inner.config.clock.now().timestamp() >= claims.expires_at {
             let at = chrono::DateTime::from_timestamp(claims.expires_at, 0)
                 .map(store::time::format)
                 .unwrap_or_default();
@@ -191,19 +179,9 @@ impl Workflow {
             }
             Some(_) => {}
         }
-        match plan.status {
-            PlanStatus::Approved => {}
-            PlanStatus::Applying => {
-                return Err(WorkflowError::Refused(format!(
-                    "plan {plan_id} is being applied right now"
-                )));
-            }
-            other => {
-                return Err(WorkflowError::Refused(format!(
-                    "plan {plan_id} is {other}; it cannot be applied"
-                )));
-            }
-        }
+        plan.status
+            .on(PlanEvent::StartApply)
+            .map_err(|r| WorkflowError::Refused(r.for_plan(plan_id)))?;
         if plan.compute_hash() != claims.plan_hash || plan.content_hash != claims.plan_hash {
             return Err(TokenError::PlanChanged {
                 plan: plan_id.to_owned(),
@@ -214,19 +192,7 @@ impl Workflow {
         if !repo::use_token(&mut tx, &hash, &now).await? {
             return Err(TokenError::Reused { used_at: now }.into());
         }
-        if !repo::set_status(
-            &mut tx,
-            plan_id,
-            &[PlanStatus::Approved],
-            PlanStatus::Applying,
-            None,
-        )
-        .await?
-        {
-            return Err(WorkflowError::Refused(format!(
-                "plan {plan_id} changed status while being applied; look at plan.get"
-            )));
-        }
+        repo::transition(&mut tx, plan_id, plan.status, PlanEvent::StartApply, None).await?;
         store::append_audit_in(
             &mut tx,
             ctx,
@@ -261,19 +227,29 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         let outcome = json!({"message": report.message, "devices": report.devices, "duration_ms": report.duration_ms});
         let mut tx = self.store().begin_write().await?;
-        repo::move_status(
+        let ended = match report.status {
+            PlanStatus::Applied => Outcome::Applied,
+            PlanStatus::RolledBack => Outcome::RolledBack,
+            PlanStatus::Failed => Outcome::Failed,
+            s @ (PlanStatus::Pending
+            | PlanStatus::Approved
+            | PlanStatus::Applying
+            | PlanStatus::Rejected
+            | PlanStatus::Cancelled) => {
+                return Err(WorkflowError::Invalid(format!(
+                    "an apply cannot end with the plan {s}"
+                )));
+            }
+        };
+        repo::transition(
             &mut tx,
             &plan.id,
-            &[PlanStatus::Applying],
-            report.status,
+            PlanStatus::Applying,
+            PlanEvent::Finish(ended),
             Some(&outcome),
         )
         .await?;
-        let action = match report.status {
-            PlanStatus::Applied => "plan.applied",
-            PlanStatus::RolledBack => "plan.rolled_back",
-            _ => "plan.failed",
-        };
+        let action = ended.audit_action();
         store::append_audit_in(&mut tx, ctx, action, &format!("plan:{}", plan.id), outcome).await?;
         tx.commit().await?;
         self.count(report.status);
@@ -423,7 +399,7 @@ impl Workflow {
         };
         let result = run.go().await;
         let _ = self
-            .journal_step(&plan.id, Some(device_id), None, "unlock", json!({}))
+            .journal_step(&plan.id, Some(device_id), None, Step::Unlock, json!({}))
             .await;
         lock.release().await;
         result
@@ -475,7 +451,7 @@ impl Workflow {
         };
         let result = run.rollback("canary_failed", reason).await;
         let _ = self
-            .journal_step(&plan.id, Some(&d.device_id), None, "unlock", json!({}))
+            .journal_step(&plan.id, Some(&d.device_id), None, Step::Unlock, json!({}))
             .await;
         lock.release().await;
         result
@@ -486,10 +462,10 @@ impl Run<'_> {
     async fn journal(
         &self,
         seq: Option<u32>,
-        step: &str,
+        step: Step,
         detail: Value,
     ) -> Result<(), WorkflowError> {
-        let audited = AUDITED_STEPS.contains(&step).then(|| {
+        let audited = step.audited().then(|| {
             let change = seq.and_then(|s| self.changes.iter().find(|c| c.seq == s));
             json!({
                 "device": self.name,
@@ -541,20 +517,57 @@ impl Run<'_> {
         }
     }
 
+    /// The apply on one router, step by step: each step journals before it acts, and a failing
+    /// step undoes what was written before it returns the router's failure.
     async fn go(&mut self) -> Result<Done, Failure> {
-        let journal_failed = |e: WorkflowError| {
-            self.failure(
-                DeviceResult::Untouched,
-                format!("could not write the journal, nothing was changed: {e}"),
-            )
-        };
-        self.journal(None, "lock", json!({"instance": self.wf.inner.instance}))
-            .await
-            .map_err(journal_failed)?;
+        self.announce_lock().await?;
+        self.check_drift().await?;
+        if self.plan.arms_auto_revert() {
+            self.arm_revert().await?;
+        }
+        for change in self.changes.clone() {
+            self.write(change).await?;
+        }
+        self.verify().await?;
+        if self.armed {
+            self.confirm().await?;
+        }
+        let _ = self.journal(None, Step::Confirmed, json!({})).await;
+        Ok(Done {
+            device_id: self.device_id,
+            name: self.name.clone(),
+            created: self.created.clone(),
+            applied: self.attempted.len(),
+        })
+    }
+
+    fn journal_failed(&self, e: &WorkflowError) -> Failure {
+        self.failure(
+            DeviceResult::Untouched,
+            format!("could not write the journal, nothing was changed: {e}"),
+        )
+    }
+
+    /// Step: the router's lock is held (taken by the caller); say so in the journal.
+    async fn announce_lock(&mut self) -> Result<(), Failure> {
+        self.journal(
+            None,
+            Step::Lock,
+            json!({"instance": self.wf.inner.instance}),
+        )
+        .await
+        .map_err(|e| self.journal_failed(&e))?;
+        Ok(())
+    }
+
+    /// Step: everything the plan read still holds; otherwise nothing is written.
+    async fn check_drift(&mut self) -> Result<(), Failure> {
         match device_ops::drift(&self.client, &self.changes).await {
             Ok(found) if found.is_empty() => {}
             Ok(found) => {
-                let _ = self.journal(None, "drift", json!({"found": found})).await;
+                let _ = self
+                    .journal(None, Step::Drift, json!({"found": found}))
+                    .await;
                 return Err(self.failure(
                     DeviceResult::Untouched,
                     format!(
@@ -565,7 +578,11 @@ impl Run<'_> {
             }
             Err(e) => {
                 let _ = self
-                    .journal(None, "drift_check_failed", json!({"error": e.to_string()}))
+                    .journal(
+                        None,
+                        Step::DriftCheckFailed,
+                        json!({"error": e.to_string()}),
+                    )
                     .await;
                 return Err(self.failure(
                     DeviceResult::Untouched,
@@ -575,67 +592,81 @@ impl Run<'_> {
                 ));
             }
         }
-        self.journal(None, "drift_ok", json!({}))
+        self.journal(None, Step::DriftOk, json!({}))
             .await
-            .map_err(journal_failed)?;
-        if self.plan.arms_auto_revert() {
-            // An ambiguous failure may leave the entry behind: it only runs idempotent undo
-            // steps for changes that never happened, then removes itself.
-            if let Err(e) = self.arm().await {
-                let _ = self.remove_revert_entry().await;
-                return Err(self.failure(
-                    DeviceResult::Untouched,
-                    format!("could not arm the device-side auto-revert, nothing was changed: {e}"),
-                ));
-            }
+            .map_err(|e| self.journal_failed(&e))?;
+        Ok(())
+    }
+
+    /// Step: the device-side auto-revert is armed.
+    async fn arm_revert(&mut self) -> Result<(), Failure> {
+        // An ambiguous failure may leave the entry behind: it only runs idempotent undo
+        // steps for changes that never happened, then removes itself.
+        if let Err(e) = self.arm().await {
+            let _ = self.remove_revert_entry().await;
+            return Err(self.failure(
+                DeviceResult::Untouched,
+                format!("could not arm the device-side auto-revert, nothing was changed: {e}"),
+            ));
         }
-        let changes = self.changes.clone();
-        for change in changes {
-            if let Err(e) = self
-                .journal(
-                    Some(change.seq),
-                    "intent",
-                    json!({"description": change.description}),
+        Ok(())
+    }
+
+    /// Step: one change is written (announced first, recorded after).
+    async fn write(&mut self, change: &Change) -> Result<(), Failure> {
+        if let Err(e) = self
+            .journal(
+                Some(change.seq),
+                Step::Intent,
+                json!({"description": change.description}),
+            )
+            .await
+        {
+            return Err(self
+                .fail(
+                    "journal_failed",
+                    format!("could not write the journal: {e}"),
                 )
-                .await
-            {
+                .await);
+        }
+        self.attempted.push(change.seq);
+        match device_ops::perform(&self.client, change).await {
+            Ok(created) => {
+                if let Some(id) = &created {
+                    self.created.insert(change.seq, id.clone());
+                }
+                let _ = self
+                    .journal(Some(change.seq), Step::Done, json!({"created": created}))
+                    .await;
+                if self.armed && change.action == Action::Add {
+                    // Teach the revert script the new item's id (best effort: it also finds
+                    // the item by its properties).
+                    let _ = self.rearm().await;
+                }
+            }
+            Err(e) => {
+                let _ = self
+                    .journal(
+                        Some(change.seq),
+                        Step::Failed,
+                        json!({"error": e.to_string()}),
+                    )
+                    .await;
                 return Err(self
                     .fail(
-                        "journal_failed",
-                        format!("could not write the journal: {e}"),
+                        "write_failed",
+                        format!("change {} ({}) failed: {e}", change.seq, change.description),
                     )
                     .await);
             }
-            self.attempted.push(change.seq);
-            match device_ops::perform(&self.client, change).await {
-                Ok(created) => {
-                    if let Some(id) = &created {
-                        self.created.insert(change.seq, id.clone());
-                    }
-                    let _ = self
-                        .journal(Some(change.seq), "done", json!({"created": created}))
-                        .await;
-                    if self.armed && change.action == Action::Add {
-                        // Teach the revert script the new item's id (best effort: it also finds
-                        // the item by its properties).
-                        let _ = self.rearm().await;
-                    }
-                }
-                Err(e) => {
-                    let _ = self
-                        .journal(Some(change.seq), "failed", json!({"error": e.to_string()}))
-                        .await;
-                    return Err(self
-                        .fail(
-                            "write_failed",
-                            format!("change {} ({}) failed: {e}", change.seq, change.description),
-                        )
-                        .await);
-                }
-            }
         }
+        Ok(())
+    }
+
+    /// Step: every change reads back as planned and the router answers a new connection.
+    async fn verify(&mut self) -> Result<(), Failure> {
         // Verify: read every change back, then reach the device over a fresh connection.
-        let _ = self.journal(None, "verify", json!({})).await;
+        let _ = self.journal(None, Step::Verify, json!({})).await;
         let mut problems = Vec::new();
         for change in &self.changes {
             match device_ops::verify(
@@ -654,7 +685,7 @@ impl Run<'_> {
         }
         if !problems.is_empty() {
             let _ = self
-                .journal(None, "verify_failed", json!({"problems": problems}))
+                .journal(None, Step::VerifyFailed, json!({"problems": problems}))
                 .await;
             return Err(self
                 .fail(
@@ -667,7 +698,7 @@ impl Run<'_> {
             let _ = self
                 .journal(
                     None,
-                    "verify_failed",
+                    Step::VerifyFailed,
                     json!({"fresh_connection": e.to_string()}),
                 )
                 .await;
@@ -678,96 +709,93 @@ impl Run<'_> {
                 )
                 .await);
         }
-        let _ = self.journal(None, "verified", json!({})).await;
-        if self.armed {
-            // Confirm: first make the auto-revert unable to run (disable it, and read back that
-            // it never started), only then remove it; a revert that started in between means
-            // the device is going back, and the apply is rolled back instead of recorded.
-            let confirm_failed = |e: String| json!({"error": e});
-            match self.stand_down().await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let _ = self
-                        .journal(
-                            None,
-                            "confirm_failed",
-                            confirm_failed("the auto-revert already ran".into()),
-                        )
-                        .await;
-                    return Err(self
-                        .fail(
-                            "confirm_failed",
-                            "the device-side auto-revert ran before the change could be confirmed (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)".into(),
-                        )
-                        .await);
-                }
-                Err(e) => {
-                    let _ = self
-                        .journal(None, "confirm_failed", confirm_failed(e.to_string()))
-                        .await;
-                    return Err(self
-                        .fail(
-                            "confirm_failed",
-                            format!("could not confirm (disable the auto-revert entry): {e}"),
-                        )
-                        .await);
-                }
-            }
-            if let Err(e) = self.remove_revert_entry().await {
-                let _ = self
-                    .journal(None, "confirm_failed", confirm_failed(e.to_string()))
-                    .await;
-                return Err(self
-                    .fail(
-                        "confirm_failed",
-                        format!("could not confirm (remove the auto-revert entry): {e}"),
-                    )
-                    .await);
-            }
-            self.armed = false;
-            // And the changes still hold: nothing reverted them while confirming.
-            let mut problems = Vec::new();
-            for change in &self.changes {
-                match device_ops::verify(
-                    &self.client,
-                    change,
-                    self.created.get(&change.seq).map(String::as_str),
-                )
-                .await
-                {
-                    Ok(p) => problems.extend(p),
-                    Err(e) => problems.push(format!(
-                        "{}: could not be read back: {e}",
-                        change.description
-                    )),
-                }
-            }
-            if !problems.is_empty() {
+        let _ = self.journal(None, Step::Verified, json!({})).await;
+        Ok(())
+    }
+
+    /// Step: the auto-revert is stood down and removed, and the changes still hold.
+    async fn confirm(&mut self) -> Result<(), Failure> {
+        // Confirm: first make the auto-revert unable to run (disable it, and read back that
+        // it never started), only then remove it; a revert that started in between means
+        // the device is going back, and the apply is rolled back instead of recorded.
+        let confirm_failed = |e: String| json!({"error": e});
+        match self.stand_down().await {
+            Ok(true) => {}
+            Ok(false) => {
                 let _ = self
                     .journal(
                         None,
-                        "confirm_failed",
-                        json!({"problems": problems.clone()}),
+                        Step::ConfirmFailed,
+                        confirm_failed("the auto-revert already ran".into()),
                     )
                     .await;
                 return Err(self
                     .fail(
                         "confirm_failed",
-                        format!(
-                            "the changes did not hold while confirming: {}",
-                            problems.join("; ")
-                        ),
+                        "the device-side auto-revert ran before the change could be confirmed (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)".into(),
+                    )
+                    .await);
+            }
+            Err(e) => {
+                let _ = self
+                    .journal(None, Step::ConfirmFailed, confirm_failed(e.to_string()))
+                    .await;
+                return Err(self
+                    .fail(
+                        "confirm_failed",
+                        format!("could not confirm (disable the auto-revert entry): {e}"),
                     )
                     .await);
             }
         }
-        let _ = self.journal(None, "confirmed", json!({})).await;
-        Ok(Done {
-            device_id: self.device_id,
-            name: self.name.clone(),
-            created: self.created.clone(),
-            applied: self.attempted.len(),
-        })
+        if let Err(e) = self.remove_revert_entry().await {
+            let _ = self
+                .journal(None, Step::ConfirmFailed, confirm_failed(e.to_string()))
+                .await;
+            return Err(self
+                .fail(
+                    "confirm_failed",
+                    format!("could not confirm (remove the auto-revert entry): {e}"),
+                )
+                .await);
+        }
+        self.armed = false;
+        // And the changes still hold: nothing reverted them while confirming.
+        let mut problems = Vec::new();
+        for change in &self.changes {
+            match device_ops::verify(
+                &self.client,
+                change,
+                self.created.get(&change.seq).map(String::as_str),
+            )
+            .await
+            {
+                Ok(p) => problems.extend(p),
+                Err(e) => problems.push(format!(
+                    "{}: could not be read back: {e}",
+                    change.description
+                )),
+            }
+        }
+        if !problems.is_empty() {
+            let _ = self
+                .journal(
+                    None,
+                    Step::ConfirmFailed,
+                    json!({"problems": problems.clone()}),
+                )
+                .await;
+            return Err(self
+                .fail(
+                    "confirm_failed",
+                    format!(
+                        "the changes did not hold while confirming: {}",
+                        problems.join("; ")
+                    ),
+                )
+                .await);
+        }
+        Ok(())
     }
 
     fn scheduler() -> Result<MenuPath, WorkflowError> {
@@ -783,7 +811,7 @@ impl Run<'_> {
 
     async fn arm(&mut self) -> Result<(), WorkflowError> {
         let secs = self.wf.inner.config.confirm_timeout.as_secs().max(1);
-        self.journal(None, "arm", json!({"confirm_timeout_seconds": secs}))
+        self.journal(None, Step::Arm, json!({"confirm_timeout_seconds": secs}))
             .await?;
         // With only an interval, RouterOS starts the entry now and runs it first one interval
         // later; the script removes the entry, so it runs at most once.
@@ -800,7 +828,7 @@ impl Run<'_> {
         let created = self.client.add(&Self::scheduler()?, &props, None).await?;
         self.journal(
             None,
-            "armed",
+            Step::Armed,
             json!({"entry": created.get(".id"), "confirm_timeout_seconds": secs}),
         )
         .await?;
@@ -915,7 +943,11 @@ impl Run<'_> {
             m.rollbacks.with_label_values(&[why]).inc();
         }
         let _ = self
-            .journal(None, "rollback", json!({"reason": reason, "trigger": why}))
+            .journal(
+                None,
+                Step::Rollback,
+                json!({"reason": reason, "trigger": why}),
+            )
             .await;
         let config = &self.wf.inner.config;
         // Long enough for an armed auto-revert to have fired and the device to answer again.
@@ -947,7 +979,7 @@ impl Run<'_> {
                                 let _ = self
                                     .journal(
                                         Some(change.seq),
-                                        "undo_skipped",
+                                        Step::UndoSkipped,
                                         json!({"left_alone": left}),
                                     )
                                     .await;
@@ -966,7 +998,9 @@ impl Run<'_> {
                     }
                 }
             }
-            let _ = self.journal(Some(change.seq), "undone", json!({})).await;
+            let _ = self
+                .journal(Some(change.seq), Step::Undone, json!({}))
+                .await;
         }
         if self.armed {
             let mut attempt = 0;
@@ -1005,7 +1039,7 @@ impl Run<'_> {
         };
         match check {
             Ok(problems) if problems.is_empty() && errors.is_empty() && left_alone.is_empty() => {
-                let _ = self.journal(None, "rolled_back", json!({})).await;
+                let _ = self.journal(None, Step::RolledBack, json!({})).await;
                 Ok(())
             }
             Ok(problems) => {
@@ -1019,14 +1053,18 @@ impl Run<'_> {
                     )
                     .collect();
                 let _ = self
-                    .journal(None, "rollback_failed", json!({"problems": all}))
+                    .journal(None, Step::RollbackFailed, json!({"problems": all}))
                     .await;
                 Err(all.join("; "))
             }
             Err(e) => {
                 let text = format!("the device could not be checked after the rollback: {e}");
                 let _ = self
-                    .journal(None, "rollback_failed", json!({"problems": [text.clone()]}))
+                    .journal(
+                        None,
+                        Step::RollbackFailed,
+                        json!({"problems": [text.clone()]}),
+                    )
                     .await;
                 Err(text)
             }

@@ -57,6 +57,11 @@ pub enum WorkflowError {
     Store(#[from] StoreError),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// A plan's journal that recovery cannot read: it stops for that plan, never guesses.
+    #[error(
+        "the journal of plan {plan} holds {detail}; recovery of this plan stopped and it stays applying: look at `routeros-mcp plan journal {plan}` and the routers"
+    )]
+    Journal { plan: String, detail: String },
     /// A stored plan that does not parse: the database was edited by hand.
     #[error("plan {0} is stored in a form this server cannot read; was the database edited?")]
     Corrupt(String),
@@ -73,9 +78,10 @@ impl WorkflowError {
             WorkflowError::Token(_) => "token",
             WorkflowError::Device(e) => e.kind.code(),
             WorkflowError::Fleet(_) => "fleet",
-            WorkflowError::Store(_) | WorkflowError::Database(_) | WorkflowError::Corrupt(_) => {
-                "internal"
-            }
+            WorkflowError::Store(_)
+            | WorkflowError::Database(_)
+            | WorkflowError::Corrupt(_)
+            | WorkflowError::Journal { .. } => "internal",
         }
     }
 }

@@ -15,8 +15,11 @@
 //! Every plan, decision, apply step, rollback and recovery is audited.
 
 mod apply;
+pub mod clock;
 mod device_ops;
 mod error;
+mod journal;
+mod lifecycle;
 mod lock;
 pub mod menus;
 mod metrics;
@@ -41,6 +44,8 @@ use vault::{MasterKey, SigningKey};
 
 pub use apply::{ApplyReport, DeviceOutcome, DeviceResult};
 pub use error::{TokenError, WorkflowError};
+pub use journal::Step;
+pub use lifecycle::{Outcome, PlanEvent, Refused};
 pub use metrics::Metrics;
 pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk};
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
@@ -75,6 +80,8 @@ pub struct WorkflowConfig {
     pub rollback_timeout: Duration,
     /// Approval policy per environment (the strictest environment among a plan's devices).
     pub policies: BTreeMap<Environment, ApprovalPolicy>,
+    /// Where token expiry reads the time ([`clock::SystemClock`] but in tests).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for WorkflowConfig {
@@ -94,6 +101,7 @@ impl Default for WorkflowConfig {
                 (Environment::Staging, policy(&[], false)),
                 (Environment::Prod, policy(&[], false)),
             ]),
+            clock: Arc::new(clock::SystemClock),
         }
     }
 }
@@ -257,6 +265,16 @@ pub(crate) struct Inner {
     pub(crate) metrics: Option<Metrics>,
     /// This process, in journal rows.
     pub(crate) instance: String,
+    /// Fault injection for tests (`fault-injection` feature): stop for good after this many
+    /// more journal rows, as a killed process would, and say so.
+    pub(crate) halt: Option<Halt>,
+}
+
+/// See [`Inner::halt`].
+#[derive(Debug)]
+pub(crate) struct Halt {
+    rows_left: std::sync::atomic::AtomicUsize,
+    halted: Arc<tokio::sync::Notify>,
 }
 
 impl Workflow {
@@ -274,7 +292,46 @@ impl Workflow {
                 locks: lock::Locks::default(),
                 metrics,
                 instance: format!("{}:{}", std::process::id(), &token::nonce()[..8]),
+                halt: None,
             }),
+        }
+    }
+
+    /// An engine that stops for good right after writing its `rows`-th journal row — no step,
+    /// no cleanup after it — as if its process were killed at that point; the returned `Notify`
+    /// fires when it does. Drop the stopped future, then recover with another engine. For the
+    /// tests that kill the engine at every journal step.
+    #[cfg(feature = "fault-injection")]
+    pub fn halting_after_journal_rows(
+        fleet: Fleet,
+        key: &MasterKey,
+        config: WorkflowConfig,
+        rows: usize,
+    ) -> (Self, Arc<tokio::sync::Notify>) {
+        let halted = Arc::new(tokio::sync::Notify::new());
+        let mut wf = Self::new(fleet, key, config, None);
+        if let Some(inner) = Arc::get_mut(&mut wf.inner) {
+            inner.halt = Some(Halt {
+                rows_left: std::sync::atomic::AtomicUsize::new(rows),
+                halted: Arc::clone(&halted),
+            });
+        }
+        (wf, halted)
+    }
+
+    /// Stops here for good if the fault injection says so (see `halting_after_journal_rows`).
+    pub(crate) async fn maybe_halt(&self) {
+        let Some(halt) = &self.inner.halt else {
+            return;
+        };
+        use std::sync::atomic::Ordering;
+        let before = halt
+            .rows_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .unwrap_or(0);
+        if before == 1 {
+            halt.halted.notify_one();
+            std::future::pending::<()>().await;
         }
     }
 
@@ -390,7 +447,7 @@ impl Workflow {
         via: ApprovalVia,
         ctx: &AuditContext,
     ) -> Result<IssuedToken, WorkflowError> {
-        let expires = chrono::Utc::now()
+        let expires = self.inner.config.clock.now()
             + chrono::Duration::from_std(self.inner.config.approval_timeout)
                 .unwrap_or(chrono::Duration::hours(1));
         let claims = token::Claims {
@@ -418,14 +475,7 @@ impl Workflow {
             },
         )
         .await?;
-        repo::move_status(
-            tx,
-            &plan.id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Approved,
-            None,
-        )
-        .await?;
+        repo::transition(tx, &plan.id, plan.status, PlanEvent::Approve, None).await?;
         store::append_audit_in(
             tx,
             ctx,
@@ -457,14 +507,9 @@ impl Workflow {
             ));
         }
         let plan = repo::load_plan(self.store(), plan_id).await?;
-        match plan.status {
-            PlanStatus::Pending | PlanStatus::Approved => {}
-            other => {
-                return Err(WorkflowError::Refused(format!(
-                    "plan {plan_id} is {other}: only pending plans can be approved"
-                )));
-            }
-        }
+        plan.status
+            .on(PlanEvent::Approve)
+            .map_err(|r| WorkflowError::Refused(r.for_plan(plan_id)))?;
         if via != ApprovalVia::Cli && !plan.risk.may_be_approved_without_a_person() {
             return Err(WorkflowError::Refused(format!(
                 "plan {plan_id} is {} risk: only an operator can approve it (`routeros-mcp plan approve {plan_id}`), never an MCP client",
@@ -493,20 +538,7 @@ impl Workflow {
     ) -> Result<(), WorkflowError> {
         let plan = repo::load_plan(self.store(), plan_id).await?;
         let mut tx = self.store().begin_write().await?;
-        if !repo::set_status(
-            &mut tx,
-            plan_id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Rejected,
-            None,
-        )
-        .await?
-        {
-            return Err(WorkflowError::Refused(format!(
-                "plan {plan_id} is {}: only pending or approved plans can be rejected",
-                plan.status
-            )));
-        }
+        repo::transition(&mut tx, plan_id, plan.status, PlanEvent::Reject, None).await?;
         repo::insert_approval(
             &mut tx,
             &repo::ApprovalRow {
@@ -540,20 +572,7 @@ impl Workflow {
     pub async fn cancel(&self, plan_id: &str, ctx: &AuditContext) -> Result<Plan, WorkflowError> {
         let plan = repo::load_plan(self.store(), plan_id).await?;
         let mut tx = self.store().begin_write().await?;
-        if !repo::set_status(
-            &mut tx,
-            plan_id,
-            &[PlanStatus::Pending, PlanStatus::Approved],
-            PlanStatus::Cancelled,
-            None,
-        )
-        .await?
-        {
-            return Err(WorkflowError::Refused(format!(
-                "plan {plan_id} is {}: only pending or approved plans can be cancelled",
-                plan.status
-            )));
-        }
+        repo::transition(&mut tx, plan_id, plan.status, PlanEvent::Cancel, None).await?;
         store::append_audit_in(
             &mut tx,
             ctx,

@@ -28,7 +28,7 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use domain::DeviceId;
 use sha2::{Digest, Sha256};
@@ -222,7 +222,7 @@ impl Locks {
         timeout: Duration,
         busy: impl Fn(Option<&str>) -> String,
     ) -> Result<Held, WorkflowError> {
-        let started = Instant::now();
+        let started = tokio::time::Instant::now();
         let local = tokio::time::timeout(timeout, self.local(key).lock_owned())
             .await
             .map_err(|_| WorkflowError::Refused(busy(None)))?;

@@ -23,6 +23,8 @@ use store::AuditContext;
 use crate::Workflow;
 use crate::apply::{ApplyReport, DeviceOutcome, DeviceResult, confirm_device, rollback_device};
 use crate::error::WorkflowError;
+use crate::journal::Step;
+use crate::lifecycle::{Outcome, PlanEvent};
 use crate::lock::LockKey;
 use crate::model::{Action, Inverse, ItemRef, Plan, PlanStatus, Props};
 use crate::planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
@@ -47,36 +49,67 @@ struct DeviceJournal {
     rolled_back: bool,
 }
 
-fn read_journal(entries: &[JournalEntry]) -> HashMap<String, DeviceJournal> {
+/// What the journal says, per device. A step this server does not know is an error naming it:
+/// recovery must not guess what an unknown step did to a router.
+fn read_journal(
+    plan_id: &str,
+    entries: &[JournalEntry],
+) -> Result<HashMap<String, DeviceJournal>, WorkflowError> {
     let mut by_device: HashMap<String, DeviceJournal> = HashMap::new();
     for e in entries {
+        let step: Step = e.step.parse().map_err(|_| WorkflowError::Journal {
+            plan: plan_id.to_owned(),
+            detail: format!(
+                "the step \"{}\" (row {}), which this server does not know; allowed: {}",
+                domain::text::escape(&e.step),
+                e.id,
+                Step::allowed()
+            ),
+        })?;
         let Some(device) = &e.device_id else {
             continue;
         };
         let d = by_device.entry(device.clone()).or_default();
         let seq = e.seq.and_then(|s| u32::try_from(s).ok());
-        match e.step.as_str() {
-            "lock" => d.locked = true,
-            "arm" => d.armed = true,
-            "intent" => {
+        match step {
+            Step::Lock => d.locked = true,
+            Step::Arm => d.armed = true,
+            Step::Intent => {
                 if let Some(s) = seq
                     && !d.attempted.contains(&s)
                 {
                     d.attempted.push(s);
                 }
             }
-            "done" => {
+            Step::Done => {
                 if let (Some(s), Some(id)) = (seq, e.detail.get("created").and_then(|c| c.as_str()))
                 {
                     d.created.insert(s, id.to_owned());
                 }
             }
-            "confirmed" => d.confirmed = true,
-            "rolled_back" => d.rolled_back = true,
-            _ => {}
+            Step::Confirmed => d.confirmed = true,
+            Step::RolledBack => d.rolled_back = true,
+            // Steps that change nothing recovery needs to know: what was locked, armed,
+            // attempted, written, confirmed or restored is all above.
+            Step::Unlock
+            | Step::Drift
+            | Step::DriftCheckFailed
+            | Step::DriftOk
+            | Step::Armed
+            | Step::Failed
+            | Step::Verify
+            | Step::Verified
+            | Step::VerifyFailed
+            | Step::ConfirmFailed
+            | Step::Rollback
+            | Step::Undone
+            | Step::UndoSkipped
+            | Step::RollbackFailed
+            | Step::Recovery
+            | Step::Reconciled => {}
         }
     }
-    by_device
+    Ok(by_device)
 }
 
 impl Workflow {
@@ -149,7 +182,16 @@ impl Workflow {
                     // Still applying once we hold every lock: nobody is working on it.
                     let current = repo::load_plan(self.store(), &id).await?;
                     if current.status == PlanStatus::Applying {
-                        Some(self.recover_plan(&current, ctx).await?)
+                        match self.recover_plan(&current, ctx).await {
+                            Ok(r) => Some(r),
+                            // This plan only: the others are still recovered.
+                            Err(e @ WorkflowError::Journal { .. }) => Some(RecoveryReport {
+                                plan_id: id.clone(),
+                                status: PlanStatus::Applying,
+                                message: e.to_string(),
+                            }),
+                            Err(e) => return Err(e),
+                        }
                     } else {
                         None
                     }
@@ -172,7 +214,7 @@ impl Workflow {
         ctx: &AuditContext,
     ) -> Result<RecoveryReport, WorkflowError> {
         let entries = repo::journal(self.store(), &plan.id).await?;
-        let journal = read_journal(&entries);
+        let journal = read_journal(&plan.id, &entries)?;
         let state = |d: &DeviceId| journal.get(&d.to_string());
         let complete = plan
             .devices
@@ -183,12 +225,12 @@ impl Workflow {
                 &plan.id,
                 None,
                 None,
-                "recovery",
+                Step::Recovery,
                 json!({"instance": self.inner.instance, "complete": complete}),
             )
             .await;
         let mut outcomes = Vec::new();
-        let status = if complete {
+        let ended = if complete {
             for d in &plan.devices {
                 let result = confirm_device(self, plan, &d.device_id, ctx).await;
                 outcomes.push(DeviceOutcome {
@@ -201,7 +243,7 @@ impl Workflow {
                     }),
                 });
             }
-            PlanStatus::Applied
+            Outcome::Applied
         } else {
             let mut failed = false;
             for d in plan.devices.iter().rev() {
@@ -256,19 +298,22 @@ impl Workflow {
                 });
             }
             if failed {
-                PlanStatus::Failed
+                Outcome::Failed
             } else {
-                PlanStatus::RolledBack
+                Outcome::RolledBack
             }
         };
-        let message = match status {
-            PlanStatus::Applied => "recovered: every device had confirmed the plan; marked applied",
-            PlanStatus::RolledBack => {
+        let message = match ended {
+            Outcome::Applied => "recovered: every device had confirmed the plan; marked applied",
+            Outcome::RolledBack => {
                 "recovered: the apply was interrupted; every device touched was rolled back"
             }
-            _ => "recovered: the apply was interrupted and a device could not be restored; an operator must check it",
+            Outcome::Failed => {
+                "recovered: the apply was interrupted and a device could not be restored; an operator must check it"
+            }
         }
         .to_owned();
+        let status = ended.status();
         let failures: Vec<String> = outcomes
             .iter()
             .filter(|o| o.result == DeviceResult::Failed)
@@ -353,7 +398,7 @@ impl Workflow {
             return Ok(None);
         };
         let entries = repo::journal(self.store(), &plan.id).await?;
-        let journal = read_journal(&entries);
+        let journal = read_journal(&plan.id, &entries)?;
         let mut checked = Vec::new();
         let mut unresolved = 0;
         for o in devices.iter_mut() {
@@ -401,7 +446,7 @@ impl Workflow {
                     &plan.id,
                     Some(&device_id),
                     None,
-                    "reconciled",
+                    Step::Reconciled,
                     json!({"result": result, "reason": reason}),
                 )
                 .await;
@@ -410,25 +455,19 @@ impl Workflow {
         if checked.is_empty() {
             return Ok(None);
         }
-        let status = if unresolved == 0 {
-            PlanStatus::RolledBack
-        } else {
-            PlanStatus::Failed
+        let event = PlanEvent::Reconcile {
+            restored: unresolved == 0,
         };
+        let status = PlanStatus::Failed
+            .on(event)
+            .map_err(|r| WorkflowError::Refused(r.for_plan(&plan.id)))?;
         if status == PlanStatus::RolledBack {
             outcome["message"] = json!(
                 "the devices that could not be checked answered again and are as before the plan"
             );
         }
         let mut tx = self.store().begin_write().await?;
-        repo::move_status(
-            &mut tx,
-            &plan.id,
-            &[PlanStatus::Failed],
-            status,
-            Some(&outcome),
-        )
-        .await?;
+        repo::transition(&mut tx, &plan.id, PlanStatus::Failed, event, Some(&outcome)).await?;
         store::append_audit_in(
             &mut tx,
             ctx,
@@ -512,7 +551,7 @@ pub(crate) fn rollback_request(
     plan: &Plan,
     journal: &[JournalEntry],
 ) -> Result<PlanRequest, WorkflowError> {
-    let by_device = read_journal(journal);
+    let by_device = read_journal(&plan.id, journal)?;
     let mut devices = Vec::new();
     for d in plan.devices.iter().rev() {
         let created = by_device

@@ -10,6 +10,7 @@ use sqlx::{Any, Row, Transaction};
 use store::Store;
 
 use crate::error::WorkflowError;
+use crate::lifecycle::PlanEvent;
 use crate::model::{Change, Plan, PlanDevice, PlanKind, PlanStatus, Risk};
 
 fn parse<T: FromStr>(value: &str, plan: &str) -> Result<T, WorkflowError> {
@@ -198,64 +199,43 @@ pub(crate) async fn list_plans(
     rows.iter().map(plan_row).collect()
 }
 
-/// Moves a plan from one of `from` to `to`; false when it was in another status (someone else
-/// moved it first). The old status is checked by the `UPDATE` itself, so of two processes
-/// moving one plan at once exactly one succeeds.
-pub(crate) async fn set_status(
+/// Moves a plan that is `from` by `event` (see [`PlanStatus::on`]) and records `outcome` if
+/// given. The `UPDATE` checks the old status itself, so of two processes moving one plan at once
+/// exactly one succeeds; the other gets a `conflict` naming the status it found.
+pub(crate) async fn transition(
     tx: &mut Transaction<'static, Any>,
     id: &str,
-    from: &[PlanStatus],
-    to: PlanStatus,
+    from: PlanStatus,
+    event: PlanEvent,
     outcome: Option<&Value>,
-) -> Result<bool, WorkflowError> {
-    for status in from {
-        let done = sqlx::query(
-            "UPDATE plans SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) \
-             WHERE id = $4 AND status = $5",
-        )
-        .bind(to.as_str())
-        .bind(store::time::now())
-        .bind(outcome.map(Value::to_string))
-        .bind(id)
-        .bind(status.as_str())
-        .execute(&mut **tx)
-        .await?;
-        if done.rows_affected() == 1 {
-            return Ok(true);
-        }
-    }
-    let exists: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match exists {
-        None => Err(WorkflowError::PlanNotFound(id.to_owned())),
-        Some(_) => Ok(false),
-    }
-}
-
-/// [`set_status`] where anything but success is an error: the plan moved under us (another
-/// process recovered or finished it), and recording our view would overwrite theirs.
-pub(crate) async fn move_status(
-    tx: &mut Transaction<'static, Any>,
-    id: &str,
-    from: &[PlanStatus],
-    to: PlanStatus,
-    outcome: Option<&Value>,
-) -> Result<(), WorkflowError> {
-    if set_status(tx, id, from, to, outcome).await? {
-        return Ok(());
+) -> Result<PlanStatus, WorkflowError> {
+    let to = from
+        .on(event)
+        .map_err(|refused| WorkflowError::Refused(refused.for_plan(id)))?;
+    let done = sqlx::query(
+        "UPDATE plans SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) \
+         WHERE id = $4 AND status = $5",
+    )
+    .bind(to.as_str())
+    .bind(store::time::now())
+    .bind(outcome.map(Value::to_string))
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if done.rows_affected() == 1 {
+        return Ok(to);
     }
     let now: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-    let expected: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    Err(WorkflowError::Conflict(format!(
-        "plan {id} could not be recorded as {to}: it is {} now, not {} (another server process changed it); look at `routeros-mcp plan show {id}`",
-        now.as_deref().unwrap_or("gone"),
-        expected.join(" or ")
-    )))
+    match now {
+        None => Err(WorkflowError::PlanNotFound(id.to_owned())),
+        Some(now) => Err(WorkflowError::Conflict(format!(
+            "plan {id} could not be recorded as {to}: it is {now} now, not {from} (another server process changed it); look at `routeros-mcp plan show {id}`"
+        ))),
+    }
 }
 
 /// An approval or rejection as stored.

@@ -185,6 +185,8 @@ async fn every_abuse_of_an_approval_token_is_refused_with_its_reason() {
     let mut config = quick_config();
     config.policies.clear(); // nothing auto-approved
     config.approval_timeout = Duration::from_secs(2);
+    let clock = workflow::clock::ManualClock::new();
+    config.clock = std::sync::Arc::new(clock.clone());
     let db = store::testing::TestDatabase::sqlite();
     let lab = Lab::start_with(&[Profile::Home], db, config, domain::Environment::Lab).await;
     let propose = |name: &'static str| {
@@ -258,7 +260,7 @@ async fn every_abuse_of_an_approval_token_is_refused_with_its_reason() {
     // Expired.
     let c = propose("c.lan").await;
     let token_c = lab.approve(&c.id).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(Duration::from_millis(2100));
     let e = err(lab.workflow.apply(&c.id, &token_c, &lab.ctx()).await);
     assert!(matches!(e, TokenError::Expired { .. }), "{e}");
     // Nothing but plan a reached the device.
