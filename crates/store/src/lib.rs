@@ -14,6 +14,7 @@
 mod audit;
 mod credentials;
 mod devices;
+pub mod plans;
 mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -371,10 +371,7 @@ impl Workflow {
     ) -> Result<Proposal, WorkflowError> {
         check_text(request)?;
         let planned = planner::plan(&self.inner.fleet, request).await?;
-        let project_id: String = sqlx::query_scalar("SELECT project_id FROM devices WHERE id = $1")
-            .bind(planned.first_device.to_string())
-            .fetch_one(self.store().pool())
-            .await?;
+        let project_id = repo::project_of_device(self.store(), &planned.first_device).await?;
         let now = store::time::now();
         let mut plan = Plan {
             id: uuid::Uuid::now_v7().to_string(),

@@ -1,17 +1,19 @@
-//! The workflow's tables (`plans`, `plan_changes`, `plan_approvals`, `plan_journal`) over both
-//! backends, through the store's pool and write lock.
+//! The workflow's plan model over the store's plan tables: turns [`Plan`]s, approvals and
+//! journal rows into the rows `store::plans` records (the SQL lives there, with the migrations
+//! that create the tables) and back, and decides every status change through the lifecycle
+//! before the store records it.
 
 use std::str::FromStr;
 
-use domain::{DeviceId, Environment};
+use domain::DeviceId;
 use serde_json::Value;
-use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 use store::Store;
+use store::plans::{self as rows, Moved};
 
 use crate::error::WorkflowError;
 use crate::lifecycle::PlanEvent;
-use crate::model::{Change, Plan, PlanDevice, PlanKind, PlanStatus, Risk};
+use crate::model::{Change, Plan, PlanDevice, PlanStatus};
 
 fn parse<T: FromStr>(value: &str, plan: &str) -> Result<T, WorkflowError> {
     value
@@ -23,85 +25,80 @@ fn json<T: serde::de::DeserializeOwned>(text: &str, plan: &str) -> Result<T, Wor
     serde_json::from_str(text).map_err(|_| WorkflowError::Corrupt(plan.to_owned()))
 }
 
+fn text<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The project of the device a plan is filed under.
+pub(crate) async fn project_of_device(
+    store: &Store,
+    device: &DeviceId,
+) -> Result<String, WorkflowError> {
+    Ok(rows::project_of_device(store, &device.to_string()).await?)
+}
+
 pub(crate) async fn insert_plan(
     tx: &mut Transaction<'static, Any>,
     plan: &Plan,
 ) -> Result<(), WorkflowError> {
-    sqlx::query(
-        "INSERT INTO plans (id, project_id, title, tool, kind, rollback_of, status, risk, risk_reasons, \
-         environment, content_hash, created_by, created_at, updated_at, outcome) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL)",
-    )
-    .bind(&plan.id)
-    .bind(&plan.project_id)
-    .bind(&plan.title)
-    .bind(&plan.tool)
-    .bind(plan.kind.as_str())
-    .bind(plan.rollback_of.as_deref())
-    .bind(plan.status.as_str())
-    .bind(plan.risk.as_str())
-    .bind(serde_json::to_string(&plan.risk_reasons).unwrap_or_default())
-    .bind(plan.environment.as_str())
-    .bind(&plan.content_hash)
-    .bind(&plan.created_by)
-    .bind(&plan.created_at)
-    .bind(&plan.updated_at)
-    .execute(&mut **tx)
-    .await?;
-    for c in &plan.changes {
-        sqlx::query(
-            "INSERT INTO plan_changes (plan_id, seq, device_id, device_order, menu, action, target, \
-             properties, state_read, preconditions, inverse, description) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(&plan.id)
-        .bind(i64::from(c.seq))
-        .bind(c.device_id.to_string())
-        .bind(i64::from(c.device_order))
-        .bind(&c.menu)
-        .bind(c.action.as_str())
-        .bind(c.target.as_deref())
-        .bind(serde_json::to_string(&c.write).unwrap_or_default())
-        .bind(
-            c.state_read
-                .as_ref()
-                .map(|s| serde_json::to_string(s).unwrap_or_default()),
-        )
-        .bind(serde_json::to_string(&c.preconditions).unwrap_or_default())
-        .bind(serde_json::to_string(&c.inverse).unwrap_or_default())
-        .bind(&c.description)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+    let row = rows::PlanRow {
+        id: plan.id.clone(),
+        project_id: plan.project_id.clone(),
+        title: plan.title.clone(),
+        tool: plan.tool.clone(),
+        kind: plan.kind.as_str().to_owned(),
+        rollback_of: plan.rollback_of.clone(),
+        status: plan.status.as_str().to_owned(),
+        risk: plan.risk.as_str().to_owned(),
+        risk_reasons: text(&plan.risk_reasons),
+        environment: plan.environment.as_str().to_owned(),
+        content_hash: plan.content_hash.clone(),
+        created_by: plan.created_by.clone(),
+        created_at: plan.created_at.clone(),
+        updated_at: plan.updated_at.clone(),
+        outcome: None,
+    };
+    let changes: Vec<rows::ChangeRow> = plan
+        .changes
+        .iter()
+        .map(|c| rows::ChangeRow {
+            seq: i64::from(c.seq),
+            device_id: c.device_id.to_string(),
+            device_order: i64::from(c.device_order),
+            menu: c.menu.clone(),
+            action: c.action.as_str().to_owned(),
+            target: c.target.clone(),
+            properties: text(&c.write),
+            state_read: c.state_read.as_ref().map(text),
+            preconditions: text(&c.preconditions),
+            inverse: text(&c.inverse),
+            description: c.description.clone(),
+            device_name: String::new(),
+            device_environment: String::new(),
+        })
+        .collect();
+    Ok(rows::insert_plan(tx, &row, &changes).await?)
 }
 
-const PLAN_COLUMNS: &str = "id, project_id, title, tool, kind, rollback_of, status, risk, risk_reasons, \
-     environment, content_hash, created_by, created_at, updated_at, outcome";
-
-fn plan_row(row: &AnyRow) -> Result<Plan, WorkflowError> {
-    let id: String = row.try_get(0)?;
-    let kind: String = row.try_get(4)?;
-    let status: String = row.try_get(6)?;
-    let risk: String = row.try_get(7)?;
-    let reasons: String = row.try_get(8)?;
-    let environment: String = row.try_get(9)?;
-    let outcome: Option<String> = row.try_get(14)?;
+fn plan_of(row: rows::PlanRow) -> Result<Plan, WorkflowError> {
+    let id = row.id;
     Ok(Plan {
-        project_id: row.try_get(1)?,
-        title: row.try_get(2)?,
-        tool: row.try_get(3)?,
-        kind: parse::<PlanKind>(&kind, &id)?,
-        rollback_of: row.try_get(5)?,
-        status: parse::<PlanStatus>(&status, &id)?,
-        risk: parse::<Risk>(&risk, &id)?,
-        risk_reasons: json(&reasons, &id)?,
-        environment: parse::<Environment>(&environment, &id)?,
-        content_hash: row.try_get(10)?,
-        created_by: row.try_get(11)?,
-        created_at: row.try_get(12)?,
-        updated_at: row.try_get(13)?,
-        outcome: outcome.map(|o| serde_json::from_str(&o).unwrap_or(Value::String(o))),
+        project_id: row.project_id,
+        title: row.title,
+        tool: row.tool,
+        kind: parse(&row.kind, &id)?,
+        rollback_of: row.rollback_of,
+        status: parse(&row.status, &id)?,
+        risk: parse(&row.risk, &id)?,
+        risk_reasons: json(&row.risk_reasons, &id)?,
+        environment: parse(&row.environment, &id)?,
+        content_hash: row.content_hash,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        outcome: row
+            .outcome
+            .map(|o| serde_json::from_str(&o).unwrap_or(Value::String(o))),
         devices: Vec::new(),
         changes: Vec::new(),
         id,
@@ -110,55 +107,33 @@ fn plan_row(row: &AnyRow) -> Result<Plan, WorkflowError> {
 
 /// A plan with its changes and devices (in rollout order).
 pub(crate) async fn load_plan(store: &Store, id: &str) -> Result<Plan, WorkflowError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(store.pool())
-    .await?
-    .ok_or_else(|| WorkflowError::PlanNotFound(id.to_owned()))?;
-    let mut plan = plan_row(&row)?;
-    let rows = sqlx::query(
-        "SELECT c.seq, c.device_id, c.device_order, c.menu, c.action, c.target, c.properties, \
-         c.state_read, c.preconditions, c.inverse, c.description, d.name, d.environment \
-         FROM plan_changes c JOIN devices d ON d.id = c.device_id \
-         WHERE c.plan_id = $1 ORDER BY c.seq",
-    )
-    .bind(id)
-    .fetch_all(store.pool())
-    .await?;
-    for row in rows {
-        let seq: i64 = row.try_get(0)?;
-        let device: String = row.try_get(1)?;
-        let order: i64 = row.try_get(2)?;
-        let action: String = row.try_get(4)?;
-        let write: String = row.try_get(6)?;
-        let state_read: Option<String> = row.try_get(7)?;
-        let pre: String = row.try_get(8)?;
-        let inverse: String = row.try_get(9)?;
-        let name: String = row.try_get(11)?;
-        let env: String = row.try_get(12)?;
-        let device_id: DeviceId = parse(&device, id)?;
-        let device_order = u32::try_from(order).map_err(|_| WorkflowError::Corrupt(id.into()))?;
+    let (row, changes) = rows::plan(store, id)
+        .await?
+        .ok_or_else(|| WorkflowError::PlanNotFound(id.to_owned()))?;
+    let mut plan = plan_of(row)?;
+    for c in changes {
+        let device_id: DeviceId = parse(&c.device_id, id)?;
+        let device_order =
+            u32::try_from(c.device_order).map_err(|_| WorkflowError::Corrupt(id.into()))?;
         if !plan.devices.iter().any(|d| d.device_id == device_id) {
             plan.devices.push(PlanDevice {
                 device_id,
-                name,
-                environment: parse(&env, id)?,
+                name: c.device_name,
+                environment: parse(&c.device_environment, id)?,
             });
         }
         plan.changes.push(Change {
-            seq: u32::try_from(seq).map_err(|_| WorkflowError::Corrupt(id.into()))?,
+            seq: u32::try_from(c.seq).map_err(|_| WorkflowError::Corrupt(id.into()))?,
             device_id,
             device_order,
-            menu: row.try_get(3)?,
-            action: parse(&action, id)?,
-            target: row.try_get(5)?,
-            write: json(&write, id)?,
-            state_read: state_read.map(|s| json(&s, id)).transpose()?,
-            preconditions: json(&pre, id)?,
-            inverse: json(&inverse, id)?,
-            description: row.try_get(10)?,
+            menu: c.menu,
+            action: parse(&c.action, id)?,
+            target: c.target,
+            write: json(&c.properties, id)?,
+            state_read: c.state_read.map(|s| json(&s, id)).transpose()?,
+            preconditions: json(&c.preconditions, id)?,
+            inverse: json(&c.inverse, id)?,
+            description: c.description,
         });
     }
     // Devices in rollout order.
@@ -185,23 +160,22 @@ pub(crate) async fn list_plans(
     store: &Store,
     filter: &PlanFilter,
 ) -> Result<Vec<Plan>, WorkflowError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {PLAN_COLUMNS} FROM plans p \
-         WHERE ($1 IS NULL OR status = $1) \
-           AND ($2 IS NULL OR EXISTS (SELECT 1 FROM plan_changes c WHERE c.plan_id = p.id AND c.device_id = $2)) \
-         ORDER BY created_at DESC, id DESC LIMIT $3"
-    )))
-    .bind(filter.status.map(PlanStatus::as_str))
-    .bind(filter.device_id.map(|d| d.to_string()))
-    .bind(i64::from(filter.limit.max(1)))
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter().map(plan_row).collect()
+    let device = filter.device_id.map(|d| d.to_string());
+    rows::list_plans(
+        store,
+        filter.status.map(PlanStatus::as_str),
+        device.as_deref(),
+        filter.limit,
+    )
+    .await?
+    .into_iter()
+    .map(plan_of)
+    .collect()
 }
 
 /// Moves a plan that is `from` by `event` (see [`PlanStatus::on`]) and records `outcome` if
-/// given. The `UPDATE` checks the old status itself, so of two processes moving one plan at once
-/// exactly one succeeds; the other gets a `conflict` naming the status it found.
+/// given. The store's `UPDATE` checks the old status itself, so of two processes moving one
+/// plan at once exactly one succeeds; the other gets a `conflict` naming the status it found.
 pub(crate) async fn transition(
     tx: &mut Transaction<'static, Any>,
     id: &str,
@@ -212,33 +186,17 @@ pub(crate) async fn transition(
     let to = from
         .on(event)
         .map_err(|refused| WorkflowError::Refused(refused.for_plan(id)))?;
-    let done = sqlx::query(
-        "UPDATE plans SET status = $1, updated_at = $2, outcome = COALESCE($3, outcome) \
-         WHERE id = $4 AND status = $5",
-    )
-    .bind(to.as_str())
-    .bind(store::time::now())
-    .bind(outcome.map(Value::to_string))
-    .bind(id)
-    .bind(from.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if done.rows_affected() == 1 {
-        return Ok(to);
-    }
-    let now: Option<String> = sqlx::query_scalar("SELECT status FROM plans WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    match now {
-        None => Err(WorkflowError::PlanNotFound(id.to_owned())),
-        Some(now) => Err(WorkflowError::Conflict(format!(
+    let outcome = outcome.map(Value::to_string);
+    match rows::move_status(tx, id, from.as_str(), to.as_str(), outcome.as_deref()).await? {
+        Moved::Yes => Ok(to),
+        Moved::Missing => Err(WorkflowError::PlanNotFound(id.to_owned())),
+        Moved::No { now } => Err(WorkflowError::Conflict(format!(
             "plan {id} could not be recorded as {to}: it is {now} now, not {from} (another server process changed it); look at `routeros-mcp plan show {id}`"
         ))),
     }
 }
 
-/// An approval or rejection as stored.
+/// An approval or rejection as recorded.
 #[derive(Debug, Clone)]
 pub(crate) struct ApprovalRow {
     pub id: String,
@@ -257,23 +215,22 @@ pub(crate) async fn insert_approval(
     tx: &mut Transaction<'static, Any>,
     a: &ApprovalRow,
 ) -> Result<(), WorkflowError> {
-    sqlx::query(
-        "INSERT INTO plan_approvals (id, plan_id, decision, approver, via, reason, plan_hash, token_hash, \
-         expires_at, created_at, used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)",
+    Ok(rows::insert_approval(
+        tx,
+        &rows::ApprovalRow {
+            id: a.id.clone(),
+            plan_id: a.plan_id.clone(),
+            decision: a.decision.to_owned(),
+            approver: a.approver.clone(),
+            via: a.via.to_owned(),
+            reason: a.reason.clone(),
+            plan_hash: a.plan_hash.clone(),
+            token_hash: a.token_hash.clone(),
+            expires_at: a.expires_at.clone(),
+            created_at: a.created_at.clone(),
+        },
     )
-    .bind(&a.id)
-    .bind(&a.plan_id)
-    .bind(a.decision)
-    .bind(&a.approver)
-    .bind(a.via)
-    .bind(a.reason.as_deref())
-    .bind(&a.plan_hash)
-    .bind(a.token_hash.as_deref())
-    .bind(a.expires_at.as_deref())
-    .bind(&a.created_at)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// The approval a token belongs to: (plan id, used at).
@@ -281,14 +238,7 @@ pub(crate) async fn approval_by_token(
     tx: &mut Transaction<'static, Any>,
     token_hash: &str,
 ) -> Result<Option<(String, Option<String>)>, WorkflowError> {
-    let row = sqlx::query("SELECT plan_id, used_at FROM plan_approvals WHERE token_hash = $1")
-        .bind(token_hash)
-        .fetch_optional(&mut **tx)
-        .await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
+    Ok(rows::approval_by_token(tx, token_hash).await?)
 }
 
 /// Marks a token used; false when it already was.
@@ -297,39 +247,26 @@ pub(crate) async fn use_token(
     token_hash: &str,
     now: &str,
 ) -> Result<bool, WorkflowError> {
-    let done = sqlx::query(
-        "UPDATE plan_approvals SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
-    )
-    .bind(now)
-    .bind(token_hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(rows::use_token(tx, token_hash, now).await?)
 }
 
-/// A plan's decisions, oldest first: (decision, approver, via, reason, created_at, used_at).
+/// A plan's decisions, oldest first, as tools and the CLI show them.
 pub(crate) async fn approvals(store: &Store, plan_id: &str) -> Result<Vec<Value>, WorkflowError> {
-    let rows = sqlx::query(
-        "SELECT decision, approver, via, reason, created_at, expires_at, used_at FROM plan_approvals \
-         WHERE plan_id = $1 ORDER BY created_at, id",
-    )
-    .bind(plan_id)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(serde_json::json!({
-                "decision": r.try_get::<String, _>(0)?,
-                "by": r.try_get::<String, _>(1)?,
-                "via": r.try_get::<String, _>(2)?,
-                "reason": r.try_get::<Option<String>, _>(3)?,
-                "at": r.try_get::<String, _>(4)?,
-                "expires_at": r.try_get::<Option<String>, _>(5)?,
-                "used_at": r.try_get::<Option<String>, _>(6)?,
-            }))
+    Ok(rows::decisions(store, plan_id)
+        .await?
+        .into_iter()
+        .map(|d| {
+            serde_json::json!({
+                "decision": d.decision,
+                "by": d.approver,
+                "via": d.via,
+                "reason": d.reason,
+                "at": d.created_at,
+                "expires_at": d.expires_at,
+                "used_at": d.used_at,
+            })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(WorkflowError::from)
+        .collect())
 }
 
 /// One journal row.
@@ -356,20 +293,17 @@ pub(crate) async fn journal_append(
     detail: &Value,
     instance: &str,
 ) -> Result<(), WorkflowError> {
-    sqlx::query(
-        "INSERT INTO plan_journal (plan_id, device_id, seq, step, detail, instance, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    let device = device.map(ToString::to_string);
+    Ok(rows::journal_append(
+        store,
+        plan_id,
+        device.as_deref(),
+        seq.map(i64::from),
+        step,
+        &detail.to_string(),
+        instance,
     )
-    .bind(plan_id)
-    .bind(device.map(ToString::to_string))
-    .bind(seq.map(i64::from))
-    .bind(step)
-    .bind(detail.to_string())
-    .bind(instance)
-    .bind(store::time::now())
-    .execute(store.pool())
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// A plan's journal, in order.
@@ -377,29 +311,20 @@ pub(crate) async fn journal(
     store: &Store,
     plan_id: &str,
 ) -> Result<Vec<JournalEntry>, WorkflowError> {
-    let rows = sqlx::query(
-        "SELECT id, plan_id, device_id, seq, step, detail, instance, at FROM plan_journal \
-         WHERE plan_id = $1 ORDER BY id",
-    )
-    .bind(plan_id)
-    .fetch_all(store.pool())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let detail: String = r.try_get(5)?;
-            Ok(JournalEntry {
-                id: r.try_get(0)?,
-                plan_id: r.try_get(1)?,
-                device_id: r.try_get(2)?,
-                seq: r.try_get(3)?,
-                step: r.try_get(4)?,
-                detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
-                instance: r.try_get(6)?,
-                at: r.try_get(7)?,
-            })
+    Ok(rows::journal(store, plan_id)
+        .await?
+        .into_iter()
+        .map(|r| JournalEntry {
+            id: r.id,
+            plan_id: r.plan_id,
+            device_id: r.device_id,
+            seq: r.seq,
+            step: r.step,
+            detail: serde_json::from_str(&r.detail).unwrap_or(Value::String(r.detail)),
+            instance: r.instance,
+            at: r.at,
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(WorkflowError::from)
+        .collect())
 }
 
 /// Ids of plans in `status`, oldest first.
@@ -407,10 +332,5 @@ pub(crate) async fn plans_in(
     store: &Store,
     status: PlanStatus,
 ) -> Result<Vec<String>, WorkflowError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM plans WHERE status = $1 ORDER BY created_at")
-            .bind(status.as_str())
-            .fetch_all(store.pool())
-            .await?,
-    )
+    Ok(rows::plans_in(store, status.as_str()).await?)
 }
