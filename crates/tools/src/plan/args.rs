@@ -34,19 +34,13 @@ fn invalid(message: String) -> ToolError {
     ToolError::InvalidArguments(message)
 }
 
-/// A RouterOS item id as printed (`*1A`): `*` then hex digits.
+/// A RouterOS item id as printed (`*1A`): `*` then hex digits (by [`routeros::value::RosId`]).
 pub(crate) fn item_id(field: &str, value: &str) -> Result<String, ToolError> {
-    let v = value.trim();
-    match v.strip_prefix('*') {
-        Some(hex)
-            if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Ok(format!("*{}", hex.to_ascii_uppercase()))
-        }
-        _ => Err(invalid(format!(
+    routeros::value::RosId::parse(value.trim())
+        .map(|id| id.as_str().to_owned())
+        .map_err(|_| invalid(format!(
             "{field} \"{value}\" is not a RouterOS id: expected * followed by hex digits, such as *1A (the .id the list tools print)"
-        ))),
-    }
+        )))
 }
 
 /// The item a change is about: by its id when one is given, else by properties that must match
@@ -136,41 +130,13 @@ pub(crate) fn prefix(field: &str, value: &str, bare_is_host: bool) -> Result<Str
     }
 }
 
-/// A RouterOS duration: `1w2d3h4m5s` (any of the parts, in that order) or `hh:mm:ss`.
+/// A RouterOS duration as a setting may be written: `1w2d3h4m5s` (any of the parts, in that
+/// order) or `hh:mm:ss` (by [`routeros::value::Duration::parse_setting`]). Returns the text as
+/// given, trimmed.
 pub(crate) fn duration(field: &str, value: &str) -> Result<String, ToolError> {
-    let v = value.trim();
-    let bad = || {
-        invalid(format!(
-            "{field} \"{value}\" is not a RouterOS duration: use weeks, days, hours, minutes and seconds such as 30m, 1d or 1w2d3h, or hh:mm:ss"
-        ))
-    };
-    if v.is_empty() {
-        return Err(bad());
-    }
-    if v.contains(':') {
-        let parts: Vec<&str> = v.split(':').collect();
-        let ok = parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
-        return if ok { Ok(v.to_owned()) } else { Err(bad()) };
-    }
-    let mut units = "wdhms".chars();
-    let mut digits = 0;
-    for c in v.chars() {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if digits > 0 && units.any(|u| u == c) {
-            digits = 0;
-        } else {
-            return Err(bad());
-        }
-    }
-    if digits > 0 {
-        Err(bad())
-    } else {
-        Ok(v.to_owned())
-    }
+    routeros::value::Duration::parse_setting(value)
+        .map(|_| value.trim().to_owned())
+        .map_err(|e| invalid(format!("{field} \"{value}\" is {e}")))
 }
 
 /// Text RouterOS takes as a name or a comment: not empty where required, one line.

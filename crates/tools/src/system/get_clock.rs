@@ -62,11 +62,8 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
 }
 
 fn boolean(v: Option<&str>) -> Value {
-    match v {
-        Some("true" | "yes") => Value::Bool(true),
-        Some("false" | "no") => Value::Bool(false),
-        _ => Value::Null,
-    }
+    v.and_then(|v| routeros::value::parse_bool(v).ok())
+        .map_or(Value::Null, Value::Bool)
 }
 
 /// The NTP client, RouterOS 7 or 6.
