@@ -13,6 +13,7 @@
 //!   filters, by the one definition in `routeros::secret`;
 //! - [`ToolError`]: failures turned into messages that say what happened and what to do next.
 
+mod args;
 pub mod budget;
 mod error;
 pub mod normalize;
@@ -31,12 +32,12 @@ mod dhcp;
 mod diagnostics;
 mod dns;
 mod firewall;
-mod fleet_ops;
+mod fleet;
 mod interface;
 mod ip;
 mod log;
 pub mod plan;
-mod print_any;
+mod routeros;
 mod routing;
 mod system;
 mod wireguard;
@@ -54,7 +55,7 @@ use serde_json::Value;
 /// What a handler may use.
 #[derive(Debug, Clone)]
 pub struct ToolContext {
-    pub fleet: fleet::Fleet,
+    pub fleet: ::fleet::Fleet,
     /// The plan → approve → apply engine every write goes through.
     pub workflow: workflow::Workflow,
     /// How many devices fleet-wide tools contact at once.
@@ -91,13 +92,13 @@ pub type Ctx = Arc<ToolContext>;
 pub(crate) async fn device(
     ctx: &Ctx,
     device_id: &str,
-) -> Result<(store::Device, Arc<routeros::DeviceClient>), ToolError> {
+) -> Result<(store::Device, Arc<::routeros::DeviceClient>), ToolError> {
     Ok(ctx.fleet.find(None, device_id).await?)
 }
 
 /// A menu path known at compile time.
-pub(crate) fn menu(path: &str) -> routeros::MenuPath {
-    routeros::MenuPath::parse(path).unwrap_or_else(|e| unreachable!("{e}"))
+pub(crate) fn menu(path: &str) -> ::routeros::MenuPath {
+    ::routeros::MenuPath::parse(path).unwrap_or_else(|e| unreachable!("{e}"))
 }
 
 /// The `device` object every device-scoped result starts with.
@@ -118,7 +119,7 @@ pub(crate) struct MenuList<'a> {
     pub scope_args: Value,
     pub device_id: &'a str,
     pub menu: &'a str,
-    pub query: routeros::PrintQuery,
+    pub query: ::routeros::PrintQuery,
     pub window: paging::Window,
 }
 

@@ -95,9 +95,9 @@ pub fn handlers() -> Vec<Handler> {
     crate::log::register(&mut all);
     crate::diagnostics::register(&mut all);
     crate::config::register(&mut all);
-    crate::fleet_ops::register(&mut all);
+    crate::fleet::register(&mut all);
     crate::plan::register(&mut all);
-    crate::print_any::register(&mut all);
+    crate::routeros::register(&mut all);
     all.sort_by_key(|h| h.name);
     all
 }

@@ -5,7 +5,7 @@ mod list_address_lists;
 mod list_filter_rules;
 mod list_nat_rules;
 mod list_rules;
-mod plan_rule;
+mod plan_rules;
 mod remove_address_list_entry;
 
 use crate::registry::{Handler, handler, handler_as_caller};
@@ -30,7 +30,7 @@ pub(crate) fn register(all: &mut Vec<Handler>) {
     ));
     all.push(handler_as_caller!(
         "firewall.plan_filter_rule",
-        plan_rule::filter
+        plan_rules::filter
     ));
-    all.push(handler_as_caller!("firewall.plan_nat_rule", plan_rule::nat));
+    all.push(handler_as_caller!("firewall.plan_nat_rule", plan_rules::nat));
 }

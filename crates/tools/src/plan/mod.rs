@@ -6,7 +6,6 @@
 //! client's user through elicitation where policy allows) or from policy for low risk in lab.
 
 mod apply;
-pub(crate) mod args;
 mod cancel;
 mod create;
 mod get;

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props, Selector};
 
-use crate::plan::args;
+use crate::args;
 use crate::registry::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use workflow::{ChangeRequest, Op, Selector};
 
-use crate::plan::args;
+use crate::args;
 use crate::plan::text_props;
 use crate::registry::Caller;
 use crate::{Ctx, ToolError, ToolOutput};

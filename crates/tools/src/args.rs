@@ -18,7 +18,7 @@ pub(crate) async fn propose_on(
     device: String,
     changes: Vec<ChangeRequest>,
 ) -> Result<ToolOutput, ToolError> {
-    super::propose(
+    crate::plan::propose(
         ctx,
         caller,
         PlanRequest {
