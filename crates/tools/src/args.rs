@@ -1,34 +1,14 @@
 //! What the write tools share before planning: checking the arguments people and assistants
-//! give (RouterOS ids, addresses, prefixes, durations) with errors that say what is allowed,
-//! choosing the item a change is about, and wrapping a one-device change set into a plan.
+//! give (RouterOS ids, MAC and IP addresses, prefixes, durations, properties) with errors that
+//! say what is allowed, and choosing the item a change is about. Durations and ids are read by
+//! [`routeros::value`].
 
 use std::net::IpAddr;
 
-use workflow::{ChangeRequest, DeviceRequest, PlanRequest, Props, Selector};
+use serde_json::{Map, Value};
+use workflow::{Props, Selector};
 
-use crate::registry::Caller;
-use crate::{Ctx, ToolError, ToolOutput};
-
-/// Proposes `changes` on one device as the plan of `tool`.
-pub(crate) async fn propose_on(
-    ctx: &Ctx,
-    caller: &Caller,
-    tool: &str,
-    title: String,
-    device: String,
-    changes: Vec<ChangeRequest>,
-) -> Result<ToolOutput, ToolError> {
-    crate::plan::propose(
-        ctx,
-        caller,
-        PlanRequest {
-            title,
-            tool: tool.into(),
-            devices: vec![DeviceRequest { device, changes }],
-        },
-    )
-    .await
-}
+use crate::ToolError;
 
 fn invalid(message: String) -> ToolError {
     ToolError::InvalidArguments(message)
@@ -139,6 +119,45 @@ pub(crate) fn duration(field: &str, value: &str) -> Result<String, ToolError> {
         .map_err(|e| invalid(format!("{field} \"{value}\" is {e}")))
 }
 
+/// A MAC address in RouterOS's form (`AA:BB:CC:DD:EE:FF`), from the forms people type: any
+/// case, `:` or `-` separators, Cisco dots (`aabb.ccdd.eeff`) or bare hex. RouterOS compares
+/// MACs as text, so a filter must use exactly its form to match anything.
+pub(crate) fn parse_mac(text: &str) -> Result<String, ToolError> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ToolError::InvalidArguments(format!(
+            "\"{text}\" is not a MAC address: expected six hex pairs such as AA:BB:CC:DD:EE:FF (\"-\" or \".\" separators and any case are fine)"
+        )));
+    }
+    let upper = hex.to_ascii_uppercase();
+    let pairs: Vec<&str> = (0..6).map(|i| &upper[i * 2..i * 2 + 2]).collect();
+    Ok(pairs.join(":"))
+}
+
+/// Free-form properties (`plan.create`, firewall rules) as text: RouterOS takes every value
+/// as text.
+pub(crate) fn text_props(map: &Map<String, Value>) -> Result<Props, ToolError> {
+    map.iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "{k}: expected text, a number or a boolean, got {other}"
+                    )));
+                }
+            };
+            Ok((k.clone(), text))
+        })
+        .collect()
+}
+
 /// Text RouterOS takes as a name or a comment: not empty where required, one line.
 pub(crate) fn text(field: &str, value: &str, required: bool) -> Result<String, ToolError> {
     let v = value.trim();
@@ -196,6 +215,22 @@ mod tests {
                 .to_string()
                 .contains("must not be empty")
         );
+    }
+
+    #[test]
+    fn macs_in_every_common_form_become_routeros_form() {
+        for form in [
+            "aa:bb:cc:0d:ee:ff",
+            "AA-BB-CC-0D-EE-FF",
+            "aabb.cc0d.eeff",
+            "aabbcc0deeff",
+        ] {
+            assert_eq!(parse_mac(form).unwrap(), "AA:BB:CC:0D:EE:FF", "{form}");
+        }
+        for bad in ["", "aa:bb:cc:dd:ee", "gg:bb:cc:dd:ee:ff", "10.0.0.1"] {
+            let e = parse_mac(bad).unwrap_err().to_string();
+            assert!(e.contains("not a MAC address"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -24,8 +24,10 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dhcp.list_leases", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let mac = p.mac_address.as_deref().map(super::parse_mac).transpose()?;
+    let mac = p.mac_address.as_deref().map(crate::args::parse_mac).transpose()?;
     let address = p
         .address
         .as_deref()

@@ -30,6 +30,8 @@ fn state(item: &Map<String, Value>) -> &'static str {
     }
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dhcp.list_servers", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id});
     let (dev, client) = crate::device(&ctx, &p.device_id).await?;

@@ -31,6 +31,8 @@ fn list(v: Option<&str>) -> Vec<&str> {
         .collect()
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dns.get_config", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
     let dns = client

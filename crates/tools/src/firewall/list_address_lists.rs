@@ -60,6 +60,8 @@ fn address_matches(item: &Map<String, Value>, wanted: &str) -> bool {
     }
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("firewall.list_address_lists", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id, "list": p.list, "address": p.address, "comment_contains": p.comment_contains});
     let mut query = PrintQuery::all();

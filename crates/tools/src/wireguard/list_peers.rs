@@ -29,6 +29,8 @@ fn without_secrets(mut item: Map<String, Value>) -> Map<String, Value> {
     item
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("wireguard.list_peers", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id, "interface": p.interface});
     let mut query = PrintQuery::all();
