@@ -351,7 +351,17 @@ mod tests {
             assert!(Duration::parse_setting(ok).is_ok(), "{ok}");
         }
         for bad in [
-            "", "10", "1x", "m5", "1h1d", "1:2", "soon", "1.5h", "10ms", "1d02:00:00", "1s1s",
+            "",
+            "10",
+            "1x",
+            "m5",
+            "1h1d",
+            "1:2",
+            "soon",
+            "1.5h",
+            "10ms",
+            "1d02:00:00",
+            "1s1s",
         ] {
             assert_eq!(
                 Duration::parse_setting(bad),
@@ -367,10 +377,7 @@ mod tests {
         assert_eq!(d("1w2d03:04:05").as_deref(), Ok("1w2d3h4m5s"));
         assert_eq!(d("00:00:00").as_deref(), Ok("0s"));
         assert_eq!(d("90m").as_deref(), Ok("1h30m"));
-        assert_eq!(
-            Duration::from_nanos(12_396_500).to_rtt_text(),
-            "12ms396us"
-        );
+        assert_eq!(Duration::from_nanos(12_396_500).to_rtt_text(), "12ms396us");
         assert_eq!(Duration::from_nanos(0).to_rtt_text(), "0us");
         assert_eq!(Duration::from_nanos(90 * NS_PER_S).to_rtt_text(), "90s");
     }
@@ -414,8 +421,14 @@ mod tests {
 
     #[test]
     fn durations_round_trip() {
-        assert_eq!(Duration::parse("12ms492us").map(Duration::as_nanos), Ok(12_492_000));
-        assert_eq!(Duration::parse("0.9ms").map(Duration::as_nanos), Ok(900_000));
+        assert_eq!(
+            Duration::parse("12ms492us").map(Duration::as_nanos),
+            Ok(12_492_000)
+        );
+        assert_eq!(
+            Duration::parse("0.9ms").map(Duration::as_nanos),
+            Ok(900_000)
+        );
         assert_eq!(Duration::from_nanos(12_396_500).to_rtt_text(), "12ms396us");
         assert_eq!(Duration::from_nanos(46_000).to_rtt_text(), "46us");
         assert_eq!(Duration::from_nanos(1_200_000_000).to_rtt_text(), "1s200ms");
@@ -497,7 +510,9 @@ mod tests {
             let m: u64 = parts[1].parse().ok()?;
             let sec: u64 = parts[2].parse().ok()?;
             let nanos: u64 = match frac {
-                Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(f)
+                    if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) =>
+                {
                     format!("{f:0<9}").parse().ok()?
                 }
                 Some(_) => return None,
@@ -650,7 +665,9 @@ mod tests {
         for input in INPUTS {
             let new = Duration::parse(input);
             assert_eq!(
-                new.ok().map(Duration::as_nanos).filter(|_| !input.contains(':')),
+                new.ok()
+                    .map(Duration::as_nanos)
+                    .filter(|_| !input.contains(':')),
                 replaced::driver_parse_ns(input).filter(|_| !input.contains(':')),
                 "driver units reader: {input}"
             );
@@ -671,7 +688,14 @@ mod tests {
                 "setting check: {input}"
             );
         }
-        for ns in [12_396_500u128, 46_000, 1_200_000_000, 0, 999, 61_000_000_000] {
+        for ns in [
+            12_396_500u128,
+            46_000,
+            1_200_000_000,
+            0,
+            999,
+            61_000_000_000,
+        ] {
             assert_eq!(
                 Duration::from_nanos(ns).to_rtt_text(),
                 replaced::driver_format_ns(ns),

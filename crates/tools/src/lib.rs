@@ -26,11 +26,11 @@ pub mod paging;
 mod redact;
 pub mod registry;
 mod render;
-mod toolkit;
 #[cfg(test)]
 mod security_tests;
 #[cfg(test)]
 mod testing;
+mod toolkit;
 
 mod config;
 mod device;

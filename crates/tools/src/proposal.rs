@@ -3,7 +3,9 @@
 //! way everywhere.
 
 use serde_json::{Value, json};
-use workflow::{ChangeRequest, DeviceRequest, IssuedToken, Plan, PlanRequest, PlanStatus, Proposal};
+use workflow::{
+    ChangeRequest, DeviceRequest, IssuedToken, Plan, PlanRequest, PlanStatus, Proposal,
+};
 
 use crate::{Caller, Ctx, ToolError, ToolOutput};
 
@@ -118,7 +120,6 @@ pub(crate) fn view(ctx: &Ctx, plan: &Plan, token: Option<&IssuedToken>) -> Value
     })
 }
 
-
 /// Proposes `changes` on one device as the plan of `tool`.
 pub(crate) async fn propose_on(
     ctx: &Ctx,
@@ -139,4 +140,3 @@ pub(crate) async fn propose_on(
     )
     .await
 }
-

@@ -28,3 +28,30 @@ pub fn handlers() -> Vec<Handler> {
     all.sort_by_key(|h| h.name);
     all
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// `category.tool` lives in `src/category/tool.rs` (and its schema in
+    /// `tool-schemas/category/tool.json`), so a tool is found from its name alone.
+    #[test]
+    fn every_tool_lives_at_the_path_its_name_gives() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let handlers = super::handlers();
+        assert!(handlers.len() >= 40, "{}", handlers.len());
+        for h in &handlers {
+            let (category, tool) = h.name.split_once('.').unwrap_or(("", h.name));
+            let source = root.join("src").join(category).join(format!("{tool}.rs"));
+            assert!(source.is_file(), "{}: no {}", h.name, source.display());
+            let schema = root
+                .join("../../tool-schemas")
+                .join(category)
+                .join(format!("{tool}.json"));
+            assert!(schema.is_file(), "{}: no {}", h.name, schema.display());
+        }
+        let mut names: Vec<&str> = handlers.iter().map(|h| h.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), handlers.len(), "a tool is registered twice");
+    }
+}

@@ -251,7 +251,8 @@ pub(crate) fn ping_table(text: &str) -> Result<Vec<Record>, ErrorKind> {
         if let Some(t) = row
             .get("time")
             .and_then(|t| Duration::parse(t).ok())
-            .map(Duration::as_nanos) {
+            .map(Duration::as_nanos)
+        {
             received += 1;
             min = min.min(t);
             max = max.max(t);

@@ -5,4 +5,3 @@ crate::toolkit::tools! {
 }
 
 pub use export::hide_in_export;
-

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use workflow::{ChangeRequest, Op, Selector};
 
+use crate::Caller;
 use crate::args;
 use crate::args::text_props;
-use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -45,7 +45,12 @@ fn invalid(message: String) -> ToolError {
     ToolError::InvalidArguments(message)
 }
 
-pub(crate) async fn run(table: Table, ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+pub(crate) async fn run(
+    table: Table,
+    ctx: Ctx,
+    p: Params,
+    caller: Caller,
+) -> Result<ToolOutput, ToolError> {
     let place_before = p
         .place_before
         .as_deref()
