@@ -167,7 +167,8 @@ pub struct ServeArgs {
     #[arg(long)]
     pub read_only: bool,
     /// Start three simulated routers (home, switch48, edge) in-process with a temporary
-    /// database and serve them: a working server with no setup.
+    /// database and serve them: a working server with no setup. Only in builds with the
+    /// default `demo` feature (a build without it exits 2 and says so).
     #[arg(long)]
     pub demo: bool,
 }

@@ -10,6 +10,8 @@
 //! - [`secret`]: the one definition of which properties are secrets (never shown, never
 //!   filtered on) and which are script bodies (withheld unless asked for); both drivers refuse
 //!   filters on them and any filter key or proplist entry that is not a plain property name.
+//! - [`value`]: RouterOS durations, ids, booleans and sizes, read and written one way for the
+//!   whole product (drivers and tools).
 
 pub mod client;
 pub mod driver;
@@ -21,6 +23,7 @@ pub mod rest;
 pub mod secret;
 pub mod ssh;
 pub mod types;
+pub mod value;
 
 pub use client::{Connections, DeviceClient};
 pub use driver::{Driver, DriverKind, Target, Trust};

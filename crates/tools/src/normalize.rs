@@ -176,59 +176,11 @@ fn is_duration_key(key: &str) -> bool {
 }
 
 /// Parses a RouterOS duration (`1w2d3h4m5s`, `453us`, `0.9ms`, or clock form `1d02:03:04`)
-/// into seconds.
+/// into seconds (by [`routeros::value::Duration`]).
 pub fn duration_seconds(text: &str) -> Option<f64> {
-    let t = text.trim();
-    if t.is_empty() {
-        return None;
-    }
-    if t.contains(':') {
-        let (days, clock) = match t.split_once('d') {
-            Some((d, rest)) => (
-                d.trim_start_matches(|c: char| !c.is_ascii_digit())
-                    .parse::<f64>()
-                    .ok()?,
-                rest,
-            ),
-            None => (0.0, t),
-        };
-        let parts: Vec<f64> = clock
-            .split(':')
-            .map(|p| p.parse::<f64>())
-            .collect::<Result<_, _>>()
-            .ok()?;
-        let [h, m, s] = parts.as_slice() else {
-            return None;
-        };
-        return Some(days * 86_400.0 + h * 3600.0 + m * 60.0 + s);
-    }
-    let mut total = 0.0;
-    let mut rest = t;
-    while !rest.is_empty() {
-        let n = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        if n == 0 {
-            return None;
-        }
-        let value: f64 = rest[..n].parse().ok()?;
-        rest = &rest[n..];
-        let u = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let factor = match &rest[..u] {
-            "w" => 604_800.0,
-            "d" => 86_400.0,
-            "h" => 3_600.0,
-            "m" => 60.0,
-            "s" => 1.0,
-            "ms" => 1e-3,
-            "us" => 1e-6,
-            "ns" => 1e-9,
-            _ => return None,
-        };
-        total += value * factor;
-        rest = &rest[u..];
-    }
-    Some(total)
+    routeros::value::Duration::parse(text)
+        .ok()
+        .map(routeros::value::Duration::as_secs_f64)
 }
 
 /// A duration as the results show it.

@@ -1,103 +1,57 @@
-//! The handler table: one entry per tool, collected from the category modules. The server
-//! checks it against the catalog both ways at startup (a schema without a handler, or a handler
-//! without a schema, is a build defect a test catches).
+//! The handler table: every tool category's `HANDLERS`, in one list. The server checks it
+//! against the catalog both ways at startup (a schema without a handler, or a handler without a
+//! schema, is a build defect a test catches). A new category adds one line here; a new tool in
+//! a category adds one line to that category's `tools!` list.
 
-use std::future::Future;
-use std::pin::Pin;
+pub use crate::toolkit::{Caller, Handler, ToolFuture};
 
-use serde_json::Value;
-
-use crate::{Ctx, ToolError, ToolOutput};
-
-pub type ToolFuture = Pin<Box<dyn Future<Output = Result<ToolOutput, ToolError>> + Send>>;
-
-/// Who is calling: recorded on what the call creates (plans) and in the audit log.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub audit: store::AuditContext,
-    /// The tool tiers the server exposes to this caller (enabled and not above its session
-    /// tier). Handlers consult it for what a tier unlocks inside a tool, such as script bodies
-    /// in `routeros.print`.
-    pub tiers: Vec<domain::Tier>,
-}
-
-impl Caller {
-    /// A caller with only the `free` tier.
-    pub fn new(actor: impl Into<String>) -> Self {
-        Self {
-            audit: store::AuditContext::new(actor),
-            tiers: vec![domain::Tier::Free],
-        }
-    }
-
-    /// The same caller with `tiers` exposed.
-    pub fn with_tiers(mut self, tiers: Vec<domain::Tier>) -> Self {
-        self.tiers = tiers;
-        self
-    }
-
-    /// Whether the server exposes `tier` to this caller.
-    pub fn allows(&self, tier: domain::Tier) -> bool {
-        self.tiers.contains(&tier)
-    }
-}
-
-/// One tool's entry point.
-#[derive(Clone, Copy)]
-pub struct Handler {
-    pub name: &'static str,
-    pub run: fn(Ctx, Value, Caller) -> ToolFuture,
-}
-
-impl std::fmt::Debug for Handler {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-/// Declares a handler from an `async fn(Ctx, Params) -> Result<ToolOutput, ToolError>`.
-macro_rules! handler {
-    ($name:literal, $f:path) => {
-        $crate::registry::Handler {
-            name: $name,
-            run: |ctx, args, _caller| Box::pin(async move { $f(ctx, $crate::params(args)?).await }),
-        }
-    };
-}
-pub(crate) use handler;
-
-/// Declares a handler that needs to know its caller:
-/// `async fn(Ctx, Params, Caller) -> Result<ToolOutput, ToolError>`.
-macro_rules! handler_as_caller {
-    ($name:literal, $f:path) => {
-        $crate::registry::Handler {
-            name: $name,
-            run: |ctx, args, caller| {
-                Box::pin(async move { $f(ctx, $crate::params(args)?, caller).await })
-            },
-        }
-    };
-}
-pub(crate) use handler_as_caller;
-
-/// Every handler.
+/// Every handler, sorted by tool name.
 pub fn handlers() -> Vec<Handler> {
-    let mut all = Vec::new();
-    crate::device::register(&mut all);
-    crate::system::register(&mut all);
-    crate::interface::register(&mut all);
-    crate::ip::register(&mut all);
-    crate::routing::register(&mut all);
-    crate::dns::register(&mut all);
-    crate::dhcp::register(&mut all);
-    crate::firewall::register(&mut all);
-    crate::wireguard::register(&mut all);
-    crate::log::register(&mut all);
-    crate::diagnostics::register(&mut all);
-    crate::config::register(&mut all);
-    crate::fleet_ops::register(&mut all);
-    crate::plan::register(&mut all);
-    crate::print_any::register(&mut all);
+    let mut all: Vec<Handler> = [
+        crate::config::HANDLERS,
+        crate::device::HANDLERS,
+        crate::dhcp::HANDLERS,
+        crate::diagnostics::HANDLERS,
+        crate::dns::HANDLERS,
+        crate::firewall::HANDLERS,
+        crate::fleet::HANDLERS,
+        crate::interface::HANDLERS,
+        crate::ip::HANDLERS,
+        crate::log::HANDLERS,
+        crate::plan::HANDLERS,
+        crate::routeros::HANDLERS,
+        crate::routing::HANDLERS,
+        crate::system::HANDLERS,
+        crate::wireguard::HANDLERS,
+    ]
+    .concat();
     all.sort_by_key(|h| h.name);
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// `category.tool` lives in `src/category/tool.rs` (and its schema in
+    /// `tool-schemas/category/tool.json`), so a tool is found from its name alone.
+    #[test]
+    fn every_tool_lives_at_the_path_its_name_gives() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let handlers = super::handlers();
+        assert!(handlers.len() >= 40, "{}", handlers.len());
+        for h in &handlers {
+            let (category, tool) = h.name.split_once('.').unwrap_or(("", h.name));
+            let source = root.join("src").join(category).join(format!("{tool}.rs"));
+            assert!(source.is_file(), "{}: no {}", h.name, source.display());
+            let schema = root
+                .join("../../tool-schemas")
+                .join(category)
+                .join(format!("{tool}.json"));
+            assert!(schema.is_file(), "{}: no {}", h.name, schema.display());
+        }
+        let mut names: Vec<&str> = handlers.iter().map(|h| h.name).collect();
+        names.dedup();
+        assert_eq!(names.len(), handlers.len(), "a tool is registered twice");
+    }
 }

@@ -10,12 +10,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use catalog::Catalog;
-use domain::{DeviceId, DriverPreference, Environment, ProjectRef};
 use mcp_server::{App, AppConfig};
 use settings::{AuthMode, Transport};
-use store::{AuditContext, NewDevice, Store, Target};
+use store::AuditContext;
 use tokio::net::TcpListener;
-use vault::{MasterKey, SecretString};
 
 use crate::UsageError;
 use crate::cli::{ServeArgs, TransportArg};
@@ -25,7 +23,14 @@ use crate::context::Context;
 /// Grace period for calls in flight at shutdown.
 const DRAIN: Duration = Duration::from_secs(30);
 
+/// What `serve --demo` says in a build without the simulator.
+pub const NO_DEMO: &str = "this build has no simulator: rebuild with the default `demo` feature \
+     (cargo build -p routeros-mcp --features demo) to use `serve --demo`";
+
 pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
+    if args.demo && !cfg!(feature = "demo") {
+        return Err(UsageError(NO_DEMO.into()).into());
+    }
     let s = ctx.settings();
     let transport = match args.transport {
         Some(TransportArg::Stdio) => Transport::Stdio,
@@ -76,7 +81,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
 
     let mut demo = None;
     let fleet = if args.demo {
-        let (fleet, running) = demo_fleet(ctx, driver_metrics).await?;
+        let (fleet, running) = demo::start(ctx, driver_metrics).await?;
         demo = Some(running);
         fleet
     } else {
@@ -180,7 +185,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
     }
     fleet.store().close().await;
     if let Some(running) = demo {
-        running.fleet.shutdown().await;
+        running.shutdown().await;
     }
     Ok(())
 }
@@ -233,75 +238,131 @@ fn spawn_signal_handler(app: Arc<App>) {
     });
 }
 
-/// What the demo keeps alive while serving.
-struct Demo {
-    fleet: routeros_sim::Fleet,
-    _dir: tempfile::TempDir,
+/// `serve --demo`: three simulated routers in-process (builds with the `demo` feature, the
+/// default; the simulator is linked only then).
+#[cfg(feature = "demo")]
+mod demo {
+    use anyhow::{Context as _, Result};
+    use domain::{DeviceId, DriverPreference, Environment, ProjectRef};
+    use store::{AuditContext, NewDevice, Store, Target};
+    use vault::{MasterKey, SecretString};
+
+    use crate::context::Context;
+
+    /// What the demo keeps alive while serving.
+    pub(super) struct Demo {
+        fleet: routeros_sim::Fleet,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Demo {
+        pub(super) async fn shutdown(self) {
+            self.fleet.shutdown().await;
+        }
+    }
+
+    /// Three simulated routers registered in a temporary database.
+    pub(super) async fn start(
+        ctx: &Context,
+        metrics: routeros::Metrics,
+    ) -> Result<(fleet::Fleet, Demo)> {
+        use routeros_sim::profiles::Profile;
+        let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
+            count: 3,
+            profiles: vec![Profile::Home, Profile::Switch48, Profile::Edge],
+            seed: 1,
+            base_address: std::net::Ipv4Addr::new(127, 77, 0, 1),
+            ..routeros_sim::FleetOptions::default()
+        })
+        .await
+        .context("starting the simulated routers")?;
+        let dir = tempfile::Builder::new()
+            .prefix("routeros-mcp-demo-")
+            .tempdir()?;
+        let store =
+            Store::open_and_migrate(&Target::Sqlite(dir.path().join("demo.sqlite")), 4).await?;
+        let fleet = ctx.fleet_with(store, MasterKey::generate()?, Some(metrics));
+        let audit = AuditContext::new("demo");
+        let names = ["home-router", "core-switch", "edge-firewall"];
+        for (m, name) in sims.manifest().devices.iter().zip(names) {
+            let new = NewDevice {
+                id: DeviceId::new(),
+                project: ProjectRef::default(),
+                name: name.parse()?,
+                address: m.address.parse()?,
+                rest_port: i64::from(m.https_port).try_into()?,
+                ssh_port: i64::from(m.ssh_port).try_into()?,
+                http_port: None,
+                insecure_http: false,
+                driver: DriverPreference::Auto,
+                environment: Environment::Lab,
+                tags: vec![format!("profile={}", m.profile).parse()?],
+                username: m.username.clone(),
+                password: SecretString::from(m.password.clone()),
+                tls_cert_sha256: Some(
+                    routeros::Fingerprint::parse(&m.tls_sha256)
+                        .map_err(anyhow::Error::msg)?
+                        .hex(),
+                ),
+                ssh_host_key_sha256: Some(
+                    routeros::Fingerprint::parse(&m.ssh_host_key_sha256)
+                        .map_err(anyhow::Error::msg)?
+                        .hex(),
+                ),
+                facts: None,
+            };
+            fleet
+                .onboard(new, fleet::TrustMode::Registry, &audit)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!("registering the simulated router {name}: {}", e.reason)
+                })?;
+            eprintln!("demo: {name} ({} profile) at {}", m.profile, m.address);
+        }
+        eprintln!(
+            "demo: three simulated routers registered in a temporary database ({}); it is deleted on exit",
+            dir.path().display()
+        );
+        Ok((
+            fleet,
+            Demo {
+                fleet: sims,
+                _dir: dir,
+            },
+        ))
+    }
 }
 
-/// Three simulated routers registered in a temporary database.
-async fn demo_fleet(ctx: &Context, metrics: routeros::Metrics) -> Result<(fleet::Fleet, Demo)> {
-    use routeros_sim::profiles::Profile;
-    let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
-        count: 3,
-        profiles: vec![Profile::Home, Profile::Switch48, Profile::Edge],
-        seed: 1,
-        base_address: std::net::Ipv4Addr::new(127, 77, 0, 1),
-        ..routeros_sim::FleetOptions::default()
-    })
-    .await
-    .context("starting the simulated routers")?;
-    let dir = tempfile::Builder::new()
-        .prefix("routeros-mcp-demo-")
-        .tempdir()?;
-    let store = Store::open_and_migrate(&Target::Sqlite(dir.path().join("demo.sqlite")), 4).await?;
-    let fleet = ctx.fleet_with(store, MasterKey::generate()?, Some(metrics));
-    let audit = AuditContext::new("demo");
-    let names = ["home-router", "core-switch", "edge-firewall"];
-    for (m, name) in sims.manifest().devices.iter().zip(names) {
-        let new = NewDevice {
-            id: DeviceId::new(),
-            project: ProjectRef::default(),
-            name: name.parse()?,
-            address: m.address.parse()?,
-            rest_port: i64::from(m.https_port).try_into()?,
-            ssh_port: i64::from(m.ssh_port).try_into()?,
-            http_port: None,
-            insecure_http: false,
-            driver: DriverPreference::Auto,
-            environment: Environment::Lab,
-            tags: vec![format!("profile={}", m.profile).parse()?],
-            username: m.username.clone(),
-            password: SecretString::from(m.password.clone()),
-            tls_cert_sha256: Some(
-                routeros::Fingerprint::parse(&m.tls_sha256)
-                    .map_err(anyhow::Error::msg)?
-                    .hex(),
-            ),
-            ssh_host_key_sha256: Some(
-                routeros::Fingerprint::parse(&m.ssh_host_key_sha256)
-                    .map_err(anyhow::Error::msg)?
-                    .hex(),
-            ),
-            facts: None,
-        };
-        fleet
-            .onboard(new, fleet::TrustMode::Registry, &audit)
-            .await
-            .map_err(|e| {
-                anyhow::anyhow!("registering the simulated router {name}: {}", e.reason)
-            })?;
-        eprintln!("demo: {name} ({} profile) at {}", m.profile, m.address);
+/// A build without the simulator: `serve --demo` is refused before anything starts.
+#[cfg(not(feature = "demo"))]
+mod demo {
+    use anyhow::Result;
+
+    use crate::UsageError;
+    use crate::context::Context;
+
+    /// Never exists in this build.
+    pub(super) enum Demo {}
+
+    impl Demo {
+        pub(super) async fn shutdown(self) {
+            match self {}
+        }
     }
-    eprintln!(
-        "demo: three simulated routers registered in a temporary database ({}); it is deleted on exit",
-        dir.path().display()
-    );
-    Ok((
-        fleet,
-        Demo {
-            fleet: sims,
-            _dir: dir,
-        },
-    ))
+
+    pub(super) async fn start(
+        _ctx: &Context,
+        _metrics: routeros::Metrics,
+    ) -> Result<(fleet::Fleet, Demo)> {
+        Err(UsageError(super::NO_DEMO.into()).into())
+    }
+}
+
+#[cfg(all(test, not(feature = "demo")))]
+mod tests {
+    #[test]
+    fn a_build_without_the_simulator_says_how_to_get_the_demo() {
+        assert!(super::NO_DEMO.contains("this build has no simulator"));
+        assert!(super::NO_DEMO.contains("`demo` feature"));
+    }
 }

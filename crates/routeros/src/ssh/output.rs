@@ -3,7 +3,8 @@
 //!
 //! The SSH driver must return exactly what the REST API returns for the same state, so values are
 //! brought into REST's string forms: `:serialize` prints numbers as floats (`443.000000`) and
-//! durations in clock form (`1d02:03:04`), REST prints `443` and `1d2h3m4s`.
+//! durations in clock form (`1d02:03:04`), REST prints `443` and `1d2h3m4s` (read and written by
+//! [`crate::value`]).
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use crate::error::ErrorKind;
 use crate::types::Record;
+use crate::value::{Duration, clock_to_units};
 
 /// Console output with line endings normalised and asynchronous log echoes removed.
 pub(crate) fn clean(raw: &[u8]) -> String {
@@ -246,7 +248,11 @@ pub(crate) fn ping_table(text: &str) -> Result<Vec<Record>, ErrorKind> {
                 rec.insert(k.clone(), v.clone());
             }
         }
-        if let Some(t) = row.get("time").and_then(|t| parse_duration_ns(t)) {
+        if let Some(t) = row
+            .get("time")
+            .and_then(|t| Duration::parse(t).ok())
+            .map(Duration::as_nanos)
+        {
             received += 1;
             min = min.min(t);
             max = max.max(t);
@@ -259,11 +265,11 @@ pub(crate) fn ping_table(text: &str) -> Result<Vec<Record>, ErrorKind> {
             ((sent - received) * 100 / sent).to_string(),
         );
         if received > 0 {
-            rec.insert("min-rtt".into(), format_duration_ns(min));
-            rec.insert("max-rtt".into(), format_duration_ns(max));
+            rec.insert("min-rtt".into(), Duration::from_nanos(min).to_rtt_text());
+            rec.insert("max-rtt".into(), Duration::from_nanos(max).to_rtt_text());
             rec.insert(
                 "avg-rtt".into(),
-                format_duration_ns(sum / u128::from(received)),
+                Duration::from_nanos(sum / u128::from(received)).to_rtt_text(),
             );
         }
         records.push(rec);
@@ -299,54 +305,6 @@ pub(crate) fn traceroute(text: &str) -> Result<Vec<Record>, ErrorKind> {
         .collect())
 }
 
-/// `12ms492us`, `0.9ms`, `1s`, `453us` → nanoseconds.
-pub(crate) fn parse_duration_ns(text: &str) -> Option<u128> {
-    let mut total = 0f64;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    while !rest.is_empty() {
-        let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
-        let value: f64 = rest[..num_len].parse().ok()?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let factor = match &rest[..unit_len] {
-            "w" => 604_800e9,
-            "d" => 86_400e9,
-            "h" => 3_600e9,
-            "m" => 60e9,
-            "s" => 1e9,
-            "ms" => 1e6,
-            "us" => 1e3,
-            "ns" => 1.0,
-            _ => return None,
-        };
-        total += value * factor;
-        rest = &rest[unit_len..];
-    }
-    Some(total.round() as u128)
-}
-
-/// Nanoseconds → RouterOS's `12ms396us` form (to the microsecond).
-pub(crate) fn format_duration_ns(ns: u128) -> String {
-    let us = ns / 1_000;
-    let (s, ms, us) = (us / 1_000_000, us / 1_000 % 1_000, us % 1_000);
-    let mut out = String::new();
-    if s > 0 {
-        out.push_str(&format!("{s}s"));
-    }
-    if ms > 0 {
-        out.push_str(&format!("{ms}ms"));
-    }
-    if us > 0 || out.is_empty() {
-        out.push_str(&format!("{us}us"));
-    }
-    out
-}
-
 /// A console value in the form the REST API gives it.
 fn rest_text(key: &str, v: &Value) -> String {
     match v {
@@ -380,75 +338,9 @@ fn number_text(n: &serde_json::Number) -> String {
     }
 }
 
-/// `1w2d03:04:05.000453` → `1w2d3h4m5s453us`; `None` if `s` is not a clock-form duration.
-pub(crate) fn clock_to_units(s: &str) -> Option<String> {
-    let (mut rest, mut weeks, mut days) = (s, 0u64, 0u64);
-    if let Some((w, tail)) = rest.split_once('w') {
-        weeks = w.parse().ok()?;
-        rest = tail;
-    }
-    if let Some((d, tail)) = rest.split_once('d') {
-        days = d.parse().ok()?;
-        rest = tail;
-    }
-    let (clock, frac) = match rest.split_once('.') {
-        Some((c, f)) => (c, Some(f)),
-        None => (rest, None),
-    };
-    let parts: Vec<&str> = clock.split(':').collect();
-    if parts.len() != 3
-        || parts
-            .iter()
-            .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return None;
-    }
-    let h: u64 = parts[0].parse().ok()?;
-    let m: u64 = parts[1].parse().ok()?;
-    let sec: u64 = parts[2].parse().ok()?;
-    let nanos: u64 = match frac {
-        Some(f) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|b| b.is_ascii_digit()) => {
-            format!("{f:0<9}").parse().ok()?
-        }
-        Some(_) => return None,
-        None => 0,
-    };
-    let mut out = String::new();
-    for (v, unit) in [
-        (weeks, "w"),
-        (days, "d"),
-        (h, "h"),
-        (m, "m"),
-        (sec, "s"),
-        (nanos / 1_000_000, "ms"),
-        (nanos / 1_000 % 1_000, "us"),
-        (nanos % 1_000, "ns"),
-    ] {
-        if v > 0 {
-            out.push_str(&format!("{v}{unit}"));
-        }
-    }
-    Some(if out.is_empty() { "0s".into() } else { out })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_take_the_rest_form() {
-        assert_eq!(
-            clock_to_units("1w2d03:04:05").as_deref(),
-            Some("1w2d3h4m5s")
-        );
-        assert_eq!(clock_to_units("00:00:00").as_deref(), Some("0s"));
-        assert_eq!(clock_to_units("00:05:00").as_deref(), Some("5m"));
-        assert_eq!(clock_to_units("00:00:00.000453").as_deref(), Some("453us"));
-        assert_eq!(clock_to_units("00:00:01.5").as_deref(), Some("1s500ms"));
-        for not in ["12:30", "ether1", "1d", "10:00:00x", "1.2.3.4"] {
-            assert_eq!(clock_to_units(not), None, "{not}");
-        }
-    }
 
     #[test]
     fn serialized_values_become_rest_strings() {
@@ -489,16 +381,6 @@ mod tests {
             ),
             ("3", "2", "33")
         );
-    }
-
-    #[test]
-    fn durations_round_trip() {
-        assert_eq!(parse_duration_ns("12ms492us"), Some(12_492_000));
-        assert_eq!(parse_duration_ns("0.9ms"), Some(900_000));
-        assert_eq!(format_duration_ns(12_396_500), "12ms396us");
-        assert_eq!(format_duration_ns(46_000), "46us");
-        assert_eq!(format_duration_ns(1_200_000_000), "1s200ms");
-        assert_eq!(parse_duration_ns("soon"), None);
     }
 
     #[test]

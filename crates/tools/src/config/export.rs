@@ -217,6 +217,8 @@ fn page_len(lines: &[String], limit: usize) -> usize {
     n
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("config.export", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let section = p.section.as_deref().map(console_section).transpose()?;
     let limit = p

@@ -11,6 +11,8 @@ pub(crate) struct Params {
     device_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("device.get", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let d = ctx.fleet.store().find_device(None, &p.device_id).await?;
     let mut out = super::summary(&d);

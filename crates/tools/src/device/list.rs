@@ -19,6 +19,8 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("device.list", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let project = p
         .project

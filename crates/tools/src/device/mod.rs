@@ -1,13 +1,8 @@
 //! The `device` tools: the registry's view of the fleet (no device is contacted).
 
-mod get;
-mod list;
-
-use crate::registry::{Handler, handler};
-
-pub(crate) fn register(all: &mut Vec<Handler>) {
-    all.push(handler!("device.list", list::run));
-    all.push(handler!("device.get", get::run));
+crate::toolkit::tools! {
+    get,
+    list,
 }
 
 /// A registered device as tools show it (never a secret).

@@ -8,7 +8,7 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, contains, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, contains, window};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,8 +24,10 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dhcp.list_leases", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let mac = p.mac_address.as_deref().map(super::parse_mac).transpose()?;
+    let mac = p.mac_address.as_deref().map(crate::args::parse_mac).transpose()?;
     let address = p
         .address
         .as_deref()
@@ -52,30 +54,27 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     }
     let scope_args = json!({"device_id": p.device_id, "server": p.server, "status": p.status,
         "mac_address": mac, "address": address, "host_name_contains": p.host_name_contains});
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("ip/dhcp-server/lease"), &query)
-        .await?;
-    let items = records
-        .iter()
-        .map(crate::normalize::record)
-        .filter(|i| {
+    MenuList {
+        tool: "dhcp.list_leases",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "ip/dhcp-server/lease",
+        query,
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .run_shaped(
+        &ctx,
+        |_, _, i| {
+            // RouterOS omits `dynamic` on some versions for static leases; say it plainly.
+            i.entry("dynamic").or_insert(Value::Bool(false));
+        },
+        |i| {
             p.host_name_contains
                 .as_ref()
                 .is_none_or(|h| contains(i.get("host-name"), h))
-        })
-        .map(|mut i| {
-            // RouterOS omits `dynamic` on some versions for static leases; say it plainly.
-            i.entry("dynamic").or_insert(Value::Bool(false));
-            i
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("dhcp.list_leases", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
+        },
     )
+    .await
 }
 
 #[cfg(test)]

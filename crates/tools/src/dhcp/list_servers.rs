@@ -7,7 +7,7 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,31 +30,27 @@ fn state(item: &Map<String, Value>) -> &'static str {
     }
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dhcp.list_servers", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id});
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("ip/dhcp-server"), &PrintQuery::all())
-        .await?;
-    let items = records
-        .iter()
-        .map(|r| {
-            let mut item = crate::normalize::record(r);
-            crate::redact::item(
-                "ip/dhcp-server",
-                &mut item,
-                crate::redact::Scripts::Withheld,
-            );
-            item.insert("state".into(), json!(state(&item)));
-            item
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("dhcp.list_servers", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
+    MenuList {
+        tool: "dhcp.list_servers",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "ip/dhcp-server",
+        query: PrintQuery::all(),
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .run_shaped(
+        &ctx,
+        |_, _, item| {
+            let s = state(item);
+            item.insert("state".into(), json!(s));
+        },
+        |_| true,
     )
+    .await
 }
 
 #[cfg(test)]

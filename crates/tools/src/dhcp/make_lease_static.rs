@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -18,13 +18,15 @@ pub(crate) struct Params {
     mac_address: Option<String>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("dhcp.make_lease_static", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let mut matching = Props::new();
     if let Some(a) = &p.address {
         matching.insert("address".into(), args::ip("address", a)?);
     }
     if let Some(m) = &p.mac_address {
-        matching.insert("mac-address".into(), super::parse_mac(m)?);
+        matching.insert("mac-address".into(), crate::args::parse_mac(m)?);
     }
     let what = matching
         .values()
@@ -38,7 +40,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         matching,
         "address or mac_address",
     )?;
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "dhcp.make_lease_static",

@@ -1,16 +1,12 @@
 //! The `diagnostics` tools: ping and traceroute run by the router itself, so a model sees the
 //! network from the device's point of view.
 
-mod ping;
-mod traceroute;
+crate::toolkit::tools! {
+    ping,
+    traceroute,
+}
 
 use crate::ToolError;
-use crate::registry::{Handler, handler};
-
-pub(crate) fn register(all: &mut Vec<Handler>) {
-    all.push(handler!("diagnostics.ping", ping::run));
-    all.push(handler!("diagnostics.traceroute", traceroute::run));
-}
 
 /// A ping or traceroute target: an IPv4/IPv6 address or a host name. Only the characters
 /// those can contain are accepted, so nothing else ever reaches the device's console.

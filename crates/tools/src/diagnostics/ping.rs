@@ -68,6 +68,8 @@ fn shape(records: &[Record]) -> (Vec<Value>, Value) {
     (probes, summary)
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("diagnostics.ping", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let address = target(&p.address)?;
     let count = p.count.unwrap_or(DEFAULT_COUNT);

@@ -50,6 +50,8 @@ fn hops(records: &[Record]) -> Vec<Value> {
         .collect()
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("diagnostics.traceroute", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let address = target(&p.address)?;
     let count = p.count.unwrap_or(DEFAULT_COUNT);

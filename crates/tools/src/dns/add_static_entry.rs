@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, DeviceRequest, Op, PlanRequest, Props};
 
-use crate::registry::Caller;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -18,6 +18,8 @@ pub(crate) struct Params {
     ttl: Option<String>,
     comment: Option<String>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("dns.add_static_entry", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let mut props = Props::from([("name".to_owned(), p.name.trim().to_owned())]);
@@ -50,7 +52,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             props.insert(k.into(), v.clone());
         }
     }
-    super::super::plan::propose(
+    crate::proposal::propose(
         &ctx,
         &caller,
         PlanRequest {

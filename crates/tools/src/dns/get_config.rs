@@ -18,9 +18,9 @@ pub(crate) struct Params {
     device_id: String,
 }
 
-/// `2048`, `2048KiB` → 2048.
+/// `2048`, `2048KiB` → 2048 (a bare number is KiB in this menu).
 fn kib(v: Option<&str>) -> Option<u64> {
-    v?.trim().trim_end_matches("KiB").parse().ok()
+    routeros::value::parse_size(v?, 1024).ok().map(|b| b / 1024)
 }
 
 fn list(v: Option<&str>) -> Vec<&str> {
@@ -31,6 +31,8 @@ fn list(v: Option<&str>) -> Vec<&str> {
         .collect()
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dns.get_config", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
     let dns = client
@@ -40,10 +42,10 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .next()
         .unwrap_or_default();
     let get = |k: &str| dns.get(k).map(String::as_str);
-    let flag = |k: &str| match get(k) {
-        Some("true" | "yes") => Value::Bool(true),
-        Some("false" | "no") => Value::Bool(false),
-        _ => Value::Null,
+    let flag = |k: &str| {
+        get(k)
+            .and_then(|v| routeros::value::parse_bool(v).ok())
+            .map_or(Value::Null, Value::Bool)
     };
     let number = |k: &str| get(k).and_then(|v| v.parse::<u64>().ok());
     let duration = |k: &str| get(k).map_or(Value::Null, duration_value);

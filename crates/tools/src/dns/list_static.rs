@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::normalize::duration_value;
-use crate::{Ctx, ToolError, ToolOutput, contains, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, contains, window};
 
 /// Record types RouterOS accepts (the schema lists the same).
 const TYPES: &[&str] = &[
@@ -26,6 +26,8 @@ pub(crate) struct Params {
     cursor: Option<String>,
     fields: Option<Vec<String>>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("dns.list_static", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let kind = p
@@ -45,36 +47,33 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .transpose()?;
     let scope_args =
         json!({"device_id": p.device_id, "name_contains": p.name_contains, "type": kind});
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("ip/dns/static"), &routeros::PrintQuery::all())
-        .await?;
-    let items = records
-        .iter()
-        .map(|r| {
-            let mut item = crate::normalize::record(r);
+    MenuList {
+        tool: "dns.list_static",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "ip/dns/static",
+        query: routeros::PrintQuery::all(),
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .run_shaped(
+        &ctx,
+        |_, r, item| {
             if !item.contains_key("type") {
                 item.insert("type".into(), json!("A"));
             }
             if let Some(ttl) = r.get("ttl") {
                 item.insert("ttl".into(), duration_value(ttl));
             }
-            item
-        })
-        .filter(|i| {
+        },
+        |i| {
             kind.as_ref()
                 .is_none_or(|k| i.get("type").and_then(Value::as_str) == Some(k))
                 && p.name_contains
                     .as_ref()
                     .is_none_or(|n| contains(i.get("name"), n) || contains(i.get("regexp"), n))
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("dns.list_static", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
+        },
     )
+    .await
 }
 
 #[cfg(test)]

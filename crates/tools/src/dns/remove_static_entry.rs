@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -17,6 +17,8 @@ pub(crate) struct Params {
     name: Option<String>,
     address: Option<String>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("dns.remove_static_entry", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let name = p
@@ -42,7 +44,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         .unwrap_or_default()
         .trim()
         .to_owned();
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "dns.remove_static_entry",

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -18,6 +18,8 @@ pub(crate) struct Params {
     timeout: Option<String>,
     comment: Option<String>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("firewall.add_address_list_entry", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let list = args::text("list", &p.list, true)?;
@@ -38,7 +40,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
     if let Some(c) = &p.comment {
         props.insert("comment".into(), args::text("comment", c, false)?);
     }
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "firewall.add_address_list_entry",

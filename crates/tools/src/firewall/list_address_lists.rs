@@ -13,7 +13,9 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, contains, window};
+use crate::redact::Scripts;
+
+use crate::{Ctx, MenuList, ToolError, ToolOutput, contains, window};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -60,30 +62,38 @@ fn address_matches(item: &Map<String, Value>, wanted: &str) -> bool {
     }
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("firewall.list_address_lists", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id, "list": p.list, "address": p.address, "comment_contains": p.comment_contains});
     let mut query = PrintQuery::all();
     if let Some(list) = &p.list {
         query = query.filter("list", list);
     }
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("ip/firewall/address-list"), &query)
-        .await?;
-    let items: Vec<Map<String, Value>> = records
-        .iter()
-        .map(crate::normalize::record)
-        .filter(|i| {
+    let fetched = MenuList {
+        tool: "firewall.list_address_lists",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "ip/firewall/address-list",
+        query,
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .fetch(
+        &ctx,
+        |_, _, _| {},
+        |i| {
             p.address.as_ref().is_none_or(|a| address_matches(i, a))
                 && p.comment_contains
                     .as_ref()
                     .is_none_or(|c| contains(i.get("comment"), c))
-        })
-        .collect();
-    let mut context = crate::device_ref(&dev);
+        },
+        Scripts::Withheld,
+    )
+    .await?;
+    let mut context = Map::new();
     if p.list.is_none() {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-        for i in &items {
+        for i in &fetched.items {
             let name = i.get("list").and_then(Value::as_str).unwrap_or("");
             *counts.entry(name).or_default() += 1;
         }
@@ -93,12 +103,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             .collect();
         context.insert("lists".into(), Value::Array(lists));
     }
-    crate::paging::list(
-        crate::paging::scope("firewall.list_address_lists", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        context,
-    )
+    fetched.page(context)
 }
 
 #[cfg(test)]

@@ -4,6 +4,8 @@
 use super::list_rules::Params;
 use crate::{Ctx, ToolError, ToolOutput};
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("firewall.list_nat_rules", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     super::list_rules::run("firewall.list_nat_rules", "ip/firewall/nat", ctx, p).await
 }

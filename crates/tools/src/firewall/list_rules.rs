@@ -5,7 +5,7 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, contains, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, contains, window};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,7 +29,6 @@ pub(crate) async fn run(
     // Filters are applied after numbering so `position` is the rule's place in the whole
     // table, as RouterOS evaluates it.
     let scope_args = json!({"device_id": p.device_id, "chain": p.chain, "action": p.action, "disabled": p.disabled, "comment_contains": p.comment_contains});
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
     // With `fields`, only those properties (and the ones filters need) cross the wire: on a
     // 5,000-rule firewall that is most of the cost of a page.
     let query = match &p.fields {
@@ -44,16 +43,20 @@ pub(crate) async fn run(
         }
         None => PrintQuery::all(),
     };
-    let records = client.print(&crate::menu(menu), &query).await?;
-    let items = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let mut item = crate::normalize::record(r);
+    MenuList {
+        tool,
+        scope_args,
+        device_id: &p.device_id,
+        menu,
+        query,
+        window: window(p.limit, p.cursor, p.fields.clone()),
+    }
+    .run_shaped(
+        &ctx,
+        |i, _, item| {
             item.insert("position".into(), json!(i + 1));
-            item
-        })
-        .filter(|i| {
+        },
+        |i| {
             p.chain
                 .as_ref()
                 .is_none_or(|c| i.get("chain") == Some(&json!(c)))
@@ -65,12 +68,7 @@ pub(crate) async fn run(
                 && p.comment_contains
                     .as_ref()
                     .is_none_or(|c| contains(i.get("comment"), c))
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope(tool, &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
+        },
     )
+    .await
 }

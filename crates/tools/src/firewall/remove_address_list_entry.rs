@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -17,6 +17,8 @@ pub(crate) struct Params {
     list: Option<String>,
     address: Option<String>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("firewall.remove_address_list_entry", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let matching = match (&p.list, &p.address) {
@@ -42,7 +44,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         (_, _, Some(i)) => format!("Remove address-list entry {}", i.trim()),
         _ => "Remove an address-list entry".to_owned(),
     };
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "firewall.remove_address_list_entry",

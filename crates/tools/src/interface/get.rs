@@ -39,6 +39,8 @@ pub(crate) struct Params {
     interface: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("interface.get", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let wanted = p.interface.trim();
     if wanted.is_empty() {

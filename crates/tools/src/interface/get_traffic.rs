@@ -35,6 +35,8 @@ pub(crate) struct Params {
     interfaces: Vec<String>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("interface.get_traffic", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let mut seen = HashSet::new();
     let names: Vec<String> = p

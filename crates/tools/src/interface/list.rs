@@ -50,6 +50,8 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("interface.list", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id, "type": p.kind, "running": p.running, "disabled": p.disabled, "name_contains": p.name_contains});
     let mut query = PrintQuery::all();

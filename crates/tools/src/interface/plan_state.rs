@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props, Selector};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +24,8 @@ pub(crate) struct Params {
     state: State,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("interface.plan_state", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let name = args::text("interface", &p.interface, true)?;
     let target = Selector::Where(Props::from([("name".to_owned(), name.clone())]));
@@ -31,7 +33,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         State::Enabled => (Op::Enable { target }, "Enable"),
         State::Disabled => (Op::Disable { target }, "Disable"),
     };
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "interface.plan_state",

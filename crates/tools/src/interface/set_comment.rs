@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props, Selector};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -15,6 +15,8 @@ pub(crate) struct Params {
     interface: String,
     comment: String,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("interface.set_comment", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let name = args::text("interface", &p.interface, true)?;
@@ -39,7 +41,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             format!("Set the comment of {name} on {}", p.device_id),
         )
     };
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "interface.set_comment",

@@ -57,6 +57,8 @@ fn mac(text: &str) -> Result<String, ToolError> {
     }
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("ip.list_arp", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let address = p
         .address

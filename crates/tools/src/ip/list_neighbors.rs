@@ -39,6 +39,8 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("ip.list_neighbors", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let interface = p.interface.as_deref().map(str::trim);
     MenuList {

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -26,6 +26,8 @@ pub(crate) struct Params {
     comment: Option<String>,
     address_id: Option<String>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("ip.plan_address", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let address = p
@@ -92,7 +94,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             )
         }
     };
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "ip.plan_address",

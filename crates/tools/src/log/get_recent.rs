@@ -57,6 +57,8 @@ fn entry(r: &routeros::Record) -> Map<String, Value> {
     e
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("log.get_recent", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let limit = p
         .limit

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::registry::Caller;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -11,7 +11,9 @@ pub(crate) struct Params {
     plan_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.cancel", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let plan = ctx.workflow.cancel(p.plan_id.trim(), &caller.audit).await?;
-    Ok(ToolOutput::new(super::view(&ctx, &plan, None)))
+    Ok(ToolOutput::new(crate::proposal::view(&ctx, &plan, None)))
 }

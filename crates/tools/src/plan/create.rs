@@ -4,9 +4,10 @@
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use workflow::{ChangeRequest, DeviceRequest, Op, PlanRequest, Props, Selector};
+use workflow::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
 
-use crate::registry::Caller;
+use crate::args::text_props;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -39,24 +40,6 @@ struct RawChange {
     command: Option<String>,
 }
 
-/// RouterOS takes every value as text.
-pub(crate) fn text_props(map: &Map<String, Value>) -> Result<Props, ToolError> {
-    map.iter()
-        .map(|(k, v)| {
-            let text = match v {
-                Value::String(s) => s.clone(),
-                Value::Bool(b) => b.to_string(),
-                Value::Number(n) => n.to_string(),
-                other => {
-                    return Err(ToolError::InvalidArguments(format!(
-                        "{k}: expected text, a number or a boolean, got {other}"
-                    )));
-                }
-            };
-            Ok((k.clone(), text))
-        })
-        .collect()
-}
 
 fn selector(
     item_id: Option<String>,
@@ -71,6 +54,8 @@ fn selector(
         )),
     }
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.create", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let mut devices: Vec<DeviceRequest> = Vec::new();
@@ -130,7 +115,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             }),
         }
     }
-    super::propose(
+    crate::proposal::propose(
         &ctx,
         &caller,
         PlanRequest {

@@ -11,6 +11,8 @@ pub(crate) struct Params {
     plan_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("plan.get", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     Ok(ToolOutput::new(super::resource(&ctx, &p.plan_id).await?))
 }

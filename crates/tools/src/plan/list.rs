@@ -18,6 +18,8 @@ pub(crate) struct Params {
 /// How many plans are read to page through (the newest).
 const NEWEST: u32 = 1000;
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("plan.list", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let status = p
         .status

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::registry::Caller;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -11,12 +11,14 @@ pub(crate) struct Params {
     plan_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.rollback", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let proposal = ctx
         .workflow
         .propose_rollback(p.plan_id.trim(), &caller.audit)
         .await?;
-    Ok(ToolOutput::new(super::view(
+    Ok(ToolOutput::new(crate::proposal::view(
         &ctx,
         &proposal.plan,
         proposal.auto_approval.as_ref(),

@@ -81,6 +81,8 @@ fn network(text: &str) -> Option<String> {
     Some(format!("{}/{len}", Ipv4Addr::from(u32::from(addr) & mask)))
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("routing.list_routes", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let dst = p
         .dst_address

@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -48,6 +48,8 @@ fn network(dst: &str) -> Result<String, ToolError> {
         Err(_) => with_len,
     })
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("routing.plan_route", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let dst = p.dst_address.as_deref().map(network).transpose()?;
@@ -129,7 +131,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             )
         }
     };
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "routing.plan_route",

@@ -20,6 +20,8 @@ pub(crate) struct Params {
     device_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.get_clock", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
     let clock = client
@@ -62,11 +64,8 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
 }
 
 fn boolean(v: Option<&str>) -> Value {
-    match v {
-        Some("true" | "yes") => Value::Bool(true),
-        Some("false" | "no") => Value::Bool(false),
-        _ => Value::Null,
-    }
+    v.and_then(|v| routeros::value::parse_bool(v).ok())
+        .map_or(Value::Null, Value::Bool)
 }
 
 /// The NTP client, RouterOS 7 or 6.

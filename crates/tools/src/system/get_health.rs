@@ -19,6 +19,8 @@ pub(crate) struct Params {
     device_id: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.get_health", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
     let records = match client

@@ -19,6 +19,8 @@ fn num(v: Option<&String>) -> Value {
         .map_or(Value::Null, Value::from)
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.get_overview", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
     let resource = client

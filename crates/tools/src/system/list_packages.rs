@@ -6,7 +6,7 @@ use routeros::PrintQuery;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{Ctx, ToolError, ToolOutput, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -17,28 +17,28 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.list_packages", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id});
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client
-        .print(&crate::menu("system/package"), &PrintQuery::all())
-        .await?;
-    let items = records
-        .iter()
-        .map(|r| {
-            let mut item = crate::normalize::record(r);
+    MenuList {
+        tool: "system.list_packages",
+        scope_args,
+        device_id: &p.device_id,
+        menu: "system/package",
+        query: PrintQuery::all(),
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .run_shaped(
+        &ctx,
+        |_, _, item| {
             // RouterOS says `disabled`; "is it enabled" is the question a model asks.
             let disabled = item.get("disabled") == Some(&Value::Bool(true));
             item.insert("enabled".into(), json!(!disabled));
-            item
-        })
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("system.list_packages", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
+        },
+        |_| true,
     )
+    .await
 }
 
 #[cfg(test)]

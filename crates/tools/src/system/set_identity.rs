@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use workflow::{ChangeRequest, Op, Props, Selector};
 
-use crate::plan::args;
-use crate::registry::Caller;
+use crate::args;
+use crate::Caller;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -16,9 +16,11 @@ pub(crate) struct Params {
     name: String,
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("system.set_identity", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let name = args::text("name", &p.name, true)?;
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         "system.set_identity",

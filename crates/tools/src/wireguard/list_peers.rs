@@ -6,10 +6,9 @@
 
 use routeros::PrintQuery;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use crate::redact::{self, Scripts};
-use crate::{Ctx, ToolError, ToolOutput, window};
+use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 
 /// The menu this tool reads.
 const MENU: &str = "interface/wireguard/peers";
@@ -24,10 +23,7 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
 }
 
-fn without_secrets(mut item: Map<String, Value>) -> Map<String, Value> {
-    redact::item(MENU, &mut item, Scripts::Withheld);
-    item
-}
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("wireguard.list_peers", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let scope_args = json!({"device_id": p.device_id, "interface": p.interface});
@@ -35,18 +31,16 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     if let Some(i) = &p.interface {
         query = query.filter("interface", i);
     }
-    let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let records = client.print(&crate::menu(MENU), &query).await?;
-    let items = records
-        .iter()
-        .map(|r| without_secrets(crate::normalize::record(r)))
-        .collect();
-    crate::paging::list(
-        crate::paging::scope("wireguard.list_peers", &scope_args),
-        &window(p.limit, p.cursor, p.fields),
-        items,
-        crate::device_ref(&dev),
-    )
+    MenuList {
+        tool: "wireguard.list_peers",
+        scope_args,
+        device_id: &p.device_id,
+        menu: MENU,
+        query,
+        window: window(p.limit, p.cursor, p.fields),
+    }
+    .run(&ctx, |_| true)
+    .await
 }
 
 #[cfg(test)]

@@ -53,6 +53,8 @@ fn healthy(resource: &routeros::Record, identity: Option<&String>) -> Map<String
     m
 }
 
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("fleet.get_health", run);
+
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let query = scope(
         "fleet.get_health",

@@ -1,5 +1,5 @@
-//! `firewall.plan_filter_rule` and `firewall.plan_nat_rule`: plan one change to an ordered
-//! firewall table — add a rule (at the end or before another), remove, enable, disable or move
+//! What `firewall.plan_filter_rule` and `firewall.plan_nat_rule` share: plan one change to an
+//! ordered firewall table — add a rule (at the end or before another), remove, enable, disable or move
 //! one. Order is the meaning of a firewall, so adds and moves say where, and the plan records
 //! the order it was made against. Returns the plan; nothing changes until it is approved and
 //! applied.
@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use workflow::{ChangeRequest, Op, Selector};
 
-use crate::plan::args;
-use crate::plan::text_props;
-use crate::registry::Caller;
+use crate::Caller;
+use crate::args;
+use crate::args::text_props;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -41,31 +41,16 @@ pub(crate) struct Table {
     pub noun: &'static str,
 }
 
-pub(crate) const FILTER: Table = Table {
-    tool: "firewall.plan_filter_rule",
-    menu: "ip/firewall/filter",
-    noun: "filter rule",
-};
-
-pub(crate) const NAT: Table = Table {
-    tool: "firewall.plan_nat_rule",
-    menu: "ip/firewall/nat",
-    noun: "NAT rule",
-};
-
-pub(crate) async fn filter(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
-    run(FILTER, ctx, p, caller).await
-}
-
-pub(crate) async fn nat(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
-    run(NAT, ctx, p, caller).await
-}
-
 fn invalid(message: String) -> ToolError {
     ToolError::InvalidArguments(message)
 }
 
-async fn run(table: Table, ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+pub(crate) async fn run(
+    table: Table,
+    ctx: Ctx,
+    p: Params,
+    caller: Caller,
+) -> Result<ToolOutput, ToolError> {
     let place_before = p
         .place_before
         .as_deref()
@@ -142,7 +127,7 @@ async fn run(table: Table, ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOu
         ),
     };
     let verb = verb(p.action);
-    args::propose_on(
+    crate::proposal::propose_on(
         &ctx,
         &caller,
         table.tool,

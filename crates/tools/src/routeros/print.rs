@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::redact::{self, Scripts};
-use crate::registry::Caller;
+use crate::Caller;
 use crate::{Ctx, MenuList, ToolError, ToolOutput, window};
 
 /// Menus this tool may read: every one is read-only by nature (print never changes anything),
@@ -129,6 +129,8 @@ pub(crate) struct Params {
     fields: Option<Vec<String>>,
     include_scripts: Option<bool>,
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("routeros.print", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let menu = p.menu.trim().trim_matches('/').to_owned();

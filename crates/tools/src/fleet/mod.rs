@@ -6,8 +6,10 @@
 //! device's outcome stands alone: one that is down, slow or rejecting credentials becomes an
 //! entry with its error, never the failure of the whole call.
 
-mod find_address;
-mod get_health;
+crate::toolkit::tools! {
+    find_address,
+    get_health,
+}
 
 use std::future::Future;
 use std::sync::Arc;
@@ -18,13 +20,7 @@ use routeros::DeviceClient;
 use serde_json::{Value, json};
 use store::{Device, DeviceFilter};
 
-use crate::registry::{Handler, handler};
 use crate::{Ctx, ToolError};
-
-pub(crate) fn register(all: &mut Vec<Handler>) {
-    all.push(handler!("fleet.get_health", get_health::run));
-    all.push(handler!("fleet.find_address", find_address::run));
-}
 
 /// The active devices matching the registry filters, in registry order (project, name).
 pub(crate) async fn select(

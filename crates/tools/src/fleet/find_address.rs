@@ -39,7 +39,7 @@ impl Wanted {
         if let Ok(ip) = text.trim().parse::<Ipv4Addr>() {
             return Ok(Wanted::Ipv4(ip));
         }
-        crate::dhcp::parse_mac(text).map(Wanted::Mac).map_err(|_| {
+        crate::args::parse_mac(text).map(Wanted::Mac).map_err(|_| {
             ToolError::InvalidArguments(format!(
                 "address \"{text}\" is neither an IPv4 address (10.0.0.5) nor a MAC address (AA:BB:CC:DD:EE:FF)"
             ))
@@ -129,6 +129,8 @@ async fn search(client: Arc<DeviceClient>, wanted: Wanted) -> Result<Vec<Hit>, T
     }
     Ok(found)
 }
+
+pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("fleet.find_address", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let wanted = Wanted::parse(&p.address)?;

@@ -1,52 +1,26 @@
 //! What the write tools share before planning: checking the arguments people and assistants
-//! give (RouterOS ids, addresses, prefixes, durations) with errors that say what is allowed,
-//! choosing the item a change is about, and wrapping a one-device change set into a plan.
+//! give (RouterOS ids, MAC and IP addresses, prefixes, durations, properties) with errors that
+//! say what is allowed, and choosing the item a change is about. Durations and ids are read by
+//! [`routeros::value`].
 
 use std::net::IpAddr;
 
-use workflow::{ChangeRequest, DeviceRequest, PlanRequest, Props, Selector};
+use serde_json::{Map, Value};
+use workflow::{Props, Selector};
 
-use crate::registry::Caller;
-use crate::{Ctx, ToolError, ToolOutput};
-
-/// Proposes `changes` on one device as the plan of `tool`.
-pub(crate) async fn propose_on(
-    ctx: &Ctx,
-    caller: &Caller,
-    tool: &str,
-    title: String,
-    device: String,
-    changes: Vec<ChangeRequest>,
-) -> Result<ToolOutput, ToolError> {
-    super::propose(
-        ctx,
-        caller,
-        PlanRequest {
-            title,
-            tool: tool.into(),
-            devices: vec![DeviceRequest { device, changes }],
-        },
-    )
-    .await
-}
+use crate::ToolError;
 
 fn invalid(message: String) -> ToolError {
     ToolError::InvalidArguments(message)
 }
 
-/// A RouterOS item id as printed (`*1A`): `*` then hex digits.
+/// A RouterOS item id as printed (`*1A`): `*` then hex digits (by [`routeros::value::RosId`]).
 pub(crate) fn item_id(field: &str, value: &str) -> Result<String, ToolError> {
-    let v = value.trim();
-    match v.strip_prefix('*') {
-        Some(hex)
-            if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()) =>
-        {
-            Ok(format!("*{}", hex.to_ascii_uppercase()))
-        }
-        _ => Err(invalid(format!(
+    routeros::value::RosId::parse(value.trim())
+        .map(|id| id.as_str().to_owned())
+        .map_err(|_| invalid(format!(
             "{field} \"{value}\" is not a RouterOS id: expected * followed by hex digits, such as *1A (the .id the list tools print)"
-        ))),
-    }
+        )))
 }
 
 /// The item a change is about: by its id when one is given, else by properties that must match
@@ -136,41 +110,52 @@ pub(crate) fn prefix(field: &str, value: &str, bare_is_host: bool) -> Result<Str
     }
 }
 
-/// A RouterOS duration: `1w2d3h4m5s` (any of the parts, in that order) or `hh:mm:ss`.
+/// A RouterOS duration as a setting may be written: `1w2d3h4m5s` (any of the parts, in that
+/// order) or `hh:mm:ss` (by [`routeros::value::Duration::parse_setting`]). Returns the text as
+/// given, trimmed.
 pub(crate) fn duration(field: &str, value: &str) -> Result<String, ToolError> {
-    let v = value.trim();
-    let bad = || {
-        invalid(format!(
-            "{field} \"{value}\" is not a RouterOS duration: use weeks, days, hours, minutes and seconds such as 30m, 1d or 1w2d3h, or hh:mm:ss"
-        ))
-    };
-    if v.is_empty() {
-        return Err(bad());
+    routeros::value::Duration::parse_setting(value)
+        .map(|_| value.trim().to_owned())
+        .map_err(|e| invalid(format!("{field} \"{value}\" is {e}")))
+}
+
+/// A MAC address in RouterOS's form (`AA:BB:CC:DD:EE:FF`), from the forms people type: any
+/// case, `:` or `-` separators, Cisco dots (`aabb.ccdd.eeff`) or bare hex. RouterOS compares
+/// MACs as text, so a filter must use exactly its form to match anything.
+pub(crate) fn parse_mac(text: &str) -> Result<String, ToolError> {
+    let hex: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ToolError::InvalidArguments(format!(
+            "\"{text}\" is not a MAC address: expected six hex pairs such as AA:BB:CC:DD:EE:FF (\"-\" or \".\" separators and any case are fine)"
+        )));
     }
-    if v.contains(':') {
-        let parts: Vec<&str> = v.split(':').collect();
-        let ok = parts.len() == 3
-            && parts
-                .iter()
-                .all(|p| !p.is_empty() && p.len() <= 2 && p.bytes().all(|b| b.is_ascii_digit()));
-        return if ok { Ok(v.to_owned()) } else { Err(bad()) };
-    }
-    let mut units = "wdhms".chars();
-    let mut digits = 0;
-    for c in v.chars() {
-        if c.is_ascii_digit() {
-            digits += 1;
-        } else if digits > 0 && units.any(|u| u == c) {
-            digits = 0;
-        } else {
-            return Err(bad());
-        }
-    }
-    if digits > 0 {
-        Err(bad())
-    } else {
-        Ok(v.to_owned())
-    }
+    let upper = hex.to_ascii_uppercase();
+    let pairs: Vec<&str> = (0..6).map(|i| &upper[i * 2..i * 2 + 2]).collect();
+    Ok(pairs.join(":"))
+}
+
+/// Free-form properties (`plan.create`, firewall rules) as text: RouterOS takes every value
+/// as text.
+pub(crate) fn text_props(map: &Map<String, Value>) -> Result<Props, ToolError> {
+    map.iter()
+        .map(|(k, v)| {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => n.to_string(),
+                other => {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "{k}: expected text, a number or a boolean, got {other}"
+                    )));
+                }
+            };
+            Ok((k.clone(), text))
+        })
+        .collect()
 }
 
 /// Text RouterOS takes as a name or a comment: not empty where required, one line.
@@ -230,6 +215,22 @@ mod tests {
                 .to_string()
                 .contains("must not be empty")
         );
+    }
+
+    #[test]
+    fn macs_in_every_common_form_become_routeros_form() {
+        for form in [
+            "aa:bb:cc:0d:ee:ff",
+            "AA-BB-CC-0D-EE-FF",
+            "aabb.cc0d.eeff",
+            "aabbcc0deeff",
+        ] {
+            assert_eq!(parse_mac(form).unwrap(), "AA:BB:CC:0D:EE:FF", "{form}");
+        }
+        for bad in ["", "aa:bb:cc:dd:ee", "gg:bb:cc:dd:ee:ff", "10.0.0.1"] {
+            let e = parse_mac(bad).unwrap_err().to_string();
+            assert!(e.contains("not a MAC address"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -1,0 +1,294 @@
+//! What every tool shares, and imports from nowhere but the crate's other leaf modules
+//! (`error`, `paging`, `normalize`, `redact`): the context a handler runs with ([`ToolContext`],
+//! [`Ctx`]), who calls ([`Caller`]), the entry point each tool declares ([`Handler`], with the
+//! `handler!` and `handler_as_caller!` macros), a result before budgets ([`ToolOutput`]), the
+//! device lookup, and [`MenuList`], the one way a list tool reads a menu and pages it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::error::ToolError;
+use crate::{normalize, paging, redact};
+
+/// What a handler may use.
+#[derive(Debug, Clone)]
+pub struct ToolContext {
+    pub fleet: fleet::Fleet,
+    /// The plan → approve → apply engine every write goes through.
+    pub workflow: workflow::Workflow,
+    /// How many devices fleet-wide tools contact at once.
+    pub fleet_concurrency: usize,
+}
+
+/// Shared handle for handlers.
+pub type Ctx = Arc<ToolContext>;
+
+/// A handler's result before budgets are applied.
+#[derive(Debug, Clone)]
+pub struct ToolOutput {
+    /// The `structuredContent` (must validate against the tool's `outputSchema`).
+    pub structured: Value,
+    /// Present for list results: how to continue after cutting `items`.
+    pub page: Option<paging::Page>,
+}
+
+impl ToolOutput {
+    pub fn new(structured: Value) -> Self {
+        Self {
+            structured,
+            page: None,
+        }
+    }
+}
+
+/// Who is calling: recorded on what the call creates (plans) and in the audit log.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub audit: store::AuditContext,
+    /// The tool tiers the server exposes to this caller (enabled and not above its session
+    /// tier). Handlers consult it for what a tier unlocks inside a tool, such as script bodies
+    /// in `routeros.print`.
+    pub tiers: Vec<domain::Tier>,
+}
+
+impl Caller {
+    /// A caller with only the `free` tier.
+    pub fn new(actor: impl Into<String>) -> Self {
+        Self {
+            audit: store::AuditContext::new(actor),
+            tiers: vec![domain::Tier::Free],
+        }
+    }
+
+    /// The same caller with `tiers` exposed.
+    pub fn with_tiers(mut self, tiers: Vec<domain::Tier>) -> Self {
+        self.tiers = tiers;
+        self
+    }
+
+    /// Whether the server exposes `tier` to this caller.
+    pub fn allows(&self, tier: domain::Tier) -> bool {
+        self.tiers.contains(&tier)
+    }
+}
+
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<ToolOutput, ToolError>> + Send>>;
+
+/// One tool's entry point.
+#[derive(Clone, Copy)]
+pub struct Handler {
+    pub name: &'static str,
+    pub run: fn(Ctx, Value, Caller) -> ToolFuture,
+}
+
+impl std::fmt::Debug for Handler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// A tool file's `HANDLER`, from an `async fn(Ctx, Params) -> Result<ToolOutput, ToolError>`.
+macro_rules! handler {
+    ($name:literal, $f:path) => {
+        $crate::toolkit::Handler {
+            name: $name,
+            run: |ctx, args, _caller| {
+                Box::pin(async move { $f(ctx, $crate::toolkit::params(args)?).await })
+            },
+        }
+    };
+}
+pub(crate) use handler;
+
+/// A tool file's `HANDLER` when the tool needs to know its caller:
+/// `async fn(Ctx, Params, Caller) -> Result<ToolOutput, ToolError>`.
+macro_rules! handler_as_caller {
+    ($name:literal, $f:path) => {
+        $crate::toolkit::Handler {
+            name: $name,
+            run: |ctx, args, caller| {
+                Box::pin(async move { $f(ctx, $crate::toolkit::params(args)?, caller).await })
+            },
+        }
+    };
+}
+pub(crate) use handler_as_caller;
+
+/// A category's tools: declares each tool's module (one file per tool, named after the tool)
+/// and `HANDLERS`, the list of their `HANDLER`s the registry collects. Adding a tool to a
+/// category is one line here.
+macro_rules! tools {
+    ($($tool:ident),+ $(,)?) => {
+        $(mod $tool;)+
+
+        /// This category's tools.
+        pub(crate) const HANDLERS: &[$crate::toolkit::Handler] = &[$($tool::HANDLER),+];
+    };
+}
+pub(crate) use tools;
+
+/// Deserializes validated arguments into a tool's parameter type (`deny_unknown_fields`).
+pub(crate) fn params<T: DeserializeOwned>(arguments: Value) -> Result<T, ToolError> {
+    serde_json::from_value(arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))
+}
+
+/// Resolves `device_id` (an id or a name) to the device and its client.
+pub(crate) async fn device(
+    ctx: &Ctx,
+    device_id: &str,
+) -> Result<(store::Device, Arc<routeros::DeviceClient>), ToolError> {
+    Ok(ctx.fleet.find(None, device_id).await?)
+}
+
+/// A menu path known at compile time.
+pub(crate) fn menu(path: &str) -> routeros::MenuPath {
+    routeros::MenuPath::parse(path).unwrap_or_else(|e| unreachable!("{e}"))
+}
+
+/// The `device` object every device-scoped result starts with.
+pub(crate) fn device_ref(device: &store::Device) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert(
+        "device".into(),
+        serde_json::json!({ "id": device.id, "name": device.name }),
+    );
+    m
+}
+
+/// A list item: one record, typed.
+pub(crate) type Item = Map<String, Value>;
+
+/// A list read: which tool, which device and menu, what to filter on the device, and the window.
+///
+/// Every list tool that reads a menu goes through it, so every one hides secrets, withholds
+/// script bodies, types values and pages the same way.
+#[derive(Debug)]
+pub(crate) struct MenuList<'a> {
+    pub tool: &'a str,
+    /// The arguments that define the query (everything but limit/cursor/fields), for cursors.
+    pub scope_args: Value,
+    pub device_id: &'a str,
+    pub menu: &'a str,
+    pub query: routeros::PrintQuery,
+    pub window: paging::Window,
+}
+
+/// A menu read by [`MenuList::fetch`], before it is paged.
+#[derive(Debug)]
+pub(crate) struct Fetched<'a> {
+    pub device: store::Device,
+    /// The shaped items that passed `keep`, in RouterOS order.
+    pub items: Vec<Item>,
+    tool: &'a str,
+    scope_args: Value,
+    window: paging::Window,
+}
+
+impl<'a> MenuList<'a> {
+    /// Reads the menu and returns one page in the list envelope; `keep` filters what RouterOS
+    /// cannot (substring matches, computed conditions). Secrets are hidden and script bodies
+    /// withheld.
+    pub(crate) async fn run(
+        self,
+        ctx: &Ctx,
+        keep: impl Fn(&Item) -> bool,
+    ) -> Result<ToolOutput, ToolError> {
+        self.run_with(ctx, keep, redact::Scripts::Withheld).await
+    }
+
+    /// [`MenuList::run`], saying whether script bodies are shown.
+    pub(crate) async fn run_with(
+        self,
+        ctx: &Ctx,
+        keep: impl Fn(&Item) -> bool,
+        scripts: redact::Scripts,
+    ) -> Result<ToolOutput, ToolError> {
+        self.fetch(ctx, |_, _, _| {}, keep, scripts)
+            .await?
+            .page(Map::new())
+    }
+
+    /// [`MenuList::run`] with `shape` applied to each item (its place in the whole menu, the
+    /// record as RouterOS gave it, the typed and redacted item) before `keep`.
+    pub(crate) async fn run_shaped(
+        self,
+        ctx: &Ctx,
+        shape: impl Fn(usize, &routeros::Record, &mut Item),
+        keep: impl Fn(&Item) -> bool,
+    ) -> Result<ToolOutput, ToolError> {
+        self.fetch(ctx, shape, keep, redact::Scripts::Withheld)
+            .await?
+            .page(Map::new())
+    }
+
+    /// Reads the menu: every record typed, secrets hidden (and script bodies unless `scripts`
+    /// shows them), then shaped and filtered; for tools that add context from the whole
+    /// filtered list before paging.
+    pub(crate) async fn fetch(
+        self,
+        ctx: &Ctx,
+        shape: impl Fn(usize, &routeros::Record, &mut Item),
+        keep: impl Fn(&Item) -> bool,
+        scripts: redact::Scripts,
+    ) -> Result<Fetched<'a>, ToolError> {
+        let (device, client) = device(ctx, self.device_id).await?;
+        let records = client.print(&menu(self.menu), &self.query).await?;
+        let items = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut item = normalize::record(r);
+                redact::item(self.menu, &mut item, scripts);
+                shape(i, r, &mut item);
+                item
+            })
+            .filter(|i| keep(i))
+            .collect();
+        Ok(Fetched {
+            device,
+            items,
+            tool: self.tool,
+            scope_args: self.scope_args,
+            window: self.window,
+        })
+    }
+}
+
+impl Fetched<'_> {
+    /// One page in the list envelope, with the device and `context` beside the items.
+    pub(crate) fn page(self, context: Map<String, Value>) -> Result<ToolOutput, ToolError> {
+        let mut envelope = device_ref(&self.device);
+        envelope.extend(context);
+        paging::list(
+            paging::scope(self.tool, &self.scope_args),
+            &self.window,
+            self.items,
+            envelope,
+        )
+    }
+}
+
+/// Common list-tool window arguments, for parameter structs to embed by hand (serde cannot
+/// flatten with `deny_unknown_fields`).
+pub(crate) fn window(
+    limit: Option<u32>,
+    cursor: Option<String>,
+    fields: Option<Vec<String>>,
+) -> paging::Window {
+    paging::Window {
+        limit,
+        cursor,
+        fields,
+    }
+}
+
+/// Case-insensitive substring match for `*_contains` filters.
+pub(crate) fn contains(haystack: Option<&Value>, needle: &str) -> bool {
+    haystack
+        .and_then(Value::as_str)
+        .is_some_and(|h| h.to_lowercase().contains(&needle.to_lowercase()))
+}
