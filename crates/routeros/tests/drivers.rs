@@ -487,7 +487,14 @@ async fn a_hundred_reads_open_one_connection_per_driver() {
             .unwrap();
     }
     let after = dev.counters().snapshot();
-    assert_eq!(after.https_connections - before.https_connections, 1);
+    // hyper hands a connection back to its pool asynchronously once a body is read; on a busy
+    // machine the next request can occasionally start before that and open one more. Reuse
+    // means a handful of connections for a hundred reads, never one per read.
+    let https = after.https_connections - before.https_connections;
+    assert!(
+        (1..=2).contains(&https),
+        "100 REST reads opened {https} connections: they are not reused"
+    );
     assert_eq!(after.ssh_connections - before.ssh_connections, 1);
     assert!(after.requests_total - before.requests_total >= 200);
     // The cache hands out the same client (and so the same connections) for the same device.
