@@ -212,6 +212,7 @@ impl Workflow {
         let finished = self.finish(&plan, &report, ctx).await;
         plan_lock.release().await;
         finished?;
+        crate::lock::Locks::discard_plan(self.store(), &plan.id);
         if let Some(m) = &self.inner.metrics {
             m.apply_duration.observe(started.elapsed().as_secs_f64());
         }

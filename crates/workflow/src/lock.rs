@@ -288,6 +288,19 @@ impl Locks {
     }
 }
 
+impl Locks {
+    /// Removes a plan's lock file once the plan has ended: no process locks an ended plan again
+    /// (apply needs an approved plan, recovery an applying one), so the file can go without a
+    /// race, and the lock directory holds one file per router rather than one per plan ever
+    /// applied.
+    pub(crate) fn discard_plan(store: &Store, plan_id: &str) {
+        if let Some(db) = store.sqlite_path() {
+            let path = lock_dir(db).join(LockKey::Plan(plan_id.to_owned()).file_name());
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 impl Held {
     /// Releases the lock. On PostgreSQL the lock's own connection is unlocked and closed.
     pub(crate) async fn release(mut self) {

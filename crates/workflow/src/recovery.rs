@@ -202,6 +202,9 @@ impl Workflow {
             }
             plan_lock.release().await;
             if let Some(r) = report {
+                if r.status.is_final() {
+                    crate::lock::Locks::discard_plan(self.store(), &r.plan_id);
+                }
                 reports.push(r);
             }
         }

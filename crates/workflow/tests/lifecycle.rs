@@ -49,6 +49,13 @@ async fn every_refused_transition_says_why_and_changes_nothing() {
         .await
         .unwrap();
     let id = &applied.plan.id;
+    // The ended plan's lock file is gone; the router's stays (one per router, reused).
+    let locks = lab
+        .db
+        .sqlite_path()
+        .unwrap()
+        .with_file_name("registry.sqlite.locks");
+    assert_eq!(std::fs::read_dir(&locks).unwrap().count(), 1, "{locks:?}");
     refused(
         wf.cancel(id, &cli).await.unwrap_err(),
         &format!(
