@@ -491,8 +491,18 @@ pub(crate) async fn ensure(
                 None => None,
             };
             let at = at.as_deref().map(id).transpose()?;
-            client.add(&menu(path)?, props, at.as_ref()).await?;
-            Ok(left)
+            match client.add(&menu(path)?, props, at.as_ref()).await {
+                Ok(_) => Ok(left),
+                // The router's own auto-revert can re-create the item between the look and the
+                // add (both undo the same change): then it is back, which is all this step wants.
+                Err(e)
+                    if matches!(e.kind, ErrorKind::Conflict(_))
+                        && !find(client, path, props).await?.is_empty() =>
+                {
+                    Ok(left)
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Inverse::Position {
             menu: path,
