@@ -640,3 +640,102 @@ pub(crate) async fn restored(
     }
     Ok(problems)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use domain::{DeviceId, DriverPreference};
+    use routeros::{Connections, DeviceClient, Fingerprint, Limits, Target, Trust};
+    use routeros_sim::profiles::Profile;
+    use routeros_sim::{Faults, Fleet, FleetOptions};
+    use vault::SecretString;
+
+    use super::*;
+
+    async fn one_router() -> (Fleet, Arc<DeviceClient>) {
+        let sims = Fleet::start(FleetOptions {
+            count: 1,
+            profiles: vec![Profile::Home],
+            seed: 3,
+            base_address: std::net::Ipv4Addr::new(127, 94, 1, 1),
+            ..FleetOptions::default()
+        })
+        .await
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        let m = sims.manifest().devices[0].clone();
+        let pin =
+            |f: &str| Trust::Pinned(Fingerprint::parse(f).unwrap_or_else(|e| unreachable!("{e}")));
+        let target = Target {
+            device_id: DeviceId::new(),
+            name: m.name.clone(),
+            host: m.address.parse().unwrap_or_else(|e| unreachable!("{e:?}")),
+            rest_port: m.https_port,
+            http_port: m.http_port,
+            ssh_port: m.ssh_port,
+            username: m.username.clone(),
+            password: SecretString::from(m.password.clone()),
+            tls: pin(&m.tls_sha256),
+            ssh: pin(&m.ssh_host_key_sha256),
+            insecure_http: false,
+        };
+        let limits = Limits {
+            rate_per_second: 1000,
+            burst: 1000,
+            timeout: Duration::from_secs(5),
+            ..Limits::default()
+        };
+        let client =
+            Connections::new(limits, None).client(target, DriverPreference::Rest, Some("7.16"));
+        (sims, client)
+    }
+
+    /// The router's auto-revert and the server's rollback undo the same remove at once: the
+    /// entry appears between the server's look and its add. Found by the 10,000-plan soak.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_undo_racing_the_routers_own_revert_counts_the_recreated_item_as_restored() {
+        let (sims, client) = one_router().await;
+        let name = sims.manifest().devices[0].name.clone();
+        let sim = sims.device(&name).unwrap_or_else(|| unreachable!());
+        let props = Props::from([
+            ("name".to_owned(), "race.lan".to_owned()),
+            ("address".to_owned(), "10.9.9.9".to_owned()),
+        ]);
+        // Every request waits 400 ms before it is handled: the look answers at ~0.4 s, the add
+        // is handled at ~0.8 s; the router's own revert re-creates the entry at ~0.6 s.
+        sim.set_faults(Faults {
+            latency_ms: 400,
+            ..Faults::none()
+        });
+        let revert = {
+            let sim = Arc::clone(&sim);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                sim.write_state(|s| {
+                    let spec = routeros_sim::model::menu("/ip/dns/static")
+                        .unwrap_or_else(|| unreachable!());
+                    s.add(spec, &[("name", "race.lan"), ("address", "10.9.9.9")])
+                        .map(|_| ())
+                })
+            })
+        };
+        let undo = Inverse::Present {
+            menu: "ip/dns/static".into(),
+            props: props.clone(),
+            place_before: None,
+        };
+        let result = ensure(&client, &undo, None, None).await;
+        assert!(
+            matches!(revert.await, Ok(Ok(()))),
+            "the revert re-created it"
+        );
+        sim.set_faults(Faults::none());
+        assert!(result.is_ok(), "{result:?}");
+        let entries = find(&client, "ip/dns/static", &props)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(entries.len(), 1, "{entries:?}");
+        sims.shutdown().await;
+    }
+}
