@@ -125,7 +125,7 @@ async fn print_refuses_every_filter_that_could_reveal_a_secret() {
         )
     };
 
-    // The binary search of the finding starts with `<password`: refused as not a name.
+    // A binary search for a secret starts with `<password`: refused as not a name.
     let e = print("ppp/secret", json!({"<password": "m"}))
         .await
         .unwrap_err();
