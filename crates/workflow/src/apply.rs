@@ -664,10 +664,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Step: every change reads back as planned and the router answers a new connection.
-    async fn verify(&mut self) -> Result<(), Failure> {
-        // Verify: read every change back, then reach the device over a fresh connection.
-        let _ = self.journal(None, Step::Verify, json!({})).await;
+    /// Every change read back: what does not hold as planned, in words.
+    async fn read_back(&self) -> Vec<String> {
         let mut problems = Vec::new();
         for change in &self.changes {
             match device_ops::verify(
@@ -684,6 +682,14 @@ impl Run<'_> {
                 )),
             }
         }
+        problems
+    }
+
+    /// Step: every change reads back as planned and the router answers a new connection.
+    async fn verify(&mut self) -> Result<(), Failure> {
+        // Verify: read every change back, then reach the device over a fresh connection.
+        let _ = self.journal(None, Step::Verify, json!({})).await;
+        let problems = self.read_back().await;
         if !problems.is_empty() {
             let _ = self
                 .journal(None, Step::VerifyFailed, json!({"problems": problems}))
@@ -762,22 +768,7 @@ impl Run<'_> {
         }
         self.armed = false;
         // And the changes still hold: nothing reverted them while confirming.
-        let mut problems = Vec::new();
-        for change in &self.changes {
-            match device_ops::verify(
-                &self.client,
-                change,
-                self.created.get(&change.seq).map(String::as_str),
-            )
-            .await
-            {
-                Ok(p) => problems.extend(p),
-                Err(e) => problems.push(format!(
-                    "{}: could not be read back: {e}",
-                    change.description
-                )),
-            }
-        }
+        let problems = self.read_back().await;
         if !problems.is_empty() {
             let _ = self
                 .journal(

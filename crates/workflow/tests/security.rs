@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use routeros_sim::Faults;
 use routeros_sim::profiles::Profile;
 use store::AuditContext;
-use support::{Lab, props, quick_config};
+use support::{Lab, dns_add, identity, props, quick_config};
 use workflow::{
     ApprovalVia, ChangeRequest, DeviceRequest, Op, PlanRequest, PlanStatus, Risk, Selector,
     WorkflowError,
@@ -25,27 +25,6 @@ fn request(title: &str, device: &str, changes: Vec<ChangeRequest>) -> PlanReques
             device: device.into(),
             changes,
         }],
-    }
-}
-
-fn dns_add(name: &str, address: &str) -> ChangeRequest {
-    ChangeRequest {
-        menu: "ip/dns/static".into(),
-        op: Op::Add {
-            props: props(&[("name", name), ("address", address)]),
-            place_before: None,
-        },
-    }
-}
-
-fn identity(name: &str) -> ChangeRequest {
-    ChangeRequest {
-        menu: "system/identity".into(),
-        op: Op::Set {
-            target: Selector::Singleton,
-            props: props(&[("name", name)]),
-            unset: vec![],
-        },
     }
 }
 

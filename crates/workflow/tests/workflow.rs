@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use routeros_sim::Faults;
 use routeros_sim::profiles::Profile;
-use support::{Lab, props, quick_config};
+use support::{Lab, dns_add, identity, props, quick_config};
 use workflow::{
     ChangeRequest, DeviceRequest, DeviceResult, Op, PlanRequest, PlanStatus, Risk, Selector,
     TokenError, WorkflowError,
@@ -24,27 +24,6 @@ fn request(device: &str, changes: Vec<ChangeRequest>) -> PlanRequest {
             device: device.into(),
             changes,
         }],
-    }
-}
-
-fn dns_add(name: &str, address: &str) -> ChangeRequest {
-    ChangeRequest {
-        menu: "ip/dns/static".into(),
-        op: Op::Add {
-            props: props(&[("name", name), ("address", address)]),
-            place_before: None,
-        },
-    }
-}
-
-fn identity(name: &str) -> ChangeRequest {
-    ChangeRequest {
-        menu: "system/identity".into(),
-        op: Op::Set {
-            target: Selector::Singleton,
-            props: props(&[("name", name)]),
-            unset: vec![],
-        },
     }
 }
 

@@ -199,3 +199,26 @@ pub fn props(pairs: &[(&str, &str)]) -> workflow::Props {
         .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
         .collect()
 }
+
+/// A change adding a static DNS entry.
+pub fn dns_add(name: &str, address: &str) -> workflow::ChangeRequest {
+    workflow::ChangeRequest {
+        menu: "ip/dns/static".into(),
+        op: workflow::Op::Add {
+            props: props(&[("name", name), ("address", address)]),
+            place_before: None,
+        },
+    }
+}
+
+/// A change renaming the router.
+pub fn identity(name: &str) -> workflow::ChangeRequest {
+    workflow::ChangeRequest {
+        menu: "system/identity".into(),
+        op: workflow::Op::Set {
+            target: workflow::Selector::Singleton,
+            props: props(&[("name", name)]),
+            unset: vec![],
+        },
+    }
+}
