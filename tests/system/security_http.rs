@@ -336,7 +336,7 @@ fn plan_of(answer: &Value) -> Value {
 /// The approval of a 2026-07-28 client is a round trip whose state the client carries. A model
 /// driving the client would like to skip the user: forge or alter the state, move one plan's
 /// state to another plan, answer without being asked, or approve a high-risk plan. Each is
-/// refused and leaves the plan pending; the honest round trip then works.
+/// refused and leaves the plan pending; the honest round trip then works, on another instance.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
     let world = World::start(&[Profile::Home]).await;
@@ -453,10 +453,15 @@ async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
     );
     assert_eq!(status_of(high).await, "pending");
 
-    // The honest round trip: the user's yes, with the state as issued.
-    let (_, _, applied) = apply(&a, Some(&state), Some(yes), asks.clone()).await;
+    // The honest round trip: the user's yes, with the state as issued — sent to a second
+    // instance sharing the database, as a load balancer without session affinity would.
+    let other = world.http_server(&[]).await;
+    let params = json!({"name": "plan.apply", "arguments": {"plan_id": a},
+        "requestState": state, "inputResponses": {"approval": yes}});
+    let (_, _, applied) = stateless_call(&other, "tools/call", params, asks.clone()).await;
     assert_eq!(plan_of(&applied)["status"], "applied", "{applied}");
     assert_eq!(status_of(b).await, "pending");
+    other.stop().await;
     server.stop().await;
     world.stop().await;
 }
