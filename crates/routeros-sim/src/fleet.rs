@@ -110,6 +110,19 @@ pub struct Counters {
     ssh: AtomicU64,
     requests: AtomicU64,
     recent: Mutex<VecDeque<RequestRecord>>,
+    /// REST requests being answered right now, and the most ever at once.
+    in_flight: AtomicU64,
+    max_in_flight: AtomicU64,
+}
+
+/// Marks one REST request as being answered until dropped ([`Counters::answering`]).
+#[derive(Debug)]
+pub struct Answering<'a>(&'a Counters);
+
+impl Drop for Answering<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A point-in-time copy of [`Counters`].
@@ -155,6 +168,24 @@ impl Counters {
             method: method.to_string(),
             path: path.to_string(),
         });
+    }
+
+    /// Counts a REST request as in flight until the returned guard is dropped.
+    pub fn answering(&self) -> Answering<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Answering(self)
+    }
+
+    /// The most REST requests that were in flight at once since start (or the last reset).
+    pub fn max_in_flight(&self) -> u64 {
+        self.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Starts a new high-water mark of requests in flight.
+    pub fn reset_max_in_flight(&self) {
+        self.max_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
     /// Copies the counters.

@@ -6,6 +6,12 @@
 //! otherwise; when a read cannot reach the device over REST (service disabled, port filtered) it
 //! is made again over SSH. Writes never switch drivers mid-call: a write whose connection broke
 //! may have been applied.
+//!
+//! Reads (`print`, `export`) go through [`crate::cache`]: identical reads in flight at once are
+//! made once, and with a cache configured a repeated read within its TTL is answered without the
+//! device. Every write invalidates the device's cached reads before it is sent and after it
+//! completes. [`DeviceClient::print_many`] makes the independent reads of one tool call at once:
+//! concurrently over REST, in one console command over SSH.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,12 +20,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use domain::{DeviceId, DriverPreference};
+use futures::future::join_all;
 use governor::DefaultKeyedRateLimiter;
 use secrecy::ExposeSecret;
 use sha2::Digest;
 use tokio::sync::{OnceCell, Semaphore};
 use tokio::time::Instant;
 
+use crate::cache::{Answer, Freshness, ReadKey, Reads};
 use crate::driver::{Driver, DriverKind, Target};
 use crate::error::{DriverError, ErrorKind};
 use crate::metrics::Metrics;
@@ -32,8 +40,11 @@ use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, Re
 #[derive(Debug)]
 struct Shared {
     limits: Limits,
-    limiter: DefaultKeyedRateLimiter<DeviceId>,
+    /// `None`: no rate ceiling configured (the concurrency cap still holds).
+    limiter: Option<DefaultKeyedRateLimiter<DeviceId>>,
     metrics: Option<Metrics>,
+    /// Coalesced and cached reads of every device.
+    reads: Reads,
 }
 
 /// The cache of device clients. Cheap to share (`Arc` it).
@@ -48,6 +59,7 @@ impl Connections {
         Self {
             shared: Arc::new(Shared {
                 limiter: rate_limiter(&limits),
+                reads: Reads::new(limits.cache),
                 limits,
                 metrics,
             }),
@@ -78,13 +90,20 @@ impl Connections {
         {
             return Arc::clone(client);
         }
-        let client = Arc::new(DeviceClient::new(target, order, Arc::clone(&self.shared)));
+        let client = Arc::new(DeviceClient::new(
+            target,
+            order,
+            Arc::clone(&self.shared),
+            true,
+        ));
         clients.insert(client.target.device_id, (generation, Arc::clone(&client)));
         client
     }
 
-    /// A client that is not cached (onboarding probes, credential checks): its connections
-    /// close when it is dropped, but it shares the rate limit and metrics of every other.
+    /// A client that is not cached (onboarding probes, credential checks, the check that a
+    /// device is reachable over a new connection): its connections close when it is dropped, its
+    /// reads always go to the device (never from the read cache, never shared), but it shares
+    /// the rate limit and metrics of every other, and its writes invalidate the cache.
     pub fn uncached(
         &self,
         target: Target,
@@ -95,11 +114,14 @@ impl Connections {
             target,
             driver_order(preference, routeros_version),
             Arc::clone(&self.shared),
+            false,
         )
     }
 
-    /// Drops a device's cached client (its connections close when the last user is done).
+    /// Drops a device's cached client (its connections close when the last user is done) and
+    /// its cached reads.
     pub fn forget(&self, device: &DeviceId) {
+        self.shared.reads.invalidate(device);
         self.clients
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -169,11 +191,19 @@ pub struct DeviceClient {
     breaker: Breaker,
     in_flight: Semaphore,
     shared: Arc<Shared>,
+    /// Reads go through the shared reads (coalesced, cached); `false` for uncached clients.
+    shared_reads: bool,
 }
 
 impl DeviceClient {
-    fn new(target: Target, order: Vec<DriverKind>, shared: Arc<Shared>) -> Self {
+    fn new(
+        target: Target,
+        order: Vec<DriverKind>,
+        shared: Arc<Shared>,
+        shared_reads: bool,
+    ) -> Self {
         Self {
+            shared_reads,
             breaker: Breaker::new(&shared.limits),
             in_flight: Semaphore::new(shared.limits.concurrency.max(1)),
             target,
@@ -216,15 +246,121 @@ impl DeviceClient {
         }
     }
 
+    /// Items of a menu: from the read cache when it holds a young enough answer, else from the
+    /// device (shared with identical reads in flight).
     pub async fn print(
         &self,
         menu: &MenuPath,
         query: &PrintQuery,
     ) -> Result<Vec<Record>, DriverError> {
-        self.call(Op::Read, None, |d| {
-            Box::pin(async move { d.print(menu, query).await })
+        self.print_with_age(menu, query).await.map(|(r, _)| r)
+    }
+
+    /// [`DeviceClient::print`], saying whether the answer came from the cache and how old it is.
+    pub async fn print_with_age(
+        &self,
+        menu: &MenuPath,
+        query: &PrintQuery,
+    ) -> Result<(Vec<Record>, Freshness), DriverError> {
+        let fetch = async {
+            self.call(Op::Read, None, |d| {
+                Box::pin(async move { d.print(menu, query).await })
+            })
+            .await
+            .map(|r| Answer::Records(Arc::new(r)))
+        };
+        if !self.shared_reads {
+            return Ok((records_of(fetch.await?), Freshness::Fresh));
+        }
+        let (answer, freshness) = self
+            .shared
+            .reads
+            .read(self.target.device_id, ReadKey::print(menu, query), fetch)
+            .await?;
+        Ok((records_of(answer), freshness))
+    }
+
+    /// Several independent reads, made at once: concurrently over REST; over SSH in one console
+    /// command (one exec channel) for those the cache cannot answer. Each read has its own
+    /// result, in the order asked.
+    pub async fn print_many(
+        &self,
+        reads: &[(MenuPath, PrintQuery)],
+    ) -> Vec<Result<Vec<Record>, DriverError>> {
+        if self.order.first() != Some(&DriverKind::Ssh) || reads.len() < 2 || !self.shared_reads {
+            return join_all(reads.iter().map(|(m, q)| self.print(m, q))).await;
+        }
+        let device = self.target.device_id;
+        let mut out: Vec<Option<Result<Vec<Record>, DriverError>>> = reads
+            .iter()
+            .map(|(m, q)| {
+                self.shared
+                    .reads
+                    .peek(device, ReadKey::print(m, q))
+                    .map(|(answer, _)| Ok(records_of(answer)))
+            })
+            .collect();
+        let missing: Vec<usize> = (0..reads.len()).filter(|i| out[*i].is_none()).collect();
+        match missing.as_slice() {
+            [] => {}
+            [only] => out[*only] = Some(self.print(&reads[*only].0, &reads[*only].1).await),
+            _ => {
+                let generation = self.shared.reads.generation(&device);
+                let batch: Vec<(MenuPath, PrintQuery)> =
+                    missing.iter().map(|i| reads[*i].clone()).collect();
+                let batch = &batch;
+                let answers = self
+                    .call(Op::Read, None, |d| {
+                        Box::pin(async move { d.print_many(batch).await })
+                    })
+                    .await;
+                match answers {
+                    Ok(answers) => {
+                        for ((i, read), answer) in missing.iter().zip(batch).zip(answers) {
+                            if let Ok(records) = &answer {
+                                self.shared.reads.store(
+                                    device,
+                                    generation,
+                                    ReadKey::print(&read.0, &read.1),
+                                    Answer::Records(Arc::new(records.clone())),
+                                );
+                            }
+                            out[*i] = Some(answer);
+                        }
+                    }
+                    Err(e) => {
+                        for i in &missing {
+                            out[*i] = Some(Err(e.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        out.into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(self.err(ErrorKind::DeviceError("read not made".into()))))
+            })
+            .collect()
+    }
+
+    /// [`DeviceClient::print_many`] for a fixed number of reads, so a caller can name each
+    /// answer: `let [a, b] = client.print_each([(m1, q1), (m2, q2)]).await;`
+    pub async fn print_each<const N: usize>(
+        &self,
+        reads: [(MenuPath, PrintQuery); N],
+    ) -> [Result<Vec<Record>, DriverError>; N] {
+        let mut answers = self.print_many(&reads).await.into_iter();
+        std::array::from_fn(|_| {
+            answers
+                .next()
+                .unwrap_or_else(|| Err(self.err(ErrorKind::DeviceError("read not made".into()))))
         })
-        .await
+    }
+
+    /// Forgets this device's cached reads, so the next read goes to the device (before a drift
+    /// check, for example). Writes through the client do this themselves.
+    pub fn invalidate_cache(&self) {
+        self.shared.reads.invalidate(&self.target.device_id);
     }
 
     pub async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
@@ -311,22 +447,42 @@ impl DeviceClient {
             .await
     }
 
+    /// The configuration as `/export` prints it (through the read cache, like `print`).
     pub async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
-        self.call(Op::Read, None, |d| {
-            Box::pin(async move { d.export(options).await })
-        })
-        .await
+        let fetch = async {
+            self.call(Op::Read, None, |d| {
+                Box::pin(async move { d.export(options).await })
+            })
+            .await
+        };
+        if !self.shared_reads {
+            return fetch.await;
+        }
+        let key = ReadKey::Export {
+            verbose: options.verbose,
+        };
+        let (answer, _) = self
+            .shared
+            .reads
+            .read(self.target.device_id, key, async {
+                fetch.await.map(|t| Answer::Text(Arc::new(t)))
+            })
+            .await?;
+        Ok(text_of(answer))
     }
 
     /// The same call through one given driver (parity tests, `device test`), with the same
-    /// protections.
+    /// protections. It may write, so it invalidates the device's cached reads like a write.
     pub async fn via<'c, T: Send>(
         &self,
         kind: DriverKind,
         f: impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync,
     ) -> Result<T, DriverError> {
         let driver = self.driver(kind).await?;
-        self.attempt(kind, driver, None, &f).await
+        self.invalidate_cache();
+        let result = self.attempt(kind, driver, None, &f).await;
+        self.invalidate_cache();
+        result
     }
 
     fn err(&self, kind: ErrorKind) -> DriverError {
@@ -340,9 +496,17 @@ impl DeviceClient {
         f: impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync,
     ) -> Result<T, DriverError> {
         let limits = self.shared.limits;
+        if op == Op::Write {
+            // Nobody may be served (or keep) an answer from before this write…
+            self.invalidate_cache();
+        }
         let mut attempt = 0;
         loop {
             let result = self.through_drivers(op, extra_time, &f).await;
+            if op == Op::Write {
+                // …nor one read while it was under way.
+                self.invalidate_cache();
+            }
             match result {
                 Err(e)
                     if op == Op::Read
@@ -422,18 +586,20 @@ impl DeviceClient {
                 )))
             })?
             .map_err(|_| self.err(ErrorKind::Unreachable("client is shutting down".into())))?;
-        tokio::time::timeout(
-            limits.queue_timeout,
-            self.shared.limiter.until_key_ready(&self.target.device_id),
-        )
-        .await
-        .map_err(|_| {
-            self.err(ErrorKind::RateLimited(format!(
-                "waited {} s for the device's rate limit ({} requests/s)",
-                limits.queue_timeout.as_secs(),
-                limits.rate_per_second
-            )))
-        })?;
+        if let Some(limiter) = &self.shared.limiter {
+            tokio::time::timeout(
+                limits.queue_timeout,
+                limiter.until_key_ready(&self.target.device_id),
+            )
+            .await
+            .map_err(|_| {
+                self.err(ErrorKind::RateLimited(format!(
+                    "waited {} s for the device's rate limit ({} requests/s)",
+                    limits.queue_timeout.as_secs(),
+                    limits.rate_per_second
+                )))
+            })?;
+        }
         let deadline = limits.timeout + extra_time.unwrap_or_default();
         let started = Instant::now();
         let result = match tokio::time::timeout(deadline, f(driver)).await {
@@ -473,6 +639,22 @@ impl DeviceClient {
                 }
             }
         }
+    }
+}
+
+/// The records of a print's answer (a print's key only ever holds records).
+fn records_of(answer: Answer) -> Vec<Record> {
+    match answer {
+        Answer::Records(r) => Arc::unwrap_or_clone(r),
+        Answer::Text(_) => Vec::new(),
+    }
+}
+
+/// The text of an export's answer (an export's key only ever holds text).
+fn text_of(answer: Answer) -> String {
+    match answer {
+        Answer::Text(t) => Arc::unwrap_or_clone(t),
+        Answer::Records(_) => String::new(),
     }
 }
 

@@ -99,6 +99,20 @@ pub trait Driver: Send + Sync + fmt::Debug {
     /// Items of a menu (one record for singleton menus such as `system/resource`).
     async fn print(&self, menu: &MenuPath, query: &PrintQuery) -> Result<Vec<Record>, DriverError>;
 
+    /// Several independent reads, each with its own result. `Err` only when none could be made
+    /// (the connection failed). By default one after another; a driver that can do better (the
+    /// SSH console: one command for all) overrides it.
+    async fn print_many(
+        &self,
+        reads: &[(MenuPath, PrintQuery)],
+    ) -> Result<Vec<Result<Vec<Record>, DriverError>>, DriverError> {
+        let mut out = Vec::with_capacity(reads.len());
+        for (menu, query) in reads {
+            out.push(self.print(menu, query).await);
+        }
+        Ok(out)
+    }
+
     /// One item by id.
     async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError>;
 

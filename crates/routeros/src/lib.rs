@@ -13,6 +13,7 @@
 //! - [`value`]: RouterOS durations, ids, booleans and sizes, read and written one way for the
 //!   whole product (drivers and tools).
 
+pub mod cache;
 pub mod client;
 pub mod driver;
 pub mod error;
@@ -25,11 +26,12 @@ pub mod ssh;
 pub mod types;
 pub mod value;
 
+pub use cache::{Freshness, observe};
 pub use client::{Connections, DeviceClient};
 pub use driver::{Driver, DriverKind, Target, Trust};
 pub use error::{DriverError, ErrorKind, TrustKind};
 pub use metrics::Metrics;
-pub use resilience::Limits;
+pub use resilience::{CacheLimits, Limits};
 pub use ssh::{ReadFormat, SshDriver};
 pub use types::{
     DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,

@@ -1,9 +1,12 @@
 //! Per-device protection around every call: a rate limit, a concurrency cap, a deadline,
 //! retries for idempotent reads, and a circuit breaker.
 //!
-//! The rate limit (`governor`, keyed by device) and the cap protect the router — RouterOS on a
-//! small board slows down badly under parallel API load — and hold for every caller in the
-//! process. The breaker protects everyone else: after N consecutive availability failures the
+//! The concurrency cap protects the router — RouterOS on a small board slows down badly under
+//! parallel API load — and holds for every caller in the process; since a device answers one
+//! request at a time per connection, the cap also bounds the request rate by the device's own
+//! speed. The rate limit (`governor`, keyed by device) is an optional hard ceiling on top, off by
+//! default (`rate_per_second == 0`): any fixed rate either throttles a person on a fast router
+//! or is no protection for a slow one (see `docs/drivers.md`). The breaker protects everyone else: after N consecutive availability failures the
 //! device is not tried again until a cool-down has passed, then a single probe decides. Writes
 //! are never retried: a write that timed out may have been applied.
 
@@ -18,9 +21,9 @@ use tokio::time::Instant;
 /// Tunables, from configuration (`ROUTEROS_*`).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Sustained requests per second per device.
+    /// Sustained requests per second per device; 0 = no ceiling (only the concurrency cap).
     pub rate_per_second: u32,
-    /// Requests allowed in a burst.
+    /// Requests allowed in a burst above the rate (when there is one).
     pub burst: u32,
     /// Calls in flight per device.
     pub concurrency: usize,
@@ -36,12 +39,24 @@ pub struct Limits {
     pub breaker_cooldown: Duration,
     /// Longest a call waits for the rate limit or the concurrency cap.
     pub queue_timeout: Duration,
+    /// The short-lived read cache ([`crate::cache`]); `None` = every read goes to the device
+    /// (identical reads in flight at once are still made once).
+    pub cache: Option<CacheLimits>,
+}
+
+/// How long cached reads are served and how many are kept (process-wide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheLimits {
+    /// Age after which a cached answer is no longer served.
+    pub ttl: Duration,
+    /// Most answers kept; the oldest is dropped first.
+    pub max_entries: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            rate_per_second: 10,
+            rate_per_second: 0,
             burst: 20,
             concurrency: 4,
             timeout: Duration::from_secs(10),
@@ -50,15 +65,18 @@ impl Default for Limits {
             breaker_failures: 5,
             breaker_cooldown: Duration::from_secs(30),
             queue_timeout: Duration::from_secs(60),
+            cache: None,
         }
     }
 }
 
-/// The process-wide keyed limiter.
-pub(crate) fn rate_limiter(limits: &Limits) -> DefaultKeyedRateLimiter<DeviceId> {
-    let rate = NonZeroU32::new(limits.rate_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+/// The process-wide keyed limiter, when a ceiling is configured.
+pub(crate) fn rate_limiter(limits: &Limits) -> Option<DefaultKeyedRateLimiter<DeviceId>> {
+    let rate = NonZeroU32::new(limits.rate_per_second)?;
     let burst = NonZeroU32::new(limits.burst.max(1)).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+    Some(RateLimiter::keyed(
+        Quota::per_second(rate).allow_burst(burst),
+    ))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -189,6 +189,8 @@ async fn handle(
     device
         .counters()
         .request(transport, method.as_str(), &raw_path);
+    let counters = Arc::clone(&device);
+    let _answering = counters.counters().answering();
     let client = client_v4(peer);
     device.wait_until_answering(client).await;
 

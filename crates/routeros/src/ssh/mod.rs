@@ -326,18 +326,43 @@ impl Driver for SshDriver {
         let json = script::print(menu, query).map_err(|e| self.invalid(e))?;
         let lines = script::print_lines(menu, query).map_err(|e| self.invalid(e))?;
         let records = self.read(&json, &lines).await?;
-        // `as-value` always carries `.id`; REST returns only what the proplist names.
-        Ok(match &query.proplist {
-            None => records,
-            Some(props) => records
-                .into_iter()
-                .map(|r| {
-                    r.into_iter()
-                        .filter(|(k, _)| props.iter().any(|p| p == k))
-                        .collect()
-                })
-                .collect(),
-        })
+        Ok(keep_proplist(query, records))
+    }
+
+    /// The reads in one console command: each printed under a marker line, each in its own
+    /// `:do … on-error` so a failing read does not stop the others. A read that failed, or a
+    /// command the console refused as a whole (a menu this device does not have is refused
+    /// before anything runs), is made again on its own for its own answer or error.
+    async fn print_many(
+        &self,
+        reads: &[(MenuPath, PrintQuery)],
+    ) -> Result<Vec<Result<Vec<Record>, DriverError>>, DriverError> {
+        if self.reads_lines() || reads.len() < 2 {
+            let mut out = Vec::with_capacity(reads.len());
+            for (menu, query) in reads {
+                out.push(self.print(menu, query).await);
+            }
+            return Ok(out);
+        }
+        let commands: Vec<Result<String, String>> =
+            reads.iter().map(|(m, q)| script::print(m, q)).collect();
+        let text = self.exec(&script::batch(&commands)).await?;
+        let sections = script::sections(&text, reads.len());
+        let mut out = Vec::with_capacity(reads.len());
+        for (((menu, query), command), section) in reads.iter().zip(&commands).zip(sections) {
+            let answer = match (command, section) {
+                (Err(e), _) => Err(self.invalid(e.clone())),
+                (Ok(_), Some(section)) if section.trim() != script::READ_FAILED => {
+                    match output::records(&section) {
+                        Ok(records) => Ok(keep_proplist(query, records)),
+                        Err(_) => self.print(menu, query).await,
+                    }
+                }
+                (Ok(_), _) => self.print(menu, query).await,
+            };
+            out.push(answer);
+        }
+        Ok(out)
     }
 
     async fn get(&self, menu: &MenuPath, id: &RosId) -> Result<Record, DriverError> {
@@ -438,5 +463,20 @@ impl Driver for SshDriver {
 
     fn presented_fingerprint(&self) -> Option<Fingerprint> {
         self.presented.lock().ok().and_then(|p| *p)
+    }
+}
+
+/// `as-value` always carries `.id`; REST returns only what the proplist names.
+fn keep_proplist(query: &PrintQuery, records: Vec<Record>) -> Vec<Record> {
+    match &query.proplist {
+        None => records,
+        Some(props) => records
+            .into_iter()
+            .map(|r| {
+                r.into_iter()
+                    .filter(|(k, _)| props.iter().any(|p| p == k))
+                    .collect()
+            })
+            .collect(),
     }
 }

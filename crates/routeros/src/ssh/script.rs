@@ -75,6 +75,52 @@ pub(crate) fn print(menu: &MenuPath, query: &PrintQuery) -> Result<String, Strin
     Ok(as_json(&print_expression(menu, query)?))
 }
 
+/// What a read of a [`batch`] prints when it failed.
+pub(crate) const READ_FAILED: &str = "routeros-mcp:failed";
+
+/// The line printed before the answer of read `i` of a [`batch`].
+fn marker(i: usize) -> String {
+    format!("routeros-mcp:read:{i}")
+}
+
+/// Several JSON reads in one console command: each answer follows its own marker line, and a
+/// read that fails prints [`READ_FAILED`] instead of stopping the others. A read that could not
+/// be built (`Err`) is left out; its marker still appears, with nothing after it.
+pub(crate) fn batch(reads: &[Result<String, String>]) -> String {
+    let mut out = String::new();
+    for (i, read) in reads.iter().enumerate() {
+        out.push_str(&format!(":put {}; ", quote(&marker(i))));
+        if let Ok(command) = read {
+            out.push_str(&format!(
+                ":do {{ {command} }} on-error={{ :put {} }}; ",
+                quote(READ_FAILED)
+            ));
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+/// Splits the output of a [`batch`] of `count` reads into each read's text (`None` for a read
+/// whose marker never appeared: the console refused the whole command).
+pub(crate) fn sections(text: &str, count: usize) -> Vec<Option<String>> {
+    let mut out: Vec<Option<String>> = vec![None; count];
+    let mut current: Option<usize> = None;
+    for line in text.lines() {
+        if let Some(i) = (0..count).find(|i| line.trim() == marker(*i)) {
+            out[i] = Some(String::new());
+            current = Some(i);
+            continue;
+        }
+        if let Some(section) = current.and_then(|i| out[i].as_mut()) {
+            if !section.is_empty() {
+                section.push('\n');
+            }
+            section.push_str(line);
+        }
+    }
+    out
+}
+
 /// The same read for consoles without `:serialize` (RouterOS 6 and 7 before 7.13): every
 /// property on its own line as `key LENGTH value` (the value may span lines; its byte length
 /// says where it ends), records ended by a `--` line. A singleton menu's keyed array is printed as
@@ -224,6 +270,34 @@ mod tests {
         assert_eq!(quote("10.0.0.1/24"), "\"10.0.0.1/24\"");
         assert_eq!(quote("é"), "\"\\C3\\A9\"");
         assert_eq!(quote(""), "\"\"");
+    }
+
+    #[test]
+    fn a_batch_marks_each_read_and_splits_back() {
+        let reads = vec![
+            Ok(":put [x]".to_owned()),
+            Err("bad".to_owned()),
+            Ok(":put [y]".to_owned()),
+        ];
+        assert_eq!(
+            batch(&reads),
+            ":put \"routeros-mcp:read:0\"; :do { :put [x] } on-error={ :put \"routeros-mcp:failed\" }; \
+             :put \"routeros-mcp:read:1\"; \
+             :put \"routeros-mcp:read:2\"; :do { :put [y] } on-error={ :put \"routeros-mcp:failed\" };"
+        );
+        let text = "routeros-mcp:read:0\n[{\"a\":1}]\nrouteros-mcp:read:1\nrouteros-mcp:read:2\nrouteros-mcp:failed";
+        assert_eq!(
+            sections(text, 3),
+            [
+                Some("[{\"a\":1}]".to_owned()),
+                Some(String::new()),
+                Some("routeros-mcp:failed".to_owned())
+            ]
+        );
+        assert_eq!(
+            sections("bad command name zzz (line 1 column 40)", 2),
+            [None, None]
+        );
     }
 
     #[test]
