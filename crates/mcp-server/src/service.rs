@@ -281,6 +281,10 @@ impl McpService {
                 let mut meta = Map::new();
                 meta.insert("estimated_tokens".into(), json!(finished.estimated_tokens));
                 meta.insert("correlation_id".into(), json!(correlation));
+                if let Some(cache) = finished.cache {
+                    let age_ms = u64::try_from(cache.age.as_millis()).unwrap_or(u64::MAX);
+                    meta.insert("cache".into(), json!({"hit": true, "age_ms": age_ms}));
+                }
                 if finished.warning {
                     meta.insert(
                         "token_budget".into(),

@@ -27,6 +27,8 @@ pub struct Finished {
     pub warning: bool,
     /// Cut to fit the error threshold.
     pub cut: bool,
+    /// Some of it came from the read cache (carried from [`ToolOutput::cache`]).
+    pub cache: Option<crate::CacheNote>,
 }
 
 fn estimate(structured: &Value, text: &str) -> u64 {
@@ -74,6 +76,7 @@ fn cut_to(
 
 /// Applies the budget to a handler's output.
 pub fn finish(output: ToolOutput, budget: &Budget) -> Finished {
+    let cache = output.cache;
     let (mut text, mut tokens) = render(&output.structured);
     let mut structured = output.structured;
     let mut cut = false;
@@ -143,6 +146,7 @@ pub fn finish(output: ToolOutput, budget: &Budget) -> Finished {
         estimated_tokens: tokens,
         warning,
         cut,
+        cache,
     }
 }
 

@@ -53,5 +53,5 @@ pub use budget::{Budget, Finished};
 pub use config::hide_in_export;
 pub use error::ToolError;
 pub use registry::handlers;
-pub use toolkit::{Caller, Ctx, Handler, ToolContext, ToolFuture, ToolOutput};
+pub use toolkit::{CacheNote, Caller, Ctx, Handler, ToolContext, ToolFuture, ToolOutput};
 pub(crate) use toolkit::{MenuList, contains, device, device_ref, menu, window};

@@ -114,6 +114,7 @@ pub fn list(
             total,
             scope,
         }),
+        cache: None,
     })
 }
 

@@ -34,6 +34,8 @@ pub struct ToolOutput {
     pub structured: Value,
     /// Present for list results: how to continue after cutting `items`.
     pub page: Option<paging::Page>,
+    /// Present when some of what the result shows came from the driver's read cache.
+    pub cache: Option<CacheNote>,
 }
 
 impl ToolOutput {
@@ -41,8 +43,29 @@ impl ToolOutput {
         Self {
             structured,
             page: None,
+            cache: None,
         }
     }
+}
+
+/// Part of a result was read from the cache rather than from the router just now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheNote {
+    /// The age of the oldest cached answer the result used.
+    pub age: std::time::Duration,
+}
+
+/// Runs a handler and notes on its result whether (and how old) any cached read it used was.
+pub(crate) async fn observed(
+    call: impl Future<Output = Result<ToolOutput, ToolError>>,
+) -> Result<ToolOutput, ToolError> {
+    let (result, oldest) = routeros::observe(call).await;
+    result.map(|mut out| {
+        if let Some(age) = oldest {
+            out.cache = Some(CacheNote { age });
+        }
+        out
+    })
 }
 
 /// Who is calling: recorded on what the call creates (plans) and in the audit log.
@@ -97,7 +120,9 @@ macro_rules! handler {
         $crate::toolkit::Handler {
             name: $name,
             run: |ctx, args, _caller| {
-                Box::pin(async move { $f(ctx, $crate::toolkit::params(args)?).await })
+                Box::pin($crate::toolkit::observed(async move {
+                    $f(ctx, $crate::toolkit::params(args)?).await
+                }))
             },
         }
     };
@@ -111,7 +136,9 @@ macro_rules! handler_as_caller {
         $crate::toolkit::Handler {
             name: $name,
             run: |ctx, args, caller| {
-                Box::pin(async move { $f(ctx, $crate::toolkit::params(args)?, caller).await })
+                Box::pin($crate::toolkit::observed(async move {
+                    $f(ctx, $crate::toolkit::params(args)?, caller).await
+                }))
             },
         }
     };

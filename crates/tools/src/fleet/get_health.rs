@@ -1,7 +1,8 @@
 //! `fleet.get_health`: is every router up, and how is it doing? Each device on the page is
-//! asked for its identity and `/system/resource` (both at once); those that answer show
-//! version, uptime, CPU load and memory use, the others their error. `summary` counts the
-//! devices of this page, which is the whole selection unless there are more than `limit`.
+//! asked for its identity and `/system/resource` (both at once; one console command over SSH);
+//! those that answer show version, uptime, CPU load and memory use, the others their error.
+//! `summary` counts the devices of this page, which is the whole selection unless there are more
+//! than `limit`.
 
 use domain::Environment;
 use routeros::PrintQuery;
@@ -78,16 +79,14 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let page: Vec<_> = devices.into_iter().skip(offset).take(limit).collect();
     let end = offset + page.len();
     let outcomes = fan_out(&ctx, page, |_, client| async move {
-        let (resource_menu, identity_menu) = (
-            crate::menu("system/resource"),
-            crate::menu("system/identity"),
-        );
-        let all = PrintQuery::all();
-        let (resource, identity) = futures::try_join!(
-            client.print(&resource_menu, &all),
-            client.print(&identity_menu, &all),
-        )?;
-        let resource = resource.into_iter().next().unwrap_or_default();
+        let [resource, identity] = client
+            .print_each([
+                (crate::menu("system/resource"), PrintQuery::all()),
+                (crate::menu("system/identity"), PrintQuery::all()),
+            ])
+            .await;
+        let resource = resource?.into_iter().next().unwrap_or_default();
+        let identity = identity?;
         Ok(healthy(
             &resource,
             identity.first().and_then(|i| i.get("name")),
@@ -130,6 +129,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             total,
             scope: query,
         }),
+        cache: None,
     })
 }
 

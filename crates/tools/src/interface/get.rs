@@ -81,37 +81,61 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .iter()
         .find(|(t, _)| *t == kind)
         .map(|(_, m)| *m);
-    let details = match typed {
-        Some(m) => by_name(&client, m, "name", &name)
-            .await?
-            .into_iter()
-            .next()
-            .map(|r| {
-                let mut d = record(&r);
-                // What the general part already says is not repeated.
-                d.retain(|k, _| k != "id" && !general.contains_key(k.as_str()));
-                redact::item(m, &mut d, Scripts::Withheld);
-                d
-            }),
-        None => None,
-    };
+    let is_bridge = kind == "bridge";
+    let is_port = general.get("slave").map(String::as_str) == Some("true");
+    // What depends only on the general record is read at once.
+    let (typed_record, ports, membership) = futures::try_join!(
+        async {
+            match typed {
+                Some(m) => by_name(&client, m, "name", &name)
+                    .await
+                    .map(|r| r.into_iter().next().map(|r| (m, r))),
+                None => Ok(None),
+            }
+        },
+        async {
+            if is_bridge {
+                by_name(&client, "interface/bridge/port", "bridge", &name)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+        async {
+            if is_port {
+                by_name(&client, "interface/bridge/port", "interface", &name)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        },
+    )?;
+    let details = typed_record.map(|(m, r)| {
+        let mut d = record(&r);
+        // What the general part already says is not repeated.
+        d.retain(|k, _| k != "id" && !general.contains_key(k.as_str()));
+        redact::item(m, &mut d, Scripts::Withheld);
+        d
+    });
     let mut out = device_ref(&dev);
     let mut general_item = record(&general);
     redact::item("interface", &mut general_item, Scripts::Withheld);
     out.insert("interface".into(), Value::Object(general_item));
     out.insert("details".into(), details.map_or(Value::Null, Value::Object));
-    if kind == "bridge" {
-        let ports = by_name(&client, "interface/bridge/port", "bridge", &name).await?;
+    if let Some(ports) = ports {
         out.insert(
             "ports".into(),
             Value::Array(ports.iter().map(|r| port(record(r))).collect()),
         );
     }
-    if general.get("slave").map(String::as_str) == Some("true") {
-        let membership = by_name(&client, "interface/bridge/port", "interface", &name).await?;
-        if let Some(bridge) = membership.first().and_then(|r| r.get("bridge")) {
-            out.insert("bridge".into(), json!(bridge));
-        }
+    if let Some(bridge) = membership
+        .as_ref()
+        .and_then(|m| m.first())
+        .and_then(|r| r.get("bridge"))
+    {
+        out.insert("bridge".into(), json!(bridge));
     }
     Ok(ToolOutput::new(Value::Object(out)))
 }

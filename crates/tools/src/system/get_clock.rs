@@ -24,16 +24,14 @@ pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.get_
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
-    let clock = client
-        .print(&menu("system/clock"), &PrintQuery::all())
-        .await?
-        .into_iter()
-        .next()
-        .unwrap_or_default();
-    let ntp = match client
-        .print(&menu("system/ntp/client"), &PrintQuery::all())
-        .await
-    {
+    let [clock, ntp_client] = client
+        .print_each([
+            (menu("system/clock"), PrintQuery::all()),
+            (menu("system/ntp/client"), PrintQuery::all()),
+        ])
+        .await;
+    let clock = clock?.into_iter().next().unwrap_or_default();
+    let ntp = match ntp_client {
         Ok(r) => r.into_iter().next().map_or(Value::Null, |r| ntp(&r)),
         Err(e) if matches!(e.kind, ErrorKind::NotFound(_)) => Value::Null,
         Err(e) => return Err(e.into()),

@@ -23,17 +23,17 @@ pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("system.get_
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let (dev, client) = device(&ctx, &p.device_id).await?;
-    let resource = client
-        .print(&menu("system/resource"), &PrintQuery::all())
-        .await?;
-    let identity = client
-        .print(&menu("system/identity"), &PrintQuery::all())
-        .await?;
+    // Independent reads, made at once (one console command over SSH).
+    let [resource, identity, routerboard] = client
+        .print_each([
+            (menu("system/resource"), PrintQuery::all()),
+            (menu("system/identity"), PrintQuery::all()),
+            (menu("system/routerboard"), PrintQuery::all()),
+        ])
+        .await;
+    let (resource, identity) = (resource?, identity?);
     // Not every platform has a RouterBOARD menu (CHR, x86).
-    let routerboard = match client
-        .print(&menu("system/routerboard"), &PrintQuery::all())
-        .await
-    {
+    let routerboard = match routerboard {
         Ok(r) => r.into_iter().next(),
         Err(e) if matches!(e.kind, ErrorKind::NotFound(_)) => None,
         Err(e) => return Err(e.into()),
