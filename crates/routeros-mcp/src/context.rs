@@ -167,6 +167,15 @@ impl Context {
         )
     }
 
+    /// The read cache `MCP_RESOURCE_CACHE_*` asks for (`None` when disabled).
+    pub fn read_cache(&self) -> Option<routeros::CacheLimits> {
+        let c = self.settings().resource_cache;
+        c.enabled.then(|| routeros::CacheLimits {
+            ttl: c.ttl,
+            max_entries: usize::try_from(c.max_entries).unwrap_or(usize::MAX),
+        })
+    }
+
     /// A fleet over an open store and key, with driver metrics when given.
     pub fn fleet_with(
         &self,
@@ -183,6 +192,7 @@ impl Context {
             read_retries: d.read_retries,
             breaker_failures: d.breaker_failures,
             breaker_cooldown: d.breaker_cooldown,
+            cache: self.read_cache(),
             ..routeros::Limits::default()
         };
         fleet::Fleet::new(

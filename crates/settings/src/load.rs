@@ -555,7 +555,7 @@ impl Resolver<'_> {
             integer(t, min, max).map(|v| u32::try_from(v).unwrap_or(u32::MAX))
         };
         let devices = DeviceLimits {
-            rate_per_second: self.required("devices.rate_limit", |t| small(t, 1, 10_000)),
+            rate_per_second: self.required("devices.rate_limit", |t| small(t, 0, 10_000)),
             burst: self.required("devices.rate_burst", |t| small(t, 1, 100_000)),
             concurrency: self.required("devices.concurrency", |t| small(t, 1, 1_000)),
             timeout: Duration::from_secs(

@@ -65,6 +65,7 @@ pub struct Settings {
 /// How hard the server may push one device, and how it copes when one does not answer.
 #[derive(Debug, Clone, Copy)]
 pub struct DeviceLimits {
+    /// Hard ceiling of requests per second; 0 = none (the concurrency cap alone).
     pub rate_per_second: u32,
     pub burst: u32,
     pub concurrency: u32,
@@ -160,6 +161,7 @@ pub struct ClientCompatibility {
 }
 
 #[derive(Debug, Clone, Copy)]
+/// The short-lived cache of router reads (the driver's per-device client keeps it).
 pub struct ResourceCache {
     pub enabled: bool,
     pub ttl: Duration,

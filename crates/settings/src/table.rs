@@ -255,20 +255,20 @@ pub const ROWS: &[Row] = &[
     row(
         "resource_cache.enabled",
         "MCP_RESOURCE_CACHE_ENABLED",
-        Some("false"),
-        "cache resource reads",
+        Some("true"),
+        "keep router reads (print, export) for a short time, for tools and resources alike; any write to the device drops its entries (identical reads made at once are shared either way)",
     ),
     row(
         "resource_cache.ttl_seconds",
         "MCP_RESOURCE_CACHE_TTL_SECONDS",
-        Some("300"),
-        "lifetime of a cached resource",
+        Some("3"),
+        "how long a cached read is served; results from the cache say so in _meta.cache with their age",
     ),
     row(
         "resource_cache.max_entries",
         "MCP_RESOURCE_CACHE_MAX_ENTRIES",
         Some("1000"),
-        "maximum cached resources",
+        "most cached reads kept (all devices together); the oldest is dropped first",
     ),
     secret(
         "database.url",
@@ -325,14 +325,14 @@ pub const ROWS: &[Row] = &[
     row(
         "devices.rate_limit",
         "ROUTEROS_DEVICE_RATE_LIMIT",
-        Some("10"),
-        "requests per second to one device (all callers and drivers together)",
+        Some("0"),
+        "hard ceiling of requests per second to one device (all callers and drivers together); 0 = no ceiling, the concurrency cap alone protects the device",
     ),
     row(
         "devices.rate_burst",
         "ROUTEROS_DEVICE_RATE_BURST",
         Some("20"),
-        "requests allowed in a burst above the rate",
+        "requests allowed in a burst above the ceiling (unused while the rate limit is 0)",
     ),
     row(
         "devices.concurrency",

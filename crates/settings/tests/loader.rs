@@ -49,6 +49,12 @@ fn defaults_give_a_lab_server_on_a_sqlite_file() {
     assert!(
         matches!(&s.database, DatabaseTarget::Sqlite(p) if p == Path::new("/tmp/routeros-mcp-test/routeros-mcp.sqlite"))
     );
+    // One person's calls never wait for a rate: only the concurrency cap, and a short read cache.
+    assert_eq!(s.devices.rate_per_second, 0);
+    assert_eq!(s.devices.concurrency, 4);
+    assert!(s.resource_cache.enabled);
+    assert_eq!(s.resource_cache.ttl.as_secs(), 3);
+    assert_eq!(s.resource_cache.max_entries, 1000);
     // Lab profile is permissive.
     assert_eq!(
         s.tools.tiers,

@@ -563,6 +563,8 @@ impl Run<'_> {
 
     /// Step: everything the plan read still holds; otherwise nothing is written.
     async fn check_drift(&mut self) -> Result<(), Failure> {
+        // The router as it is now, not as a read a few seconds ago found it.
+        self.client.invalidate_cache();
         match device_ops::drift(&self.client, &self.changes).await {
             Ok(found) if found.is_empty() => {}
             Ok(found) => {
@@ -962,6 +964,8 @@ impl Run<'_> {
             for inv in &change.inverse {
                 let mut attempt = 0;
                 loop {
+                    // An auto-revert may have changed the router by itself: look afresh.
+                    self.client.invalidate_cache();
                     match device_ops::ensure(&self.client, inv, created.as_deref(), Some(change))
                         .await
                     {

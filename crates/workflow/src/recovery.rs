@@ -514,6 +514,8 @@ impl Workflow {
         let found = match client {
             None => None,
             Some(client) => {
+                // The router as it is now (an auto-revert changes it by itself).
+                client.invalidate_cache();
                 let changes: Vec<&crate::model::Change> = match journal {
                     Some(j) if !(j.confirmed || j.rolled_back) => plan
                         .changes_of(device_id)
