@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod budget;
+mod cache;
 mod fleet;
 mod kill;
 mod plans;
