@@ -392,8 +392,9 @@ impl McpService {
 
     /// Records the call (never argument values other than the device; they may be sensitive).
     /// The record is queued for group commit (the store's writer task commits it; the call does
-    /// not wait for that), and the queue is flushed on shutdown. A full queue (the database is slow or down) holds the call here,
-    /// tracked with the calls in flight, rather than dropping the record.
+    /// not wait for that), and the queue is flushed on shutdown. A full queue (the database is
+    /// slow or down) holds the call here, tracked with the calls in flight, rather than dropping
+    /// the record.
     #[allow(clippy::too_many_arguments)]
     async fn audit_call(
         &self,

@@ -8,9 +8,10 @@
 //!
 //! Every mutation is one transaction that also appends its audit event, so a change and its
 //! record land together or not at all. Records of what happened elsewhere and need no answer
-//! (tool calls) go through [`Store::audit_queue`] instead, which commits them in groups. Writes are serialized (SQLite `BEGIN IMMEDIATE`, a
-//! PostgreSQL advisory transaction lock): the audit chain needs a total order, and registry writes
-//! are rare enough that one writer at a time costs nothing.
+//! (tool calls) go through [`Store::audit_queue`] instead, which commits them in groups. Writes
+//! are serialized (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory transaction lock): the audit
+//! chain needs a total order, and registry writes are rare enough that one writer at a time
+//! costs nothing.
 
 mod audit;
 mod audit_queue;
