@@ -280,6 +280,72 @@ async fn the_clients_user_can_approve_through_elicitation_where_policy_allows() 
     world.stop().await;
 }
 
+/// A 2026-07-28 client has no session to be asked on: `plan.apply` answers `input_required` with
+/// the same question, the client asks its user and calls again with the answer — over stdio and
+/// over HTTP, where no session exists at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateless_clients_user_approves_through_input_required() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let user = |approves| User {
+        approves,
+        asked: Arc::clone(&asked),
+    };
+
+    let stdio = world.stdio_stateless_with(user(true), &[]).await;
+    let plan = stdio
+        .ok("plan.create", forward_rule(&device, "mrtr-stdio"))
+        .await;
+    let applied = stdio
+        .ok("plan.apply", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let message = asked.lock().unwrap().pop().unwrap();
+    assert!(
+        message.contains("Risk: medium") && message.contains("/ip/firewall/filter add"),
+        "{message}"
+    );
+    let got = stdio
+        .ok("plan.get", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(got["decisions"][0]["via"], "elicitation");
+    assert_eq!(
+        got["decisions"][0]["by"],
+        "mcp-elicitation-unverified:approving-client"
+    );
+    stdio.close().await;
+
+    let server = world.http_server(&[]).await;
+    let yes = server.stateless_client_with(user(true)).await;
+    let plan = yes
+        .ok("plan.create", forward_rule(&device, "mrtr-http"))
+        .await;
+    let applied = yes
+        .ok("plan.apply", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    assert!(!asked.lock().unwrap().is_empty());
+
+    let no = server.stateless_client_with(user(false)).await;
+    let plan = no
+        .ok("plan.create", forward_rule(&device, "mrtr-declined"))
+        .await;
+    let declined = no
+        .err("plan.apply", json!({"plan_id": plan["plan_id"]}))
+        .await;
+    assert!(
+        declined.contains("did not approve") && declined.contains("nothing was changed"),
+        "{declined}"
+    );
+    let got = no.ok("plan.get", json!({"plan_id": plan["plan_id"]})).await;
+    assert_eq!(got["status"], "pending", "{got}");
+    let rules = config(&world, &device).to_string();
+    assert!(rules.contains("mrtr-http") && !rules.contains("mrtr-declined"));
+    server.stop().await;
+    world.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn applying_can_be_paused_while_plans_stay_visible() {
     let world = World::start(&[Profile::Home]).await;

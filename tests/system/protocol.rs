@@ -91,6 +91,11 @@ async fn stdout_carries_only_json_rpc_and_both_protocol_versions_negotiate() {
                 .contains("device.list")
         );
         assert!(answers[&2]["result"]["tools"].as_array().unwrap().len() >= 5);
+        // The 2026-07-28 fields are not sent to session clients.
+        for field in ["ttlMs", "cacheScope", "resultType"] {
+            assert!(answers[&2]["result"].get(field).is_none(), "{field}");
+            assert!(answers[&3]["result"].get(field).is_none(), "{field}");
+        }
         assert_eq!(answers[&3]["result"]["isError"], json!(false));
         assert!(answers[&3]["result"]["_meta"]["estimated_tokens"].is_u64());
         let refused = &answers[&4]["result"];
@@ -115,6 +120,83 @@ async fn stdout_carries_only_json_rpc_and_both_protocol_versions_negotiate() {
             assert!(!stderr.contains(password.as_str()));
         }
     }
+    world.stop().await;
+}
+
+/// A 2026-07-28 client on stdio sends no `initialize`: `server/discover` names the revisions this
+/// server speaks, and every request carries its own version, identity and capabilities. Lists come
+/// with caching hints and `tools/list` in a fixed order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateless_client_discovers_and_calls_without_initialize() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let mut child = world
+        .command(&["serve"], &[])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let _stderr = Log::collect(child.stderr.take());
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "raw-2026", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    });
+    let requests = [
+        json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {"_meta": meta}}),
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": meta}}),
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {"_meta": meta,
+            "name": "system.get_overview", "arguments": {"device_id": device}}}),
+        json!({"jsonrpc": "2.0", "id": 4, "method": "prompts/list", "params": {"_meta": meta}}),
+        json!({"jsonrpc": "2.0", "id": 5, "method": "tools/list", "params": {"_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2099-01-01",
+            "io.modelcontextprotocol/clientCapabilities": {}}}}),
+    ];
+    for r in &requests {
+        stdin.write_all(format!("{r}\n").as_bytes()).await.unwrap();
+    }
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut answers = std::collections::BTreeMap::new();
+    tokio::time::timeout(STEP, async {
+        while answers.len() < requests.len() {
+            let line = lines.next_line().await.unwrap().expect("stdout stays open");
+            let msg: Value = serde_json::from_str(&line).unwrap();
+            if let Some(id) = msg.get("id").and_then(Value::as_u64) {
+                answers.insert(id, msg);
+            }
+        }
+    })
+    .await
+    .expect("the server answers every request");
+    let discover = &answers[&1]["result"];
+    let versions = discover["supportedVersions"].as_array().unwrap();
+    for v in ["2025-06-18", "2025-11-25", "2026-07-28"] {
+        assert!(versions.contains(&json!(v)), "{discover}");
+    }
+    assert!(discover["capabilities"]["tools"].is_object(), "{discover}");
+    let list = &answers[&2]["result"];
+    assert_eq!(list["cacheScope"], "private", "{list}");
+    assert_eq!(list["ttlMs"], 300_000);
+    let names: Vec<&str> = list["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "tools/list is in a fixed order");
+    let call = &answers[&3]["result"];
+    assert_eq!(call["isError"], false, "{call}");
+    assert_eq!(call["resultType"], "complete");
+    assert!(answers[&4]["result"]["ttlMs"].is_u64());
+    let unsupported = &answers[&5]["error"];
+    assert_eq!(unsupported["code"], -32022, "{unsupported}");
+    drop(stdin);
+    let _ = tokio::time::timeout(STEP, child.wait()).await;
+
     world.stop().await;
 }
 

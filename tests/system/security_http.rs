@@ -285,3 +285,183 @@ async fn sigterm_stops_the_http_server_cleanly() {
     client.close().await;
     world.stop().await;
 }
+
+/// One 2026-07-28 request over HTTP, self-contained as that revision requires (headers and
+/// `_meta`); returns the status, whether a session id came back, and the JSON-RPC message.
+async fn stateless_call(
+    server: &HttpServer,
+    method: &str,
+    mut params: Value,
+    capabilities: Value,
+) -> (u16, bool, Value) {
+    params["_meta"] = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "raw-2026", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": capabilities,
+    });
+    let mut request = reqwest::Client::new()
+        .post(&server.url)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(name) = params.get("name").and_then(Value::as_str) {
+        request = request.header("mcp-name", name);
+    }
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": method, "params": params});
+    let response = tokio::time::timeout(STEP, request.json(&body).send())
+        .await
+        .unwrap()
+        .unwrap();
+    let status = response.status().as_u16();
+    let session = response.headers().contains_key("mcp-session-id");
+    let text = tokio::time::timeout(STEP, response.text())
+        .await
+        .unwrap()
+        .unwrap();
+    // A JSON answer, or the last `data:` line of an SSE answer.
+    let message = serde_json::from_str(&text).unwrap_or_else(|_| {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("data:"))
+            .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+            .find(|m| m.get("id").is_some())
+            .unwrap_or_else(|| panic!("no JSON-RPC answer in {text}"))
+    });
+    (status, session, message)
+}
+
+fn plan_of(answer: &Value) -> Value {
+    answer["result"]["structuredContent"].clone()
+}
+
+/// The approval of a 2026-07-28 client is a round trip whose state the client carries. A model
+/// driving the client would like to skip the user: forge or alter the state, move one plan's
+/// state to another plan, answer without being asked, or approve a high-risk plan. Each is
+/// refused and leaves the plan pending; the honest round trip then works, on another instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let server = world.http_server(&[]).await;
+    let asks = json!({"elicitation": {"form": {}}});
+    let rule = |chain: &str, comment: &str| {
+        json!({"name": "plan.create", "arguments": {"title": comment, "changes": [{
+            "device_id": device, "menu": "ip/firewall/filter", "action": "add",
+            "properties": {"chain": chain, "action": "drop", "dst-address": "10.0.0.0/8", "comment": comment}}]}})
+    };
+    let create = |chain: &'static str, comment: &'static str| {
+        let server = &server;
+        let asks = asks.clone();
+        let params = rule(chain, comment);
+        async move {
+            let (status, session, answer) =
+                stateless_call(server, "tools/call", params, asks).await;
+            assert_eq!(status, 200, "{answer}");
+            assert!(!session, "a 2026-07-28 request opens no session");
+            plan_of(&answer)["plan_id"].as_str().unwrap().to_owned()
+        }
+    };
+    let status_of = |plan: String| {
+        let server = &server;
+        let asks = asks.clone();
+        async move {
+            let (_, _, answer) = stateless_call(
+                server,
+                "tools/call",
+                json!({"name": "plan.get", "arguments": {"plan_id": plan}}),
+                asks,
+            )
+            .await;
+            plan_of(&answer)["status"].as_str().unwrap().to_owned()
+        }
+    };
+    let apply = |plan: &str, state: Option<&str>, answer: Option<Value>, caps: Value| {
+        let mut params = json!({"name": "plan.apply", "arguments": {"plan_id": plan}});
+        if let Some(state) = state {
+            params["requestState"] = json!(state);
+        }
+        if let Some(answer) = answer {
+            params["inputResponses"] = json!({"approval": answer});
+        }
+        let server = &server;
+        async move { stateless_call(server, "tools/call", params, caps).await }
+    };
+    let yes = json!({"action": "accept", "content": {"approve": true}});
+
+    let a = create("forward", "state-a").await;
+    let b = create("forward", "state-b").await;
+
+    // The first call asks: input_required with the plan shown and a sealed state.
+    let (_, _, asked) = apply(&a, None, None, asks.clone()).await;
+    let result = &asked["result"];
+    assert_eq!(result["resultType"], "input_required", "{asked}");
+    let question = &result["inputRequests"]["approval"];
+    assert_eq!(question["method"], "elicitation/create");
+    assert!(
+        question["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("/ip/firewall/filter add"),
+        "{question}"
+    );
+    let state = result["requestState"].as_str().unwrap().to_owned();
+
+    // Altered state: a JSON-RPC error, nothing applied.
+    let mut altered = state.clone();
+    let last = altered.pop().unwrap();
+    altered.push(if last == 'A' { 'B' } else { 'A' });
+    for forged in [altered.as_str(), "rs1.forged.state", ""] {
+        let (_, _, refused) = apply(&a, Some(forged), Some(yes.clone()), asks.clone()).await;
+        assert_eq!(refused["error"]["code"], -32602, "{forged}: {refused}");
+        assert!(
+            refused["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("nothing was changed"),
+            "{refused}"
+        );
+    }
+    // A's state presented for B.
+    let (_, _, moved) = apply(&b, Some(&state), Some(yes.clone()), asks.clone()).await;
+    assert_eq!(moved["error"]["code"], -32602, "{moved}");
+    assert!(
+        moved["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("issued for plan {a}")),
+        "{moved}"
+    );
+    // An answer nobody asked for (no state) is not an approval: the user is asked.
+    let (_, _, unasked) = apply(&b, None, Some(yes.clone()), asks.clone()).await;
+    assert_eq!(
+        unasked["result"]["resultType"], "input_required",
+        "{unasked}"
+    );
+    // A client that cannot show a form is not asked and gets the usual refusal.
+    let (_, _, mute) = apply(&b, None, None, json!({})).await;
+    let text = mute["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("needs an approval token"), "{text}");
+    assert_eq!(status_of(a.clone()).await, "pending");
+    assert_eq!(status_of(b.clone()).await, "pending");
+
+    // High risk: refused before anyone is asked.
+    let high = create("output", "state-high").await;
+    let (_, _, refused) = apply(&high, None, None, asks.clone()).await;
+    let text = refused["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("high risk") && text.contains("only be approved by an operator"),
+        "{refused}"
+    );
+    assert_eq!(status_of(high).await, "pending");
+
+    // The honest round trip: the user's yes, with the state as issued — sent to a second
+    // instance sharing the database, as a load balancer without session affinity would.
+    let other = world.http_server(&[]).await;
+    let params = json!({"name": "plan.apply", "arguments": {"plan_id": a},
+        "requestState": state, "inputResponses": {"approval": yes}});
+    let (_, _, applied) = stateless_call(&other, "tools/call", params, asks.clone()).await;
+    assert_eq!(plan_of(&applied)["status"], "applied", "{applied}");
+    assert_eq!(status_of(b).await, "pending");
+    other.stop().await;
+    server.stop().await;
+    world.stop().await;
+}

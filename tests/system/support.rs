@@ -203,6 +203,31 @@ impl World {
         client
     }
 
+    /// `serve` over stdio with a 2026-07-28 client: no `initialize`; `server/discover` first, then
+    /// self-contained requests.
+    pub async fn stdio_stateless_with<H: ClientHandler>(
+        &self,
+        handler: H,
+        extra: &[(&str, &str)],
+    ) -> Client<H> {
+        let (transport, stderr) = TokioChildProcess::builder(self.command(&["serve"], extra))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = transport.id();
+        let log = Log::collect(stderr);
+        let service = tokio::time::timeout(
+            STEP,
+            rmcp::service::serve_client_with_lifecycle(handler, transport, stateless()),
+        )
+        .await
+        .expect("the server answers server/discover in time")
+        .unwrap_or_else(|e| panic!("discover failed: {e}\n{}", log.text()));
+        let mut client = Client::new(service, log).await;
+        client.pid = pid;
+        client
+    }
+
     /// `routeros-mcp serve` over Streamable HTTP on a free loopback port.
     pub async fn http_server(&self, extra: &[(&str, &str)]) -> HttpServer {
         let mut env: Vec<(&str, &str)> = vec![("MCP_HTTP_PORT", "0")];
@@ -304,6 +329,19 @@ impl HttpServer {
         Client::new(service, self.log.clone()).await
     }
 
+    /// A 2026-07-28 client over HTTP: no session, every request self-contained.
+    pub async fn stateless_client_with<H: ClientHandler>(&self, handler: H) -> Client<H> {
+        let transport = StreamableHttpClientTransport::from_uri(self.url.clone());
+        let service = tokio::time::timeout(
+            STEP,
+            rmcp::service::serve_client_with_lifecycle(handler, transport, stateless()),
+        )
+        .await
+        .expect("the server answers server/discover in time")
+        .unwrap_or_else(|e| panic!("discover failed: {e}\n{}", self.log.text()));
+        Client::new(service, self.log.clone()).await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String) {
         let r = reqwest::get(format!("{}{path}", self.root()))
             .await
@@ -314,6 +352,13 @@ impl HttpServer {
     pub async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+}
+
+/// How a 2026-07-28 client starts: `server/discover`, no `initialize`.
+pub fn stateless() -> rmcp::service::ClientLifecycleMode {
+    rmcp::service::ClientLifecycleMode::Discover {
+        preferred_versions: vec![rmcp::model::ProtocolVersion::V_2026_07_28],
     }
 }
 

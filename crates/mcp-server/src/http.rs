@@ -8,9 +8,15 @@
 //! listed in `MCP_HTTP_ALLOWED_ORIGINS` — so a page on another site cannot reach the server
 //! through a rebound DNS name or from another local port. Connections are served here rather
 //! than by `axum::serve` so that a client which does not finish its request headers within
-//! `MCP_HTTP_HEADER_TIMEOUT_SECONDS` is disconnected. Sessions are capped
-//! (`MCP_HTTP_MAX_SESSIONS`, see [`sessions`]) and close after
-//! `MCP_HTTP_SESSION_IDLE_SECONDS` without a request. `/ready` probes devices at most once per
+//! `MCP_HTTP_HEADER_TIMEOUT_SECONDS` is disconnected.
+//!
+//! Both protocol generations share the endpoint, and the SDK tells them apart by what each
+//! request carries: a 2025-11-25 (or older) client opens a session with `initialize` and sends
+//! `Mcp-Session-Id` after; a 2026-07-28 client sends self-contained requests (`_meta` with its
+//! version, identity and capabilities, `MCP-Protocol-Version` header) and is served without any
+//! per-client state, so instances behind a load balancer need no session affinity. Sessions are
+//! capped (`MCP_HTTP_MAX_SESSIONS`, see [`sessions`]) and close after
+//! `MCP_HTTP_SESSION_IDLE_SECONDS` without a request; stateless requests open none. `/ready` probes devices at most once per
 //! [`READY_CACHE`]; callers in between get the last answer, so the unauthenticated endpoint
 //! cannot be used to drive traffic to the routers.
 
@@ -239,7 +245,10 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .with_allowed_hosts(guard_lists.hosts.clone())
         .with_allowed_origins(guard_lists.origins.clone())
         .enforce_origin_validation()
-        .with_sse_keep_alive(Some(Duration::from_secs(15)));
+        .with_sse_keep_alive(Some(Duration::from_secs(15)))
+        // A 2026-07-28 request whose answer is one message gets it as plain JSON (no SSE
+        // framing); one that sends notifications first still streams.
+        .with_json_response(true);
     let mut local = LocalSessionManager::default();
     local.session_config.keep_alive = Some(options.session_idle);
     let factory_app = Arc::clone(&app);

@@ -8,6 +8,7 @@
 //! handler → token budget → result (`structuredContent`, compact text, `_meta.estimated_tokens`)
 //! → metrics and audit.
 
+mod approval;
 pub mod http;
 pub mod metrics;
 mod prompts;
@@ -63,6 +64,9 @@ pub struct App {
     pub shutdown: CancellationToken,
     /// In-flight tool calls, awaited on shutdown.
     pub calls: TaskTracker,
+    /// Seals and opens the state of a call that waits for the client's input (2026-07-28): keyed
+    /// from the master key, so every instance sharing the database accepts the others' states.
+    pub(crate) request_states: rmcp::model::RequestStateCodec,
 }
 
 impl std::fmt::Debug for App {
@@ -88,6 +92,12 @@ impl App {
         check_one_to_one(&catalog, &handlers).map_err(AppError::Catalog)?;
         config.policy.check(&catalog).map_err(AppError::Config)?;
         let metrics = McpMetrics::register(&registry)?;
+        let mut key = ctx
+            .fleet
+            .master_key()
+            .derived_key(approval::STATE_KEY_PURPOSE);
+        let request_states = rmcp::model::RequestStateCodec::try_new(std::mem::take(&mut *key))
+            .map_err(|e| AppError::Config(format!("request state key: {e}")))?;
         Ok(Arc::new(Self {
             config,
             catalog,
@@ -97,6 +107,7 @@ impl App {
             registry,
             shutdown: CancellationToken::new(),
             calls: TaskTracker::new(),
+            request_states,
         }))
     }
 

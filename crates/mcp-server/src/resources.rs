@@ -84,7 +84,7 @@ pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult
             format!(
                 "unknown resource {uri}: resources are device://{{device_id}}, device://{{device_id}}/config and plan://{{plan_id}}"
             ),
-            None,
+            Some(json!({"uri": uri})),
         ));
     };
     let (device_id, config) = match rest.strip_suffix("/config") {

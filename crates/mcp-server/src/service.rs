@@ -4,8 +4,16 @@
 //! results with `isError: true` and a message that says what to do; only unroutable requests
 //! (an unknown tool name, an unknown resource) are protocol errors.
 //!
-//! Logging (`logging/setLevel`, `notifications/message`) is part of every protocol version this
-//! server negotiates (up to 2025-11-25); the SDK marks it deprecated for the 2026 revision.
+//! Protocol revisions: 2025-06-18 and 2025-11-25 (and the older ones the SDK knows) open a session
+//! with `initialize`; 2026-07-28 is stateless — every request carries its protocol version, client
+//! and capabilities in `_meta`, and the SDK routes it without a session (`server/discover` answers
+//! what this server supports). The handler serves both: what it needs of the client comes from
+//! [`RequestContext::client_info`] and [`RequestContext::client_capabilities`], which read the
+//! request's `_meta` first and the session's `initialize` second. Logging (`logging/setLevel`,
+//! `notifications/message`), which 2026-07-28 deprecates, keeps working for session clients.
+//!
+//! List results carry the 2026-07-28 caching hints (`ttlMs`, `cacheScope`); the SDK strips them
+//! for older clients. `tools/list` is in a fixed order (by name).
 
 #![allow(deprecated)]
 
@@ -28,6 +36,38 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Map, Value, json};
 
 use crate::App;
+use crate::approval::Approval;
+
+/// Whether the request uses the stateless revision (2026-07-28 and later): no session, so no
+/// server-sent requests; the server asks for input with `input_required` instead.
+/// How long a client may reuse the tool, prompt and template lists: they change only when the
+/// server restarts with other settings.
+const LIST_TTL: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How long a client may reuse the resource list (the registered devices).
+const RESOURCE_LIST_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Caching hints of a result, for 2026-07-28 clients (older ones do not know the fields). The
+/// scope is private: what a caller sees may depend on who it is, so a shared cache must not hand
+/// one caller's list to another.
+fn hints(
+    context: &RequestContext<RoleServer>,
+    ttl_ms: &mut Option<u64>,
+    scope: &mut Option<rmcp::model::CacheScope>,
+    ttl: std::time::Duration,
+) {
+    if !stateless(context) {
+        return;
+    }
+    *ttl_ms = Some(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+    *scope = Some(rmcp::model::CacheScope::Private);
+}
+
+fn stateless(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
 
 /// Which transport a session runs on (for logs and audit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,39 +85,6 @@ impl Transport {
     }
 }
 
-/// The text of an approval prompt: every line a person reads, with whatever came from the
-/// caller (the title) or a router (values in descriptions and risk reasons) escaped, so a title
-/// cannot draw a fake plan over the real one.
-fn approval_prompt(plan: &workflow::Plan) -> String {
-    use domain::text::escape;
-    let mut message = format!(
-        "Approve and apply plan {}: {}\nRisk: {}{}\n",
-        plan.id,
-        escape(&plan.title),
-        plan.risk,
-        if plan.risk_reasons.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", escape(&plan.risk_reasons.join("; ")))
-        }
-    );
-    for c in &plan.changes {
-        message.push_str(&format!(
-            "  {}: {}\n",
-            escape(plan.device_name(&c.device_id)),
-            escape(&c.description)
-        ));
-    }
-    message
-}
-
-/// What asking the client's user for an approval gave.
-enum Elicited {
-    Token(String),
-    Declined(String),
-    NotAsked,
-}
-
 /// Counts the session in `mcp_active_sessions` for as long as it lives.
 #[derive(Debug)]
 struct SessionGuard(prometheus::IntGauge);
@@ -88,32 +95,50 @@ impl Drop for SessionGuard {
     }
 }
 
-/// One session's handler.
+/// One session's handler — or, under 2026-07-28 over HTTP, one request's.
 #[derive(Debug, Clone)]
 pub struct McpService {
     app: Arc<App>,
     transport: Transport,
-    _session: Arc<SessionGuard>,
+    /// Set once the handler serves a session: from the start on stdio, at `initialize` over
+    /// HTTP (a stateless request is not a session and is not counted).
+    session: Arc<std::sync::OnceLock<SessionGuard>>,
     log_level: Arc<Mutex<LoggingLevel>>,
 }
 
 impl McpService {
     pub fn new(app: Arc<App>, transport: Transport) -> Self {
-        app.metrics.active_sessions.inc();
-        let gauge = app.metrics.active_sessions.clone();
-        Self {
+        let service = Self {
             app,
             transport,
-            _session: Arc::new(SessionGuard(gauge)),
+            session: Arc::new(std::sync::OnceLock::new()),
             log_level: Arc::new(Mutex::new(LoggingLevel::Warning)),
+        };
+        if transport == Transport::Stdio {
+            service.count_session();
         }
+        service
+    }
+
+    /// Counts this handler in `mcp_active_sessions` until it is dropped (once).
+    fn count_session(&self) {
+        self.session.get_or_init(|| {
+            self.app.metrics.active_sessions.inc();
+            SessionGuard(self.app.metrics.active_sessions.clone())
+        });
     }
 
     fn actor(&self, context: &RequestContext<RoleServer>) -> String {
+        // The client's own claim (from `initialize`, or from each request's `_meta` under
+        // 2026-07-28), escaped and bounded: it is recorded, not trusted.
         let client = context
-            .peer
-            .peer_info()
-            .map(|i| i.client_info.name.clone())
+            .client_info()
+            .map(|i| {
+                domain::text::escape(&i.name)
+                    .chars()
+                    .take(64)
+                    .collect::<String>()
+            })
             .unwrap_or_else(|| "unknown-client".into());
         format!("mcp:{}:{client}", self.transport.as_str())
     }
@@ -160,7 +185,7 @@ impl McpService {
         &self,
         request: CallToolRequestParams,
         context: &RequestContext<RoleServer>,
-    ) -> Result<CallToolResult, McpError> {
+    ) -> Result<CallToolResponse, McpError> {
         let app = &self.app;
         let name = request.name.to_string();
         let Some(spec) = app.catalog.get(&name) else {
@@ -172,10 +197,11 @@ impl McpService {
         if !app.config.tools {
             return Ok(Self::error_result(
                 "tools are turned off on this server (MCP_ENABLE_TOOLS=false)".into(),
-            ));
+            )
+            .into());
         }
         if let Visibility::Hidden(reason) = app.config.policy.visibility(spec) {
-            return Ok(Self::error_result(reason));
+            return Ok(Self::error_result(reason).into());
         }
         let mut arguments = Value::Object(request.arguments.clone().unwrap_or_default());
         if let Err(violations) = app.catalog.validate_input(&name, &arguments) {
@@ -183,7 +209,8 @@ impl McpService {
             return Ok(Self::error_result(format!(
                 "invalid arguments for {name}: {}. The tool's inputSchema says what is accepted.",
                 list.join("; ")
-            )));
+            ))
+            .into());
         }
         let Some(handler) = app.handler(&name) else {
             return Err(McpError::internal_error(
@@ -193,10 +220,16 @@ impl McpService {
         };
         let correlation = domain::CorrelationId::new();
         if name == "plan.apply" && arguments.get("approval_token").is_none() {
-            match self.elicit_approval(&arguments, context, correlation).await {
-                Elicited::Token(token) => arguments["approval_token"] = Value::String(token),
-                Elicited::Declined(message) => return Ok(Self::error_result(message)),
-                Elicited::NotAsked => {}
+            let asked = if stateless(context) {
+                crate::approval::round(app, &request, &arguments, context, correlation).await?
+            } else {
+                crate::approval::elicit(app, &arguments, context, correlation).await
+            };
+            match asked {
+                Approval::Token(token) => arguments["approval_token"] = Value::String(token),
+                Approval::Declined(message) => return Ok(Self::error_result(message).into()),
+                Approval::Ask(input) => return Ok(CallToolResponse::InputRequired(input)),
+                Approval::NotAsked => {}
             }
         }
         let started = Instant::now();
@@ -288,106 +321,7 @@ impl McpService {
             correlation,
         )
         .await;
-        Ok(result)
-    }
-
-    /// Asks the client's user to approve a plan (MCP elicitation), where the policy of the
-    /// plan's environment allows it and the client can be asked. The approval is the user's,
-    /// recorded as `mcp-elicitation:<client>`; the model never sees a way to approve.
-    async fn elicit_approval(
-        &self,
-        arguments: &Value,
-        context: &RequestContext<RoleServer>,
-        correlation: domain::CorrelationId,
-    ) -> Elicited {
-        let wf = &self.app.ctx.workflow;
-        let Some(plan_id) = arguments.get("plan_id").and_then(Value::as_str) else {
-            return Elicited::NotAsked;
-        };
-        let Ok(plan) = wf.plan(plan_id.trim()).await else {
-            return Elicited::NotAsked;
-        };
-        let allowed = wf.config().policy(plan.environment).elicitation
-            && matches!(
-                plan.status,
-                workflow::PlanStatus::Pending | workflow::PlanStatus::Approved
-            )
-            && context
-                .peer
-                .supported_elicitation_modes()
-                .contains(&rmcp::service::ElicitationMode::Form);
-        if !allowed {
-            return Elicited::NotAsked;
-        }
-        if !plan.risk.may_be_approved_without_a_person() {
-            // Whatever the client answers cannot be verified to be a person's: a model that can
-            // run an HTTP client can declare elicitation and say yes to itself.
-            return Elicited::Declined(format!(
-                "plan {} is {} risk: it can only be approved by an operator (`routeros-mcp plan approve {}`), not through the MCP client; nothing was changed",
-                plan.id, plan.risk, plan.id
-            ));
-        }
-        let message = approval_prompt(&plan);
-        let schema = rmcp::model::ElicitationSchemaBuilder::new()
-            .required_bool_property("approve", |b| {
-                b.title("Approve and apply these changes")
-                    .with_default(false)
-            })
-            .build_unchecked();
-        let asked = context
-            .peer
-            .create_elicitation_with_timeout(
-                rmcp::model::ElicitRequestParams::FormElicitationParams {
-                    meta: None,
-                    message,
-                    requested_schema: schema,
-                },
-                Some(std::time::Duration::from_secs(600)),
-            )
-            .await;
-        let accepted = match asked {
-            Ok(r) => {
-                r.action == rmcp::model::ElicitationAction::Accept
-                    && r.content
-                        .as_ref()
-                        .and_then(|c| c.get("approve"))
-                        .and_then(Value::as_bool)
-                        == Some(true)
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "asking the client's user to approve a plan failed");
-                return Elicited::NotAsked;
-            }
-        };
-        if !accepted {
-            return Elicited::Declined(format!(
-                "the user did not approve plan {}; nothing was changed",
-                plan.id
-            ));
-        }
-        // The client's name is its own claim: recorded as such, escaped, and bounded.
-        let client = context
-            .peer
-            .peer_info()
-            .map(|i| i.client_info.name.clone())
-            .unwrap_or_else(|| "unknown-client".into());
-        let client: String = domain::text::escape(&client).chars().take(64).collect();
-        let audit = store::AuditContext {
-            actor: format!("mcp-elicitation-unverified:{client}"),
-            correlation_id: correlation,
-        };
-        match wf
-            .approve(
-                &plan.id,
-                &audit.actor,
-                workflow::ApprovalVia::Elicitation,
-                &audit,
-            )
-            .await
-        {
-            Ok(issued) => Elicited::Token(issued.approval_token),
-            Err(e) => Elicited::Declined(format!("plan {} could not be approved: {e}", plan.id)),
-        }
+        Ok(result.into())
     }
 
     /// Records the call (never argument values other than the device; they may be sensitive).
@@ -489,7 +423,7 @@ impl ServerHandler for McpService {
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
-        Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::V_2025_11_25))
+        Cow::Borrowed(ProtocolVersion::known_up_to(&ProtocolVersion::V_2026_07_28))
     }
 
     async fn initialize(
@@ -498,6 +432,7 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<InitializeResult, McpError> {
         let started = Instant::now();
+        self.count_session();
         context.peer.set_peer_info(request.clone());
         let result = self.negotiate_initialize(&request);
         self.app.metrics.initialize_total.inc();
@@ -524,7 +459,7 @@ impl ServerHandler for McpService {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let tools = if self.app.config.tools {
             self.app
@@ -538,7 +473,14 @@ impl ServerHandler for McpService {
             Vec::new()
         };
         self.app.metrics.request("tools/list", true);
-        Ok(ListToolsResult::with_all_items(tools))
+        let mut result = ListToolsResult::with_all_items(tools);
+        hints(
+            &context,
+            &mut result.ttl_ms,
+            &mut result.cache_scope,
+            LIST_TTL,
+        );
+        Ok(result)
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
@@ -555,9 +497,14 @@ impl ServerHandler for McpService {
         let result = self.run_tool(request, &context).await;
         self.app.metrics.request(
             "tools/call",
-            result.as_ref().is_ok_and(|r| r.is_error != Some(true)),
+            result.as_ref().is_ok_and(|r| match r {
+                CallToolResponse::Complete(r) => r.is_error != Some(true),
+                // Waiting for the client's input is not a failure; anything else is unexpected.
+                CallToolResponse::InputRequired(_) => true,
+                _ => false,
+            }),
         );
-        result.map(CallToolResponse::from)
+        result
     }
 
     async fn set_level(
@@ -600,39 +547,71 @@ impl ServerHandler for McpService {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let r = crate::resources::list(&self.app).await;
         self.app.metrics.request("resources/list", r.is_ok());
-        r
+        r.map(|mut result| {
+            // Devices come and go; a client may reuse the list briefly.
+            hints(
+                &context,
+                &mut result.ttl_ms,
+                &mut result.cache_scope,
+                RESOURCE_LIST_TTL,
+            );
+            result
+        })
     }
 
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
         self.app.metrics.request("resources/templates/list", true);
-        Ok(crate::resources::templates())
+        let mut result = crate::resources::templates();
+        hints(
+            &context,
+            &mut result.ttl_ms,
+            &mut result.cache_scope,
+            LIST_TTL,
+        );
+        Ok(result)
     }
 
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let r = crate::resources::read(&self.app, &request.uri).await;
         self.app.metrics.request("resources/read", r.is_ok());
-        r.map(ReadResourceResponse::from)
+        r.map(|mut result| {
+            // A router's state: read it again when it is needed again.
+            hints(
+                &context,
+                &mut result.ttl_ms,
+                &mut result.cache_scope,
+                std::time::Duration::ZERO,
+            );
+            ReadResourceResponse::from(result)
+        })
     }
 
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         self.app.metrics.request("prompts/list", true);
-        Ok(crate::prompts::list())
+        let mut result = crate::prompts::list();
+        hints(
+            &context,
+            &mut result.ttl_ms,
+            &mut result.cache_scope,
+            LIST_TTL,
+        );
+        Ok(result)
     }
 
     async fn get_prompt(

@@ -8,8 +8,13 @@
 //!    the shared machine affects them alike.
 //! 3. Tool calls per second with 50 concurrent HTTP sessions.
 //! 4. `fleet.get_health` over 1,000 simulated routers: wall time and the server's peak RSS.
+//! 5. `system.get_overview` at the default settings, as a new user meets it: 30 and then 300
+//!    calls in a row from a fresh server over stdio and over HTTP, with the read cache as
+//!    configured by default and with it off (`MCP_RESOURCE_CACHE_ENABLED=false`), beside the same
+//!    three reads made directly on a driver client with the default limits.
 //!
-//! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet).
+//! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet,
+//! `-- --only overview` for section 5 alone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -223,6 +228,107 @@ async fn latency_and_throughput() {
     world.stop().await;
 }
 
+/// Section 5: `system.get_overview` at the default settings.
+async fn overview_at_defaults() {
+    let world = World::start(&[Profile::Home]).await;
+    let name = world.names[0].clone();
+    let m = world.manifest().devices[0].clone();
+    let args = json!({"device_id": name});
+    println!("\n`system.get_overview` at the default settings, one fresh server per line:");
+    println!("| path | calls 1–30 p50 | p99 | calls 31–330 p50 | p99 |");
+    println!("|---|---|---|---|---|");
+
+    // The same three reads on a driver client with the default limits, one at a time as a tool
+    // did before and at once.
+    let connections = Connections::new(Limits::default(), None);
+    let direct = connections.client(
+        Target {
+            device_id: DeviceId::new(),
+            name: m.name.clone(),
+            host: m.address.parse().unwrap(),
+            rest_port: m.https_port,
+            http_port: m.http_port,
+            ssh_port: m.ssh_port,
+            username: m.username.clone(),
+            password: SecretString::from(m.password.clone()),
+            tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
+            ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
+            insecure_http: false,
+        },
+        domain::DriverPreference::Rest,
+        None,
+    );
+    let menus: Vec<MenuPath> = ["system/resource", "system/identity", "system/routerboard"]
+        .iter()
+        .map(|m| MenuPath::parse(m).unwrap())
+        .collect();
+    let all = PrintQuery::all();
+    let mut samples = Vec::new();
+    for _ in 0..330 {
+        let t = Instant::now();
+        let (a, b, c) = tokio::join!(
+            direct.print(&menus[0], &all),
+            direct.print(&menus[1], &all),
+            direct.print(&menus[2], &all)
+        );
+        samples.push(t.elapsed());
+        assert!(a.is_ok() && b.is_ok() && c.is_ok());
+    }
+    overview_line(
+        "direct driver calls (three reads at once, default limits)",
+        samples,
+    );
+
+    for (label, env) in [
+        ("defaults", &[("LOG_LEVEL", "warn")][..]),
+        (
+            "MCP_RESOURCE_CACHE_ENABLED=false",
+            &[
+                ("LOG_LEVEL", "warn"),
+                ("MCP_RESOURCE_CACHE_ENABLED", "false"),
+            ][..],
+        ),
+    ] {
+        let stdio = world.stdio(env).await;
+        let mut samples = Vec::new();
+        for _ in 0..330 {
+            let t = Instant::now();
+            let r = stdio.call("system.get_overview", args.clone()).await;
+            samples.push(t.elapsed());
+            assert_ne!(r.is_error, Some(true));
+        }
+        overview_line(&format!("stdio, {label}"), samples);
+        stdio.close().await;
+
+        let server = world.http_server(env).await;
+        let http = server.client().await;
+        let mut samples = Vec::new();
+        for _ in 0..330 {
+            let t = Instant::now();
+            let r = http.call("system.get_overview", args.clone()).await;
+            samples.push(t.elapsed());
+            assert_ne!(r.is_error, Some(true));
+        }
+        overview_line(&format!("Streamable HTTP, {label}"), samples);
+        http.close().await;
+        server.stop().await;
+    }
+    world.stop().await;
+}
+
+fn overview_line(label: &str, samples: Vec<Duration>) {
+    let (first, rest) = samples.split_at(30);
+    let (f50, f99) = summary(first.to_vec());
+    let (r50, r99) = summary(rest.to_vec());
+    println!(
+        "| {label} | {} | {} | {} | {} |",
+        ms(f50),
+        ms(f99),
+        ms(r50),
+        ms(r99)
+    );
+}
+
 async fn fleet_health(devices: usize) {
     let t = Instant::now();
     let world = World::start_with(WorldOptions {
@@ -288,8 +394,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     runtime.block_on(async {
+        if only.as_deref() == Some("overview") {
+            overview_at_defaults().await;
+            return;
+        }
         latency_and_throughput().await;
+        overview_at_defaults().await;
         fleet_health(devices).await;
     });
 }

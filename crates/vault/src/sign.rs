@@ -1,6 +1,8 @@
 //! Signing keys derived from the master key, for values the server issues and must later
-//! recognise as its own (plan approval tokens). A derived key never leaves this crate; callers
-//! sign and verify through it.
+//! recognise as its own (plan approval tokens, the state of an MCP request that waits for the
+//! client's input). A [`SigningKey`] never leaves this crate; callers sign and verify through it.
+//! Where a sealing library needs the key itself ([`MasterKey::derived_key`]), it gets derived
+//! material for one purpose, zeroed when dropped — never the master key.
 
 use hmac::{KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretBox};
@@ -45,6 +47,13 @@ impl MasterKey {
             purpose,
         }
     }
+
+    /// The 32 bytes of the signing key for `purpose`, for a library that seals values with its
+    /// own MAC (the MCP request-state codec). Every server holding this master key derives the
+    /// same bytes, so a value sealed by one instance opens on another.
+    pub fn derived_key(&self, purpose: &'static str) -> zeroize::Zeroizing<Vec<u8>> {
+        zeroize::Zeroizing::new(self.signing_key(purpose).key.expose_secret().to_vec())
+    }
 }
 
 impl SigningKey {
@@ -83,6 +92,15 @@ mod tests {
                 .verify(b"plan 1", &tag)
         );
         assert!(key.signing_key("plan approval v1").verify(b"plan 1", &tag));
+        assert_eq!(key.derived_key("plan approval v1").len(), 32);
+        assert_eq!(
+            *key.derived_key("request state v1"),
+            *key.derived_key("request state v1")
+        );
+        assert_ne!(
+            *key.derived_key("request state v1"),
+            *key.derived_key("plan approval v1")
+        );
         assert_eq!(
             format!("{a:?}"),
             "SigningKey { purpose: \"plan approval v1\", .. }"

@@ -290,12 +290,24 @@ pub async fn lane(lane: usize, plans: usize, seed: u64) -> Vec<Outcome> {
                 changes,
             });
         }
-        let proposal = match lab.workflow.propose(&request, &lab.ctx()).await {
-            Ok(p) => p,
-            // Random requests sometimes make no sense (a no-op, a duplicate): propose another.
-            Err(workflow::WorkflowError::Invalid(_)) => continue,
-            Err(e) => panic!("proposing {request:?}: {e}"),
+        // Planning only reads; on a loaded machine a read can outlast the lab's short driver
+        // timeout. That is not what the campaign tests, so a planning read that failed is tried
+        // again (a few times, then it is a failure of the run).
+        let mut attempts = 0;
+        let proposal = loop {
+            attempts += 1;
+            match lab.workflow.propose(&request, &lab.ctx()).await {
+                Ok(p) => break Some(p),
+                // Random requests sometimes make no sense (a no-op, a duplicate): propose another.
+                Err(workflow::WorkflowError::Invalid(_)) => break None,
+                Err(workflow::WorkflowError::Device(e)) if attempts < 4 => {
+                    eprintln!("lane {lane}: planning read failed ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("proposing {request:?}: {e}"),
+            }
         };
+        let Some(proposal) = proposal else { continue };
         let plan = proposal.plan;
         let token = match proposal.auto_approval {
             Some(t) => t.approval_token,
