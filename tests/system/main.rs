@@ -12,5 +12,6 @@ mod plans;
 mod protocol;
 mod security;
 mod security_http;
+mod shutdown;
 mod support;
 mod tools;

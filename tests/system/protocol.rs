@@ -486,7 +486,7 @@ async fn tool_calls_are_audited_without_argument_values() {
         .err("device.get", json!({"device_id": "ghost"}))
         .await;
     client.close().await;
-    // The audit write is spawned; the server drains it before exiting, so it is there now.
+    // The audit record is queued; the server flushes the queue before exiting, so it is there now.
     let out = world
         .cli(&["audit", "list", "--action", "tool.call", "--output", "json"])
         .await;

@@ -154,6 +154,15 @@ impl World {
         self.db.is_some()
     }
 
+    /// The registry the servers of this world use, opened from the test (one connection).
+    pub async fn registry(&self) -> store::Store {
+        let target = match self.db.as_ref().and_then(TestDatabase::postgres_url) {
+            Some(url) => store::Target::Postgres(url.into()),
+            None => store::Target::Sqlite(self.dir.path().join("data").join("routeros-mcp.sqlite")),
+        };
+        store::Store::open(&target, 1).await.unwrap()
+    }
+
     pub fn manifest(&self) -> routeros_sim::Manifest {
         self.sims.as_ref().unwrap().manifest()
     }

@@ -323,13 +323,18 @@ impl McpService {
             elapsed,
             tokens,
             correlation,
-        );
+        )
+        .await;
         Ok(result.into())
     }
 
     /// Records the call (never argument values other than the device; they may be sensitive).
+    /// The record is queued for group commit (the store's writer task commits it; the call does
+    /// not wait for that), and the queue is flushed on shutdown. A full queue (the database is
+    /// slow or down) holds the call here, tracked with the calls in flight, rather than dropping
+    /// the record.
     #[allow(clippy::too_many_arguments)]
-    fn audit_call(
+    async fn audit_call(
         &self,
         context: &RequestContext<RoleServer>,
         name: &str,
@@ -339,7 +344,6 @@ impl McpService {
         tokens: u64,
         correlation: domain::CorrelationId,
     ) {
-        let store = self.app.store().clone();
         let ctx = store::AuditContext {
             actor: self.actor(context),
             correlation_id: correlation,
@@ -353,14 +357,18 @@ impl McpService {
             "estimated_tokens": tokens,
         });
         let target = format!("tool:{name}");
-        self.app.calls.spawn(async move {
-            if let Err(e) = store
-                .append_audit(&ctx, "tool.call", &target, details)
-                .await
-            {
-                tracing::error!(error = %e, "could not record a tool call in the audit log");
-            }
-        });
+        let queued = self
+            .app
+            .calls
+            .track_future(self.app.store().audit_queue().append(
+                &ctx,
+                "tool.call",
+                &target,
+                details,
+            ));
+        if let Err(e) = queued.await {
+            tracing::error!(error = %e, "could not record a tool call in the audit log");
+        }
     }
 
     /// Sends a log message to the client if its level is at least the session's.

@@ -45,7 +45,12 @@ fn main() -> ExitCode {
             return ExitCode::from(status::FAILURE);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    let outcome = runtime.block_on(commands::run(cli));
+    // The command is done (a server has drained its calls and written its audit records). What
+    // may be left is a blocking read of stdin by the stdio transport, which only the client's
+    // next line or EOF would end: do not wait for it, or a SIGTERM'd stdio server never exits.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // An error can quote a router (its error text): made visible, never drawn.

@@ -100,6 +100,109 @@ fn event_hash(e: &Hashed<'_>) -> String {
     hex::encode(h.finalize())
 }
 
+/// An event ready to insert: its place in the chain and its hash are computed.
+pub(crate) struct NewEvent<'a> {
+    pub seq: i64,
+    pub occurred_at: &'a str,
+    pub actor: &'a str,
+    pub action: &'a str,
+    pub target: &'a str,
+    pub correlation_id: &'a str,
+    pub details: &'a str,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl<'a> NewEvent<'a> {
+    /// The event that follows `(seq - 1, prev_hash)` in the chain.
+    #[allow(clippy::too_many_arguments)]
+    pub fn chained(
+        seq: i64,
+        prev_hash: String,
+        occurred_at: &'a str,
+        actor: &'a str,
+        action: &'a str,
+        target: &'a str,
+        correlation_id: &'a str,
+        details: &'a str,
+    ) -> Self {
+        let hash = event_hash(&Hashed {
+            seq,
+            occurred_at,
+            actor,
+            action,
+            target,
+            correlation_id,
+            details,
+            prev_hash: &prev_hash,
+        });
+        Self {
+            seq,
+            occurred_at,
+            actor,
+            action,
+            target,
+            correlation_id,
+            details,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
+/// The sequence number and previous hash the next event takes. Read inside a write transaction
+/// (which holds the write lock), so the chain has a single tail.
+pub(crate) async fn chain_head(
+    tx: &mut Transaction<'static, Any>,
+) -> Result<(i64, String), StoreError> {
+    let last: Option<(i64, String)> =
+        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_owned()),
+    })
+}
+
+/// Rows per `INSERT` statement when writing several events (9 bound values each, far below
+/// either dialect's limit on bound values).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Inserts events already chained onto the head, in order, with as few statements as possible.
+pub(crate) async fn insert(
+    tx: &mut Transaction<'static, Any>,
+    events: &[NewEvent<'_>],
+) -> Result<(), StoreError> {
+    for chunk in events.chunks(ROWS_PER_INSERT) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let p: Vec<String> = (1..=9).map(|col| format!("${}", row * 9 + col)).collect();
+                format!("({})", p.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO audit_events ({COLUMNS}) VALUES {}",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for e in chunk {
+            query = query
+                .bind(e.seq)
+                .bind(e.occurred_at)
+                .bind(e.actor)
+                .bind(e.action)
+                .bind(e.target)
+                .bind(e.correlation_id)
+                .bind(e.details)
+                .bind(e.prev_hash.as_str())
+                .bind(e.hash.as_str());
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 /// Appends an event inside the caller's write transaction (which holds the write lock, so the
 /// chain has a single tail).
 pub(crate) async fn append(
@@ -109,42 +212,21 @@ pub(crate) async fn append(
     target: &str,
     details: Value,
 ) -> Result<i64, StoreError> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-    let (seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_owned()),
-    };
+    let (seq, prev_hash) = chain_head(tx).await?;
     let occurred_at = time::now();
     let correlation_id = ctx.correlation_id.to_string();
     let details = details.to_string();
-    let hash = event_hash(&Hashed {
+    let event = NewEvent::chained(
         seq,
-        occurred_at: &occurred_at,
-        actor: &ctx.actor,
+        prev_hash,
+        &occurred_at,
+        &ctx.actor,
         action,
         target,
-        correlation_id: &correlation_id,
-        details: &details,
-        prev_hash: &prev_hash,
-    });
-    sqlx::query(
-        "INSERT INTO audit_events (seq, occurred_at, actor, action, target, correlation_id, details, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(seq)
-    .bind(&occurred_at)
-    .bind(&ctx.actor)
-    .bind(action)
-    .bind(target)
-    .bind(&correlation_id)
-    .bind(&details)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
+        &correlation_id,
+        &details,
+    );
+    insert(tx, std::slice::from_ref(&event)).await?;
     Ok(seq)
 }
 

@@ -7,11 +7,14 @@
 //! its lock ([`Store::begin_write`]).
 //!
 //! Every mutation is one transaction that also appends its audit event, so a change and its
-//! record land together or not at all. Writes are serialized (SQLite `BEGIN IMMEDIATE`, a
-//! PostgreSQL advisory transaction lock): the audit chain needs a total order, and registry writes
-//! are rare enough that one writer at a time costs nothing.
+//! record land together or not at all. Records of what happened elsewhere and need no answer
+//! (tool calls) go through [`Store::audit_queue`] instead, which commits them in groups. Writes
+//! are serialized (SQLite `BEGIN IMMEDIATE`, a PostgreSQL advisory transaction lock): the audit
+//! chain needs a total order, and registry writes are rare enough that one writer at a time
+//! costs nothing.
 
 mod audit;
+mod audit_queue;
 mod credentials;
 mod devices;
 pub mod plans;
@@ -21,6 +24,7 @@ pub mod testing;
 pub mod time;
 
 pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
+pub use audit_queue::{AuditQueueLimits, AuditQueueStats, AuditWriter};
 
 /// Appends an audit event inside a write transaction from [`Store::begin_write`], for crates
 /// whose own changes must land together with their record.
@@ -39,6 +43,7 @@ pub use tenancy::{Organization, Project};
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sqlx::AnyPool;
@@ -122,6 +127,16 @@ pub enum StoreError {
     /// An operation was stopped by its caller (e.g. a progress callback) and rolled back.
     #[error("stopped before completion, nothing was changed: {0}")]
     Aborted(String),
+    /// A queued audit record holds text the database cannot store.
+    #[error(
+        "the audit {field} contains a NUL character, which the database cannot store; the record was not queued"
+    )]
+    AuditText { field: &'static str },
+    /// The audit writer stopped (its database pool was closed), so nothing more can be queued.
+    #[error(
+        "the audit writer has stopped because the database was closed; the record was not written"
+    )]
+    AuditWriterStopped,
 }
 
 /// The registry. Cheap to clone (a connection pool inside).
@@ -131,6 +146,9 @@ pub struct Store {
     backend: Backend,
     /// The SQLite file, for what must be shared by every process that opens it (file locks).
     sqlite_path: Option<PathBuf>,
+    /// The group-commit writer for queued audit records, started on first use and shared by
+    /// every clone, so one store has one writer task.
+    audit_queue: Arc<OnceLock<AuditWriter>>,
 }
 
 /// Key of the PostgreSQL advisory lock that serializes registry writes ("ros-mcp" in ASCII).
@@ -185,6 +203,7 @@ impl Store {
             pool,
             backend,
             sqlite_path,
+            audit_queue: Arc::new(OnceLock::new()),
         })
     }
 
@@ -262,22 +281,41 @@ impl Store {
 
     /// Begins a transaction that holds the registry's write lock until commit or rollback.
     pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
-        match self.backend {
-            Backend::Sqlite => Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Postgres => {
-                let mut tx = self.pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(WRITE_LOCK_KEY)
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(tx)
-            }
-        }
+        begin_write(&self.pool, self.backend).await
+    }
+
+    /// The store's group-commit queue for audit records nobody waits on (tool calls); started on
+    /// first use (inside a Tokio runtime). Records whose caller must know they are durable, or
+    /// that belong to a change, use [`Store::append_audit`] or [`append_audit_in`]. Call
+    /// [`AuditWriter::flush`] before [`Store::close`]: closing stops the writer.
+    pub fn audit_queue(&self) -> &AuditWriter {
+        self.audit_queue.get_or_init(|| {
+            AuditWriter::spawn(self.pool.clone(), self.backend, AuditQueueLimits::default())
+        })
     }
 
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A transaction on `pool` that holds the registry's write lock: SQLite `BEGIN IMMEDIATE`, or a
+/// PostgreSQL advisory transaction lock (shared by every server instance on the database).
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+    match backend {
+        Backend::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Backend::Postgres => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK_KEY)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
     }
 }
 

@@ -786,3 +786,209 @@ both_backends!(migrations_go_down_and_up_again, |store, _db| {
         "seed data is back"
     );
 });
+
+/// Events recorded with `action`.
+async fn count_action(store: &Store, action: &str) -> usize {
+    store
+        .audit_events(&AuditFilter {
+            action: Some(action.into()),
+            limit: 100_000,
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+both_backends!(
+    two_thousand_queued_appends_from_fifty_tasks_land_in_batches_on_one_chain,
+    |store, _db| {
+        let queue = store.audit_queue().clone();
+        let tasks: Vec<_> = (0..50)
+            .map(|t| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..40 {
+                        store
+                            .audit_queue()
+                            .append(
+                                &AuditContext::new(format!("mcp:test:{t}")),
+                                "tool.call",
+                                "tool:device.list",
+                                serde_json::json!({"task": t, "call": i}),
+                            )
+                            .await
+                            .unwrap();
+                        // Records that must be durable still go straight in, on the same chain.
+                        if i % 20 == 0 && t % 10 == 0 {
+                            store
+                                .append_audit(
+                                    &ctx(),
+                                    "plan.approve",
+                                    "plan:x",
+                                    serde_json::json!({}),
+                                )
+                                .await
+                                .unwrap();
+                        }
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        queue.flush().await.unwrap();
+        assert_eq!(count_action(&store, "tool.call").await, 2000);
+        assert_eq!(count_action(&store, "plan.approve").await, 10);
+        let report = store.verify_audit_chain().await.unwrap();
+        assert!(report.is_intact(), "{:?}", report.first_break);
+        assert_eq!(report.events_checked, 2010);
+        let stats = queue.stats();
+        assert_eq!(stats.records_written, 2000);
+        assert!(
+            stats.batches_written < 2000 && stats.largest_batch > 1,
+            "records were committed in groups: {stats:?}"
+        );
+        assert!(stats.largest_batch <= 256, "{stats:?}");
+        assert_eq!(stats.failed_attempts, 0);
+        // Each task's records are in the order it appended them.
+        let events = store
+            .audit_events(&AuditFilter {
+                action: Some("tool.call".into()),
+                limit: 100_000,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let calls: Vec<i64> = events
+            .iter()
+            .rev()
+            .filter(|e| e.actor == "mcp:test:7")
+            .map(|e| e.details["call"].as_i64().unwrap())
+            .collect();
+        assert_eq!(calls, (0..40).collect::<Vec<_>>());
+    }
+);
+
+both_backends!(
+    while_the_database_is_busy_a_full_queue_makes_appends_wait_and_flush_waits_for_the_write,
+    |store, _db| {
+        let queue = store::AuditWriter::new(
+            &store,
+            store::AuditQueueLimits {
+                max_batch: 4,
+                capacity: 8,
+            },
+        );
+        // Another writer holds the registry's write lock: the queue cannot commit.
+        let held = store.begin_write().await.unwrap();
+        let appending = {
+            let queue = queue.clone();
+            tokio::spawn(async move {
+                for i in 0..50 {
+                    queue
+                        .append(&ctx(), "tool.call", "tool:x", serde_json::json!({"i": i}))
+                        .await
+                        .unwrap();
+                }
+            })
+        };
+        // At most a batch and a full queue fit: the 50 appends cannot all return.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(
+            !appending.is_finished(),
+            "appends wait for room instead of growing the queue or dropping records"
+        );
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(200), queue.flush())
+                .await
+                .is_err(),
+            "flush returns only once the records are written"
+        );
+        assert_eq!(count_action(&store, "tool.call").await, 0);
+
+        held.rollback().await.unwrap();
+        appending.await.unwrap();
+        queue.flush().await.unwrap();
+        assert_eq!(count_action(&store, "tool.call").await, 50);
+        let stats = queue.stats();
+        assert_eq!(stats.records_written, 50);
+        assert!((2..=4).contains(&stats.largest_batch), "{stats:?}");
+        assert!(store.verify_audit_chain().await.unwrap().is_intact());
+    }
+);
+
+both_backends!(
+    a_batch_the_database_refuses_is_written_again_later_on_an_intact_chain,
+    |store, _db| {
+        chain_with_events(&store).await;
+        let (refuse, allow) = match store.backend() {
+            Backend::Sqlite => (
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused for the test'); END;",
+                "DROP TRIGGER refuse_audit",
+            ),
+            Backend::Postgres => (
+                "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events \
+                 FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()",
+                "DROP TRIGGER refuse_audit ON audit_events",
+            ),
+        };
+        raw(&store, refuse).await;
+        let queue = store.audit_queue();
+        for i in 0..10 {
+            queue
+                .append(&ctx(), "tool.call", "tool:x", serde_json::json!({"i": i}))
+                .await
+                .unwrap();
+        }
+        let started = std::time::Instant::now();
+        while queue.stats().failed_attempts < 2 {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the writer tries again: {:?}",
+                queue.stats()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(count_action(&store, "tool.call").await, 0);
+        raw(&store, allow).await;
+        tokio::time::timeout(std::time::Duration::from_secs(30), queue.flush())
+            .await
+            .expect("the queue is written once the database accepts it")
+            .unwrap();
+        assert_eq!(count_action(&store, "tool.call").await, 10);
+        let report = store.verify_audit_chain().await.unwrap();
+        assert!(report.is_intact(), "{:?}", report.first_break);
+        assert_eq!(report.events_checked, 16);
+    }
+);
+
+both_backends!(
+    a_queued_record_the_database_cannot_store_is_refused_at_once,
+    |store, _db| {
+        let err = store
+            .audit_queue()
+            .append(
+                &AuditContext::new("mcp:stdio:evil\0client"),
+                "tool.call",
+                "tool:x",
+                serde_json::json!({}),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("audit actor contains a NUL"),
+            "{err}"
+        );
+        // The queue goes on working.
+        store
+            .audit_queue()
+            .append(&ctx(), "tool.call", "tool:x", serde_json::json!({}))
+            .await
+            .unwrap();
+        store.audit_queue().flush().await.unwrap();
+        assert_eq!(audit_len(&store).await, 1);
+    }
+);

@@ -1,8 +1,9 @@
 //! `routeros-mcp serve`: validate everything, then serve MCP until told to stop.
 //!
 //! Shutdown sequence (SIGTERM, SIGINT, or the stdio client closing): cancel the root token (the
-//! HTTP listener stops accepting, sessions end), wait up to 30 s for tool calls in flight, close
-//! the database pool, exit 0.
+//! HTTP listener stops accepting, sessions end), wait up to 30 s for tool calls in flight, wait
+//! up to 30 s for the queued audit records (tool calls) to be committed, close the database
+//! pool, exit 0.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -182,6 +183,15 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             "tool calls still running after {} s; exiting anyway",
             DRAIN.as_secs()
         );
+    }
+    // Tool-call records are group-committed: write what is still queued before the pool closes.
+    match tokio::time::timeout(DRAIN, fleet.store().audit_queue().flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::error!(error = %e, "queued audit records were not written"),
+        Err(_) => tracing::error!(
+            "queued audit records still not written after {} s (is the database reachable?); exiting anyway",
+            DRAIN.as_secs()
+        ),
     }
     fleet.store().close().await;
     if let Some(running) = demo {
