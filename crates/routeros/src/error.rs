@@ -119,9 +119,12 @@ impl ErrorKind {
     /// Classifies RouterOS's `detail`/`failure:` text the way the console words it.
     pub fn from_routeros_detail(detail: &str) -> Self {
         let lower = detail.to_ascii_lowercase();
+        // The console's "bad command name" is its "no such command": the driver builds commands
+        // only from checked menu paths, so it means the device has no such menu (REST: 404).
         if lower.contains("no such item")
             || lower.contains("no such entry")
             || lower.contains("no such command")
+            || lower.contains("bad command name")
             || lower.contains("not found")
         {
             ErrorKind::NotFound(detail.to_owned())
@@ -201,6 +204,10 @@ mod tests {
             ("unknown parameter bogus", "invalid_request"),
             ("missing value(s) of argument(s) address", "invalid_request"),
             ("failure: cannot remove builtin", "device_error"),
+            (
+                "bad command name routerboard (line 1 column 9)",
+                "not_found",
+            ),
         ] {
             assert_eq!(
                 ErrorKind::from_routeros_detail(detail).code(),

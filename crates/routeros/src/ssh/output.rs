@@ -396,7 +396,7 @@ mod tests {
             line_records("bad command name foo (line 1 column 2)")
                 .unwrap_err()
                 .code(),
-            "invalid_request"
+            "not_found"
         );
     }
 
