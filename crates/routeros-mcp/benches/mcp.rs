@@ -7,7 +7,8 @@
 //!    server's own overhead as a ratio. The three are interleaved call by call so that load on
 //!    the shared machine affects them alike.
 //!    The server runs with the read cache off, so every call reaches the router as the direct
-//!    call does: the difference is the server's own overhead.
+//!    call does; a `ping` over the same stdio session gives the client's and the pipe's share, so
+//!    stdio call − ping − direct call is the server's own work per call.
 //! 3. Tool calls per second with 50 concurrent HTTP sessions, at the default settings.
 //! 4. `fleet.get_health` over 1,000 simulated routers: wall time and the server's peak RSS.
 //! 5. `system.get_overview` at the default settings, as a new user meets it: 30 and then 300
@@ -132,10 +133,20 @@ async fn latency_and_throughput() {
         http.ok("routeros.print", args.clone()).await;
     }
     let (mut d, mut s, mut h) = (Vec::new(), Vec::new(), Vec::new());
+    let mut p = Vec::new();
     for _ in 0..CALLS {
         let t = Instant::now();
         direct.print(&menu, &PrintQuery::all()).await.unwrap();
         d.push(t.elapsed());
+        // The client's and the pipe's share: a `ping` does nothing in the server.
+        let t = Instant::now();
+        stdio
+            .service
+            .peer()
+            .send_request(rmcp::model::ClientRequest::PingRequest(Default::default()))
+            .await
+            .unwrap();
+        p.push(t.elapsed());
         let t = Instant::now();
         let r = stdio.call("routeros.print", args.clone()).await;
         s.push(t.elapsed());
@@ -146,6 +157,7 @@ async fn latency_and_throughput() {
         assert_ne!(r.is_error, Some(true));
     }
     let (d50, d99) = summary(d);
+    let (p50, p99) = summary(p);
     let (s50, s99) = summary(s);
     let (h50, h99) = summary(h);
     println!(
@@ -157,6 +169,12 @@ async fn latency_and_throughput() {
         "| direct REST driver call | {} | {} | 1.00x |",
         ms(d50),
         ms(d99)
+    );
+    println!(
+        "| `ping` over stdio (client and pipe only) | {} | {} | {:.2}x |",
+        ms(p50),
+        ms(p99),
+        p50.as_secs_f64() / d50.as_secs_f64()
     );
     for (label, p50, p99) in [
         ("`routeros.print` over stdio", s50, s99),
