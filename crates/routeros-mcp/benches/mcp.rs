@@ -74,10 +74,31 @@ const UNCACHED: &[(&str, &str)] = &[
 /// The default settings (quieter logs only).
 const DEFAULTS: &[(&str, &str)] = &[("LOG_LEVEL", "warn")];
 
+/// A REST driver client of the world's first router, made directly (no server), with `limits`.
+fn direct_client(world: &World, limits: Limits) -> Arc<routeros::DeviceClient> {
+    let m = world.manifest().devices[0].clone();
+    Connections::new(limits, None).client(
+        Target {
+            device_id: DeviceId::new(),
+            name: m.name.clone(),
+            host: m.address.parse().unwrap(),
+            rest_port: m.https_port,
+            http_port: m.http_port,
+            ssh_port: m.ssh_port,
+            username: m.username.clone(),
+            password: SecretString::from(m.password.clone()),
+            tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
+            ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
+            insecure_http: false,
+        },
+        domain::DriverPreference::Rest,
+        None,
+    )
+}
+
 async fn latency_and_throughput() {
     let world = World::start(&[Profile::Home]).await;
     let name = world.names[0].clone();
-    let m = world.manifest().devices[0].clone();
 
     for tier in ["free", "basic", "professional"] {
         let session = world.stdio(&[("MCP_DEFAULT_TOOL_TIER", tier)]).await;
@@ -100,29 +121,12 @@ async fn latency_and_throughput() {
 
     let server = world.http_server(UNCACHED).await;
     let http = server.client().await;
-    let connections = Connections::new(
+    let direct = direct_client(
+        &world,
         Limits {
             concurrency: 64,
             ..Limits::default()
         },
-        None,
-    );
-    let direct = connections.client(
-        Target {
-            device_id: DeviceId::new(),
-            name: m.name.clone(),
-            host: m.address.parse().unwrap(),
-            rest_port: m.https_port,
-            http_port: m.http_port,
-            ssh_port: m.ssh_port,
-            username: m.username.clone(),
-            password: SecretString::from(m.password.clone()),
-            tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
-            ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
-            insecure_http: false,
-        },
-        domain::DriverPreference::Rest,
-        None,
     );
     let menu = MenuPath::parse("system/identity").unwrap();
     let args = json!({"device_id": name, "menu": "system/identity"});
@@ -257,7 +261,6 @@ async fn latency_and_throughput() {
 async fn overview_at_defaults() {
     let world = World::start(&[Profile::Home]).await;
     let name = world.names[0].clone();
-    let m = world.manifest().devices[0].clone();
     let args = json!({"device_id": name});
     println!("\n`system.get_overview` at the default settings, one fresh server per line:");
     println!("| path | calls 1–30 p50 | p99 | calls 31–330 p50 | p99 |");
@@ -265,24 +268,7 @@ async fn overview_at_defaults() {
 
     // The same three reads on a driver client with the default limits, one at a time as a tool
     // did before and at once.
-    let connections = Connections::new(Limits::default(), None);
-    let direct = connections.client(
-        Target {
-            device_id: DeviceId::new(),
-            name: m.name.clone(),
-            host: m.address.parse().unwrap(),
-            rest_port: m.https_port,
-            http_port: m.http_port,
-            ssh_port: m.ssh_port,
-            username: m.username.clone(),
-            password: SecretString::from(m.password.clone()),
-            tls: Trust::Pinned(Fingerprint::parse(&m.tls_sha256).unwrap()),
-            ssh: Trust::Pinned(Fingerprint::parse(&m.ssh_host_key_sha256).unwrap()),
-            insecure_http: false,
-        },
-        domain::DriverPreference::Rest,
-        None,
-    );
+    let direct = direct_client(&world, Limits::default());
     let menus: Vec<MenuPath> = ["system/resource", "system/identity", "system/routerboard"]
         .iter()
         .map(|m| MenuPath::parse(m).unwrap())
