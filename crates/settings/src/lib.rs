@@ -11,7 +11,7 @@ mod load;
 mod model;
 pub mod table;
 
-pub use load::{Loaded, Loader, Source, ValueEntry};
+pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
     AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits, Features,
     HttpSettings, LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache,

@@ -62,6 +62,89 @@ pub struct ValueEntry {
     pub display: Option<String>,
     pub source: Source,
     pub doc: &'static str,
+    /// Tells a changed value from an unchanged one without keeping a secret's text.
+    fingerprint: Fingerprint,
+}
+
+/// A hash of a setting's effective text: equal texts, equal fingerprints. Never shown (a
+/// secret's would say nothing useful and should not be handed around either).
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Fingerprint(Option<u64>);
+
+impl Fingerprint {
+    fn of(text: Option<&str>) -> Self {
+        use std::hash::{Hash, Hasher};
+        Self(text.map(|t| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            t.hash(&mut h);
+            h.finish()
+        }))
+    }
+}
+
+impl std::fmt::Debug for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("..")
+    }
+}
+
+/// One setting whose effective value differs between two loads (see [`changes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingChange {
+    pub key: &'static str,
+    pub env: &'static str,
+    /// A secret's values are never carried: `before` and `after` are `None` for it.
+    pub secret: bool,
+    /// The display value before (as `config show` prints it; `None` when unset or secret).
+    pub before: Option<String>,
+    /// The display value after.
+    pub after: Option<String>,
+}
+
+impl std::fmt::Display for SettingChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.secret {
+            return write!(f, "{} changed (a secret: its value is not shown)", self.env);
+        }
+        let shown = |v: &Option<String>| match v {
+            Some(v) if v.is_empty() => "(empty)".to_owned(),
+            Some(v) => format!("\"{v}\""),
+            None => "(unset)".to_owned(),
+        };
+        write!(
+            f,
+            "{} changed from {} to {}",
+            self.env,
+            shown(&self.before),
+            shown(&self.after)
+        )
+    }
+}
+
+/// The settings whose effective value differs from `before` to `after` (two loads'
+/// [`Loaded::entries`]), in table order. Secrets are compared by fingerprint and reported
+/// without their values.
+pub fn changes(before: &[ValueEntry], after: &[ValueEntry]) -> Vec<SettingChange> {
+    after
+        .iter()
+        .filter_map(|new| {
+            let old = before.iter().find(|e| e.key == new.key);
+            let same = old.is_some_and(|old| {
+                old.display == new.display && old.fingerprint == new.fingerprint
+            });
+            if same {
+                return None;
+            }
+            let secret = table::find(new.key).is_some_and(|r| r.secret);
+            Some(SettingChange {
+                key: new.key,
+                env: new.env,
+                secret,
+                before: old.and_then(|o| o.display.clone()).filter(|_| !secret),
+                after: new.display.clone().filter(|_| !secret),
+            })
+        })
+        .collect()
 }
 
 /// The result of loading: typed settings, provenance for display, and warnings to print.
@@ -377,6 +460,7 @@ impl Resolver<'_> {
                 Source::Unset
             },
             doc: row.doc,
+            fingerprint: Fingerprint::of(text.as_deref()),
         });
         text
     }
@@ -447,7 +531,13 @@ impl Resolver<'_> {
             header_timeout: Duration::from_secs(
                 self.required("http.header_timeout_seconds", |t| integer(t, 1, 300)),
             ),
+            max_init_per_second: u32::try_from(
+                self.required("http.max_init_per_second", |t| integer(t, 1, 100_000)),
+            )
+            .unwrap_or(1),
         };
+        let shutdown_grace =
+            Duration::from_secs(self.required("shutdown.grace_seconds", |t| integer(t, 0, 3_600)));
         let features = Features {
             tools: self.required("features.tools", boolean),
             resources: self.required("features.resources", boolean),
@@ -627,6 +717,7 @@ impl Resolver<'_> {
             devices,
             data_dir,
             vault,
+            shutdown_grace,
         };
         self.cross_check(&settings, warnings);
         settings

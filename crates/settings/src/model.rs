@@ -60,6 +60,8 @@ pub struct Settings {
     pub devices: DeviceLimits,
     pub data_dir: PathBuf,
     pub vault: VaultSettings,
+    /// How long calls in flight may take to finish once shutdown begins.
+    pub shutdown_grace: Duration,
 }
 
 /// How hard the server may push one device, and how it copes when one does not answer.
@@ -98,6 +100,8 @@ pub struct HttpSettings {
     pub session_idle: Duration,
     /// Time a connection has to send complete request headers.
     pub header_timeout: Duration,
+    /// MCP `initialize` requests accepted per second, server-wide (at least 1).
+    pub max_init_per_second: u32,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -121,6 +121,18 @@ pub const ROWS: &[Row] = &[
         "a connection that has not sent complete request headers within this time is closed",
     ),
     row(
+        "http.max_init_per_second",
+        "MAX_INIT_PER_SECOND",
+        Some("50"),
+        "MCP initialize requests accepted per second over HTTP, server-wide (a burst of as many is allowed); one beyond it gets HTTP 429 with Retry-After. Stateless (2026-07-28) requests are not initializes and are not counted",
+    ),
+    row(
+        "shutdown.grace_seconds",
+        "MCP_SHUTDOWN_GRACE_SECONDS",
+        Some("30"),
+        "on SIGTERM or SIGINT, how long tool calls in flight (a plan being applied among them) may take to finish before the server exits anyway; 0 = do not wait. Under systemd keep TimeoutStopSec above it",
+    ),
+    row(
         "features.tools",
         "MCP_ENABLE_TOOLS",
         Some("true"),

@@ -101,6 +101,8 @@ fn each_variable_overrides_its_setting() {
         ("MCP_HTTP_MAX_SESSIONS", "8"),
         ("MCP_HTTP_SESSION_IDLE_SECONDS", "120"),
         ("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "4"),
+        ("MAX_INIT_PER_SECOND", "7"),
+        ("MCP_SHUTDOWN_GRACE_SECONDS", "5"),
         ("MCP_ENABLE_TOOLS", "false"),
         ("MCP_ENABLE_RESOURCES", "false"),
         ("MCP_ENABLE_PROMPTS", "false"),
@@ -179,6 +181,8 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.devices.rate_per_second, 5);
     assert_eq!(s.devices.read_retries, 0);
     assert_eq!(s.devices.timeout.as_secs(), 3);
+    assert_eq!(s.http.max_init_per_second, 7);
+    assert_eq!(s.shutdown_grace.as_secs(), 5);
 }
 
 #[test]
@@ -501,4 +505,81 @@ fn http_limits_and_origins_have_safe_defaults_and_refuse_bad_values() {
             "{var}={value}: {text}"
         );
     }
+}
+
+#[test]
+fn the_shutdown_grace_and_the_initialize_rate_have_defaults_and_bounds() {
+    let s = Loader::new(None, env(&[])).load().unwrap().settings;
+    assert_eq!(s.shutdown_grace.as_secs(), 30);
+    assert_eq!(s.http.max_init_per_second, 50);
+    let none = Loader::new(None, env(&[("MCP_SHUTDOWN_GRACE_SECONDS", "0")]))
+        .load()
+        .unwrap();
+    assert_eq!(none.settings.shutdown_grace.as_secs(), 0);
+    let e = Loader::new(
+        None,
+        env(&[
+            ("MAX_INIT_PER_SECOND", "0"),
+            ("MCP_SHUTDOWN_GRACE_SECONDS", "forever"),
+        ]),
+    )
+    .load()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains(
+            "MAX_INIT_PER_SECOND=\"0\" (environment): expected a whole number between 1 and 100000"
+        ),
+        "{e}"
+    );
+    assert!(
+        e.contains("MCP_SHUTDOWN_GRACE_SECONDS=\"forever\" (environment): expected a whole number between 0 and 3600"),
+        "{e}"
+    );
+}
+
+#[test]
+fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
+    let before = Loader::new(
+        None,
+        env(&[
+            ("MCP_DISABLE_TOOLS", ""),
+            ("OIDC_CLIENT_SECRET", "first-secret"),
+        ]),
+    )
+    .load()
+    .unwrap();
+    let same = Loader::new(
+        None,
+        env(&[
+            ("MCP_DISABLE_TOOLS", ""),
+            ("OIDC_CLIENT_SECRET", "first-secret"),
+        ]),
+    )
+    .load()
+    .unwrap();
+    assert!(settings::changes(&before.entries, &same.entries).is_empty());
+
+    let after = Loader::new(
+        None,
+        env(&[
+            ("MCP_DISABLE_TOOLS", "dns.get_config"),
+            ("MCP_HTTP_PORT", "9090"),
+            ("OIDC_CLIENT_SECRET", "second-secret"),
+        ]),
+    )
+    .load()
+    .unwrap();
+    let changes = settings::changes(&before.entries, &after.entries);
+    let shown: Vec<String> = changes.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        shown,
+        [
+            "MCP_HTTP_PORT changed from \"8080\" to \"9090\"",
+            "MCP_DISABLE_TOOLS changed from (empty) to \"dns.get_config\"",
+            "OIDC_CLIENT_SECRET changed (a secret: its value is not shown)",
+        ]
+    );
+    let debug = format!("{changes:?} {:?}", after.entries);
+    assert!(!debug.contains("second-secret") && !debug.contains("first-secret"));
 }
