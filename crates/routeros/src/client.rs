@@ -12,6 +12,10 @@
 //! device. Every write invalidates the device's cached reads before it is sent and after it
 //! completes. [`DeviceClient::print_many`] makes the independent reads of one tool call at once:
 //! concurrently over REST, in one console command over SSH.
+//!
+//! The rate ceiling and the concurrency cap can be changed while the server runs
+//! ([`Connections::set_rate_limits`], on a configuration reload); the other limits hold for the
+//! life of the process.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -39,12 +43,30 @@ use crate::types::{DeviceCommand, ExportOptions, MenuPath, PrintQuery, Props, Re
 /// Process-wide state shared by every device client.
 #[derive(Debug)]
 struct Shared {
-    limits: Limits,
-    /// `None`: no rate ceiling configured (the concurrency cap still holds).
-    limiter: Option<DefaultKeyedRateLimiter<DeviceId>>,
+    /// Behind a lock only because the rate ceiling and the concurrency cap can be changed live.
+    limits: std::sync::RwLock<Limits>,
+    /// `None`: no rate ceiling configured (the concurrency cap still holds). Replaced whole when
+    /// the ceiling changes; a call holds its own `Arc` while it waits.
+    limiter: std::sync::RwLock<Option<Arc<DefaultKeyedRateLimiter<DeviceId>>>>,
     metrics: Option<Metrics>,
     /// Coalesced and cached reads of every device.
     reads: Reads,
+}
+
+impl Shared {
+    fn limits(&self) -> Limits {
+        *self
+            .limits
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn limiter(&self) -> Option<Arc<DefaultKeyedRateLimiter<DeviceId>>> {
+        self.limiter
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 /// The cache of device clients. Cheap to share (`Arc` it).
@@ -58,17 +80,52 @@ impl Connections {
     pub fn new(limits: Limits, metrics: Option<Metrics>) -> Self {
         Self {
             shared: Arc::new(Shared {
-                limiter: rate_limiter(&limits),
+                limiter: std::sync::RwLock::new(rate_limiter(&limits).map(Arc::new)),
                 reads: Reads::new(limits.cache),
-                limits,
+                limits: std::sync::RwLock::new(limits),
                 metrics,
             }),
             clients: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
-    pub fn limits(&self) -> &Limits {
-        &self.shared.limits
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.shared.limits()
+    }
+
+    /// Changes the rate ceiling (`rate_per_second`, 0 = none; `burst`) and the concurrency cap
+    /// of every device, for the next call. A new ceiling starts with a full burst; a lower cap
+    /// lets calls already in flight finish and admits new ones only below it.
+    pub fn set_rate_limits(&self, rate_per_second: u32, burst: u32, concurrency: usize) {
+        let concurrency = concurrency.max(1);
+        let limits = {
+            let mut limits = self
+                .shared
+                .limits
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            limits.rate_per_second = rate_per_second;
+            limits.burst = burst;
+            limits.concurrency = concurrency;
+            *limits
+        };
+        *self
+            .shared
+            .limiter
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            rate_limiter(&limits).map(Arc::new);
+        let clients: Vec<Arc<DeviceClient>> = self
+            .clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(|(_, c)| Arc::clone(c))
+            .collect();
+        for client in clients {
+            client.cap.resize(&client.in_flight, concurrency);
+        }
     }
 
     /// The client for `target`: the cached one (with its open connections) unless anything that
@@ -190,6 +247,8 @@ pub struct DeviceClient {
     ssh: OnceCell<Arc<SshDriver>>,
     breaker: Breaker,
     in_flight: Semaphore,
+    /// How many permits `in_flight` should have (the concurrency cap, changeable live).
+    cap: Cap,
     shared: Arc<Shared>,
     /// Reads go through the shared reads (coalesced, cached); `false` for uncached clients.
     shared_reads: bool,
@@ -202,10 +261,13 @@ impl DeviceClient {
         shared: Arc<Shared>,
         shared_reads: bool,
     ) -> Self {
+        let limits = shared.limits();
+        let concurrency = limits.concurrency.max(1);
         Self {
             shared_reads,
-            breaker: Breaker::new(&shared.limits),
-            in_flight: Semaphore::new(shared.limits.concurrency.max(1)),
+            breaker: Breaker::new(&limits),
+            in_flight: Semaphore::new(concurrency),
+            cap: Cap::new(concurrency),
             target,
             order,
             rest: OnceCell::new(),
@@ -225,7 +287,7 @@ impl DeviceClient {
 
     /// One specific driver (built on first use), bypassing the preference order.
     pub async fn driver(&self, kind: DriverKind) -> Result<Arc<dyn Driver>, DriverError> {
-        let timeout = self.shared.limits.timeout;
+        let timeout = self.shared.limits().timeout;
         match kind {
             DriverKind::Rest => {
                 let d = self
@@ -495,7 +557,7 @@ impl DeviceClient {
         extra_time: Option<Duration>,
         f: impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync,
     ) -> Result<T, DriverError> {
-        let limits = self.shared.limits;
+        let limits = self.shared.limits();
         if op == Op::Write {
             // Nobody may be served (or keep) an answer from before this write…
             self.invalidate_cache();
@@ -534,7 +596,7 @@ impl DeviceClient {
         if let Admission::Refused(wait) = self.breaker.admit().await {
             let e = self.err(ErrorKind::Unreachable(format!(
                 "not tried: {} consecutive failures opened the circuit breaker; next attempt in {} s",
-                self.shared.limits.breaker_failures,
+                self.shared.limits().breaker_failures,
                 wait.as_secs().max(1)
             )));
             self.count(None, Err(&e), Duration::ZERO);
@@ -575,8 +637,8 @@ impl DeviceClient {
         extra_time: Option<Duration>,
         f: &(impl Fn(Arc<dyn Driver>) -> CallFuture<'c, T> + Send + Sync),
     ) -> Result<T, DriverError> {
-        let limits = self.shared.limits;
-        let _permit = tokio::time::timeout(limits.queue_timeout, self.in_flight.acquire())
+        let limits = self.shared.limits();
+        let _permit = tokio::time::timeout(limits.queue_timeout, self.permit())
             .await
             .map_err(|_| {
                 self.err(ErrorKind::RateLimited(format!(
@@ -586,7 +648,7 @@ impl DeviceClient {
                 )))
             })?
             .map_err(|_| self.err(ErrorKind::Unreachable("client is shutting down".into())))?;
-        if let Some(limiter) = &self.shared.limiter {
+        if let Some(limiter) = self.shared.limiter() {
             tokio::time::timeout(
                 limits.queue_timeout,
                 limiter.until_key_ready(&self.target.device_id),
@@ -608,6 +670,19 @@ impl DeviceClient {
         };
         self.count(Some(kind), result.as_ref().map(|_| ()), started.elapsed());
         result
+    }
+
+    /// A place under the concurrency cap. A permit that a lowered cap no longer has room for is
+    /// retired instead of used, and the caller waits for the next.
+    async fn permit(&self) -> Result<tokio::sync::SemaphorePermit<'_>, tokio::sync::AcquireError> {
+        loop {
+            let permit = self.in_flight.acquire().await?;
+            if self.cap.retire_one() {
+                permit.forget();
+                continue;
+            }
+            return Ok(permit);
+        }
     }
 
     fn count(&self, kind: Option<DriverKind>, result: Result<(), &DriverError>, elapsed: Duration) {
@@ -639,6 +714,59 @@ impl DeviceClient {
                 }
             }
         }
+    }
+}
+
+/// The size of one client's concurrency cap, which can change while permits are held: lowering
+/// it retires free permits at once and the others as they come back.
+#[derive(Debug)]
+struct Cap(std::sync::Mutex<CapState>);
+
+#[derive(Debug, Clone, Copy)]
+struct CapState {
+    /// Permits that exist (free or held).
+    total: usize,
+    /// Of those, how many are to be retired when next acquired.
+    owed: usize,
+}
+
+impl Cap {
+    fn new(total: usize) -> Self {
+        Self(std::sync::Mutex::new(CapState { total, owed: 0 }))
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, CapState> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn resize(&self, semaphore: &Semaphore, wanted: usize) {
+        let mut s = self.state();
+        let current = s.total - s.owed;
+        if wanted >= current {
+            let more = wanted - current;
+            let cancelled = more.min(s.owed);
+            s.owed -= cancelled;
+            semaphore.add_permits(more - cancelled);
+            s.total += more - cancelled;
+        } else {
+            let fewer = current - wanted;
+            let forgotten = semaphore.forget_permits(fewer);
+            s.total -= forgotten;
+            s.owed += fewer - forgotten;
+        }
+    }
+
+    /// Whether a just-acquired permit is owed (and so is now retired).
+    fn retire_one(&self) -> bool {
+        let mut s = self.state();
+        if s.owed == 0 {
+            return false;
+        }
+        s.owed -= 1;
+        s.total -= 1;
+        true
     }
 }
 

@@ -875,6 +875,73 @@ async fn a_flood_of_calls_stays_within_the_concurrency_cap_and_any_ceiling() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_concurrency_cap_and_the_rate_ceiling_change_while_clients_are_in_use() {
+    let sims = fleet(1, Profile::Home).await;
+    let m = sims.manifest().devices[0].clone();
+    let dev = sims.device(&m.name).unwrap();
+    set_faults(
+        &sims,
+        &m.name,
+        Faults {
+            latency_ms: 5,
+            ..Faults::none()
+        },
+    )
+    .await;
+    let conns = Arc::new(Connections::new(
+        Limits {
+            concurrency: 4,
+            timeout: Duration::from_secs(10),
+            queue_timeout: Duration::from_secs(30),
+            ..Limits::default()
+        },
+        None,
+    ));
+    // The client exists (with its cap of 4) before the change.
+    let c = client(&conns, &m, DriverPreference::Rest);
+    flood(&c).await;
+    assert_eq!(dev.counters().max_in_flight(), 4);
+
+    // Lower: the same client now keeps at most 2 requests in flight.
+    conns.set_rate_limits(0, 20, 2);
+    assert_eq!(conns.limits().concurrency, 2);
+    dev.counters().reset_max_in_flight();
+    flood(&c).await;
+    assert_eq!(dev.counters().max_in_flight(), 2, "the lowered cap holds");
+
+    // Raise again: 6.
+    conns.set_rate_limits(0, 20, 6);
+    dev.counters().reset_max_in_flight();
+    flood(&c).await;
+    assert_eq!(dev.counters().max_in_flight(), 6, "the raised cap is used");
+
+    // A ceiling of 100/s with a burst of 10: 60 calls take about half a second.
+    conns.set_rate_limits(100, 10, 6);
+    let started = std::time::Instant::now();
+    let tasks: Vec<_> = (0..60)
+        .map(|i| {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move {
+                let q = PrintQuery::all().filter("comment", &format!("ceiling-{i}"));
+                c.print(&menu("ip/address"), &q).await
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(400),
+        "60 calls at 100/s after a burst of 10 took {took:?}"
+    );
+    // And off again.
+    conns.set_rate_limits(0, 20, 6);
+    assert!(conns.limits().rate_per_second == 0);
+    sims.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn identical_reads_in_flight_reach_the_router_once() {
     let sims = fleet(1, Profile::Home).await;
     let m = sims.manifest().devices[0].clone();
