@@ -113,6 +113,15 @@ impl Workflow {
             &self.inner.instance,
         )
         .await?;
+        // Inside a tool call this line carries the call's correlation id (its span's field).
+        let device = device.map(ToString::to_string);
+        tracing::info!(
+            plan,
+            device = device.as_deref(),
+            seq,
+            step = step.as_str(),
+            "plan step"
+        );
         self.maybe_halt().await;
         Ok(())
     }
