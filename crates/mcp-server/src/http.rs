@@ -19,6 +19,16 @@
 //! `MCP_HTTP_SESSION_IDLE_SECONDS` without a request; stateless requests open none. `/ready` probes devices at most once per
 //! [`READY_CACHE`]; callers in between get the last answer, so the unauthenticated endpoint
 //! cannot be used to drive traffic to the routers.
+//!
+//! `initialize` requests are also rate-limited server-wide (`MAX_INIT_PER_SECOND`, a token
+//! bucket as deep as one second's worth): one beyond the rate gets HTTP 429 with `Retry-After`
+//! and a JSON-RPC error naming the setting, before any session is made. Every request runs in a
+//! span with a fresh `correlation_id`, so its log lines can be told apart (a tool call's own
+//! span, inside it, carries the id of the call's audit record).
+//!
+//! Shutdown (see [`serve`]): on [`App::stopping`] the listener closes and each connection is
+//! closed once its request in flight is answered; on [`App::shutdown`] (after the calls in
+//! flight are done) sessions end and their streams close.
 
 pub mod sessions;
 
@@ -45,8 +55,12 @@ use crate::App;
 use crate::service::{McpService, Transport};
 use sessions::CappedSessions;
 
-/// How long connections get to finish their requests once shutdown begins.
-const CONNECTION_DRAIN: Duration = Duration::from_secs(30);
+/// How long connections get to close once sessions have ended (the calls in flight were waited
+/// for before that).
+const CONNECTION_CLOSE: Duration = Duration::from_secs(5);
+
+/// Largest request body read to find out whether it is an `initialize` (the SDK's own limit).
+const MAX_BODY: usize = 4 * 1024 * 1024;
 
 /// How long a readiness answer is reused before devices are probed again.
 pub const READY_CACHE: Duration = Duration::from_secs(5);
@@ -66,6 +80,8 @@ pub struct HttpOptions {
     /// Time a connection has to send complete request headers
     /// (`MCP_HTTP_HEADER_TIMEOUT_SECONDS`).
     pub header_timeout: Duration,
+    /// `initialize` requests accepted per second, server-wide (`MAX_INIT_PER_SECOND`).
+    pub max_init_per_second: u32,
 }
 
 impl HttpOptions {
@@ -77,6 +93,7 @@ impl HttpOptions {
             max_sessions: 256,
             session_idle: Duration::from_secs(300),
             header_timeout: Duration::from_secs(10),
+            max_init_per_second: 50,
         }
     }
 }
@@ -188,13 +205,101 @@ fn refusal(status: StatusCode, code: i64, message: String) -> Response {
 }
 
 async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    match guard.check(request.headers()) {
-        Ok(()) => next.run(request).await,
-        Err(problem) => {
-            tracing::warn!(%problem, path = %request.uri().path(), "HTTP request refused");
-            refusal(StatusCode::FORBIDDEN, -32600, problem)
+    let span = tracing::info_span!(
+        "http_request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        correlation_id = %domain::CorrelationId::new()
+    );
+    let checked = async move {
+        match guard.check(request.headers()) {
+            Ok(()) => next.run(request).await,
+            Err(problem) => {
+                tracing::warn!(%problem, path = %request.uri().path(), "HTTP request refused");
+                refusal(StatusCode::FORBIDDEN, -32600, problem)
+            }
+        }
+    };
+    tracing::Instrument::instrument(checked, span).await
+}
+
+/// The server-wide rate of `initialize` requests.
+struct InitRate {
+    per_second: u32,
+    limiter: governor::DefaultDirectRateLimiter,
+}
+
+impl InitRate {
+    fn new(per_second: u32) -> Self {
+        let rate = std::num::NonZeroU32::new(per_second).unwrap_or(std::num::NonZeroU32::MIN);
+        Self {
+            per_second: rate.get(),
+            limiter: governor::RateLimiter::direct(governor::Quota::per_second(rate)),
         }
     }
+}
+
+/// The JSON-RPC id of an `initialize` request (`Value::Null` when it has none), or `None` when
+/// the body is something else. A batch counts as an initialize if it holds one.
+fn initialize_id(body: &[u8]) -> Option<Value> {
+    let message: Value = serde_json::from_slice(body).ok()?;
+    let is_init = |m: &Value| m.get("method").and_then(Value::as_str) == Some("initialize");
+    match &message {
+        Value::Array(items) => items
+            .iter()
+            .find(|m| is_init(m))
+            .map(|m| m.get("id").cloned().unwrap_or(Value::Null)),
+        m if is_init(m) => Some(m.get("id").cloned().unwrap_or(Value::Null)),
+        _ => None,
+    }
+}
+
+/// Refuses an `initialize` beyond `MAX_INIT_PER_SECOND` with 429 and `Retry-After`. Only a POST
+/// without a session id can be one; its body is read (up to the SDK's limit) and handed on.
+async fn init_rate(State(rate): State<Arc<InitRate>>, request: Request, next: Next) -> Response {
+    let candidate = request.method() == axum::http::Method::POST
+        && !request.headers().contains_key("mcp-session-id");
+    if !candidate {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            -32600,
+            format!("the request body is larger than {MAX_BODY} bytes"),
+        );
+    };
+    if let Some(id) = initialize_id(&bytes)
+        && let Err(not_until) = rate.limiter.check()
+    {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::warn!(
+            limit = rate.per_second,
+            "MCP initialize refused: over MAX_INIT_PER_SECOND"
+        );
+        let mut refused = (
+            StatusCode::TOO_MANY_REQUESTS,
+            axum::Json(json!({"jsonrpc": "2.0", "id": id, "error": {
+                "code": -32000,
+                "message": format!(
+                    "too many new MCP sessions: this server accepts {} initialize requests per \
+                     second (MAX_INIT_PER_SECOND); try again after the Retry-After delay",
+                    rate.per_second
+                ),
+            }})),
+        )
+            .into_response();
+        refused
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+        return refused;
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// What the session cap says when it refuses an `initialize`.
@@ -263,7 +368,11 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
     };
     let mcp = Router::new()
         .fallback_service(mcp)
-        .layer(middleware::from_fn_with_state(limits, session_limit));
+        .layer(middleware::from_fn_with_state(limits, session_limit))
+        .layer(middleware::from_fn_with_state(
+            Arc::new(InitRate::new(options.max_init_per_second)),
+            init_rate,
+        ));
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -273,8 +382,9 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .layer(middleware::from_fn_with_state(guard_lists, guard))
 }
 
-/// Serves until the app's shutdown token is cancelled: stops accepting, asks every connection
-/// to finish its request in flight, and returns once they have.
+/// Serves until shutdown: on [`App::stopping`] stops accepting and asks every connection to close
+/// once its request in flight is answered (calls go on meanwhile); returns when every connection
+/// has closed, at most [`CONNECTION_CLOSE`] after [`App::shutdown`] ends the sessions.
 pub async fn serve(
     app: Arc<App>,
     listener: TcpListener,
@@ -287,7 +397,7 @@ pub async fn serve(
         &addr.ip().to_string(),
         addr.port(),
     );
-    let shutdown = app.shutdown.clone();
+    let stopping = app.stopping.clone();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
         .timer(TokioTimer::new())
@@ -295,7 +405,7 @@ pub async fn serve(
     let connections = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
-            () = shutdown.cancelled() => break,
+            () = stopping.cancelled() => break,
             accepted = listener.accept() => accepted,
         };
         let stream = match accepted {
@@ -309,7 +419,7 @@ pub async fn serve(
         };
         let service = TowerToHyperService::new(router.clone());
         let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let shutdown = shutdown.clone();
+        let stopping = stopping.clone();
         connections.spawn(async move {
             let mut connection = std::pin::pin!(connection);
             tokio::select! {
@@ -319,7 +429,7 @@ pub async fn serve(
                     }
                     return;
                 }
-                () = shutdown.cancelled() => connection.as_mut().graceful_shutdown(),
+                () = stopping.cancelled() => connection.as_mut().graceful_shutdown(),
             }
             if let Err(e) = connection.await {
                 tracing::debug!(error = %e, "HTTP connection ended with an error");
@@ -328,14 +438,16 @@ pub async fn serve(
     }
     drop(listener);
     connections.close();
-    if tokio::time::timeout(CONNECTION_DRAIN, connections.wait())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "HTTP connections still open {} s after shutdown began; leaving them",
-            CONNECTION_DRAIN.as_secs()
-        );
+    let closed = async {
+        app.shutdown.cancelled().await;
+        tokio::time::sleep(CONNECTION_CLOSE).await;
+    };
+    tokio::select! {
+        () = connections.wait() => {}
+        () = closed => tracing::warn!(
+            "HTTP connections still open {} s after the sessions ended; leaving them",
+            CONNECTION_CLOSE.as_secs()
+        ),
     }
     Ok(())
 }

@@ -7,6 +7,14 @@
 //! [`service`]: policy (tier, read-only, disabled) → JSON-Schema validation of the arguments →
 //! handler → token budget → result (`structuredContent`, compact text, `_meta.estimated_tokens`)
 //! → metrics and audit.
+//!
+//! What can change while the server runs (a configuration reload): the announced name and
+//! description, the feature switches, the tool policy and the token budget — [`App::reconfigure`]
+//! swaps the whole [`AppConfig`], each request reads the one in force when it starts, and
+//! [`App::notify_tools_changed`] tells open sessions to fetch `tools/list` again.
+//!
+//! Shutdown has two steps: [`App::stopping`] (stop accepting; calls in flight go on) and, once
+//! those calls are done, [`App::shutdown`] (sessions end).
 
 mod approval;
 pub mod http;
@@ -17,7 +25,7 @@ pub mod service;
 pub mod stdio;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use catalog::{Catalog, Policy};
 use tokio_util::sync::CancellationToken;
@@ -54,16 +62,25 @@ pub enum AppError {
 
 /// The server as a value, shared by every session.
 pub struct App {
-    pub config: AppConfig,
+    /// Swapped whole on a reload; readers take the `Arc` in force (see [`App::config`]).
+    config: RwLock<Arc<AppConfig>>,
     pub catalog: Arc<Catalog>,
     handlers: HashMap<&'static str, Handler>,
     pub ctx: tools::Ctx,
     pub metrics: McpMetrics,
     pub registry: prometheus::Registry,
-    /// Cancelled on shutdown: stop accepting, let in-flight calls finish.
+    /// Cancelled when shutdown begins: the HTTP transport accepts no more connections and closes
+    /// each one once its request in flight is answered; calls in flight go on. A child of
+    /// [`App::shutdown`], so cancelling that alone still stops everything.
+    pub stopping: CancellationToken,
+    /// Cancelled once the calls in flight are done (or their grace period is over): sessions
+    /// end, the transports return.
     pub shutdown: CancellationToken,
     /// In-flight tool calls, awaited on shutdown.
     pub calls: TaskTracker,
+    /// The open sessions' peers, told when the tool list changes; closed ones are dropped as
+    /// they are found.
+    sessions: std::sync::Mutex<Vec<rmcp::Peer<rmcp::RoleServer>>>,
     /// Seals and opens the state of a call that waits for the client's input (2026-07-28): keyed
     /// from the master key, so every instance sharing the database accepts the others' states.
     pub(crate) request_states: rmcp::model::RequestStateCodec,
@@ -72,7 +89,7 @@ pub struct App {
 impl std::fmt::Debug for App {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("App")
-            .field("config", &self.config)
+            .field("config", &self.config())
             .field("tools", &self.handlers.len())
             .finish_non_exhaustive()
     }
@@ -98,17 +115,79 @@ impl App {
             .derived_key(approval::STATE_KEY_PURPOSE);
         let request_states = rmcp::model::RequestStateCodec::try_new(std::mem::take(&mut *key))
             .map_err(|e| AppError::Config(format!("request state key: {e}")))?;
+        let shutdown = CancellationToken::new();
         Ok(Arc::new(Self {
-            config,
+            config: RwLock::new(Arc::new(config)),
             catalog,
             handlers,
             ctx,
             metrics,
             registry,
-            shutdown: CancellationToken::new(),
+            stopping: shutdown.child_token(),
+            shutdown,
             calls: TaskTracker::new(),
             request_states,
+            sessions: std::sync::Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The configuration in force (a request keeps the one it started with).
+    pub fn config(&self) -> Arc<AppConfig> {
+        Arc::clone(
+            &self
+                .config
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
+
+    /// Replaces the configuration for every request from now on, after checking its tool policy
+    /// against the catalog as [`App::new`] does; on a refusal the configuration in force stays.
+    pub fn reconfigure(&self, config: AppConfig) -> Result<(), AppError> {
+        config
+            .policy
+            .check(&self.catalog)
+            .map_err(AppError::Config)?;
+        *self
+            .config
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(config);
+        Ok(())
+    }
+
+    /// Remembers a session so that it hears of tool list changes.
+    pub(crate) fn track_session(&self, peer: rmcp::Peer<rmcp::RoleServer>) {
+        let mut sessions = self
+            .sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        sessions.retain(|p| !p.is_transport_closed());
+        sessions.push(peer);
+    }
+
+    /// Sends `notifications/tools/list_changed` to every open session; how many were told.
+    pub async fn notify_tools_changed(&self) -> usize {
+        let peers: Vec<rmcp::Peer<rmcp::RoleServer>> = {
+            let mut sessions = self
+                .sessions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            sessions.retain(|p| !p.is_transport_closed());
+            sessions.clone()
+        };
+        let mut told = 0;
+        for peer in peers {
+            // A session that is going away is simply not told.
+            let sent = tokio::time::timeout(
+                std::time::Duration::from_secs(2),
+                peer.notify_tool_list_changed(),
+            )
+            .await;
+            if matches!(sent, Ok(Ok(()))) {
+                told += 1;
+            }
+        }
+        told
     }
 
     pub(crate) fn handler(&self, name: &str) -> Option<Handler> {

@@ -187,6 +187,7 @@ impl McpService {
         context: &RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let app = &self.app;
+        let config = app.config();
         let name = request.name.to_string();
         let Some(spec) = app.catalog.get(&name) else {
             return Err(McpError::invalid_params(
@@ -194,13 +195,13 @@ impl McpService {
                 None,
             ));
         };
-        if !app.config.tools {
+        if !config.tools {
             return Ok(Self::error_result(
                 "tools are turned off on this server (MCP_ENABLE_TOOLS=false)".into(),
             )
             .into());
         }
-        if let Visibility::Hidden(reason) = app.config.policy.visibility(spec) {
+        if let Visibility::Hidden(reason) = config.policy.visibility(spec) {
             return Ok(Self::error_result(reason).into());
         }
         let mut arguments = Value::Object(request.arguments.clone().unwrap_or_default());
@@ -219,6 +220,7 @@ impl McpService {
             ));
         };
         let correlation = domain::CorrelationId::new();
+        tracing::Span::current().record("correlation_id", tracing::field::display(correlation));
         if name == "plan.apply" && arguments.get("approval_token").is_none() {
             let asked = if stateless(context) {
                 crate::approval::round(app, &request, &arguments, context, correlation).await?
@@ -233,7 +235,7 @@ impl McpService {
             }
         }
         let started = Instant::now();
-        let policy = &app.config.policy;
+        let policy = &config.policy;
         let caller = tools::Caller {
             audit: store::AuditContext {
                 actor: self.actor(context),
@@ -259,7 +261,7 @@ impl McpService {
             .observe(elapsed.as_secs_f64());
         let (result, status, tokens) = match outcome {
             Ok(output) => {
-                let finished = tools::budget::finish(output, &app.config.budget);
+                let finished = tools::budget::finish(output, &config.budget);
                 if finished.warning {
                     app.metrics
                         .budget_warnings
@@ -288,7 +290,7 @@ impl McpService {
                 if finished.warning {
                     meta.insert(
                         "token_budget".into(),
-                        json!({"warning_threshold": app.config.budget.warning, "error_threshold": app.config.budget.error, "cut": finished.cut}),
+                        json!({"warning_threshold": config.budget.warning, "error_threshold": config.budget.error, "cut": finished.cut}),
                     );
                 }
                 r.meta = Some(MetaObject(meta));
@@ -398,11 +400,12 @@ impl McpService {
 
 impl ServerHandler for McpService {
     fn get_info(&self) -> InitializeResult {
-        let c = &self.app.config;
+        let c = self.app.config();
         let mut caps = ServerCapabilities::builder()
             .enable_logging()
             .enable_completions()
             .enable_tools()
+            .enable_tool_list_changed()
             .enable_resources()
             .enable_prompts()
             .build();
@@ -437,6 +440,7 @@ impl ServerHandler for McpService {
     ) -> Result<InitializeResult, McpError> {
         let started = Instant::now();
         self.count_session();
+        self.app.track_session(context.peer.clone());
         context.peer.set_peer_info(request.clone());
         let result = self.negotiate_initialize(&request);
         self.app.metrics.initialize_total.inc();
@@ -465,9 +469,9 @@ impl ServerHandler for McpService {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tools = if self.app.config.tools {
-            self.app
-                .config
+        let config = self.app.config();
+        let tools = if config.tools {
+            config
                 .policy
                 .visible(&self.app.catalog)
                 .into_iter()
@@ -489,7 +493,7 @@ impl ServerHandler for McpService {
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let spec = self.app.catalog.get(name)?;
-        (self.app.config.policy.visibility(spec) == Visibility::Visible)
+        (self.app.config().policy.visibility(spec) == Visibility::Visible)
             .then(|| Self::tool_def(spec))
     }
 
@@ -498,16 +502,26 @@ impl ServerHandler for McpService {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let result = self.run_tool(request, &context).await;
-        self.app.metrics.request(
-            "tools/call",
-            result.as_ref().is_ok_and(|r| match r {
-                CallToolResponse::Complete(r) => r.is_error != Some(true),
-                // Waiting for the client's input is not a failure; anything else is unexpected.
-                CallToolResponse::InputRequired(_) => true,
-                _ => false,
-            }),
-        );
+        // Every log line of the call (the workflow's plan steps among them) carries the
+        // correlation id of its audit record, recorded once the call has one.
+        let span = tracing::info_span!("tool_call", tool = %request.name, correlation_id = tracing::field::Empty);
+        let started = Instant::now();
+        let result =
+            tracing::Instrument::instrument(self.run_tool(request, &context), span.clone()).await;
+        let ok = result.as_ref().is_ok_and(|r| match r {
+            CallToolResponse::Complete(r) => r.is_error != Some(true),
+            // Waiting for the client's input is not a failure; anything else is unexpected.
+            CallToolResponse::InputRequired(_) => true,
+            _ => false,
+        });
+        span.in_scope(|| {
+            tracing::debug!(
+                ok,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "tool call"
+            )
+        });
+        self.app.metrics.request("tools/call", ok);
         result
     }
 
