@@ -1,12 +1,13 @@
 //! `routeros-mcp`: the server and its operator CLI.
 //!
 //! This file only parses the command line, sets up logging on stderr, runs the command and maps
-//! the outcome to an exit status. Everything else lives in the library crates and in
-//! `commands/`.
+//! the outcome to an exit status. Everything else lives in the library crates (the server's
+//! lifecycle in `server`) and in `commands/`.
 
 mod cli;
 mod commands;
 mod context;
+mod logging;
 mod output;
 mod secrets;
 
@@ -54,7 +55,12 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // An error can quote a router (its error text): made visible, never drawn.
-            eprintln!("error: {}", domain::text::escape_lines(&format!("{err:#}")));
+            let text = domain::text::escape_lines(&format!("{err:#}"));
+            if logging::json_active() {
+                tracing::error!(target: server::NOTICE, "{text}");
+            } else {
+                eprintln!("error: {text}");
+            }
             ExitCode::from(exit_status(&err))
         }
     }

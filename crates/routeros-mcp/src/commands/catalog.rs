@@ -12,13 +12,7 @@ use crate::{VerificationFailed, output};
 
 /// The policy the current configuration applies.
 pub fn policy(ctx: &Context, read_only: bool) -> catalog::Policy {
-    let t = &ctx.settings().tools;
-    catalog::Policy {
-        tiers: t.tiers.clone(),
-        session_tier: t.default_tier,
-        read_only: t.read_only || read_only,
-        disabled: t.disabled.clone(),
-    }
+    server::setup::policy(ctx.settings(), read_only)
 }
 
 fn handlers_match(catalog: &Catalog) -> Result<(), String> {

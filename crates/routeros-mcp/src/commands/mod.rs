@@ -20,7 +20,7 @@ pub async fn run(cli: Cli) -> Result<()> {
     let serving = matches!(cli.command, Command::Serve(_));
     let ctx = Context::load(cli.config, serving)?;
     match cli.command {
-        Command::Serve(args) => serve::run(&ctx, args).await,
+        Command::Serve(args) => serve::run(ctx, args).await,
         Command::Catalog(cmd) => catalog::run(&ctx, cmd),
         Command::Device(cmd) => device::run(&ctx, cmd).await,
         Command::Org(cmd) => tenancy::org(&ctx, cmd).await,

@@ -1,0 +1,575 @@
+//! The service as a value: [`App::build`] validates everything and binds, [`App::run_until`]
+//! serves MCP (stdio, Streamable HTTP or both) with its background work until told to stop, then
+//! drains. The binary only parses the command line, sets up logging, turns signals into the
+//! futures and reloads this crate takes, and maps errors to exit statuses.
+//!
+//! Shutdown sequence, when the future given to [`App::run_until`] completes (the binary: SIGTERM
+//! or SIGINT), or the stdio client closes its end when only stdio is served:
+//!
+//! 1. `STOPPING=1` to systemd; [`mcp_server::App::stopping`] is cancelled: the HTTP listener
+//!    closes, every HTTP connection closes once its request in flight is answered, the
+//!    reconciler stops. Calls in flight go on, and their answers reach their clients (over stdio
+//!    too: the session stays open meanwhile).
+//! 2. Up to `MCP_SHUTDOWN_GRACE_SECONDS` (default 30) for the tool calls in flight to finish. A
+//!    plan being applied is one of them: it runs to its end (applied, or rolled back). If the
+//!    grace period runs out first, the process exits with the apply where it is; its
+//!    write-ahead journal is there, and the next start resolves the plan before taking a call.
+//! 3. [`mcp_server::App::shutdown`] is cancelled: sessions end, the transports return.
+//! 4. The queued audit records (tool calls) are written (up to 30 s), the database pool is
+//!    closed, the demo's simulated routers (if any) are stopped. `run_until` returns `Ok`.
+//!
+//! systemd: see [`notify`]. Configuration reload: see [`reload`].
+
+pub mod notify;
+pub mod reload;
+pub mod setup;
+
+mod demo;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use catalog::Catalog;
+use settings::{AuthMode, Loaded, Settings, Transport};
+use store::AuditContext;
+use tokio::net::TcpListener;
+
+pub use notify::Notifier;
+pub use reload::{Callback, ReloadOutcome, Reloadable, Reloader};
+
+/// The `tracing` target of notices: lines an operator should see whatever the log level (the
+/// address served, a migration applied, a plan recovered, a reload). Text logs print them as
+/// plain lines; JSON logs as records like any other.
+pub const NOTICE: &str = "notice";
+
+/// What `serve --demo` says in a build without the simulator.
+pub const NO_DEMO: &str = "this build has no simulator: rebuild with the default `demo` feature \
+     (cargo build -p routeros-mcp --features demo) to use `serve --demo`";
+
+/// How long queued audit records may take to be written at shutdown.
+const AUDIT_FLUSH: Duration = Duration::from_secs(30);
+
+/// How often plans left `failed` by a silent router are looked at again.
+const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
+/// Why the service cannot be built or did not stop cleanly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// What the operator asked for is not possible as asked (a setting, a flag, a busy port).
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Settings(#[from] settings::SettingsError),
+    #[error("database {target}")]
+    Database {
+        target: String,
+        #[source]
+        source: store::StoreError,
+    },
+    #[error("applying database migrations")]
+    Migrations(#[source] store::StoreError),
+    #[error(transparent)]
+    Store(store::StoreError),
+    #[error("{0}")]
+    MasterKey(String),
+    #[error(transparent)]
+    Vault(#[from] vault::VaultError),
+    #[error(transparent)]
+    Catalog(#[from] catalog::CatalogError),
+    #[error("building the MCP server")]
+    Mcp(#[from] mcp_server::AppError),
+    #[error("recovering interrupted plan applies")]
+    Recovery(#[source] workflow::WorkflowError),
+    #[error("metrics")]
+    Metrics(#[from] prometheus::Error),
+    #[error("HTTP transport failed")]
+    Http(#[source] std::io::Error),
+    #[error("HTTP transport task failed: {0}")]
+    Task(String),
+    #[error("{0}")]
+    Demo(String),
+    #[error("{what}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// How to serve, beyond the settings (the `serve` command's flags).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Transport instead of `MCP_TRANSPORT`.
+    pub transport: Option<Transport>,
+    /// Only read-only tools, whatever the settings say.
+    pub read_only: bool,
+    /// Three simulated routers in a temporary database instead of the registry.
+    pub demo: bool,
+}
+
+/// The service, validated and bound, not yet serving.
+pub struct App {
+    transport: Transport,
+    listener: Option<TcpListener>,
+    http: mcp_server::http::HttpOptions,
+    mcp: Arc<mcp_server::App>,
+    workflow: workflow::Workflow,
+    demo: Option<demo::Demo>,
+    grace: Arc<Mutex<Duration>>,
+    notifier: Notifier,
+    reloader: Reloader,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("transport", &self.transport)
+            .field("http", &self.http_addr())
+            .field("mcp", &self.mcp)
+            .field("notifier", &self.notifier)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// Validates the settings and the invocation, binds the HTTP transport (first, so a busy
+    /// port is reported plainly), opens and migrates the store, loads the master key, builds the
+    /// fleet, the workflow and the MCP layer, and resolves plans an earlier process left
+    /// half-applied. Nothing is served yet.
+    pub async fn build(loaded: Loaded, options: Options) -> Result<Self, ServerError> {
+        Self::build_with(loaded, options, Notifier::from_env()).await
+    }
+
+    /// [`App::build`] with a given systemd notifier.
+    pub async fn build_with(
+        loaded: Loaded,
+        options: Options,
+        notifier: Notifier,
+    ) -> Result<Self, ServerError> {
+        if options.demo && !cfg!(feature = "demo") {
+            return Err(ServerError::Usage(NO_DEMO.into()));
+        }
+        let s = &loaded.settings;
+        let transport = options.transport.unwrap_or(s.transport);
+        let serves_http = matches!(transport, Transport::Http | Transport::Both);
+        check_http_auth(s, serves_http)?;
+
+        let listener = if serves_http {
+            let addr = format!("{}:{}", s.http.host, s.http.port);
+            Some(TcpListener::bind(&addr).await.map_err(|e| {
+                ServerError::Usage(format!(
+                    "cannot bind the HTTP transport on {addr} (MCP_HTTP_HOST/MCP_HTTP_PORT): {e}"
+                ))
+            })?)
+        } else {
+            None
+        };
+
+        let catalog = Arc::new(Catalog::embedded()?);
+        let registry = prometheus::Registry::new();
+        let driver_metrics = routeros::Metrics::register(&registry)?;
+        let connections = setup::connections(s, Some(driver_metrics));
+
+        let (fleet, demo) = if options.demo {
+            let (fleet, running) = demo::start(s, Arc::clone(&connections)).await?;
+            (fleet, Some(running))
+        } else {
+            let store = setup::store(s).await?;
+            let key = setup::master_key(s)?;
+            (setup::fleet(store, key.key, Arc::clone(&connections)), None)
+        };
+
+        let workflow = workflow::Workflow::new(
+            fleet.clone(),
+            fleet.master_key(),
+            setup::workflow_config(s),
+            Some(workflow::Metrics::register(&registry)?),
+        );
+        // Plans an earlier process left half-applied are resolved before any call is taken.
+        let recovered = workflow
+            .recover(&AuditContext::new("server:recovery"))
+            .await
+            .map_err(ServerError::Recovery)?;
+        for r in &recovered {
+            let what = if r.status == workflow::PlanStatus::Applying {
+                "did not recover plan"
+            } else {
+                "recovered plan"
+            };
+            tracing::info!(
+                target: NOTICE,
+                plan = %r.plan_id,
+                "{what} {}: {} — {}",
+                r.plan_id,
+                r.status,
+                domain::text::escape(&r.message)
+            );
+        }
+        let tool_ctx = Arc::new(tools::ToolContext {
+            fleet,
+            workflow: workflow.clone(),
+            fleet_concurrency: 32,
+        });
+        let mcp = mcp_server::App::new(
+            mcp_config(s, options.read_only),
+            catalog,
+            tool_ctx,
+            registry,
+        )?;
+
+        let grace = Arc::new(Mutex::new(s.shutdown_grace));
+        let reloader = Reloader::new(
+            loaded.entries.clone(),
+            notifier.clone(),
+            Some(Arc::clone(&mcp)),
+        );
+        reloader.register(Arc::new(McpPart {
+            mcp: Arc::clone(&mcp),
+            read_only: options.read_only,
+        }));
+        reloader.register(Arc::new(DevicesPart { connections }));
+        reloader.register(Arc::new(Callback::new(
+            "shutdown grace period",
+            &["shutdown.grace_seconds"],
+            {
+                let grace = Arc::clone(&grace);
+                move |s: &Settings| {
+                    *grace
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = s.shutdown_grace;
+                }
+            },
+        )));
+
+        let http = mcp_server::http::HttpOptions {
+            base_path: s.http.base_path.clone(),
+            allowed_origins: s.http.allowed_origins.clone(),
+            max_sessions: s.http.max_sessions,
+            session_idle: s.http.session_idle,
+            header_timeout: s.http.header_timeout,
+            max_init_per_second: s.http.max_init_per_second,
+        };
+        Ok(Self {
+            transport,
+            listener,
+            http,
+            mcp,
+            workflow,
+            demo,
+            grace,
+            notifier,
+            reloader,
+        })
+    }
+
+    /// The address the HTTP transport is bound to (a port of 0 was given a free one).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// Hands reloaded configuration to the running server; also where other parts register
+    /// what they can apply live.
+    pub fn reloader(&self) -> Reloader {
+        self.reloader.clone()
+    }
+
+    /// The MCP layer (for tests and for what wraps the server).
+    pub fn mcp(&self) -> &Arc<mcp_server::App> {
+        &self.mcp
+    }
+
+    /// Serves until `shutdown` completes (or the stdio client leaves when only stdio is served),
+    /// then drains as the crate documentation says.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Self {
+            transport,
+            listener,
+            http,
+            mcp,
+            workflow,
+            demo,
+            grace,
+            notifier,
+            reloader: _,
+        } = self;
+        let mut reconciler = spawn_reconciler(workflow, mcp.stopping.clone());
+        let watchdog = notifier.spawn_watchdog(mcp.shutdown.clone());
+
+        let mut http_task = match listener {
+            Some(listener) => {
+                let addr = listener.local_addr().map_err(ServerError::Http)?;
+                tracing::info!(
+                    target: NOTICE,
+                    "serving MCP over Streamable HTTP at http://{addr}{} (health /health, readiness /ready, metrics /metrics)",
+                    http.base_path
+                );
+                let mcp = Arc::clone(&mcp);
+                Some(tokio::spawn(mcp_server::http::serve(mcp, listener, http)))
+            }
+            None => None,
+        };
+        let mut stdio_task = if matches!(transport, Transport::Stdio | Transport::Both) {
+            if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+                tracing::info!(
+                    target: NOTICE,
+                    "serving MCP on stdio: an MCP client starts this command and speaks JSON-RPC \
+                     on its stdin (see docs/mcp.md). To try it by hand, run `routeros-mcp serve \
+                     --demo --transport http` and open the MCP Inspector. Ctrl-C stops."
+                );
+            }
+            Some(tokio::spawn(mcp_server::stdio::serve(Arc::clone(&mcp))))
+        } else {
+            None
+        };
+        notifier.ready();
+
+        // Serve until told to stop. The stdio client leaving ends a stdio-only server; with
+        // HTTP beside it, HTTP goes on until a signal.
+        let mut shutdown = std::pin::pin!(shutdown);
+        let mut failure = None;
+        loop {
+            tokio::select! {
+                () = &mut shutdown => {
+                    tracing::info!(
+                        target: NOTICE,
+                        "shutting down: no new requests; waiting up to {} s for calls in flight",
+                        current(&grace).as_secs()
+                    );
+                    break;
+                }
+                ended = wait(&mut stdio_task) => {
+                    stdio_task = None;
+                    if let Ok(Err(e)) = ended {
+                        tracing::warn!(error = %e, "stdio session ended with an error");
+                    }
+                    if transport == Transport::Stdio {
+                        break;
+                    }
+                }
+                ended = wait(&mut http_task) => {
+                    http_task = None;
+                    failure = Some(match ended {
+                        Ok(Ok(())) => ServerError::Task("the HTTP transport stopped by itself".into()),
+                        Ok(Err(e)) => ServerError::Http(e),
+                        Err(e) => ServerError::Task(e.to_string()),
+                    });
+                    break;
+                }
+            }
+        }
+
+        notifier.stopping();
+        mcp.stopping.cancel();
+        mcp.calls.close();
+        let grace = current(&grace);
+        if tokio::time::timeout(grace, mcp.calls.wait()).await.is_err() {
+            tracing::warn!(
+                target: NOTICE,
+                calls = mcp.calls.len(),
+                "tool calls still running after {} s (MCP_SHUTDOWN_GRACE_SECONDS); exiting anyway \
+                 (a plan being applied is resolved from its journal at the next start)",
+                grace.as_secs()
+            );
+        }
+        mcp.shutdown.cancel();
+        if let Some(task) = http_task {
+            match task.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failure = failure.or(Some(ServerError::Http(e))),
+                Err(e) => failure = failure.or(Some(ServerError::Task(e.to_string()))),
+            }
+        }
+        if let Some(task) = stdio_task {
+            // The session ends with the token; a read of stdin it was blocked in is left to the
+            // runtime's shutdown.
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+        // A reconciling pass still talking to a slow router is left to the process's end, as
+        // it would be by a restart.
+        if tokio::time::timeout(Duration::from_secs(10), &mut reconciler)
+            .await
+            .is_err()
+        {
+            reconciler.abort();
+        }
+        if let Some(watchdog) = watchdog {
+            let _ = watchdog.await;
+        }
+        // Tool-call records are group-committed: write what is still queued before the pool
+        // closes.
+        let store = mcp.store().clone();
+        match tokio::time::timeout(AUDIT_FLUSH, store.audit_queue().flush()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "queued audit records were not written"),
+            Err(_) => tracing::error!(
+                "queued audit records still not written after {} s (is the database reachable?); exiting anyway",
+                AUDIT_FLUSH.as_secs()
+            ),
+        }
+        store.close().await;
+        if let Some(running) = demo {
+            running.shutdown().await;
+        }
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
+
+fn current(grace: &Mutex<Duration>) -> Duration {
+    *grace
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Waits for a task that may not exist (then never completes).
+async fn wait<T>(
+    task: &mut Option<tokio::task::JoinHandle<T>>,
+) -> Result<T, tokio::task::JoinError> {
+    match task {
+        Some(task) => task.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `MCP_AUTH_MODE` against the HTTP transport. Configuration checks this for `MCP_TRANSPORT`;
+/// `--transport` must not slip past it.
+fn check_http_auth(s: &Settings, serves_http: bool) -> Result<(), ServerError> {
+    let loopback = s
+        .http
+        .host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || s.http.host == "localhost";
+    if serves_http && s.auth_mode == AuthMode::None && !loopback {
+        return Err(ServerError::Usage(format!(
+            "MCP_AUTH_MODE=none is only allowed when the HTTP transport binds a loopback address, \
+             but MCP_HTTP_HOST is {}; bind 127.0.0.1 (or use the stdio transport)",
+            s.http.host
+        )));
+    }
+    if serves_http && s.auth_mode != AuthMode::None {
+        return Err(ServerError::Usage(format!(
+            "MCP_AUTH_MODE={} is not available in this release: serve HTTP on a loopback address \
+             with MCP_AUTH_MODE=none, or use the stdio transport",
+            s.auth_mode
+        )));
+    }
+    Ok(())
+}
+
+/// What the MCP layer announces and how it treats tools, from the settings.
+fn mcp_config(s: &Settings, read_only: bool) -> mcp_server::AppConfig {
+    mcp_server::AppConfig {
+        name: s.server.name.clone(),
+        version: s.server.version.clone(),
+        description: s.server.description.clone(),
+        policy: setup::policy(s, read_only),
+        budget: tools::Budget {
+            warning: s.token_budget.warning_threshold,
+            error: s.token_budget.error_threshold,
+        },
+        resources: s.features.resources,
+        prompts: s.features.prompts,
+        tools: s.features.tools,
+    }
+}
+
+/// The MCP layer's configuration, live: the tool policy, the budget, what is announced.
+struct McpPart {
+    mcp: Arc<mcp_server::App>,
+    read_only: bool,
+}
+
+impl Reloadable for McpPart {
+    fn name(&self) -> &str {
+        "MCP tools"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &[
+            "server.name",
+            "server.version",
+            "server.description",
+            "features.tools",
+            "features.resources",
+            "features.prompts",
+            "tools.tiers",
+            "tools.default_tier",
+            "tools.disabled",
+            "tools.read_only",
+            "token_budget.warning_threshold",
+            "token_budget.error_threshold",
+        ]
+    }
+
+    fn check(&self, new: &Settings) -> Result<(), String> {
+        setup::policy(new, self.read_only).check(&self.mcp.catalog)
+    }
+
+    fn apply(&self, new: &Settings) {
+        if let Err(e) = self.mcp.reconfigure(mcp_config(new, self.read_only)) {
+            // Checked just before; only a catalog that changed under us could get here.
+            tracing::error!(error = %e, "the new tool configuration was not applied");
+        }
+    }
+}
+
+/// The device rate ceiling and concurrency cap, live.
+struct DevicesPart {
+    connections: Arc<routeros::Connections>,
+}
+
+impl Reloadable for DevicesPart {
+    fn name(&self) -> &str {
+        "device limits"
+    }
+
+    fn keys(&self) -> &[&'static str] {
+        &[
+            "devices.rate_limit",
+            "devices.rate_burst",
+            "devices.concurrency",
+        ]
+    }
+
+    fn apply(&self, new: &Settings) {
+        let d = new.devices;
+        self.connections.set_rate_limits(
+            d.rate_per_second,
+            d.burst,
+            usize::try_from(d.concurrency).unwrap_or(4),
+        );
+    }
+}
+
+/// Records the final state of routers that stopped answering during a rollback, once they
+/// answer again (their auto-revert restored them meanwhile): at start, then every minute, until
+/// shutdown begins.
+fn spawn_reconciler(
+    workflow: workflow::Workflow,
+    stop: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let ctx = AuditContext::new("server:reconcile");
+        loop {
+            // A pass in progress is not interrupted: it records what it finds as it goes.
+            match workflow.reconcile(&ctx).await {
+                Ok(reports) => {
+                    for r in reports {
+                        tracing::info!(plan = %r.plan_id, status = %r.status, devices = ?r.devices, "plan reconciled");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "reconciling failed plans"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(RECONCILE_EVERY) => {}
+            }
+        }
+    })
+}
