@@ -8,6 +8,7 @@ mod budget;
 mod cache;
 mod fleet;
 mod kill;
+mod lifecycle;
 mod plans;
 mod protocol;
 mod security;

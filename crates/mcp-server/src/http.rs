@@ -223,6 +223,23 @@ async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
     tracing::Instrument::instrument(checked, span).await
 }
 
+/// Counts a POST to the MCP endpoint in [`App::calls`] until its response has been sent (or the
+/// client went away), so a shutdown that waits for the calls in flight also waits for their
+/// answers to reach the clients before sessions end.
+async fn answered(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::POST {
+        return next.run(request).await;
+    }
+    let token = app.calls.token();
+    let response = next.run(request).await;
+    let (parts, body) = response.into_parts();
+    let body = futures::StreamExt::map(body.into_data_stream(), move |chunk| {
+        let _in_flight = &token;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(body))
+}
+
 /// The server-wide rate of `initialize` requests.
 struct InitRate {
     per_second: u32,
@@ -372,7 +389,8 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .layer(middleware::from_fn_with_state(
             Arc::new(InitRate::new(options.max_init_per_second)),
             init_rate,
-        ));
+        ))
+        .layer(middleware::from_fn_with_state(Arc::clone(&app), answered));
     Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))

@@ -41,7 +41,8 @@ use crate::approval::Approval;
 /// Whether the request uses the stateless revision (2026-07-28 and later): no session, so no
 /// server-sent requests; the server asks for input with `input_required` instead.
 /// How long a client may reuse the tool, prompt and template lists: they change only when the
-/// server restarts with other settings.
+/// server restarts or reloads with other settings (session clients are then told
+/// `notifications/tools/list_changed`; a tool disabled meanwhile is refused when called).
 const LIST_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long a client may reuse the resource list (the registered devices).

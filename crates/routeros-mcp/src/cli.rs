@@ -51,7 +51,8 @@ Examples:
 
 Before serving, the configuration, database, master key and tool catalog are checked; any problem
 stops startup with one message. SIGTERM or Ctrl-C stops accepting, lets calls in flight finish
-(up to 30 s) and exits 0.")]
+(up to MCP_SHUTDOWN_GRACE_SECONDS, 30 s) and exits 0. SIGHUP reads the configuration again and
+applies what can change live (log level, tool policy, token budget, device rate limits).")]
     Serve(ServeArgs),
     /// Validate, list, export and document the tool catalog (tool-schemas/).
     #[command(subcommand)]

@@ -296,7 +296,6 @@ impl App {
             reloader: _,
         } = self;
         let mut reconciler = spawn_reconciler(workflow, mcp.stopping.clone());
-        let watchdog = notifier.spawn_watchdog(mcp.shutdown.clone());
 
         let mut http_task = match listener {
             Some(listener) => {
@@ -325,6 +324,8 @@ impl App {
             None
         };
         notifier.ready();
+        // After READY=1: systemd counts watchdog pings from readiness on.
+        let watchdog = notifier.spawn_watchdog(mcp.shutdown.clone());
 
         // Serve until told to stop. The stdio client leaving ends a stdio-only server; with
         // HTTP beside it, HTTP goes on until a signal.

@@ -109,7 +109,7 @@ impl Notifier {
         let every = self.watchdog? / 2;
         let notifier = self.clone();
         Some(tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tokio::select! {

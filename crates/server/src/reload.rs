@@ -258,3 +258,133 @@ fn refuse(problem: String) -> ReloadOutcome {
     );
     ReloadOutcome::Refused(problem)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Loaded, SettingsError> {
+        let mut env: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        env.push((
+            "ROUTEROS_MCP_DATA_DIR".into(),
+            "/tmp/routeros-mcp-reload-test".into(),
+        ));
+        settings::Loader::new(None, env).load()
+    }
+
+    /// Records the level it was handed; refuses "error" to stand for a part that disagrees.
+    struct Level {
+        applied: Mutex<Vec<String>>,
+        checks: AtomicUsize,
+    }
+
+    impl Reloadable for Level {
+        fn name(&self) -> &str {
+            "log level"
+        }
+
+        fn keys(&self) -> &[&'static str] {
+            &["log.level"]
+        }
+
+        fn check(&self, new: &Settings) -> Result<(), String> {
+            self.checks.fetch_add(1, Ordering::SeqCst);
+            if new.log.level == "error" {
+                Err("not that one".into())
+            } else {
+                Ok(())
+            }
+        }
+
+        fn apply(&self, new: &Settings) {
+            self.applied.lock().unwrap().push(new.log.level.clone());
+        }
+    }
+
+    fn reloader() -> (Reloader, Arc<Level>, Arc<AtomicUsize>) {
+        let reloader = Reloader::new(
+            load(&[("LOG_LEVEL", "info")]).unwrap().entries,
+            Notifier::default(),
+            None,
+        );
+        let level = Arc::new(Level {
+            applied: Mutex::new(Vec::new()),
+            checks: AtomicUsize::new(0),
+        });
+        reloader.register(level.clone());
+        let every = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&every);
+        reloader.register(Arc::new(Callback::new("key files", &[], move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        })));
+        (reloader, level, every)
+    }
+
+    #[tokio::test]
+    async fn live_settings_are_applied_and_the_others_wait_for_a_restart() {
+        let (reloader, level, every) = reloader();
+        let outcome = reloader
+            .reload(load(&[("LOG_LEVEL", "debug"), ("MCP_HTTP_PORT", "9999")]))
+            .await;
+        let ReloadOutcome::Applied { live, restart } = outcome else {
+            panic!("applied")
+        };
+        assert_eq!(live.len(), 1);
+        assert_eq!(live[0].env, "LOG_LEVEL");
+        assert_eq!(restart.len(), 1);
+        assert_eq!(restart[0].env, "MCP_HTTP_PORT");
+        assert_eq!(*level.applied.lock().unwrap(), ["debug"]);
+        assert_eq!(
+            every.load(Ordering::SeqCst),
+            1,
+            "a part without keys hears every reload"
+        );
+
+        // Nothing changed since: the level part is not bothered; the restart one is named again.
+        let again = reloader
+            .reload(load(&[("LOG_LEVEL", "debug"), ("MCP_HTTP_PORT", "9999")]))
+            .await;
+        let ReloadOutcome::Applied { live, restart } = again else {
+            panic!("applied")
+        };
+        assert!(live.is_empty());
+        assert_eq!(restart.len(), 1, "still waiting for a restart");
+        assert_eq!(level.applied.lock().unwrap().len(), 1);
+        assert_eq!(every.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_configuration_that_does_not_load_or_is_refused_changes_nothing() {
+        let (reloader, level, every) = reloader();
+        let outcome = reloader.reload(load(&[("LOG_LEVEL", "loud")])).await;
+        assert!(
+            matches!(&outcome, ReloadOutcome::Refused(p) if p.contains("LOG_LEVEL=\"loud\"")),
+            "{outcome:?}"
+        );
+        let outcome = reloader
+            .reload(load(&[("LOG_LEVEL", "error"), ("MCP_HTTP_PORT", "9999")]))
+            .await;
+        assert!(
+            matches!(&outcome, ReloadOutcome::Refused(p) if p == "log level: not that one"),
+            "{outcome:?}"
+        );
+        assert!(level.applied.lock().unwrap().is_empty());
+        assert_eq!(every.load(Ordering::SeqCst), 0, "nobody applied anything");
+        // The configuration in force is still the first one: going back to it changes nothing.
+        let outcome = reloader.reload(load(&[("LOG_LEVEL", "info")])).await;
+        assert_eq!(
+            outcome,
+            ReloadOutcome::Applied {
+                live: vec![],
+                restart: vec![]
+            }
+        );
+    }
+}
