@@ -158,6 +158,70 @@ async fn sigterm_lets_a_slow_call_finish_and_its_client_gets_the_answer() {
     world.stop().await;
 }
 
+/// Whether the process has exited (gone, or a zombie waiting to be reaped).
+fn exited(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+        Err(_) => true,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_stdio_sigterm_answers_the_call_in_flight_and_refuses_new_ones() {
+    let world = World::start(&[Profile::Home]).await;
+    let client = Arc::new(world.stdio(&[]).await);
+    let pid = client.pid.unwrap();
+    let device = world.names[0].clone();
+    world.sim(&device).set_faults(Faults {
+        latency_ms: 2_500,
+        ..Faults::none()
+    });
+    let call = {
+        let client = Arc::clone(&client);
+        tokio::spawn(async move {
+            client
+                .service
+                .call_tool(
+                    CallToolRequestParams::new("system.get_overview")
+                        .with_arguments(call_args(json!({"device_id": device}))),
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(pid, "TERM");
+    log_shows(&client.log, "shutting down").await;
+    let refused = tokio::time::timeout(
+        STEP,
+        client.service.call_tool(
+            CallToolRequestParams::new("device.list").with_arguments(call_args(json!({}))),
+        ),
+    )
+    .await
+    .expect("a new request is answered at once")
+    .expect_err("and refused");
+    assert!(refused.to_string().contains("shutting down"), "{refused}");
+    let result = tokio::time::timeout(STEP, call)
+        .await
+        .unwrap_or_else(|_| panic!("the call ends:\n{}", client.log.text()))
+        .unwrap()
+        .expect("the call in flight is answered");
+    assert_ne!(result.is_error, Some(true), "{}", text(&result));
+    let started = Instant::now();
+    while !exited(pid) {
+        assert!(
+            started.elapsed() < STEP,
+            "the server exits once the call is answered:\n{}",
+            client.log.text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    world.sim(&world.names[0]).set_faults(Faults::none());
+    world.stop().await;
+}
+
 /// A plan of three DNS entries on the world's router, approved by the operator; its id and token.
 async fn approved_plan(world: &World, client: &crate::support::Client) -> (String, String) {
     let device = &world.names[0];
@@ -319,15 +383,12 @@ async fn sighup_applies_the_log_level_and_disabled_tools_to_the_open_session() {
         "MCP_DISABLE_TOOLS changed from (empty) to \"dns.get_config\"",
     )
     .await;
-    let log = server.log.text();
-    assert!(
-        log.contains("LOG_LEVEL changed from \"info\" to \"debug\""),
-        "{log}"
-    );
-    assert!(
-        log.contains("MCP_HTTP_MAX_SESSIONS changed from \"256\" to \"8\", which needs a restart"),
-        "{log}"
-    );
+    log_shows(&server.log, "LOG_LEVEL changed from \"info\" to \"debug\"").await;
+    log_shows(
+        &server.log,
+        "MCP_HTTP_MAX_SESSIONS changed from \"256\" to \"8\", which needs a restart",
+    )
+    .await;
     // The same session: the tool is gone from the list and refused when called.
     let tools = client.service.list_all_tools().await.unwrap();
     assert!(

@@ -3,16 +3,19 @@
 //!
 //! Every request read counts in [`App::calls`] until its answer has been written to stdout (or
 //! the client cancelled it), so a shutdown that waits for the calls in flight also waits for
-//! their answers to reach the client before the session ends.
+//! their answers to reach the client before the session ends. Once shutdown has begun
+//! ([`App::stopping`]) a new request is answered at once with an error saying so: the session
+//! stays open only for the answers still due.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use rmcp::model::{ClientNotification, JsonRpcMessage, RequestId};
+use rmcp::model::{ClientNotification, ErrorCode, ErrorData, JsonRpcMessage, RequestId};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use rmcp::{RoleServer, ServiceExt};
+use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 
@@ -28,6 +31,7 @@ pub async fn serve(app: Arc<App>) -> Result<(), String> {
             tokio::io::stdout(),
         ),
         calls: app.calls.clone(),
+        stopping: app.stopping.clone(),
         open: HashMap::new(),
     };
     let running = service
@@ -46,6 +50,8 @@ pub async fn serve(app: Arc<App>) -> Result<(), String> {
 struct Answered<T> {
     inner: T,
     calls: TaskTracker,
+    /// Shutdown has begun: new requests are refused.
+    stopping: CancellationToken,
     open: HashMap<RequestId, TaskTrackerToken>,
 }
 
@@ -70,7 +76,24 @@ impl<T: Transport<RoleServer>> Transport<RoleServer> for Answered<T> {
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        let message = self.inner.receive().await;
+        let mut message = self.inner.receive().await;
+        while let Some(JsonRpcMessage::Request(r)) = &message
+            && self.stopping.is_cancelled()
+        {
+            let refusal = ErrorData::new(
+                ErrorCode(-32000),
+                "the server is shutting down: it finishes the calls in flight and takes no new \
+                 requests; start it again to continue",
+                None,
+            );
+            // Sent on its own (the send is a 'static future), so this read stays cancel-safe:
+            // the serve loop drops it whenever another event comes first.
+            let sent = self
+                .inner
+                .send(JsonRpcMessage::error(refusal, Some(r.id.clone())));
+            tokio::spawn(sent);
+            message = self.inner.receive().await;
+        }
         match &message {
             Some(JsonRpcMessage::Request(r)) => {
                 self.open.insert(r.id.clone(), self.calls.token());
