@@ -505,7 +505,16 @@ impl ServerHandler for McpService {
     ) -> Result<CallToolResponse, McpError> {
         // Every log line of the call (the workflow's plan steps among them) carries the
         // correlation id of its audit record, recorded once the call has one.
-        let span = tracing::info_span!("tool_call", tool = %request.name, correlation_id = tracing::field::Empty);
+        // The name is the client's: escaped and bounded before it reaches a log line.
+        let tool: String = domain::text::escape(&request.name)
+            .chars()
+            .take(64)
+            .collect();
+        let span = tracing::info_span!(
+            "tool_call",
+            tool = tool.as_str(),
+            correlation_id = tracing::field::Empty
+        );
         let started = Instant::now();
         let result =
             tracing::Instrument::instrument(self.run_tool(request, &context), span.clone()).await;
@@ -518,7 +527,7 @@ impl ServerHandler for McpService {
         span.in_scope(|| {
             tracing::debug!(
                 ok,
-                duration_ms = started.elapsed().as_millis() as u64,
+                duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 "tool call"
             )
         });
