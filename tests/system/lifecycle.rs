@@ -363,6 +363,12 @@ async fn sighup_applies_the_log_level_and_disabled_tools_to_the_open_session() {
     let watcher = Watcher::default();
     let client = server.client_with(watcher.clone()).await;
     let device = world.names[0].clone();
+    let announced = client
+        .service
+        .peer_info()
+        .and_then(|info| info.capabilities.tools.clone())
+        .and_then(|tools| tools.list_changed);
+    assert_eq!(announced, Some(true), "a session is told tools.listChanged");
     assert!(client.tool_names().contains(&"dns.get_config".to_owned()));
     client.ok("device.list", json!({})).await;
     assert!(

@@ -406,7 +406,6 @@ impl ServerHandler for McpService {
             .enable_logging()
             .enable_completions()
             .enable_tools()
-            .enable_tool_list_changed()
             .enable_resources()
             .enable_prompts()
             .build();
@@ -443,7 +442,14 @@ impl ServerHandler for McpService {
         self.count_session();
         self.app.track_session(context.peer.clone());
         context.peer.set_peer_info(request.clone());
-        let result = self.negotiate_initialize(&request);
+        let result = self.negotiate_initialize(&request).map(|mut result| {
+            // A session hears `notifications/tools/list_changed` when a reload changes its tools
+            // (a 2026-07-28 client has no session to hear it: not announced in discovery).
+            if let Some(tools) = result.capabilities.tools.as_mut() {
+                tools.list_changed = Some(true);
+            }
+            result
+        });
         self.app.metrics.initialize_total.inc();
         self.app
             .metrics
