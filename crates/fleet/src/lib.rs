@@ -6,6 +6,7 @@
 //! one, and rotating its credentials on the device itself.
 
 pub mod import;
+mod lookup;
 mod onboard;
 mod rotate;
 
@@ -40,6 +41,8 @@ pub struct Fleet {
     store: Store,
     key: Arc<MasterKey>,
     connections: Arc<Connections>,
+    /// Devices resolved by [`Fleet::find`], served while the registry's generation holds.
+    lookups: Arc<lookup::Lookups>,
 }
 
 /// How a connection should treat the identity a device presents.
@@ -67,6 +70,7 @@ impl Fleet {
             store,
             key,
             connections,
+            lookups: Arc::default(),
         }
     }
 
@@ -121,14 +125,27 @@ impl Fleet {
             .client(target, device.driver, device.routeros_version.as_deref()))
     }
 
-    /// Resolves a device id or name and returns it with its client.
+    /// Resolves a device id or name and returns it with its client. A device resolved before is
+    /// served from memory while the registry's generation shows nothing changed (one small
+    /// query instead of two and a decryption; see `lookup`).
     pub async fn find(
         &self,
         project: Option<&ProjectRef>,
         id_or_name: &str,
     ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        // Read before the lookup: an entry is kept only under the generation it was fetched at.
+        let generation = self.store.registry_generation().await?;
+        if let Some(found) = self.lookups.get(generation, project, id_or_name) {
+            return Ok(found);
+        }
         let device = self.store.find_device(project, id_or_name).await?;
         let client = self.client(&device).await?;
+        self.lookups.put(
+            generation,
+            project,
+            id_or_name,
+            (device.clone(), Arc::clone(&client)),
+        );
         Ok((device, client))
     }
 

@@ -581,6 +581,17 @@ impl Store {
         Ok(device)
     }
 
+    /// The registry's generation: a counter that database triggers move inside every transaction
+    /// that changes a device (other than its last-seen time), its credentials, its project or its
+    /// organization. Equal generations read at two moments prove no such change committed in
+    /// between, in this process or any other sharing the database.
+    pub async fn registry_generation(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM registry_generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
+    }
+
     /// Notes that a call reached the device (not audited: it is an observation, not a change).
     pub async fn mark_seen(&self, id: &DeviceId) -> Result<(), StoreError> {
         sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2")

@@ -992,3 +992,64 @@ both_backends!(
         assert_eq!(audit_len(&store).await, 1);
     }
 );
+
+both_backends!(
+    the_registry_generation_moves_with_every_change_a_lookup_depends_on,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        let g0 = store.registry_generation().await.unwrap();
+        let device = store
+            .add_device(&new_device("gen-r1"), &key, &ctx())
+            .await
+            .unwrap();
+        let g1 = store.registry_generation().await.unwrap();
+        assert!(
+            g1 > g0,
+            "adding a device must move the generation ({g0} → {g1})"
+        );
+
+        // An observation is not a change: a busy fleet does not empty every server's lookups.
+        store.mark_seen(&device.id).await.unwrap();
+        assert_eq!(store.registry_generation().await.unwrap(), g1);
+
+        let patch = DevicePatch {
+            address: Some("192.0.2.99".parse().unwrap()),
+            ..DevicePatch::default()
+        };
+        store
+            .update_device(&device.id, &patch, &ctx())
+            .await
+            .unwrap();
+        let g2 = store.registry_generation().await.unwrap();
+        assert!(g2 > g1, "an edited address must move the generation");
+
+        store
+            .set_pins(&device.id, Some(&"ab".repeat(32)), None, &ctx())
+            .await
+            .unwrap();
+        let g3 = store.registry_generation().await.unwrap();
+        assert!(g3 > g2, "a new pin must move the generation");
+
+        store
+            .rotate_credentials(
+                &device.id,
+                None,
+                &SecretString::from("n3w-Passw0rd".to_owned()),
+                &key,
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let g4 = store.registry_generation().await.unwrap();
+        assert!(g4 > g3, "a credential rotation must move the generation");
+
+        store.decommission_device(&device.id, &ctx()).await.unwrap();
+        let g5 = store.registry_generation().await.unwrap();
+        assert!(g5 > g4, "decommissioning must move the generation");
+
+        // Reads change nothing.
+        store.find_device(None, "gen-r1").await.unwrap_err();
+        store.list_devices(&DeviceFilter::default()).await.unwrap();
+        assert_eq!(store.registry_generation().await.unwrap(), g5);
+    }
+);
