@@ -176,6 +176,22 @@ impl Store {
             .collect()
     }
 
+    /// The `ORG/PROJECT` of the project with registry id `id` (what plans record).
+    pub async fn project_ref(&self, id: &str) -> Result<ProjectRef, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT o.name, p.name FROM projects p JOIN organizations o ON o.id = p.organization_id \
+             WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (org, project) = row.ok_or_else(|| StoreError::ProjectNotFound(id.to_owned()))?;
+        Ok(ProjectRef {
+            org: parse_column(&org, "organizations.name")?,
+            project: parse_column(&project, "projects.name")?,
+        })
+    }
+
     /// The id of a project, or a clear error naming it.
     pub(crate) async fn project_id<'e, E>(
         executor: E,

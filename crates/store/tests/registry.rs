@@ -1053,3 +1053,80 @@ both_backends!(
         assert_eq!(store.registry_generation().await.unwrap(), g5);
     }
 );
+
+both_backends!(
+    api_tokens_are_kept_as_hashes_scoped_and_revocable,
+    |store, _db| {
+        use store::NewApiToken;
+        let site: ProjectRef = "default/default".parse().unwrap();
+        let new = NewApiToken {
+            id: "0123456789abcdef".into(),
+            name: "ci".into(),
+            role: "operator".into(),
+            project: Some(site.clone()),
+            token_hash: "ab".repeat(32),
+            expires_at: None,
+        };
+        let created = store.create_api_token(&new, &ctx()).await.unwrap();
+        assert_eq!(created.project, Some(site));
+        let (found, hash) = store
+            .api_token_for_check("0123456789abcdef")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hash, "ab".repeat(32));
+        assert!(found.is_live(&store::time::now()));
+        assert!(
+            store
+                .api_token_for_check("ffffffffffffffff")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A token for a project that does not exist is refused and nothing is kept.
+        let mut elsewhere = new.clone();
+        elsewhere.id = "1111111111111111".into();
+        elsewhere.project = Some("nope/none".parse().unwrap());
+        let e = store
+            .create_api_token(&elsewhere, &ctx())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::ProjectNotFound(_)), "{e}");
+        assert_eq!(store.list_api_tokens().await.unwrap().len(), 1);
+
+        let revoked = store
+            .revoke_api_token("0123456789abcdef", &ctx())
+            .await
+            .unwrap();
+        assert!(!revoked.is_live(&store::time::now()));
+        let again = store
+            .revoke_api_token("0123456789abcdef", &ctx())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, StoreError::TokenRevoked(_)), "{again}");
+        let unknown = store.revoke_api_token("nope", &ctx()).await.unwrap_err();
+        assert!(unknown.to_string().contains("token list"), "{unknown}");
+
+        // Expired by time.
+        let mut short = new.clone();
+        short.id = "2222222222222222".into();
+        short.expires_at = Some("2000-01-01T00:00:00.000000Z".into());
+        let t = store.create_api_token(&short, &ctx()).await.unwrap();
+        assert!(!t.is_live(&store::time::now()));
+
+        // The audit log names the tokens, never a hash.
+        let events = store
+            .audit_events(&AuditFilter {
+                limit: 50,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let text =
+            serde_json::to_string(&events.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
+        assert!(events.iter().any(|e| e.action == "token.create"));
+        assert!(events.iter().any(|e| e.action == "token.revoke"));
+        assert!(!text.contains(&"ab".repeat(32)));
+    }
+);
