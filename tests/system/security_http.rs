@@ -341,7 +341,10 @@ fn plan_of(answer: &Value) -> Value {
 async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
     let world = World::start(&[Profile::Home]).await;
     let device = world.names[0].clone();
-    let server = world.http_server(&[]).await;
+    // Over HTTP the client's user may approve only as a principal holding `approver` too: the
+    // local user (MCP_AUTH_MODE=none) is given every role.
+    let local_admin = [("MCP_STDIO_ROLE", "admin")];
+    let server = world.http_server(&local_admin).await;
     let asks = json!({"elicitation": {"form": {}}});
     let rule = |chain: &str, comment: &str| {
         json!({"name": "plan.create", "arguments": {"title": comment, "changes": [{
@@ -455,7 +458,7 @@ async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
 
     // The honest round trip: the user's yes, with the state as issued — sent to a second
     // instance sharing the database, as a load balancer without session affinity would.
-    let other = world.http_server(&[]).await;
+    let other = world.http_server(&local_admin).await;
     let params = json!({"name": "plan.apply", "arguments": {"plan_id": a},
         "requestState": state, "inputResponses": {"approval": yes}});
     let (_, _, applied) = stateless_call(&other, "tools/call", params, asks.clone()).await;

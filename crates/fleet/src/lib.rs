@@ -133,12 +133,37 @@ impl Fleet {
         project: Option<&ProjectRef>,
         id_or_name: &str,
     ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        self.find_visible(project, id_or_name, |_| true).await
+    }
+
+    /// [`Fleet::find`] for a caller that may see only some projects: a device in a project
+    /// `visible` refuses is answered exactly as one that does not exist, before anything else
+    /// about it (its name, whether it is decommissioned) is said and before it is contacted.
+    pub async fn find_visible(
+        &self,
+        project: Option<&ProjectRef>,
+        id_or_name: &str,
+        visible: impl Fn(&ProjectRef) -> bool,
+    ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        let hidden = || {
+            FleetError::Store(StoreError::DeviceNotFound {
+                what: id_or_name.to_owned(),
+                scope: project.map_or_else(|| "any project".to_owned(), |p| format!("project {p}")),
+            })
+        };
         // Read before the lookup: an entry is kept only under the generation it was fetched at.
         let generation = self.store.registry_generation().await?;
         if let Some(found) = self.lookups.get(generation, project, id_or_name) {
-            return Ok(found);
+            return if visible(&found.0.project) {
+                Ok(found)
+            } else {
+                Err(hidden())
+            };
         }
         let device = self.store.find_device(project, id_or_name).await?;
+        if !visible(&device.project) {
+            return Err(hidden());
+        }
         let client = self.client(&device).await?;
         self.lookups.put(
             generation,

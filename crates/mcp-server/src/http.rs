@@ -20,6 +20,7 @@
 //! [`READY_CACHE`]; callers in between get the last answer, so the unauthenticated endpoint
 //! cannot be used to drive traffic to the routers.
 
+pub mod authn;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -66,19 +67,11 @@ pub struct HttpOptions {
     /// Time a connection has to send complete request headers
     /// (`MCP_HTTP_HEADER_TIMEOUT_SECONDS`).
     pub header_timeout: Duration,
-}
-
-impl HttpOptions {
-    /// The built-in defaults (those of the settings table) at `base_path`.
-    pub fn new(base_path: &str) -> Self {
-        Self {
-            base_path: base_path.to_owned(),
-            allowed_origins: Vec::new(),
-            max_sessions: 256,
-            session_idle: Duration::from_secs(300),
-            header_timeout: Duration::from_secs(10),
-        }
-    }
+    /// The URL clients reach the MCP endpoint at, when not the bound address
+    /// (`MCP_HTTP_PUBLIC_URL`): its host is accepted in `Host` and `Origin`.
+    pub public_url: Option<String>,
+    /// Who may call (`MCP_AUTH_MODE`).
+    pub auth: Arc<authn::Authenticator>,
 }
 
 /// Who may call: the `Host` names and browser `Origin`s this server answers.
@@ -89,7 +82,7 @@ struct Guard {
 }
 
 impl Guard {
-    fn new(bind_host: &str, port: u16, extra_origins: &[String]) -> Self {
+    fn new(bind_host: &str, port: u16, extra_origins: &[String], public_url: Option<&str>) -> Self {
         let bracketed = if bind_host.contains(':') && !bind_host.starts_with('[') {
             format!("[{bind_host}]")
         } else {
@@ -106,6 +99,23 @@ impl Guard {
         let mut hosts = names.clone();
         hosts.extend(names.iter().map(|h| format!("{h}:{port}")));
         let mut origins: Vec<String> = names.iter().map(|h| format!("http://{h}:{port}")).collect();
+        // The public name (behind a proxy or tunnel): its authority as clients send it in Host,
+        // and its origin.
+        if let Some(url) = public_url {
+            let lower = url.to_ascii_lowercase();
+            if let Some((scheme, rest)) = lower.split_once("://") {
+                let authority = rest.split('/').next().unwrap_or_default().to_owned();
+                if !authority.is_empty() {
+                    if !hosts.contains(&authority) {
+                        hosts.push(authority.clone());
+                    }
+                    let origin = normalize_origin(&format!("{scheme}://{authority}"));
+                    if !origins.contains(&origin) {
+                        origins.push(origin);
+                    }
+                }
+            }
+        }
         for o in extra_origins {
             let o = o.to_ascii_lowercase();
             if !origins.contains(&o) {
@@ -238,7 +248,12 @@ async fn session_limit(State(limits): State<Limits>, request: Request, next: Nex
 /// The router: MCP at `options.base_path`, plus health, readiness and metrics, all behind the
 /// Host/Origin guard.
 pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Router {
-    let guard_lists = Arc::new(Guard::new(host, port, &options.allowed_origins));
+    let guard_lists = Arc::new(Guard::new(
+        host,
+        port,
+        &options.allowed_origins,
+        options.public_url.as_deref(),
+    ));
     // The SDK checks the same lists again on the MCP endpoint.
     let config = StreamableHttpServerConfig::default()
         .with_cancellation_token(app.shutdown.child_token())
@@ -264,12 +279,37 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
     let mcp = Router::new()
         .fallback_service(mcp)
         .layer(middleware::from_fn_with_state(limits, session_limit));
-    Router::new()
+    let metadata = options.auth.metadata();
+    let mut routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .nest_service(&options.base_path, mcp)
-        .with_state(Arc::new(Ready::new(app)))
+        .with_state(Arc::new(Ready::new(app)));
+    if let Some(doc) = metadata {
+        // RFC 9728 §3.1: at the well-known path, and with the resource's path appended.
+        let serve = move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc) }
+        };
+        routes = routes.route(auth::PROTECTED_RESOURCE_METADATA_PATH, get(serve.clone()));
+        if options.base_path != "/" {
+            routes = routes.route(
+                &format!(
+                    "{}{}",
+                    auth::PROTECTED_RESOURCE_METADATA_PATH,
+                    options.base_path
+                ),
+                get(serve),
+            );
+        }
+    }
+    // The guard runs first (outermost), then authentication, then the route.
+    routes
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&options.auth),
+            authn::layer,
+        ))
         .layer(middleware::from_fn_with_state(guard_lists, guard))
 }
 

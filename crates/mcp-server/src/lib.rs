@@ -8,6 +8,7 @@
 //! handler → token budget → result (`structuredContent`, compact text, `_meta.estimated_tokens`)
 //! → metrics and audit.
 
+pub mod access;
 mod approval;
 pub mod http;
 pub mod metrics;
@@ -38,6 +39,8 @@ pub struct AppConfig {
     pub resources: bool,
     pub prompts: bool,
     pub tools: bool,
+    /// The role stdio requests act with, in every project (`MCP_STDIO_ROLE`).
+    pub stdio_role: auth::Role,
 }
 
 /// Why the server cannot be built.

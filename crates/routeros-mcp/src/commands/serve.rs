@@ -55,14 +55,6 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         ))
         .into());
     }
-    if serves_http && s.auth_mode != AuthMode::None {
-        return Err(UsageError(format!(
-            "MCP_AUTH_MODE={} is not available in this release: serve HTTP on a loopback address \
-             with MCP_AUTH_MODE=none, or use the stdio transport",
-            s.auth_mode
-        ))
-        .into());
-    }
 
     // Bind before anything else so a busy port is reported first and plainly.
     let listener = if serves_http {
@@ -103,6 +95,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         resources: s.features.resources,
         prompts: s.features.prompts,
         tools: s.features.tools,
+        stdio_role: role(s.auth.stdio_role),
     };
     let workflow = ctx.workflow(&fleet, Some(workflow::Metrics::register(&registry)?));
     // Plans an earlier process left half-applied are resolved before any call is taken.
@@ -123,11 +116,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
             domain::text::escape(&r.message)
         );
     }
-    let tool_ctx = Arc::new(tools::ToolContext {
-        fleet: fleet.clone(),
-        workflow,
-        fleet_concurrency: 32,
-    });
+    // Each call gets this context with its caller's access; as built it reaches nothing.
+    let tool_ctx = Arc::new(tools::ToolContext::new(fleet.clone(), workflow, 32));
     let reconciling = tool_ctx.workflow.clone();
     let app = App::new(config, catalog, tool_ctx, registry).context("building the MCP server")?;
     spawn_signal_handler(Arc::clone(&app));
@@ -140,6 +130,10 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
                 "serving MCP over Streamable HTTP at http://{addr}{} (health /health, readiness /ready, metrics /metrics)",
                 s.http.base_path
             );
+            let resource = s.http.public_url.clone().unwrap_or_else(|| {
+                format!("http://{addr}{}", s.http.base_path.trim_end_matches('/'))
+            });
+            let auth = authenticator(s, &app, fleet.store().clone(), resource).await?;
             let app = Arc::clone(&app);
             let options = mcp_server::http::HttpOptions {
                 base_path: s.http.base_path.clone(),
@@ -147,6 +141,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
                 max_sessions: s.http.max_sessions,
                 session_idle: s.http.session_idle,
                 header_timeout: s.http.header_timeout,
+                public_url: s.http.public_url.clone(),
+                auth: Arc::new(auth),
             };
             Some(tokio::spawn(async move {
                 mcp_server::http::serve(app, listener, options).await
@@ -198,6 +194,66 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> Result<()> {
         running.shutdown().await;
     }
     Ok(())
+}
+
+/// The role a settings value names.
+fn role(local: settings::LocalRole) -> auth::Role {
+    match local {
+        settings::LocalRole::Viewer => auth::Role::Viewer,
+        settings::LocalRole::Operator => auth::Role::Operator,
+        settings::LocalRole::Approver => auth::Role::Approver,
+        settings::LocalRole::Admin => auth::Role::Admin,
+    }
+}
+
+/// The HTTP transport's authentication, as configured. With `oidc`, the identity provider is
+/// discovered now: a provider that cannot be reached or does not check out stops startup.
+async fn authenticator(
+    s: &settings::Settings,
+    app: &App,
+    store: store::Store,
+    resource: String,
+) -> Result<mcp_server::http::authn::Authenticator> {
+    use mcp_server::http::authn::{Authenticator, Mode};
+    let mode = match s.auth_mode {
+        AuthMode::None => Mode::None,
+        AuthMode::Token => Mode::Token,
+        AuthMode::Oidc => {
+            let issuer = s
+                .oidc
+                .issuer
+                .as_deref()
+                .ok_or_else(|| UsageError("MCP_AUTH_MODE=oidc needs OIDC_ISSUER".into()))?;
+            let issuer = auth::Url::parse(issuer)
+                .map_err(|e| UsageError(format!("OIDC_ISSUER is not a URL: {e}")))?;
+            let audience = s.oidc.audience.clone().unwrap_or_else(|| resource.clone());
+            let mut config = auth::OidcConfig::new(issuer, audience);
+            config.roles_claim = s.oidc.roles_claim.clone();
+            let validator = auth::OidcValidator::discover(config)
+                .await
+                .context("OIDC_ISSUER: discovering the identity provider")?;
+            Mode::Oidc {
+                validator: Box::new(validator),
+                allow_api_tokens: s.auth.allow_api_tokens,
+            }
+        }
+    };
+    let cf_access = match &s.auth.cf_access {
+        Some((team, aud)) => Some(
+            auth::CfAccessValidator::new(team.clone(), aud.clone())
+                .context("CF_ACCESS_TEAM_DOMAIN/CF_ACCESS_AUD")?
+                .with_roles_claim(s.oidc.roles_claim.clone()),
+        ),
+        None => None,
+    };
+    Ok(Authenticator::new(
+        mode,
+        cf_access,
+        role(s.auth.stdio_role),
+        store,
+        app.metrics.auth_failures.clone(),
+        resource,
+    ))
 }
 
 /// How often plans left `failed` by a silent router are looked at again.
