@@ -46,7 +46,7 @@ pub struct ErrorBody {
     pub message: String,
     /// More about the failure where there is more (an onboarding's per-driver findings), else
     /// null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Object>, required = true)]
     pub details: Option<Value>,
 }
 

@@ -43,11 +43,17 @@ const SECRET_FIELDS: &[&str] = &["password"];
 pub(crate) async fn correlate(mut request: Request, next: Next) -> Response {
     let id = CorrelationId::new();
     request.extensions_mut().insert(id);
+    // Who asked, for the log of refusals as much as of changes (no token material here).
+    let actor = request
+        .extensions()
+        .get::<Arc<Principal>>()
+        .map_or_else(|| "none".to_owned(), |p| actor(p));
     let span = tracing::info_span!(
         "admin_api",
         correlation_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
+        actor = %actor,
     );
     let mut response = next.run(request).instrument(span.clone()).await;
     span.in_scope(|| {
@@ -130,6 +136,11 @@ fn is_json_type(content_type: &str) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// How a principal is named as an actor: `api:<kind>:<subject>`.
+fn actor(principal: &Principal) -> String {
+    format!("api:{}:{}", principal.kind.as_str(), principal.subject)
+}
+
 /// The verified principal and the audit context its changes are recorded under.
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
@@ -160,7 +171,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
             .copied()
             .unwrap_or_default();
         let audit = AuditContext {
-            actor: format!("api:{}:{}", principal.kind.as_str(), principal.subject),
+            actor: actor(&principal),
             correlation_id,
         };
         Ok(Self { principal, audit })

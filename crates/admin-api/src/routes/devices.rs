@@ -81,14 +81,14 @@ pub(crate) struct CreateDevice {
     address: Host,
     /// HTTPS REST port.
     #[serde(default = "default_rest_port")]
-    #[schema(value_type = u16, default = 443)]
+    #[schema(value_type = u16, default = 443, minimum = 1, maximum = 65535)]
     rest_port: Port,
     #[serde(default = "default_ssh_port")]
-    #[schema(value_type = u16, default = 22)]
+    #[schema(value_type = u16, default = 22, minimum = 1, maximum = 65535)]
     ssh_port: Port,
     /// Plain-HTTP REST port (default 80); only with `insecure_http`.
     #[serde(default)]
-    #[schema(value_type = Option<u16>)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     http_port: Option<Port>,
     /// REST over plain HTTP: lab and staging devices only.
     #[serde(default)]
@@ -130,11 +130,11 @@ pub(crate) struct PatchDevice {
     name: Option<DeviceName>,
     #[schema(value_type = Option<String>)]
     address: Option<Host>,
-    #[schema(value_type = Option<u16>)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     rest_port: Option<Port>,
-    #[schema(value_type = Option<u16>)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     ssh_port: Option<Port>,
-    #[schema(value_type = Option<u16>)]
+    #[schema(value_type = Option<u16>, minimum = 1, maximum = 65535)]
     http_port: Option<Port>,
     insecure_http: Option<bool>,
     /// `auto`, `rest` or `ssh`.

@@ -553,6 +553,64 @@ async fn plans_are_listed_read_approved_and_rejected() {
         )
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    // A person approving through the API may approve what no MCP client or policy may.
+    let critical = app
+        .propose_change(
+            &app.device_a,
+            workflow::ChangeRequest {
+                menu: "interface".into(),
+                op: workflow::Op::Disable {
+                    target: workflow::Selector::Where(
+                        [("name".to_owned(), "ether1".to_owned())]
+                            .into_iter()
+                            .collect(),
+                    ),
+                },
+            },
+        )
+        .await;
+    assert_eq!(critical.risk, workflow::Risk::Critical);
+    let approved = app
+        .post(
+            &alice,
+            &format!("{A}/plans/{}/approve", critical.id),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_failures_say_nothing_of_their_cause() {
+    let app = App::start().await;
+    let root = admin();
+    // The registry goes away under the API.
+    app.store().close().await;
+    for path in [format!("{A}/devices"), "/v1/organizations".to_owned()] {
+        let reply = app.get(&root, &path).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{}",
+            reply.text
+        );
+        assert_eq!(reply.code(), "internal");
+        assert!(
+            reply.message().contains("x-correlation-id"),
+            "{}",
+            reply.text
+        );
+        for word in ["pool", "sqlx", "select", "database", "sqlite", "closed"] {
+            assert!(
+                !reply.text.to_lowercase().contains(word),
+                "{word} in {}",
+                reply.text
+            );
+        }
+        assert!(reply.headers.contains_key("x-correlation-id"));
+    }
     app.stop().await;
 }
 

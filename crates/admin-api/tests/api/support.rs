@@ -245,23 +245,33 @@ impl App {
     /// Proposes a plan adding a static DNS entry on `device`; pending (the device is in prod).
     pub async fn propose(&self, device: &DeviceId) -> String {
         let name = fresh("host");
+        self.propose_change(
+            device,
+            ChangeRequest {
+                menu: "ip/dns/static".into(),
+                op: Op::Add {
+                    props: [
+                        ("name".to_owned(), format!("{name}.lan")),
+                        ("address".to_owned(), "192.168.88.20".to_owned()),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    place_before: None,
+                },
+            },
+        )
+        .await
+        .id
+    }
+
+    /// Proposes `change` on `device` as an assistant would; the plan is pending.
+    pub async fn propose_change(&self, device: &DeviceId, change: ChangeRequest) -> workflow::Plan {
         let request = PlanRequest {
-            title: format!("add {name}.lan"),
+            title: format!("change {}", change.menu),
             tool: "test".into(),
             devices: vec![DeviceRequest {
                 device: device.to_string(),
-                changes: vec![ChangeRequest {
-                    menu: "ip/dns/static".into(),
-                    op: Op::Add {
-                        props: [
-                            ("name".to_owned(), format!("{name}.lan")),
-                            ("address".to_owned(), "192.168.88.20".to_owned()),
-                        ]
-                        .into_iter()
-                        .collect(),
-                        place_before: None,
-                    },
-                }],
+                changes: vec![change],
             }],
         };
         let proposal = self
@@ -271,7 +281,7 @@ impl App {
             .await
             .expect("a plan");
         assert_eq!(proposal.plan.status, workflow::PlanStatus::Pending);
-        proposal.plan.id
+        proposal.plan
     }
 
     /// Registers a device without contacting it (for decommissioning).
