@@ -1,6 +1,6 @@
 //! The admin API: JSON over HTTP under `/v1` for the people who run the fleet — organizations and
 //! projects, devices (onboarding, metadata, tests, credential rotation, decommissioning), plans
-//! (review, approve, reject) and the audit log — with its OpenAPI 3.1 document at
+//! (read, approve, reject) and the audit log — with its OpenAPI 3.1 document at
 //! `GET /v1/openapi.json`.
 //!
 //! **Who is calling** is decided before this router: the server's authentication middleware puts
@@ -88,7 +88,7 @@ impl AdminState {
     tags(
         (name = "organizations", description = "Organizations and their projects"),
         (name = "devices", description = "Devices of a project: onboarding, metadata, tests, credentials, decommissioning"),
-        (name = "plans", description = "Plans of a project: review, approval, rejection"),
+        (name = "plans", description = "Plans of a project: reading, approval, rejection"),
         (name = "audit", description = "The audit log of a project"),
         (name = "meta", description = "This document"),
     )

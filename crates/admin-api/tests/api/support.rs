@@ -1,5 +1,5 @@
 //! A registry on a fresh SQLite file with simulated routers, the admin router over it, and
-//! helpers to call the router as a given principal.
+//! functions that call the router as a given principal.
 //!
 //! Tenancy of every fixture: organizations `default`, `acme` (projects `default`, `site-a`,
 //! `site-b`) and `globex` (project `default`); device `ra1` (simulator 0) in `acme/site-a` and
