@@ -24,7 +24,9 @@ pub mod testing;
 pub mod time;
 mod tokens;
 
-pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
+pub use audit::{
+    AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport, ProjectAuditFilter,
+};
 pub use audit_queue::{AuditQueueLimits, AuditQueueStats, AuditWriter};
 
 /// Appends an audit event inside a write transaction from [`Store::begin_write`], for crates
@@ -39,7 +41,7 @@ pub async fn append_audit_in(
     audit::append(tx, ctx, action, target, details).await
 }
 pub use credentials::{Credentials, RotationProgress};
-pub use devices::{Device, DeviceFilter, DevicePatch, Facts, NewDevice};
+pub use devices::{Device, DeviceFilter, DevicePage, DevicePatch, Facts, NewDevice};
 pub use tenancy::{Organization, Project};
 pub use tokens::{ApiToken, NewApiToken};
 

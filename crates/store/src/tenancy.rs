@@ -192,6 +192,29 @@ impl Store {
         })
     }
 
+    /// One project by reference, with its count of live devices.
+    pub async fn project(&self, reference: &ProjectRef) -> Result<Project, StoreError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT p.id, p.created_at, \
+                    (SELECT COUNT(*) FROM devices d WHERE d.project_id = p.id AND d.status <> 'decommissioned') \
+             FROM projects p JOIN organizations o ON o.id = p.organization_id \
+             WHERE o.name = $1 AND p.name = $2",
+        )
+        .bind(reference.org.as_str())
+        .bind(reference.project.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (id, created_at, devices) =
+            row.ok_or_else(|| StoreError::ProjectNotFound(reference.to_string()))?;
+        Ok(Project {
+            id,
+            org: reference.org.clone(),
+            name: reference.project.clone(),
+            created_at,
+            devices,
+        })
+    }
+
     /// The id of a project, or a clear error naming it.
     pub(crate) async fn project_id<'e, E>(
         executor: E,
