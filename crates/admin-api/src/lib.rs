@@ -14,7 +14,7 @@
 //! | reads of devices, plans and the audit log | viewer (every role includes it) |
 //! | approving and rejecting plans | approver |
 //! | creating, changing, testing, rotating and decommissioning devices | admin |
-//! | creating organizations and projects | admin for every project (a grant without a project) |
+//! | creating organizations and projects; minting, listing and revoking API tokens | admin for every project (a grant without a project) |
 //!
 //! Testing a device (`POST …/devices/{id}/test`) needs admin, not operator: it contacts the
 //! device and records what it learned (facts and, with first-use trust, pins) in the registry.
@@ -40,6 +40,7 @@ mod error;
 mod extract;
 mod paging;
 mod routes;
+pub mod tokens;
 mod views;
 
 use std::sync::Arc;
@@ -90,6 +91,7 @@ impl AdminState {
         (name = "devices", description = "Devices of a project: onboarding, metadata, tests, credentials, decommissioning"),
         (name = "plans", description = "Plans of a project: reading, approval, rejection"),
         (name = "audit", description = "The audit log of a project"),
+        (name = "tokens", description = "API tokens: minted, listed and revoked by admins of every project"),
         (name = "meta", description = "This document"),
     )
 )]

@@ -1,6 +1,8 @@
-//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the operational endpoints beside
-//! it: `GET /health` (the process serves), `GET /ready` (database reachable and at least one
-//! device answering) and `GET /metrics` (Prometheus).
+//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the admin API under `/v1` (see the
+//! `admin-api` crate) and the operational endpoints beside it: `GET /health` (the process
+//! serves), `GET /ready` (database reachable and at least one device answering) and
+//! `GET /metrics` (Prometheus). Every route but those three and the OAuth protected resource
+//! metadata is authenticated first ([`authn`]).
 //!
 //! Every route, the MCP endpoint and the operational ones alike, passes the same guard first:
 //! the `Host` header must name this server (the loopback names and the bound host, on the bound
@@ -280,12 +282,19 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .fallback_service(mcp)
         .layer(middleware::from_fn_with_state(limits, session_limit));
     let metadata = options.auth.metadata();
+    let admin = admin_api::router(admin_api::AdminState::new(
+        app.ctx.fleet.clone(),
+        app.ctx.workflow.clone(),
+    ));
     let mut routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .nest_service(&options.base_path, mcp)
-        .with_state(Arc::new(Ready::new(app)));
+        .with_state(Arc::new(Ready::new(app)))
+        .merge(admin)
+        .route("/v1", axum::routing::any(unknown_admin_route))
+        .route("/v1/{*rest}", axum::routing::any(unknown_admin_route));
     if let Some(doc) = metadata {
         // RFC 9728 §3.1: at the well-known path, and with the resource's path appended.
         let serve = move || {
@@ -378,6 +387,23 @@ pub async fn serve(
         );
     }
     Ok(())
+}
+
+/// An admin API path that names no route: JSON like every other admin API answer.
+async fn unknown_admin_route(request: Request) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({
+            "code": "not_found",
+            "message": format!(
+                "no admin API route {} {}; GET /v1/openapi.json lists every route",
+                request.method(),
+                printable(request.uri().path())
+            ),
+            "details": Value::Null,
+        })),
+    )
+        .into_response()
 }
 
 async fn health() -> Response {

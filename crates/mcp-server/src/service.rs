@@ -244,6 +244,20 @@ impl McpService {
                 None,
             ));
         };
+        // authn (the transport) → RBAC → tier and policy → JSON-Schema validation → handler.
+        let principal = self.principal(context)?;
+        let needs = crate::access::role_for(spec.tier);
+        if !principal.has_anywhere(needs) {
+            app.metrics
+                .rbac_denied
+                .with_label_values(&[crate::access::role_label(&principal), name.as_str()])
+                .inc();
+            return Ok(Self::error_result(format!(
+                "{name} needs the {needs} role, which {} does not hold in any project; tools/list shows the tools your role allows",
+                domain::text::escape(&principal.display)
+            ))
+            .into());
+        }
         if !app.config.tools {
             return Ok(Self::error_result(
                 "tools are turned off on this server (MCP_ENABLE_TOOLS=false)".into(),
@@ -268,19 +282,6 @@ impl McpService {
                 None,
             ));
         };
-        let principal = self.principal(context)?;
-        let needs = crate::access::role_for(spec.tier);
-        if !principal.has_anywhere(needs) {
-            app.metrics
-                .rbac_denied
-                .with_label_values(&[crate::access::role_label(&principal), name.as_str()])
-                .inc();
-            return Ok(Self::error_result(format!(
-                "{name} needs the {needs} role, which {} does not hold in any project; tools/list shows the tools your role allows",
-                domain::text::escape(&principal.display)
-            ))
-            .into());
-        }
         let ctx = self.ctx_for(Arc::clone(&principal), needs);
         let correlation = domain::CorrelationId::new();
         if name == "plan.apply" && arguments.get("approval_token").is_none() {

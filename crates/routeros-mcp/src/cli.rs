@@ -131,7 +131,7 @@ pub struct TokenCreate {
     pub project: Option<ProjectRef>,
     /// Lifetime: a number with a unit (30m, 12h, 30d, 8w) or `never`.
     #[arg(long, default_value = "90d", value_parser = parse_lifetime)]
-    pub expires: Lifetime,
+    pub expires: admin_api::tokens::Lifetime,
     /// A label for people (`token list` shows it): what or who uses the token.
     #[arg(long, default_value = "api token")]
     pub name: String,
@@ -139,41 +139,12 @@ pub struct TokenCreate {
     pub output: OutputArgs,
 }
 
-/// How long a minted token lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lifetime {
-    Never,
-    For(chrono::Duration),
-}
-
 fn parse_role(text: &str) -> Result<auth::Role, String> {
     text.parse::<auth::Role>().map_err(|e| e.to_string())
 }
 
-fn parse_lifetime(text: &str) -> Result<Lifetime, String> {
-    let problem = || {
-        format!(
-            "\"{text}\" is not a lifetime: use a whole number with a unit, m (minutes), h (hours), \
-             d (days) or w (weeks), e.g. 30d, up to 5 years; or `never`"
-        )
-    };
-    if text == "never" {
-        return Ok(Lifetime::Never);
-    }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let n: i64 = number.parse().map_err(|_| problem())?;
-    let minutes = match unit {
-        "m" => Some(n),
-        "h" => n.checked_mul(60),
-        "d" => n.checked_mul(60 * 24),
-        "w" => n.checked_mul(60 * 24 * 7),
-        _ => None,
-    }
-    .ok_or_else(problem)?;
-    if minutes <= 0 || minutes > 5 * 366 * 24 * 60 {
-        return Err(problem());
-    }
-    Ok(Lifetime::For(chrono::Duration::minutes(minutes)))
+fn parse_lifetime(text: &str) -> Result<admin_api::tokens::Lifetime, String> {
+    text.parse()
 }
 
 /// `routeros-mcp plan …`: the human side of plan → approve → apply.

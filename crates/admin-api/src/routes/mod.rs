@@ -6,6 +6,7 @@ mod devices;
 mod doc;
 mod orgs;
 mod plans;
+mod tokens;
 
 use auth::Role;
 use domain::ProjectRef;
@@ -35,6 +36,8 @@ pub(crate) fn register(router: OpenApiRouter<AdminState>) -> OpenApiRouter<Admin
         .routes(routes!(plans::approve_plan))
         .routes(routes!(plans::reject_plan))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(tokens::list_tokens, tokens::create_token))
+        .routes(routes!(tokens::revoke_token))
         .routes(routes!(doc::openapi_json))
 }
 

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::cli::{Lifetime, Output, TokenCommand, TokenCreate};
+use crate::cli::{Output, TokenCommand, TokenCreate};
 use crate::context::Context;
 use crate::output;
 
@@ -31,34 +31,22 @@ pub async fn run(ctx: &Context, cmd: TokenCommand) -> Result<()> {
 }
 
 async fn create(ctx: &Context, store: &store::Store, args: TokenCreate) -> Result<()> {
-    let name = args.name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(
-            crate::UsageError("--name must be 1 to 100 printable characters".into()).into(),
-        );
-    }
-    let (secret, hash) = auth::ApiTokenSecret::generate()?;
-    let expires_at = match args.expires {
-        Lifetime::Never => None,
-        Lifetime::For(d) => Some(
-            (chrono::Utc::now() + d)
-                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                .to_string(),
-        ),
-    };
-    let token = store
-        .create_api_token(
-            &store::NewApiToken {
-                id: secret.id().to_owned(),
-                name: name.to_owned(),
-                role: args.role.as_str().to_owned(),
-                project: args.project.clone(),
-                token_hash: hash.to_hex(),
-                expires_at,
-            },
-            &ctx.audit(),
-        )
-        .await?;
+    let minted = admin_api::tokens::mint(
+        store,
+        args.role,
+        args.project.clone(),
+        args.expires,
+        &args.name,
+        &ctx.audit(),
+    )
+    .await
+    .map_err(|e| match e {
+        admin_api::tokens::MintError::Invalid(m) => {
+            anyhow::Error::new(crate::UsageError(format!("--name: {m}")))
+        }
+        other => other.into(),
+    })?;
+    let (secret, token) = (minted.secret, minted.token);
     match args.output.output {
         Output::Json => output::print_record(
             Output::Json,
