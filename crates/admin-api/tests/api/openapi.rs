@@ -17,6 +17,8 @@ async fn concrete(app: &App, path: &str, method: &str) -> String {
     };
     let id = if path.contains("/plans/") {
         app.propose(&app.device_a).await
+    } else if path.starts_with("/v1/tokens/") {
+        app.mint_token().await
     } else {
         device
     };
@@ -45,7 +47,7 @@ async fn the_document_and_the_router_match() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 12, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 14, "{:?}", paths.keys().collect::<Vec<_>>());
     let mut operations = 0;
     for (path, item) in paths {
         assert!(path.starts_with("/v1/"), "{path}");
@@ -77,7 +79,7 @@ async fn the_document_and_the_router_match() {
             }
         }
     }
-    assert_eq!(operations, 17);
+    assert_eq!(operations, 20);
 
     // Paths the document does not have are not served.
     for path in [
@@ -87,7 +89,7 @@ async fn the_document_and_the_router_match() {
         "/v1/devices",
         "/v1/organizations/acme/projects/site-a/plans/x/apply",
         "/v1/organizations/acme/projects/site-a/devices/ra1/config",
-        "/v1/tokens",
+        "/v1/tokens/x/rotate",
     ] {
         for method in [Method::GET, Method::POST, Method::DELETE] {
             let reply = app.call(Some(&root), method.clone(), path, None).await;

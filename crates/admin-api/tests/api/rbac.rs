@@ -32,6 +32,9 @@ enum Route {
     Reject,
     Audit,
     OpenApi,
+    ListTokens,
+    CreateToken,
+    RevokeToken,
 }
 
 fn principals() -> Vec<(&'static str, Principal)> {
@@ -70,6 +73,9 @@ const TABLE: &[(Route, [u16; 7])] = &[
     (Route::Reject, [403, 403, 200, 200, 200, 404, 404]),
     (Route::Audit, [200, 200, 200, 200, 200, 404, 404]),
     (Route::OpenApi, [200, 200, 200, 200, 200, 200, 200]),
+    (Route::ListTokens, [403, 403, 403, 200, 403, 403, 403]),
+    (Route::CreateToken, [403, 403, 403, 201, 403, 403, 403]),
+    (Route::RevokeToken, [403, 403, 403, 200, 403, 403, 403]),
 ];
 
 /// The request for `route`, with a fresh object where a success would use one up.
@@ -145,6 +151,16 @@ async fn request(app: &App, route: Route) -> (Method, String, Option<Value>) {
         }
         Route::Audit => (Method::GET, format!("{A}/audit"), None),
         Route::OpenApi => (Method::GET, "/v1/openapi.json".into(), None),
+        Route::ListTokens => (Method::GET, "/v1/tokens".into(), None),
+        Route::CreateToken => (
+            Method::POST,
+            "/v1/tokens".into(),
+            Some(json!({"role": "viewer", "project": "acme/site-a", "name": fresh("t")})),
+        ),
+        Route::RevokeToken => {
+            let id = app.mint_token().await;
+            (Method::DELETE, format!("/v1/tokens/{id}"), None)
+        }
     }
 }
 

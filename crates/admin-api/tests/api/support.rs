@@ -242,6 +242,22 @@ impl App {
         self.call(Some(who), Method::POST, path, Some(body)).await
     }
 
+    /// Mints an API token (every project, viewer) and returns its id.
+    pub async fn mint_token(&self) -> String {
+        admin_api::tokens::mint(
+            self.state.fleet.store(),
+            auth::Role::Viewer,
+            None,
+            admin_api::tokens::Lifetime::Never,
+            &fresh("token"),
+            &store::AuditContext::new("test:admin-api"),
+        )
+        .await
+        .expect("a token is minted")
+        .token
+        .id
+    }
+
     /// Proposes a plan adding a static DNS entry on `device`; pending (the device is in prod).
     pub async fn propose(&self, device: &DeviceId) -> String {
         let name = fresh("host");
