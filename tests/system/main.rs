@@ -9,6 +9,7 @@ mod budget;
 mod cache;
 mod fleet;
 mod kill;
+mod load;
 #[path = "../../crates/auth/tests/oidc/fixture.rs"]
 mod oidc;
 mod plans;
