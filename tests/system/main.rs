@@ -4,11 +4,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod budget;
 mod cache;
 mod fleet;
 mod kill;
 mod lifecycle;
+mod load;
+#[path = "../../crates/auth/tests/oidc/fixture.rs"]
+mod oidc;
 mod plans;
 mod protocol;
 mod security;

@@ -233,7 +233,7 @@ async fn the_clients_user_can_approve_through_elicitation_where_policy_allows() 
     assert_eq!(got["decisions"][0]["via"], "elicitation");
     assert_eq!(
         got["decisions"][0]["by"],
-        "mcp-elicitation-unverified:approving-client"
+        "mcp-elicitation-unverified:local:local:approving-client"
     );
     yes.close().await;
 
@@ -312,11 +312,13 @@ async fn a_stateless_clients_user_approves_through_input_required() {
     assert_eq!(got["decisions"][0]["via"], "elicitation");
     assert_eq!(
         got["decisions"][0]["by"],
-        "mcp-elicitation-unverified:approving-client"
+        "mcp-elicitation-unverified:local:local:approving-client"
     );
     stdio.close().await;
 
-    let server = world.http_server(&[]).await;
+    // Over HTTP the user may approve only as a principal that also holds `approver`: the
+    // local user of MCP_AUTH_MODE=none is given every role here.
+    let server = world.http_server(&[("MCP_STDIO_ROLE", "admin")]).await;
     let yes = server.stateless_client_with(user(true)).await;
     let plan = yes
         .ok("plan.create", forward_rule(&device, "mrtr-http"))

@@ -54,7 +54,8 @@ async fn a_client_cannot_approve_a_critical_plan_by_answering_its_own_elicitatio
     let world = World::start(&[Profile::Home]).await;
     let device = world.names[0].clone();
     let before = config(&world, &device);
-    let server = world.http_server(&[]).await;
+    // Every role for the local user: what is refused below is refused for the risk alone.
+    let server = world.http_server(&[("MCP_STDIO_ROLE", "admin")]).await;
     let asked = Arc::new(Mutex::new(Vec::new()));
     let client = server
         .client_with(SelfApprover {
@@ -105,7 +106,7 @@ async fn a_client_cannot_approve_a_critical_plan_by_answering_its_own_elicitatio
         assert_eq!(got["decisions"][0]["via"], "elicitation");
         assert_eq!(
             got["decisions"][0]["by"],
-            "mcp-elicitation-unverified:Claude Desktop\\e[2K (verified)"
+            "mcp-elicitation-unverified:local:local:Claude Desktop\\e[2K (verified)"
         );
     }
     let audit = world.cli(&["audit", "list", "--output", "json"]).await;

@@ -291,6 +291,17 @@ async fn sigterm_stops_the_http_server_cleanly() {
 async fn stateless_call(
     server: &HttpServer,
     method: &str,
+    params: Value,
+    capabilities: Value,
+) -> (u16, bool, Value) {
+    stateless_call_as(server, None, method, params, capabilities).await
+}
+
+/// [`stateless_call`] presenting `Authorization: Bearer <token>` when given.
+async fn stateless_call_as(
+    server: &HttpServer,
+    bearer: Option<&str>,
+    method: &str,
     mut params: Value,
     capabilities: Value,
 ) -> (u16, bool, Value) {
@@ -304,6 +315,9 @@ async fn stateless_call(
         .header("accept", "application/json, text/event-stream")
         .header("mcp-protocol-version", "2026-07-28")
         .header("mcp-method", method);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
     if let Some(name) = params.get("name").and_then(Value::as_str) {
         request = request.header("mcp-name", name);
     }
@@ -341,7 +355,10 @@ fn plan_of(answer: &Value) -> Value {
 async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
     let world = World::start(&[Profile::Home]).await;
     let device = world.names[0].clone();
-    let server = world.http_server(&[]).await;
+    // Over HTTP the client's user may approve only as a principal holding `approver` too: the
+    // local user (MCP_AUTH_MODE=none) is given every role.
+    let local_admin = [("MCP_STDIO_ROLE", "admin")];
+    let server = world.http_server(&local_admin).await;
     let asks = json!({"elicitation": {"form": {}}});
     let rule = |chain: &str, comment: &str| {
         json!({"name": "plan.create", "arguments": {"title": comment, "changes": [{
@@ -455,13 +472,108 @@ async fn a_forged_moved_or_unasked_approval_state_changes_nothing() {
 
     // The honest round trip: the user's yes, with the state as issued — sent to a second
     // instance sharing the database, as a load balancer without session affinity would.
-    let other = world.http_server(&[]).await;
+    let other = world.http_server(&local_admin).await;
     let params = json!({"name": "plan.apply", "arguments": {"plan_id": a},
         "requestState": state, "inputResponses": {"approval": yes}});
     let (_, _, applied) = stateless_call(&other, "tools/call", params, asks.clone()).await;
     assert_eq!(plan_of(&applied)["status"], "applied", "{applied}");
     assert_eq!(status_of(b).await, "pending");
     other.stop().await;
+    server.stop().await;
+    world.stop().await;
+}
+
+/// An approval asked of one principal cannot be answered by another, and over HTTP a caller that
+/// may apply but not approve is not asked at all: both leave the plan pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approval_is_answered_only_by_the_approver_it_was_asked_of() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let mint = |role: &'static str| {
+        let world = &world;
+        async move {
+            let out = world
+                .cli(&["token", "create", "--role", role, "--output", "json"])
+                .await;
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let (alice, bob, operator) = (
+        mint("admin").await,
+        mint("admin").await,
+        mint("operator").await,
+    );
+    let server = world
+        .http_server(&[
+            ("MCP_AUTH_MODE", "token"),
+            ("MCP_DEFAULT_TOOL_TIER", "professional"),
+        ])
+        .await;
+    let asks = json!({"elicitation": {"form": {}}});
+    let call = |who: &str, params: Value| {
+        let (server, asks, who) = (&server, asks.clone(), who.to_owned());
+        async move {
+            stateless_call_as(server, Some(&who), "tools/call", params, asks)
+                .await
+                .2
+        }
+    };
+    let create = json!({"name": "plan.create", "arguments": {"title": "block", "changes": [{
+        "device_id": device, "menu": "ip/firewall/filter", "action": "add",
+        "properties": {"chain": "forward", "action": "drop", "dst-address": "10.9.0.0/16", "comment": "asked"}}]}});
+    let plan = plan_of(&call(&alice, create.clone()).await)["plan_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let apply = json!({"name": "plan.apply", "arguments": {"plan_id": plan}});
+
+    // Alice is asked; Bob brings her state with a yes.
+    let asked = call(&alice, apply.clone()).await;
+    assert_eq!(asked["result"]["resultType"], "input_required", "{asked}");
+    let state = asked["result"]["requestState"].as_str().unwrap().to_owned();
+    let mut stolen = apply.clone();
+    stolen["requestState"] = json!(state);
+    stolen["inputResponses"] =
+        json!({"approval": {"action": "accept", "content": {"approve": true}}});
+    let refused = call(&bob, stolen).await;
+    assert!(
+        refused["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("issued to another caller"),
+        "{refused}"
+    );
+
+    // An operator (no approver role) is not asked; it is told who can approve.
+    let plan_b = plan_of(&call(&operator, create).await)["plan_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let declined = call(
+        &operator,
+        json!({"name": "plan.apply", "arguments": {"plan_id": plan_b}}),
+    )
+    .await;
+    let text = declined["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(text.contains("needs the approver role"), "{declined}");
+
+    for id in [plan, plan_b] {
+        let got = call(
+            &alice,
+            json!({"name": "plan.get", "arguments": {"plan_id": id}}),
+        )
+        .await;
+        assert_eq!(plan_of(&got)["status"], "pending", "{got}");
+    }
     server.stop().await;
     world.stop().await;
 }

@@ -329,6 +329,20 @@ impl HttpServer {
         Client::new(service, self.log.clone()).await
     }
 
+    /// A session client presenting `Authorization: Bearer <token>`; `Err` with the SDK's message
+    /// when the server refuses it.
+    pub async fn client_bearer(&self, token: &str) -> Result<Client, String> {
+        use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+        let transport = StreamableHttpClientTransport::from_config(
+            StreamableHttpClientTransportConfig::with_uri(self.url.clone()).auth_header(token),
+        );
+        let service = tokio::time::timeout(STEP, ().serve(transport))
+            .await
+            .expect("the server answers initialize in time")
+            .map_err(|e| e.to_string())?;
+        Ok(Client::new(service, self.log.clone()).await)
+    }
+
     /// A 2026-07-28 client over HTTP: no session, every request self-contained.
     pub async fn stateless_client_with<H: ClientHandler>(&self, handler: H) -> Client<H> {
         let transport = StreamableHttpClientTransport::from_uri(self.url.clone());

@@ -6,6 +6,7 @@
 //! one, and rotating its credentials on the device itself.
 
 pub mod import;
+mod lookup;
 mod onboard;
 mod rotate;
 
@@ -40,6 +41,8 @@ pub struct Fleet {
     store: Store,
     key: Arc<MasterKey>,
     connections: Arc<Connections>,
+    /// Devices resolved by [`Fleet::find`], served while the registry's generation holds.
+    lookups: Arc<lookup::Lookups>,
 }
 
 /// How a connection should treat the identity a device presents.
@@ -67,6 +70,7 @@ impl Fleet {
             store,
             key,
             connections,
+            lookups: Arc::default(),
         }
     }
 
@@ -121,14 +125,52 @@ impl Fleet {
             .client(target, device.driver, device.routeros_version.as_deref()))
     }
 
-    /// Resolves a device id or name and returns it with its client.
+    /// Resolves a device id or name and returns it with its client. A device resolved before is
+    /// served from memory while the registry's generation shows nothing changed (one small
+    /// query instead of two and a decryption; see `lookup`).
     pub async fn find(
         &self,
         project: Option<&ProjectRef>,
         id_or_name: &str,
     ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        self.find_visible(project, id_or_name, |_| true).await
+    }
+
+    /// [`Fleet::find`] for a caller that may see only some projects: a device in a project
+    /// `visible` refuses is answered exactly as one that does not exist, before anything else
+    /// about it (its name, whether it is decommissioned) is said and before it is contacted.
+    pub async fn find_visible(
+        &self,
+        project: Option<&ProjectRef>,
+        id_or_name: &str,
+        visible: impl Fn(&ProjectRef) -> bool,
+    ) -> Result<(Device, Arc<DeviceClient>), FleetError> {
+        let hidden = || {
+            FleetError::Store(StoreError::DeviceNotFound {
+                what: id_or_name.to_owned(),
+                scope: project.map_or_else(|| "any project".to_owned(), |p| format!("project {p}")),
+            })
+        };
+        // Read before the lookup: an entry is kept only under the generation it was fetched at.
+        let generation = self.store.registry_generation().await?;
+        if let Some(found) = self.lookups.get(generation, project, id_or_name) {
+            return if visible(&found.0.project) {
+                Ok(found)
+            } else {
+                Err(hidden())
+            };
+        }
         let device = self.store.find_device(project, id_or_name).await?;
+        if !visible(&device.project) {
+            return Err(hidden());
+        }
         let client = self.client(&device).await?;
+        self.lookups.put(
+            generation,
+            project,
+            id_or_name,
+            (device.clone(), Arc::clone(&client)),
+        );
         Ok((device, client))
     }
 

@@ -518,3 +518,61 @@ async fn a_failed_disable_keeps_the_new_login_and_says_the_old_user_is_still_ena
         .await
         .unwrap();
 }
+
+/// A device resolved once is served from memory on the next call, and any change to it made by
+/// another process sharing the database (a second store on the same file) is seen on the very
+/// next call: no decommissioned device is contacted, a rotated password is used at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolved_device_is_reused_until_another_process_changes_it() {
+    let s = setup().await;
+    let m = s.sims.manifest().devices[0].clone();
+    let d = s
+        .fleet
+        .onboard(new_device(&m, true), TrustMode::Registry, &ctx())
+        .await
+        .unwrap()
+        .device;
+    let name = d.name.to_string();
+    let (_, first) = s.fleet.find(None, &name).await.unwrap();
+    let (_, again) = s.fleet.find(None, &name).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "an unchanged device is not resolved again"
+    );
+
+    // A last-seen update is an observation, not a change.
+    s.fleet.store().mark_seen(&d.id).await.unwrap();
+    let (_, seen) = s.fleet.find(None, &name).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &seen));
+
+    // Another process rotates the stored password (same database file, its own pool).
+    let other = s._db.store().await;
+    other
+        .rotate_credentials(
+            &d.id,
+            None,
+            &SecretString::from("R0tated-elsewhere".to_owned()),
+            s.fleet.master_key(),
+            &ctx(),
+        )
+        .await
+        .unwrap();
+    let (_, rotated) = s.fleet.find(None, &name).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &rotated));
+    assert_eq!(
+        vault::ExposeSecret::expose_secret(&rotated.target().password),
+        "R0tated-elsewhere",
+        "the next call uses the rotated password"
+    );
+
+    // Another process decommissions it: the next call by name finds nothing, by id is refused.
+    other.decommission_device(&d.id, &ctx()).await.unwrap();
+    let by_name = s.fleet.find(None, &name).await.unwrap_err();
+    assert!(
+        by_name.to_string().contains("not found") || by_name.to_string().contains("no device"),
+        "{by_name}"
+    );
+    let by_id = s.fleet.find(None, &d.id.to_string()).await.unwrap_err();
+    assert!(by_id.to_string().contains("decommissioned"), "{by_id}");
+    other.close().await;
+}

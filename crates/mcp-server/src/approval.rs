@@ -13,9 +13,11 @@
 //!   by another key, expired, or issued for another plan is refused with a JSON-RPC error and
 //!   changes nothing; an answer without a state is never taken as an approval.
 //!
-//! Either way the approval is recorded as `mcp-elicitation-unverified:<client>`: whatever the
-//! client answers cannot be shown to be a person's, which is why high and critical plans are
-//! never offered this way.
+//! Either way the approval is recorded as `mcp-elicitation-unverified:<principal>:<client>`:
+//! whatever the client answers cannot be shown to be a person's, which is why high and critical
+//! plans are never offered this way. The caller must be able to apply the plan (operator in its
+//! project); over HTTP it must also hold `approver` there, and a sealed state names the principal
+//! it was issued to, so another caller cannot answer it.
 
 use std::time::Duration;
 
@@ -62,20 +64,38 @@ pub(crate) enum Approval {
 struct State {
     plan_id: String,
     content_hash: String,
+    /// The principal asked (`kind:subject`).
+    principal: String,
+}
+
+/// Who is asking for an approval, and where.
+pub(crate) struct Asker<'a> {
+    pub app: &'a App,
+    /// The call's tool context: whom it acts for.
+    pub ctx: &'a tools::Ctx,
+    /// Over HTTP the principal must also hold `approver` in the plan's project.
+    pub over_http: bool,
+}
+
+impl Asker<'_> {
+    fn principal(&self) -> String {
+        crate::access::actor_name(&self.ctx.access.principal)
+    }
 }
 
 /// The plan a `plan.apply` call names, if the client's user may be asked to approve it, or why
 /// not (`Err(Declined)`).
 async fn askable(
-    app: &App,
+    asker: &Asker<'_>,
     arguments: &Value,
     client_can_answer: bool,
 ) -> Result<Option<workflow::Plan>, Approval> {
-    let wf = &app.ctx.workflow;
+    let wf = &asker.ctx.workflow;
     let Some(plan_id) = arguments.get("plan_id").and_then(Value::as_str) else {
         return Ok(None);
     };
-    let Ok(plan) = wf.plan(plan_id.trim()).await else {
+    // A plan the caller may not see or apply: nobody is asked, and the tool says why.
+    let Ok(plan) = tools::resolve_plan(asker.ctx, plan_id).await else {
         return Ok(None);
     };
     let allowed = wf.config().policy(plan.environment).elicitation
@@ -94,6 +114,30 @@ async fn askable(
             "plan {} is {} risk: it can only be approved by an operator (`routeros-mcp plan approve {}`), not through the MCP client; nothing was changed",
             plan.id, plan.risk, plan.id
         )));
+    }
+    if asker.over_http {
+        let project = asker
+            .ctx
+            .fleet
+            .store()
+            .project_ref(&plan.project_id)
+            .await
+            .map_err(|e| Approval::Declined(format!("plan {}: {e}", plan.id)))?;
+        if !asker
+            .ctx
+            .access
+            .principal
+            .has(auth::Role::Approver, &project)
+        {
+            return Err(Approval::Declined(format!(
+                "approving plan {} through the MCP client needs the approver role in project {project}, \
+                 which {} does not hold; an approver approves it through the admin API or \
+                 `routeros-mcp plan approve {}`; nothing was changed",
+                plan.id,
+                domain::text::escape(&asker.ctx.access.principal.display),
+                plan.id
+            )));
+        }
     }
     Ok(Some(plan))
 }
@@ -151,7 +195,7 @@ fn approved(answer: &ElicitResult) -> bool {
 /// Records the user's approval; the client's name is its own claim, recorded as such, escaped
 /// and bounded.
 async fn record(
-    app: &App,
+    asker: &Asker<'_>,
     plan: &workflow::Plan,
     client: Option<String>,
     correlation: domain::CorrelationId,
@@ -159,10 +203,10 @@ async fn record(
     let client = client.unwrap_or_else(|| "unknown-client".into());
     let client: String = domain::text::escape(&client).chars().take(64).collect();
     let audit = store::AuditContext {
-        actor: format!("mcp-elicitation-unverified:{client}"),
+        actor: format!("mcp-elicitation-unverified:{}:{client}", asker.principal()),
         correlation_id: correlation,
     };
-    match app
+    match asker
         .ctx
         .workflow
         .approve(
@@ -186,7 +230,7 @@ fn not_approved(plan_id: &str) -> Approval {
 
 /// Up to 2025-11-25: asks over the session with a server-sent `elicitation/create`.
 pub(crate) async fn elicit(
-    app: &App,
+    asker: &Asker<'_>,
     arguments: &Value,
     context: &RequestContext<RoleServer>,
     correlation: domain::CorrelationId,
@@ -195,7 +239,7 @@ pub(crate) async fn elicit(
         .peer
         .supported_elicitation_modes()
         .contains(&rmcp::service::ElicitationMode::Form);
-    let plan = match askable(app, arguments, can_answer).await {
+    let plan = match askable(asker, arguments, can_answer).await {
         Ok(Some(plan)) => plan,
         Ok(None) => return Approval::NotAsked,
         Err(refused) => return refused,
@@ -206,7 +250,7 @@ pub(crate) async fn elicit(
         .await;
     match asked {
         Ok(answer) if approved(&answer) => {
-            record(app, &plan, client_name(context), correlation).await
+            record(asker, &plan, client_name(context), correlation).await
         }
         Ok(_) => not_approved(&plan.id),
         Err(rmcp::service::ServiceError::Timeout { .. }) => Approval::Declined(format!(
@@ -230,22 +274,22 @@ fn can_show_a_form(capabilities: Option<&ClientCapabilities>) -> bool {
 
 /// From 2026-07-28: the first call gets `input_required`; the retry carries the answer.
 pub(crate) async fn round(
-    app: &App,
+    asker: &Asker<'_>,
     request: &CallToolRequestParams,
     arguments: &Value,
     context: &RequestContext<RoleServer>,
     correlation: domain::CorrelationId,
 ) -> Result<Approval, McpError> {
-    let codec = &app.request_states;
+    let codec = &asker.app.request_states;
     let can_answer = can_show_a_form(context.client_capabilities().as_ref());
     let Some(sealed) = request.request_state.as_deref() else {
         // The first round (an answer sent without a state is ignored: it was never asked for).
-        let plan = match askable(app, arguments, can_answer).await {
+        let plan = match askable(asker, arguments, can_answer).await {
             Ok(Some(plan)) => plan,
             Ok(None) => return Ok(Approval::NotAsked),
             Err(refused) => return Ok(refused),
         };
-        return ask(codec, &plan).map(Approval::Ask);
+        return ask(codec, &plan, asker).map(Approval::Ask);
     };
     let state: State = codec
         .open_json_with(sealed, STATE_CONTEXT)
@@ -267,6 +311,12 @@ pub(crate) async fn round(
         .and_then(Value::as_str)
         .map(str::trim)
         .unwrap_or_default();
+    if state.principal != asker.principal() {
+        return Err(McpError::invalid_params(
+            "requestState was issued to another caller; nothing was changed",
+            None,
+        ));
+    }
     if named != state.plan_id {
         return Err(McpError::invalid_params(
             format!(
@@ -278,7 +328,7 @@ pub(crate) async fn round(
         ));
     }
     // Policy, status and risk are checked again: they may have changed while the user read.
-    let plan = match askable(app, arguments, can_answer).await {
+    let plan = match askable(asker, arguments, can_answer).await {
         Ok(Some(plan)) => plan,
         Ok(None) => return Ok(Approval::NotAsked),
         Err(refused) => return Ok(refused),
@@ -298,7 +348,7 @@ pub(crate) async fn round(
         .and_then(|r| r.get(INPUT_KEY))
     else {
         // The client retried without the answer: ask again.
-        return ask(codec, &plan).map(Approval::Ask);
+        return ask(codec, &plan, asker).map(Approval::Ask);
     };
     let answer: ElicitResult = serde_json::from_value(answer.clone()).map_err(|e| {
         McpError::invalid_params(
@@ -312,7 +362,7 @@ pub(crate) async fn round(
         return Ok(not_approved(&plan.id));
     }
     Ok(record(
-        app,
+        asker,
         &plan,
         context.client_info().map(|i| i.name),
         correlation,
@@ -320,10 +370,15 @@ pub(crate) async fn round(
     .await)
 }
 
-fn ask(codec: &RequestStateCodec, plan: &workflow::Plan) -> Result<InputRequiredResult, McpError> {
+fn ask(
+    codec: &RequestStateCodec,
+    plan: &workflow::Plan,
+    asker: &Asker<'_>,
+) -> Result<InputRequiredResult, McpError> {
     let state = State {
         plan_id: plan.id.clone(),
         content_hash: plan.content_hash.clone(),
+        principal: asker.principal(),
     };
     let sealed = codec
         .seal_json_with(

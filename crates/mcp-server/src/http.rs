@@ -1,6 +1,8 @@
-//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the operational endpoints beside
-//! it: `GET /health` (the process serves), `GET /ready` (database reachable and at least one
-//! device answering) and `GET /metrics` (Prometheus).
+//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the admin API under `/v1` (see the
+//! `admin-api` crate) and the operational endpoints beside it: `GET /health` (the process
+//! serves), `GET /ready` (database reachable and at least one device answering) and
+//! `GET /metrics` (Prometheus). Every route but those three and the OAuth protected resource
+//! metadata is authenticated first ([`authn`]).
 //!
 //! Every route, the MCP endpoint and the operational ones alike, passes the same guard first:
 //! the `Host` header must name this server (the loopback names and the bound host, on the bound
@@ -30,6 +32,7 @@
 //! closed once its request in flight is answered; on [`App::shutdown`] (after the calls in
 //! flight are done) sessions end and their streams close.
 
+pub mod authn;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -82,20 +85,11 @@ pub struct HttpOptions {
     pub header_timeout: Duration,
     /// `initialize` requests accepted per second, server-wide (`MAX_INIT_PER_SECOND`).
     pub max_init_per_second: u32,
-}
-
-impl HttpOptions {
-    /// The built-in defaults (those of the settings table) at `base_path`.
-    pub fn new(base_path: &str) -> Self {
-        Self {
-            base_path: base_path.to_owned(),
-            allowed_origins: Vec::new(),
-            max_sessions: 256,
-            session_idle: Duration::from_secs(300),
-            header_timeout: Duration::from_secs(10),
-            max_init_per_second: 50,
-        }
-    }
+    /// The URL clients reach the MCP endpoint at, when not the bound address
+    /// (`MCP_HTTP_PUBLIC_URL`): its host is accepted in `Host` and `Origin`.
+    pub public_url: Option<String>,
+    /// Who may call (`MCP_AUTH_MODE`).
+    pub auth: Arc<authn::Authenticator>,
 }
 
 /// Who may call: the `Host` names and browser `Origin`s this server answers.
@@ -106,7 +100,7 @@ struct Guard {
 }
 
 impl Guard {
-    fn new(bind_host: &str, port: u16, extra_origins: &[String]) -> Self {
+    fn new(bind_host: &str, port: u16, extra_origins: &[String], public_url: Option<&str>) -> Self {
         let bracketed = if bind_host.contains(':') && !bind_host.starts_with('[') {
             format!("[{bind_host}]")
         } else {
@@ -123,6 +117,23 @@ impl Guard {
         let mut hosts = names.clone();
         hosts.extend(names.iter().map(|h| format!("{h}:{port}")));
         let mut origins: Vec<String> = names.iter().map(|h| format!("http://{h}:{port}")).collect();
+        // The public name (behind a proxy or tunnel): its authority as clients send it in Host,
+        // and its origin.
+        if let Some(url) = public_url {
+            let lower = url.to_ascii_lowercase();
+            if let Some((scheme, rest)) = lower.split_once("://") {
+                let authority = rest.split('/').next().unwrap_or_default().to_owned();
+                if !authority.is_empty() {
+                    if !hosts.contains(&authority) {
+                        hosts.push(authority.clone());
+                    }
+                    let origin = normalize_origin(&format!("{scheme}://{authority}"));
+                    if !origins.contains(&origin) {
+                        origins.push(origin);
+                    }
+                }
+            }
+        }
         for o in extra_origins {
             let o = o.to_ascii_lowercase();
             if !origins.contains(&o) {
@@ -360,7 +371,12 @@ async fn session_limit(State(limits): State<Limits>, request: Request, next: Nex
 /// The router: MCP at `options.base_path`, plus health, readiness and metrics, all behind the
 /// Host/Origin guard.
 pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Router {
-    let guard_lists = Arc::new(Guard::new(host, port, &options.allowed_origins));
+    let guard_lists = Arc::new(Guard::new(
+        host,
+        port,
+        &options.allowed_origins,
+        options.public_url.as_deref(),
+    ));
     // The SDK checks the same lists again on the MCP endpoint.
     let config = StreamableHttpServerConfig::default()
         .with_cancellation_token(app.shutdown.child_token())
@@ -391,12 +407,44 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
             init_rate,
         ))
         .layer(middleware::from_fn_with_state(Arc::clone(&app), answered));
-    Router::new()
+    let metadata = options.auth.metadata();
+    let admin = admin_api::router(admin_api::AdminState::new(
+        app.ctx.fleet.clone(),
+        app.ctx.workflow.clone(),
+    ));
+    let mut routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
         .route("/metrics", get(metrics))
         .nest_service(&options.base_path, mcp)
         .with_state(Arc::new(Ready::new(app)))
+        .merge(admin)
+        .route("/v1", axum::routing::any(unknown_admin_route))
+        .route("/v1/{*rest}", axum::routing::any(unknown_admin_route));
+    if let Some(doc) = metadata {
+        // RFC 9728 §3.1: at the well-known path, and with the resource's path appended.
+        let serve = move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc) }
+        };
+        routes = routes.route(auth::PROTECTED_RESOURCE_METADATA_PATH, get(serve.clone()));
+        if options.base_path != "/" {
+            routes = routes.route(
+                &format!(
+                    "{}{}",
+                    auth::PROTECTED_RESOURCE_METADATA_PATH,
+                    options.base_path
+                ),
+                get(serve),
+            );
+        }
+    }
+    // The guard runs first (outermost), then authentication, then the route.
+    routes
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&options.auth),
+            authn::layer,
+        ))
         .layer(middleware::from_fn_with_state(guard_lists, guard))
 }
 
@@ -468,6 +516,23 @@ pub async fn serve(
         ),
     }
     Ok(())
+}
+
+/// An admin API path that names no route: JSON like every other admin API answer.
+async fn unknown_admin_route(request: Request) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({
+            "code": "not_found",
+            "message": format!(
+                "no admin API route {} {}; GET /v1/openapi.json lists every route",
+                request.method(),
+                printable(request.uri().path())
+            ),
+            "details": Value::Null,
+        })),
+    )
+        .into_response()
 }
 
 async fn health() -> Response {

@@ -16,6 +16,7 @@
 //! Shutdown has two steps: [`App::stopping`] (stop accepting; calls in flight go on) and, once
 //! those calls are done, [`App::shutdown`] (sessions end).
 
+pub mod access;
 mod approval;
 pub mod http;
 pub mod metrics;
@@ -46,6 +47,8 @@ pub struct AppConfig {
     pub resources: bool,
     pub prompts: bool,
     pub tools: bool,
+    /// The role stdio requests act with, in every project (`MCP_STDIO_ROLE`).
+    pub stdio_role: auth::Role,
 }
 
 /// Why the server cannot be built.

@@ -16,6 +16,10 @@ pub struct McpMetrics {
     pub tool_estimated_tokens: HistogramVec,
     pub budget_warnings: IntCounterVec,
     pub budget_errors: IntCounterVec,
+    /// Requests refused before reaching MCP or the admin API: missing or invalid credentials.
+    pub auth_failures: IntCounterVec,
+    /// Authenticated callers refused an action their role does not allow.
+    pub rbac_denied: IntCounterVec,
 }
 
 impl McpMetrics {
@@ -71,7 +75,27 @@ impl McpMetrics {
                 ),
                 &["tool_name"],
             )?,
+            auth_failures: IntCounterVec::new(
+                Opts::new(
+                    "auth_failures_total",
+                    "HTTP requests refused for missing or invalid credentials, by reason",
+                ),
+                &["reason"],
+            )?,
+            rbac_denied: IntCounterVec::new(
+                Opts::new(
+                    "rbac_authorization_denied_total",
+                    "Actions refused because the caller's role does not allow them",
+                ),
+                &["role", "action"],
+            )?,
         };
+        // Every reason shows from the start (at zero), so alerts can rely on the series.
+        for reason in auth::FailureReason::ALL {
+            m.auth_failures.with_label_values(&[reason.as_str()]);
+        }
+        registry.register(Box::new(m.auth_failures.clone()))?;
+        registry.register(Box::new(m.rbac_denied.clone()))?;
         registry.register(Box::new(m.requests.clone()))?;
         registry.register(Box::new(m.tool_requests.clone()))?;
         registry.register(Box::new(m.tool_latency.clone()))?;

@@ -36,10 +36,9 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
     ])
 }
 
-pub(crate) async fn list(app: &Arc<App>) -> Result<ListResourcesResult, McpError> {
-    let devices = app
-        .store()
-        .list_devices(&store::DeviceFilter::default())
+/// The devices the caller may see.
+pub(crate) async fn list(ctx: &tools::Ctx) -> Result<ListResourcesResult, McpError> {
+    let devices = tools::visible_devices(ctx, &store::DeviceFilter::default())
         .await
         .map_err(|e| McpError::internal_error(e.to_string(), None))?;
     Ok(ListResourcesResult::with_all_items(
@@ -54,13 +53,9 @@ pub(crate) async fn list(app: &Arc<App>) -> Result<ListResourcesResult, McpError
     ))
 }
 
-/// Device names starting with `prefix` (completions).
-pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
-    match app
-        .store()
-        .list_devices(&store::DeviceFilter::default())
-        .await
-    {
+/// Names of the devices the caller may see starting with `prefix` (completions).
+pub(crate) async fn device_names(ctx: &tools::Ctx, prefix: &str) -> Vec<String> {
+    match tools::visible_devices(ctx, &store::DeviceFilter::default()).await {
         Ok(devices) => devices
             .into_iter()
             .map(|d| d.name.to_string())
@@ -70,9 +65,14 @@ pub(crate) async fn device_names(app: &Arc<App>, prefix: &str) -> Vec<String> {
     }
 }
 
-pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult, McpError> {
+/// Reads a resource as the caller of `ctx` may see it.
+pub(crate) async fn read(
+    app: &Arc<App>,
+    ctx: &tools::Ctx,
+    uri: &str,
+) -> Result<ReadResourceResult, McpError> {
     if let Some(plan_id) = uri.strip_prefix("plan://") {
-        let plan = tools::plan::resource(&app.ctx, plan_id)
+        let plan = tools::plan::resource(ctx, plan_id)
             .await
             .map_err(|e| McpError::resource_not_found(e.to_string(), Some(json!({"uri": uri}))))?;
         return Ok(ReadResourceResult::new(vec![
@@ -92,12 +92,9 @@ pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult
         None => (rest, false),
     };
     let not_found = |e: String| McpError::resource_not_found(e, Some(json!({"uri": uri})));
-    let (device, client) = app
-        .ctx
-        .fleet
-        .find(None, device_id)
+    let (device, client) = tools::resolve_device(ctx, device_id)
         .await
-        .map_err(|e| not_found(tools::ToolError::from(e).to_string()))?;
+        .map_err(|e| not_found(e.to_string()))?;
     if config {
         let text = client
             .export(&ExportOptions::default())
@@ -114,7 +111,7 @@ pub(crate) async fn read(app: &Arc<App>, uri: &str) -> Result<ReadResourceResult
         .handler("system.get_overview")
         .ok_or_else(|| McpError::internal_error("system.get_overview is missing", None))?;
     let overview = (handler.run)(
-        app.ctx.clone(),
+        ctx.clone(),
         json!({"device_id": device.id.to_string()}),
         tools::Caller::new("mcp:resource"),
     )

@@ -105,15 +105,23 @@ pub struct McpService {
     /// HTTP (a stateless request is not a session and is not counted).
     session: Arc<std::sync::OnceLock<SessionGuard>>,
     log_level: Arc<Mutex<LoggingLevel>>,
+    /// The principal an HTTP session was opened by; later requests of the session must be
+    /// authenticated as the same one (a stolen session id is useless with other credentials).
+    owner: Arc<std::sync::OnceLock<String>>,
+    /// stdio: the local user, with `MCP_STDIO_ROLE` in every project.
+    local: Arc<auth::Principal>,
 }
 
 impl McpService {
     pub fn new(app: Arc<App>, transport: Transport) -> Self {
+        let local = Arc::new(auth::Principal::local(app.config().stdio_role));
         let service = Self {
             app,
             transport,
             session: Arc::new(std::sync::OnceLock::new()),
             log_level: Arc::new(Mutex::new(LoggingLevel::Warning)),
+            owner: Arc::new(std::sync::OnceLock::new()),
+            local,
         };
         if transport == Transport::Stdio {
             service.count_session();
@@ -129,6 +137,38 @@ impl McpService {
         });
     }
 
+    /// Whom the request acts for: the local user on stdio; over HTTP the principal the
+    /// transport authenticated (nobody, reaching nothing, if it put none on the request). A
+    /// session's requests must all come from the principal that opened it.
+    fn principal(
+        &self,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Arc<auth::Principal>, McpError> {
+        let principal = match self.transport {
+            Transport::Stdio => return Ok(Arc::clone(&self.local)),
+            Transport::Http => {
+                crate::access::from_request(context).unwrap_or_else(crate::access::nobody)
+            }
+        };
+        if !stateless(context) {
+            let name = crate::access::actor_name(&principal);
+            let owner = self.owner.get_or_init(|| name.clone());
+            if *owner != name {
+                tracing::warn!(session_owner = %owner, caller = %name, "request refused: MCP session opened by another principal");
+                return Err(McpError::invalid_request(
+                    "this MCP session was opened with other credentials; open a new session (initialize) with yours",
+                    None,
+                ));
+            }
+        }
+        Ok(principal)
+    }
+
+    /// The tool context of one request, acting for `principal` with the role `needs`.
+    fn ctx_for(&self, principal: Arc<auth::Principal>, needs: auth::Role) -> tools::Ctx {
+        self.app.ctx.for_call(tools::Access::new(principal, needs))
+    }
+
     fn actor(&self, context: &RequestContext<RoleServer>) -> String {
         // The client's own claim (from `initialize`, or from each request's `_meta` under
         // 2026-07-28), escaped and bounded: it is recorded, not trusted.
@@ -141,7 +181,17 @@ impl McpService {
                     .collect::<String>()
             })
             .unwrap_or_else(|| "unknown-client".into());
-        format!("mcp:{}:{client}", self.transport.as_str())
+        let principal = match self.transport {
+            Transport::Stdio => Arc::clone(&self.local),
+            Transport::Http => {
+                crate::access::from_request(context).unwrap_or_else(crate::access::nobody)
+            }
+        };
+        format!(
+            "mcp:{}:{}:{client}",
+            self.transport.as_str(),
+            crate::access::actor_name(&principal)
+        )
     }
 
     fn tool_def(spec: &catalog::ToolSpec) -> Tool {
@@ -196,6 +246,20 @@ impl McpService {
                 None,
             ));
         };
+        // authn (the transport) → RBAC → tier and policy → JSON-Schema validation → handler.
+        let principal = self.principal(context)?;
+        let needs = crate::access::role_for(spec.tier);
+        if !principal.has_anywhere(needs) {
+            app.metrics
+                .rbac_denied
+                .with_label_values(&[crate::access::role_label(&principal), name.as_str()])
+                .inc();
+            return Ok(Self::error_result(format!(
+                "{name} needs the {needs} role, which {} does not hold in any project; tools/list shows the tools your role allows",
+                domain::text::escape(&principal.display)
+            ))
+            .into());
+        }
         if !config.tools {
             return Ok(Self::error_result(
                 "tools are turned off on this server (MCP_ENABLE_TOOLS=false)".into(),
@@ -220,13 +284,19 @@ impl McpService {
                 None,
             ));
         };
+        let ctx = self.ctx_for(Arc::clone(&principal), needs);
         let correlation = domain::CorrelationId::new();
         tracing::Span::current().record("correlation_id", tracing::field::display(correlation));
         if name == "plan.apply" && arguments.get("approval_token").is_none() {
+            let asker = crate::approval::Asker {
+                app,
+                ctx: &ctx,
+                over_http: self.transport == Transport::Http,
+            };
             let asked = if stateless(context) {
-                crate::approval::round(app, &request, &arguments, context, correlation).await?
+                crate::approval::round(&asker, &request, &arguments, context, correlation).await?
             } else {
-                crate::approval::elicit(app, &arguments, context, correlation).await
+                crate::approval::elicit(&asker, &arguments, context, correlation).await
             };
             match asked {
                 Approval::Token(token) => arguments["approval_token"] = Value::String(token),
@@ -250,7 +320,7 @@ impl McpService {
                 .filter(|t| *t <= policy.session_tier)
                 .collect(),
         };
-        let call = (handler.run)(app.ctx.clone(), arguments.clone(), caller);
+        let call = (handler.run)(ctx, arguments.clone(), caller);
         let outcome = tokio::select! {
             r = app.calls.track_future(call) => r,
             () = context.ct.cancelled() => Err(tools::ToolError::Refused("the call was cancelled by the client".into())),
@@ -476,12 +546,14 @@ impl ServerHandler for McpService {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
+        let principal = self.principal(&context)?;
         let config = self.app.config();
         let tools = if config.tools {
             config
                 .policy
                 .visible(&self.app.catalog)
                 .into_iter()
+                .filter(|spec| principal.has_anywhere(crate::access::role_for(spec.tier)))
                 .map(Self::tool_def)
                 .collect()
         } else {
@@ -556,8 +628,9 @@ impl ServerHandler for McpService {
     async fn complete(
         &self,
         request: CompleteRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CompleteResult, McpError> {
+        let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
         let wants_device = match &request.r#ref {
             Reference::Prompt(p) => {
                 crate::prompts::takes_device(&p.name) && request.argument.name == "device_id"
@@ -569,7 +642,7 @@ impl ServerHandler for McpService {
             _ => false,
         };
         let values = if wants_device {
-            crate::resources::device_names(&self.app, &request.argument.value).await
+            crate::resources::device_names(&ctx, &request.argument.value).await
         } else {
             Vec::new()
         };
@@ -583,7 +656,8 @@ impl ServerHandler for McpService {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        let r = crate::resources::list(&self.app).await;
+        let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
+        let r = crate::resources::list(&ctx).await;
         self.app.metrics.request("resources/list", r.is_ok());
         r.map(|mut result| {
             // Devices come and go; a client may reuse the list briefly.
@@ -618,7 +692,8 @@ impl ServerHandler for McpService {
         request: ReadResourceRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        let r = crate::resources::read(&self.app, &request.uri).await;
+        let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
+        let r = crate::resources::read(&self.app, &ctx, &request.uri).await;
         self.app.metrics.request("resources/read", r.is_ok());
         r.map(|mut result| {
             // A router's state: read it again when it is needed again.

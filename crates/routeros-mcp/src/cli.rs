@@ -86,6 +86,66 @@ applies what can change live (log level, tool policy, token budget, device rate 
     /// Review, approve or reject the changes an assistant proposed.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Mint, list and revoke API tokens for the HTTP transport (MCP_AUTH_MODE=token, or oidc
+    /// with MCP_AUTH_ALLOW_API_TOKENS=true).
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// `routeros-mcp token …`: bearer tokens this server mints.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a token: printed once, stored only as a hash.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp token create --role operator --name claude-desktop
+  routeros-mcp token create --role viewer --project acme/site-a --expires 30d --output json
+  routeros-mcp token create --role admin --name break-glass --expires never
+
+Roles: viewer (read devices, plans and audit; read-only tools), operator (viewer + proposing plans
+and applying approved ones), approver (approve or reject plans), admin (everything, including
+devices, credentials, tokens, organizations and projects).
+
+The token is shown only now; store it in a secret manager. A client sends it as
+`Authorization: Bearer <token>`. Revoke it with `routeros-mcp token revoke ID`.")]
+    Create(TokenCreate),
+    /// List tokens (never the tokens themselves): id, name, role, scope, expiry, last use.
+    #[command(after_help = "Example:\n  routeros-mcp token list --output json")]
+    List(OutputArgs),
+    /// Revoke a token at once; requests bearing it are refused from then on.
+    #[command(after_help = "Example:\n  routeros-mcp token revoke 3f9c2a7d1e0b4c56")]
+    Revoke {
+        /// The token's id (as `token list` shows it; the part after `rmcp_`).
+        id: String,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreate {
+    /// The one role the token grants: viewer, operator, approver or admin.
+    #[arg(long, value_parser = parse_role)]
+    pub role: auth::Role,
+    /// Limit the token to one project (ORG/PROJECT); without it, every project.
+    #[arg(long, value_name = "ORG/PROJECT")]
+    pub project: Option<ProjectRef>,
+    /// Lifetime: a number with a unit (30m, 12h, 30d, 8w) or `never`.
+    #[arg(long, default_value = "90d", value_parser = parse_lifetime)]
+    pub expires: admin_api::tokens::Lifetime,
+    /// A label for people (`token list` shows it): what or who uses the token.
+    #[arg(long, default_value = "api token")]
+    pub name: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+fn parse_role(text: &str) -> Result<auth::Role, String> {
+    text.parse::<auth::Role>().map_err(|e| e.to_string())
+}
+
+fn parse_lifetime(text: &str) -> Result<admin_api::tokens::Lifetime, String> {
+    text.parse()
 }
 
 /// `routeros-mcp plan …`: the human side of plan → approve → apply.

@@ -91,6 +91,14 @@ pub enum ServerError {
     Task(String),
     #[error("{0}")]
     Demo(String),
+    /// HTTP authentication could not be set up (an identity provider that cannot be reached or
+    /// does not check out, a Cloudflare Access setting that does not parse).
+    #[error("{what}")]
+    Auth {
+        what: String,
+        #[source]
+        source: auth::AuthError,
+    },
     #[error("{what}")]
     Io {
         what: String,
@@ -114,7 +122,8 @@ pub struct Options {
 pub struct App {
     transport: Transport,
     listener: Option<TcpListener>,
-    http: mcp_server::http::HttpOptions,
+    /// With the listener: how the HTTP transport serves (authentication among it).
+    http: Option<mcp_server::http::HttpOptions>,
     mcp: Arc<mcp_server::App>,
     workflow: workflow::Workflow,
     demo: Option<demo::Demo>,
@@ -208,11 +217,8 @@ impl App {
                 domain::text::escape(&r.message)
             );
         }
-        let tool_ctx = Arc::new(tools::ToolContext {
-            fleet,
-            workflow: workflow.clone(),
-            fleet_concurrency: 32,
-        });
+        // Each call gets this context with its caller's access; as built it reaches nothing.
+        let tool_ctx = Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32));
         let mcp = mcp_server::App::new(
             mcp_config(s, options.read_only),
             catalog,
@@ -244,13 +250,25 @@ impl App {
             },
         )));
 
-        let http = mcp_server::http::HttpOptions {
-            base_path: s.http.base_path.clone(),
-            allowed_origins: s.http.allowed_origins.clone(),
-            max_sessions: s.http.max_sessions,
-            session_idle: s.http.session_idle,
-            header_timeout: s.http.header_timeout,
-            max_init_per_second: s.http.max_init_per_second,
+        let http = match &listener {
+            Some(listener) => {
+                let addr = listener.local_addr().map_err(ServerError::Http)?;
+                let resource = s.http.public_url.clone().unwrap_or_else(|| {
+                    format!("http://{addr}{}", s.http.base_path.trim_end_matches('/'))
+                });
+                let auth = authenticator(s, &mcp, mcp.store().clone(), resource).await?;
+                Some(mcp_server::http::HttpOptions {
+                    base_path: s.http.base_path.clone(),
+                    allowed_origins: s.http.allowed_origins.clone(),
+                    max_sessions: s.http.max_sessions,
+                    session_idle: s.http.session_idle,
+                    header_timeout: s.http.header_timeout,
+                    max_init_per_second: s.http.max_init_per_second,
+                    public_url: s.http.public_url.clone(),
+                    auth: Arc::new(auth),
+                })
+            }
+            None => None,
         };
         Ok(Self {
             transport,
@@ -297,8 +315,8 @@ impl App {
         } = self;
         let mut reconciler = spawn_reconciler(workflow, mcp.stopping.clone());
 
-        let mut http_task = match listener {
-            Some(listener) => {
+        let mut http_task = match listener.zip(http) {
+            Some((listener, http)) => {
                 let addr = listener.local_addr().map_err(ServerError::Http)?;
                 tracing::info!(
                     target: NOTICE,
@@ -453,13 +471,6 @@ fn check_http_auth(s: &Settings, serves_http: bool) -> Result<(), ServerError> {
             s.http.host
         )));
     }
-    if serves_http && s.auth_mode != AuthMode::None {
-        return Err(ServerError::Usage(format!(
-            "MCP_AUTH_MODE={} is not available in this release: serve HTTP on a loopback address \
-             with MCP_AUTH_MODE=none, or use the stdio transport",
-            s.auth_mode
-        )));
-    }
     Ok(())
 }
 
@@ -477,7 +488,73 @@ fn mcp_config(s: &Settings, read_only: bool) -> mcp_server::AppConfig {
         resources: s.features.resources,
         prompts: s.features.prompts,
         tools: s.features.tools,
+        stdio_role: role(s.auth.stdio_role),
     }
+}
+
+/// The role a settings value names.
+fn role(local: settings::LocalRole) -> auth::Role {
+    match local {
+        settings::LocalRole::Viewer => auth::Role::Viewer,
+        settings::LocalRole::Operator => auth::Role::Operator,
+        settings::LocalRole::Approver => auth::Role::Approver,
+        settings::LocalRole::Admin => auth::Role::Admin,
+    }
+}
+
+/// The HTTP transport's authentication, as configured. With `oidc`, the identity provider is
+/// discovered now: a provider that cannot be reached or does not check out stops startup.
+async fn authenticator(
+    s: &Settings,
+    mcp: &mcp_server::App,
+    store: store::Store,
+    resource: String,
+) -> Result<mcp_server::http::authn::Authenticator, ServerError> {
+    use mcp_server::http::authn::{Authenticator, Mode};
+    let mode = match s.auth_mode {
+        AuthMode::None => Mode::None,
+        AuthMode::Token => Mode::Token,
+        AuthMode::Oidc => {
+            let issuer =
+                s.oidc.issuer.as_deref().ok_or_else(|| {
+                    ServerError::Usage("MCP_AUTH_MODE=oidc needs OIDC_ISSUER".into())
+                })?;
+            let issuer = auth::Url::parse(issuer)
+                .map_err(|e| ServerError::Usage(format!("OIDC_ISSUER is not a URL: {e}")))?;
+            let audience = s.oidc.audience.clone().unwrap_or_else(|| resource.clone());
+            let mut config = auth::OidcConfig::new(issuer, audience);
+            config.roles_claim = s.oidc.roles_claim.clone();
+            let validator = auth::OidcValidator::discover(config)
+                .await
+                .map_err(|source| ServerError::Auth {
+                    what: "OIDC_ISSUER: discovering the identity provider".into(),
+                    source,
+                })?;
+            Mode::Oidc {
+                validator: Box::new(validator),
+                allow_api_tokens: s.auth.allow_api_tokens,
+            }
+        }
+    };
+    let cf_access = match &s.auth.cf_access {
+        Some((team, aud)) => Some(
+            auth::CfAccessValidator::new(team.clone(), aud.clone())
+                .map_err(|source| ServerError::Auth {
+                    what: "CF_ACCESS_TEAM_DOMAIN/CF_ACCESS_AUD".into(),
+                    source,
+                })?
+                .with_roles_claim(s.oidc.roles_claim.clone()),
+        ),
+        None => None,
+    };
+    Ok(Authenticator::new(
+        mode,
+        cf_access,
+        role(s.auth.stdio_role),
+        store,
+        mcp.metrics.auth_failures.clone(),
+        resource,
+    ))
 }
 
 /// The MCP layer's configuration, live: the tool policy, the budget, what is announced.
@@ -513,7 +590,10 @@ impl Reloadable for McpPart {
     }
 
     fn apply(&self, new: &Settings) {
-        if let Err(e) = self.mcp.reconfigure(mcp_config(new, self.read_only)) {
+        let mut config = mcp_config(new, self.read_only);
+        // The stdio session took its role when it started: MCP_STDIO_ROLE needs a restart.
+        config.stdio_role = self.mcp.config().stdio_role;
+        if let Err(e) = self.mcp.reconfigure(config) {
             // Checked just before; only a catalog that changed under us could get here.
             tracing::error!(error = %e, "the new tool configuration was not applied");
         }

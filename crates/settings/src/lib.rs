@@ -13,9 +13,10 @@ pub mod table;
 
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
-    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits, Features,
-    HttpSettings, LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, AuthSettings, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits,
+    Features, HttpSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
+    RbacMode, ResourceCache, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
+    VaultSettings,
 };
 
 use std::path::PathBuf;

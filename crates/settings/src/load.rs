@@ -16,9 +16,10 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits, Features,
-    HttpSettings, LogFormat, LogSettings, OidcSettings, PlanSettings, RbacMode, ResourceCache,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, AuthSettings, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits,
+    Features, HttpSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
+    RbacMode, ResourceCache, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
+    VaultSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -531,6 +532,7 @@ impl Resolver<'_> {
             header_timeout: Duration::from_secs(
                 self.required("http.header_timeout_seconds", |t| integer(t, 1, 300)),
             ),
+            public_url: self.parse("http.public_url", https_url),
             max_init_per_second: u32::try_from(
                 self.required("http.max_init_per_second", |t| integer(t, 1, 100_000)),
             )
@@ -627,6 +629,7 @@ impl Resolver<'_> {
         let oidc = OidcSettings {
             issuer: self.parse("oidc.issuer", https_url),
             audience: self.parse("oidc.audience", non_empty),
+            roles_claim: self.required("oidc.roles_claim", non_empty),
             client_id: self.parse("oidc.client_id", non_empty),
             client_secret: self.parse("oidc.client_secret", |t| {
                 Ok(SecretString::from(t.to_owned()))
@@ -635,6 +638,27 @@ impl Resolver<'_> {
         let auth_mode = self
             .parse("auth.mode", enum_value::<AuthMode>)
             .unwrap_or(AuthMode::None);
+        let auth = AuthSettings {
+            allow_api_tokens: self.required("auth.allow_api_tokens", boolean),
+            stdio_role: self
+                .parse("auth.stdio_role", enum_value::<LocalRole>)
+                .unwrap_or(LocalRole::Operator),
+            cf_access: match (
+                self.parse("cf_access.team_domain", team_domain),
+                self.parse("cf_access.aud", non_empty),
+            ) {
+                (Some(domain), Some(aud)) => Some((domain, aud)),
+                (None, None) => None,
+                (Some(_), None) | (None, Some(_)) => {
+                    self.problem(
+                        "CF_ACCESS_TEAM_DOMAIN and CF_ACCESS_AUD go together: set both to require \
+                         Cloudflare Access, or neither"
+                            .to_owned(),
+                    );
+                    None
+                }
+            },
+        };
         let log = LogSettings {
             level: self.required("log.level", log_level),
             format: self
@@ -713,6 +737,7 @@ impl Resolver<'_> {
             database_pool_size,
             oidc,
             auth_mode,
+            auth,
             log,
             devices,
             data_dir,
@@ -765,9 +790,10 @@ impl Resolver<'_> {
                      address, but MCP_HTTP_HOST is {}; bind 127.0.0.1 or set MCP_AUTH_MODE=oidc|token",
                     s.http.host
                 )),
-                AuthMode::Oidc if s.oidc.issuer.is_none() || s.oidc.audience.is_none() => {
+                AuthMode::Oidc if s.oidc.issuer.is_none() => {
                     self.problem(
-                        "MCP_AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_AUDIENCE for the HTTP transport"
+                        "MCP_AUTH_MODE=oidc needs OIDC_ISSUER (the identity provider's issuer URL) \
+                         for the HTTP transport"
                             .to_owned(),
                     );
                 }
@@ -979,6 +1005,21 @@ fn https_url(t: &str) -> Result<String, String> {
         return Err("expected an http(s):// URL with a host".into());
     }
     Ok(t.trim_end_matches('/').to_owned())
+}
+
+/// A Cloudflare Access team domain: a bare host name.
+fn team_domain(t: &str) -> Result<String, String> {
+    let t = t.trim().to_ascii_lowercase();
+    let ok = !t.is_empty()
+        && t.len() <= 253
+        && t.contains('.')
+        && t.split('.')
+            .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    if ok {
+        Ok(t)
+    } else {
+        Err("expected a host name such as example.cloudflareaccess.com (no scheme, no path)".into())
+    }
 }
 
 fn log_level(t: &str) -> Result<String, String> {

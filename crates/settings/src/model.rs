@@ -24,6 +24,11 @@ text_enum! {
 }
 
 text_enum! {
+    /// A role: what the stdio transport's local user acts with (`MCP_STDIO_ROLE`).
+    LocalRole, "role" { Viewer = "viewer", Operator = "operator", Approver = "approver", Admin = "admin" }
+}
+
+text_enum! {
     /// How role checks treat an unknown role or tool.
     RbacMode, "RBAC mode" { Strict = "strict", Permissive = "permissive" }
 }
@@ -56,6 +61,7 @@ pub struct Settings {
     pub database_pool_size: u32,
     pub oidc: OidcSettings,
     pub auth_mode: AuthMode,
+    pub auth: AuthSettings,
     pub log: LogSettings,
     pub devices: DeviceLimits,
     pub data_dir: PathBuf,
@@ -102,6 +108,9 @@ pub struct HttpSettings {
     pub header_timeout: Duration,
     /// MCP `initialize` requests accepted per second, server-wide (at least 1).
     pub max_init_per_second: u32,
+    /// The URL clients reach the MCP endpoint at, when it differs from the bound address
+    /// (behind a proxy or tunnel).
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -176,8 +185,21 @@ pub struct ResourceCache {
 pub struct OidcSettings {
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// The claim holding role entries (`roles`; dotted paths such as `realm_access.roles`).
+    pub roles_claim: String,
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
+}
+
+/// Who may call, beyond the mode.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// The role of the stdio transport's local user, in every project.
+    pub stdio_role: LocalRole,
+    /// API tokens are accepted in `oidc` mode too.
+    pub allow_api_tokens: bool,
+    /// Cloudflare Access: team domain and application audience tag; both or neither.
+    pub cf_access: Option<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

@@ -121,6 +121,12 @@ pub const ROWS: &[Row] = &[
         "a connection that has not sent complete request headers within this time is closed",
     ),
     row(
+        "http.public_url",
+        "MCP_HTTP_PUBLIC_URL",
+        None,
+        "the URL clients reach the MCP endpoint at, behind a proxy or tunnel (https://mcp.example.net/mcp): its host is accepted in Host headers, and it names the protected resource bearer tokens are issued for; unset: http://MCP_HTTP_HOST:MCP_HTTP_PORT followed by MCP_HTTP_BASE_PATH",
+    ),
+    row(
         "http.max_init_per_second",
         "MAX_INIT_PER_SECOND",
         Some("50"),
@@ -303,7 +309,13 @@ pub const ROWS: &[Row] = &[
         "oidc.audience",
         "OIDC_AUDIENCE",
         None,
-        "audience required in bearer tokens",
+        "audience required in bearer tokens; unset: the server's resource URL (MCP_HTTP_PUBLIC_URL or the bound address with MCP_HTTP_BASE_PATH)",
+    ),
+    row(
+        "oidc.roles_claim",
+        "OIDC_ROLES_CLAIM",
+        Some("roles"),
+        "token claim holding role entries, each ROLE (every project) or ORG/PROJECT:ROLE; a dotted path reads a nested claim (realm_access.roles); entries in the scope claim count too",
     ),
     row(
         "oidc.client_id",
@@ -321,6 +333,30 @@ pub const ROWS: &[Row] = &[
         "MCP_AUTH_MODE",
         Some("none"),
         "HTTP transport authentication: oidc|token|none (none only on a loopback bind)",
+    ),
+    row(
+        "auth.allow_api_tokens",
+        "MCP_AUTH_ALLOW_API_TOKENS",
+        Some("false"),
+        "with MCP_AUTH_MODE=oidc, accept API tokens (routeros-mcp token create) too: the way in when the identity provider is down",
+    ),
+    row(
+        "auth.stdio_role",
+        "MCP_STDIO_ROLE",
+        Some("operator"),
+        "role of the stdio transport's local user, in every project (and of MCP calls with MCP_AUTH_MODE=none): viewer|operator|approver|admin",
+    ),
+    row(
+        "cf_access.team_domain",
+        "CF_ACCESS_TEAM_DOMAIN",
+        None,
+        "Cloudflare Access team domain (example.cloudflareaccess.com): with CF_ACCESS_AUD, every HTTP request must also carry a valid Cf-Access-Jwt-Assertion",
+    ),
+    row(
+        "cf_access.aud",
+        "CF_ACCESS_AUD",
+        None,
+        "Cloudflare Access application audience (AUD) tag required in the assertion",
     ),
     row(
         "log.level",

@@ -103,6 +103,7 @@ fn each_variable_overrides_its_setting() {
         ("MCP_HTTP_HEADER_TIMEOUT_SECONDS", "4"),
         ("MAX_INIT_PER_SECOND", "7"),
         ("MCP_SHUTDOWN_GRACE_SECONDS", "5"),
+        ("MCP_HTTP_PUBLIC_URL", "https://mcp.example.net/mcp"),
         ("MCP_ENABLE_TOOLS", "false"),
         ("MCP_ENABLE_RESOURCES", "false"),
         ("MCP_ENABLE_PROMPTS", "false"),
@@ -135,6 +136,11 @@ fn each_variable_overrides_its_setting() {
         ("OIDC_CLIENT_ID", "cid"),
         ("OIDC_CLIENT_SECRET", "csecret"),
         ("MCP_AUTH_MODE", "oidc"),
+        ("OIDC_ROLES_CLAIM", "groups"),
+        ("MCP_AUTH_ALLOW_API_TOKENS", "true"),
+        ("MCP_STDIO_ROLE", "viewer"),
+        ("CF_ACCESS_TEAM_DOMAIN", "team.cloudflareaccess.com"),
+        ("CF_ACCESS_AUD", "aud-tag"),
         ("LOG_LEVEL", "warn"),
         ("LOG_FORMAT", "json"),
         ("ROUTEROS_DEVICE_RATE_LIMIT", "5"),
@@ -155,7 +161,15 @@ fn each_variable_overrides_its_setting() {
             .iter()
             .find(|(var, _)| *var == row.env)
             .unwrap_or_else(|| panic!("no sample value for {}", row.env));
-        let loaded = Loader::new(None, env(&[(row.env, value)]))
+        // Settings that only make sense together are given with their partner.
+        let partner = match row.env {
+            "CF_ACCESS_TEAM_DOMAIN" => Some(("CF_ACCESS_AUD", "aud-tag")),
+            "CF_ACCESS_AUD" => Some(("CF_ACCESS_TEAM_DOMAIN", "team.cloudflareaccess.com")),
+            _ => None,
+        };
+        let mut vars = vec![(row.env, *value)];
+        vars.extend(partner);
+        let loaded = Loader::new(None, env(&vars))
             .load()
             .unwrap_or_else(|e| panic!("{}={value}: {e}", row.env));
         let e = entry(&loaded, row.key);
@@ -403,7 +417,7 @@ fn prod_serving_http_needs_oidc_settings() {
         .unwrap_err()
         .to_string();
     assert!(
-        text.contains("MCP_AUTH_MODE=oidc needs OIDC_ISSUER and OIDC_AUDIENCE"),
+        text.contains("MCP_AUTH_MODE=oidc needs OIDC_ISSUER"),
         "{text}"
     );
 }
@@ -582,4 +596,64 @@ fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
     );
     let debug = format!("{changes:?} {:?}", after.entries);
     assert!(!debug.contains("second-secret") && !debug.contains("first-secret"));
+}
+
+#[test]
+fn auth_settings_are_checked_and_explained() {
+    let s = Loader::new(None, env(&[])).load().unwrap().settings;
+    assert_eq!(s.auth.stdio_role, settings::LocalRole::Operator);
+    assert!(!s.auth.allow_api_tokens);
+    assert!(s.auth.cf_access.is_none());
+    assert_eq!(s.oidc.roles_claim, "roles");
+    assert!(s.http.public_url.is_none());
+
+    let s = Loader::new(
+        None,
+        env(&[
+            ("MCP_STDIO_ROLE", "viewer"),
+            ("CF_ACCESS_TEAM_DOMAIN", "Example.CloudflareAccess.com"),
+            ("CF_ACCESS_AUD", "0123abcd"),
+            ("MCP_HTTP_PUBLIC_URL", "https://mcp.example.net/mcp/"),
+            ("OIDC_ROLES_CLAIM", "realm_access.roles"),
+        ]),
+    )
+    .load()
+    .unwrap()
+    .settings;
+    assert_eq!(s.auth.stdio_role, settings::LocalRole::Viewer);
+    assert_eq!(
+        s.auth.cf_access,
+        Some(("example.cloudflareaccess.com".into(), "0123abcd".into()))
+    );
+    assert_eq!(
+        s.http.public_url.as_deref(),
+        Some("https://mcp.example.net/mcp")
+    );
+    assert_eq!(s.oidc.roles_claim, "realm_access.roles");
+
+    for (vars, expected) in [
+        (&[("MCP_STDIO_ROLE", "root")][..], "MCP_STDIO_ROLE"),
+        (
+            &[("CF_ACCESS_TEAM_DOMAIN", "team.example.com")][..],
+            "go together",
+        ),
+        (
+            &[
+                ("CF_ACCESS_TEAM_DOMAIN", "https://team.example.com/"),
+                ("CF_ACCESS_AUD", "x"),
+            ][..],
+            "no scheme, no path",
+        ),
+        (
+            &[("MCP_HTTP_PUBLIC_URL", "mcp.example.net")][..],
+            "MCP_HTTP_PUBLIC_URL",
+        ),
+        (
+            &[("MCP_AUTH_ALLOW_API_TOKENS", "maybe")][..],
+            "MCP_AUTH_ALLOW_API_TOKENS",
+        ),
+    ] {
+        let text = Loader::new(None, env(vars)).load().unwrap_err().to_string();
+        assert!(text.contains(expected), "{vars:?}: {text}");
+    }
 }

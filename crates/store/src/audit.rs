@@ -243,6 +243,31 @@ pub struct AuditFilter {
     pub limit: u32,
 }
 
+/// Which events of one project to list (newest first): those whose target is one of the
+/// project's devices (`device:<id>`), one of its plans (`plan:<id>`) or the project itself
+/// (`project:<org>/<name>`). Tool calls (`tool:<name>`), organizations and the master key are
+/// not any one project's records.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectAuditFilter {
+    /// The project's id (`projects.id`).
+    pub project_id: String,
+    /// The project as `ORG/PROJECT` (its own events' target).
+    pub project: String,
+    /// Only events at or after this time (storage form, see [`crate::time::format`]).
+    pub since: Option<String>,
+    /// Only events at or before this time (storage form).
+    pub until: Option<String>,
+    /// Exact actor, e.g. `api:oidc:alice`.
+    pub actor: Option<String>,
+    /// Only events whose target is one of these (`None`: any of the project's targets).
+    pub targets: Option<Vec<String>>,
+    /// Action or action prefix, e.g. `device.` or `device.add`.
+    pub action: Option<String>,
+    /// Only events with `seq` below this (for paging).
+    pub before_seq: Option<i64>,
+    pub limit: u32,
+}
+
 /// The first place the chain is broken.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ChainBreak {
@@ -316,6 +341,56 @@ impl Store {
         .bind(i64::from(filter.limit.max(1)))
         .fetch_all(&self.pool)
         .await?;
+        Ok(rows.into_iter().map(to_event).collect())
+    }
+
+    /// Events of one project matching `filter`, newest first (see [`ProjectAuditFilter`]).
+    pub async fn project_audit_events(
+        &self,
+        filter: &ProjectAuditFilter,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let targets = filter.targets.as_deref().unwrap_or_default();
+        if filter.targets.is_some() && targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        let action_prefix = filter.action.as_ref().map(|a| format!("{a}%"));
+        // The project's targets are computed once by the subquery; the fixed parameters come
+        // first, the optional target list after them.
+        let target_list = (0..targets.len())
+            .map(|i| format!("${}", i + 9))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let only_targets = if targets.is_empty() {
+            String::new()
+        } else {
+            format!("AND target IN ({target_list})")
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events \
+             WHERE (target = $1 OR target IN ( \
+                    SELECT 'device:' || d.id FROM devices d WHERE d.project_id = $2 \
+                    UNION ALL SELECT 'plan:' || p.id FROM plans p WHERE p.project_id = $2)) \
+               AND ($3 IS NULL OR occurred_at >= $3) \
+               AND ($4 IS NULL OR occurred_at <= $4) \
+               AND ($5 IS NULL OR actor = $5) \
+               AND ($6 IS NULL OR action LIKE $6) \
+               AND ($7 IS NULL OR seq < $7) \
+               {only_targets} \
+             ORDER BY seq DESC LIMIT $8"
+        );
+        let mut query = sqlx::query_as::<_, EventRow>(sqlx::AssertSqlSafe(sql))
+            .bind(format!("project:{}", filter.project))
+            .bind(&filter.project_id)
+            .bind(filter.since.as_deref())
+            .bind(filter.until.as_deref())
+            .bind(filter.actor.as_deref())
+            .bind(action_prefix.as_deref())
+            .bind(filter.before_seq)
+            .bind(i64::from(filter.limit.max(1)));
+        for target in targets {
+            query = query.bind(target.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(to_event).collect())
     }
 

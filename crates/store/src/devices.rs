@@ -132,6 +132,23 @@ pub struct DeviceFilter {
     pub include_decommissioned: bool,
 }
 
+/// One page of a project's devices, ordered by name and then id (a decommissioned device keeps
+/// its name, so a name alone does not identify a row).
+#[derive(Debug, Clone)]
+pub struct DevicePage {
+    pub project: ProjectRef,
+    pub environment: Option<Environment>,
+    pub status: Option<DeviceStatus>,
+    /// Only devices of this exact name (live or decommissioned, subject to the other filters).
+    pub name: Option<DeviceName>,
+    /// Include decommissioned devices when no status is given.
+    pub include_decommissioned: bool,
+    /// Continue after the device with this (name, id), exclusive.
+    pub after: Option<(String, String)>,
+    /// At most this many devices (at least one).
+    pub limit: u32,
+}
+
 const SELECT: &str = "SELECT d.id, o.name AS org, p.name AS project, d.name, d.address, \
      d.rest_port, d.ssh_port, d.driver, d.environment, d.tags, d.status, d.routeros_version, \
      d.board, d.architecture, d.identity, d.tls_cert_sha256, d.ssh_host_key_sha256, \
@@ -394,6 +411,34 @@ impl Store {
         Ok(devices)
     }
 
+    /// One page of a project's devices (see [`DevicePage`]); the project must exist.
+    pub async fn device_page(&self, page: &DevicePage) -> Result<Vec<Device>, StoreError> {
+        let project_id = Store::project_id(&self.pool, &page.project).await?;
+        let (after_name, after_id) = match &page.after {
+            Some((name, id)) => (Some(name.as_str()), Some(id.as_str())),
+            None => (None, None),
+        };
+        let rows: Vec<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE d.project_id = $1 \
+             AND ($2 IS NULL OR d.environment = $2) \
+             AND (($3 IS NULL AND ($4 = 1 OR d.status <> 'decommissioned')) OR d.status = $3) \
+             AND ($5 IS NULL OR d.name = $5) \
+             AND ($6 IS NULL OR d.name > $6 OR (d.name = $6 AND d.id > $7)) \
+             ORDER BY d.name, d.id LIMIT $8"
+        )))
+        .bind(&project_id)
+        .bind(page.environment.map(Environment::as_str))
+        .bind(page.status.map(DeviceStatus::as_str))
+        .bind(i64::from(page.include_decommissioned))
+        .bind(page.name.as_ref().map(DeviceName::as_str))
+        .bind(after_name)
+        .bind(after_id)
+        .bind(i64::from(page.limit.max(1)))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Device::try_from).collect()
+    }
+
     /// Applies metadata changes and records what changed.
     pub async fn update_device(
         &self,
@@ -579,6 +624,17 @@ impl Store {
         let device = fetch_device(&mut *tx, id).await?;
         tx.commit().await?;
         Ok(device)
+    }
+
+    /// The registry's generation: a counter that database triggers move inside every transaction
+    /// that changes a device (other than its last-seen time), its credentials, its project or its
+    /// organization. Equal generations read at two moments prove no such change committed in
+    /// between, in this process or any other sharing the database.
+    pub async fn registry_generation(&self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM registry_generation WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n)
     }
 
     /// Notes that a call reached the device (not audited: it is an observation, not a change).

@@ -22,8 +22,11 @@ mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+mod tokens;
 
-pub use audit::{AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport};
+pub use audit::{
+    AuditContext, AuditEvent, AuditFilter, ChainBreak, ChainReport, ProjectAuditFilter,
+};
 pub use audit_queue::{AuditQueueLimits, AuditQueueStats, AuditWriter};
 
 /// Appends an audit event inside a write transaction from [`Store::begin_write`], for crates
@@ -38,8 +41,9 @@ pub async fn append_audit_in(
     audit::append(tx, ctx, action, target, details).await
 }
 pub use credentials::{Credentials, RotationProgress};
-pub use devices::{Device, DeviceFilter, DevicePatch, Facts, NewDevice};
+pub use devices::{Device, DeviceFilter, DevicePage, DevicePatch, Facts, NewDevice};
 pub use tenancy::{Organization, Project};
+pub use tokens::{ApiToken, NewApiToken};
 
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -119,6 +123,10 @@ pub enum StoreError {
     Decommissioned(String),
     #[error("device \"{0}\" has no stored credentials")]
     NoCredentials(String),
+    #[error("no API token with id \"{0}\"; see `routeros-mcp token list`")]
+    TokenNotFound(String),
+    #[error("API token \"{0}\" is already revoked")]
+    TokenRevoked(String),
     #[error(transparent)]
     Vault(#[from] vault::VaultError),
     /// A row holds a value the application would never have written.

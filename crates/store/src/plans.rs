@@ -251,6 +251,36 @@ pub async fn list_plans(
         .collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
 
+/// One page of a project's plans, newest first (without their changes): of one status, older
+/// than the plan `before` names as (created at, id), at most `limit`.
+pub async fn list_project_plans(
+    store: &Store,
+    project_id: &str,
+    status: Option<&str>,
+    before: Option<(&str, &str)>,
+    limit: u32,
+) -> Result<Vec<PlanRow>, StoreError> {
+    let (before_at, before_id) = before.unzip();
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PLAN_COLUMNS} FROM plans \
+         WHERE project_id = $1 \
+           AND ($2 IS NULL OR status = $2) \
+           AND ($3 IS NULL OR created_at < $3 OR (created_at = $3 AND id < $4)) \
+         ORDER BY created_at DESC, id DESC LIMIT $5"
+    )))
+    .bind(project_id)
+    .bind(status)
+    .bind(before_at)
+    .bind(before_id)
+    .bind(i64::from(limit.max(1)))
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows
+        .iter()
+        .map(plan_row)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?)
+}
+
 /// Ids of plans in `status`, oldest first.
 pub async fn plans_in(store: &Store, status: &str) -> Result<Vec<String>, StoreError> {
     Ok(

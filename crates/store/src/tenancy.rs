@@ -176,6 +176,45 @@ impl Store {
             .collect()
     }
 
+    /// The `ORG/PROJECT` of the project with registry id `id` (what plans record).
+    pub async fn project_ref(&self, id: &str) -> Result<ProjectRef, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT o.name, p.name FROM projects p JOIN organizations o ON o.id = p.organization_id \
+             WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (org, project) = row.ok_or_else(|| StoreError::ProjectNotFound(id.to_owned()))?;
+        Ok(ProjectRef {
+            org: parse_column(&org, "organizations.name")?,
+            project: parse_column(&project, "projects.name")?,
+        })
+    }
+
+    /// One project by reference, with its count of live devices.
+    pub async fn project(&self, reference: &ProjectRef) -> Result<Project, StoreError> {
+        let row: Option<(String, String, i64)> = sqlx::query_as(
+            "SELECT p.id, p.created_at, \
+                    (SELECT COUNT(*) FROM devices d WHERE d.project_id = p.id AND d.status <> 'decommissioned') \
+             FROM projects p JOIN organizations o ON o.id = p.organization_id \
+             WHERE o.name = $1 AND p.name = $2",
+        )
+        .bind(reference.org.as_str())
+        .bind(reference.project.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let (id, created_at, devices) =
+            row.ok_or_else(|| StoreError::ProjectNotFound(reference.to_string()))?;
+        Ok(Project {
+            id,
+            org: reference.org.clone(),
+            name: reference.project.clone(),
+            created_at,
+            devices,
+        })
+    }
+
     /// The id of a project, or a clear error naming it.
     pub(crate) async fn project_id<'e, E>(
         executor: E,

@@ -992,3 +992,456 @@ both_backends!(
         assert_eq!(audit_len(&store).await, 1);
     }
 );
+
+both_backends!(
+    the_registry_generation_moves_with_every_change_a_lookup_depends_on,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        let g0 = store.registry_generation().await.unwrap();
+        let device = store
+            .add_device(&new_device("gen-r1"), &key, &ctx())
+            .await
+            .unwrap();
+        let g1 = store.registry_generation().await.unwrap();
+        assert!(
+            g1 > g0,
+            "adding a device must move the generation ({g0} → {g1})"
+        );
+
+        // An observation is not a change: a busy fleet does not empty every server's lookups.
+        store.mark_seen(&device.id).await.unwrap();
+        assert_eq!(store.registry_generation().await.unwrap(), g1);
+
+        let patch = DevicePatch {
+            address: Some("192.0.2.99".parse().unwrap()),
+            ..DevicePatch::default()
+        };
+        store
+            .update_device(&device.id, &patch, &ctx())
+            .await
+            .unwrap();
+        let g2 = store.registry_generation().await.unwrap();
+        assert!(g2 > g1, "an edited address must move the generation");
+
+        store
+            .set_pins(&device.id, Some(&"ab".repeat(32)), None, &ctx())
+            .await
+            .unwrap();
+        let g3 = store.registry_generation().await.unwrap();
+        assert!(g3 > g2, "a new pin must move the generation");
+
+        store
+            .rotate_credentials(
+                &device.id,
+                None,
+                &SecretString::from("n3w-Passw0rd".to_owned()),
+                &key,
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        let g4 = store.registry_generation().await.unwrap();
+        assert!(g4 > g3, "a credential rotation must move the generation");
+
+        store.decommission_device(&device.id, &ctx()).await.unwrap();
+        let g5 = store.registry_generation().await.unwrap();
+        assert!(g5 > g4, "decommissioning must move the generation");
+
+        // Reads change nothing.
+        store.find_device(None, "gen-r1").await.unwrap_err();
+        store.list_devices(&DeviceFilter::default()).await.unwrap();
+        assert_eq!(store.registry_generation().await.unwrap(), g5);
+    }
+);
+
+both_backends!(
+    api_tokens_are_kept_as_hashes_scoped_and_revocable,
+    |store, _db| {
+        use store::NewApiToken;
+        let site: ProjectRef = "default/default".parse().unwrap();
+        let new = NewApiToken {
+            id: "0123456789abcdef".into(),
+            name: "ci".into(),
+            role: "operator".into(),
+            project: Some(site.clone()),
+            token_hash: "ab".repeat(32),
+            expires_at: None,
+        };
+        let created = store.create_api_token(&new, &ctx()).await.unwrap();
+        assert_eq!(created.project, Some(site));
+        let (found, hash) = store
+            .api_token_for_check("0123456789abcdef")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(hash, "ab".repeat(32));
+        assert!(found.is_live(&store::time::now()));
+        assert!(
+            store
+                .api_token_for_check("ffffffffffffffff")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        // A token for a project that does not exist is refused and nothing is kept.
+        let mut elsewhere = new.clone();
+        elsewhere.id = "1111111111111111".into();
+        elsewhere.project = Some("nope/none".parse().unwrap());
+        let e = store
+            .create_api_token(&elsewhere, &ctx())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::ProjectNotFound(_)), "{e}");
+        assert_eq!(store.list_api_tokens().await.unwrap().len(), 1);
+
+        let revoked = store
+            .revoke_api_token("0123456789abcdef", &ctx())
+            .await
+            .unwrap();
+        assert!(!revoked.is_live(&store::time::now()));
+        let again = store
+            .revoke_api_token("0123456789abcdef", &ctx())
+            .await
+            .unwrap_err();
+        assert!(matches!(again, StoreError::TokenRevoked(_)), "{again}");
+        let unknown = store.revoke_api_token("nope", &ctx()).await.unwrap_err();
+        assert!(unknown.to_string().contains("token list"), "{unknown}");
+
+        // Expired by time.
+        let mut short = new.clone();
+        short.id = "2222222222222222".into();
+        short.expires_at = Some("2000-01-01T00:00:00.000000Z".into());
+        let t = store.create_api_token(&short, &ctx()).await.unwrap();
+        assert!(!t.is_live(&store::time::now()));
+
+        // The audit log names the tokens, never a hash.
+        let events = store
+            .audit_events(&AuditFilter {
+                limit: 50,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        let text =
+            serde_json::to_string(&events.iter().map(|e| &e.details).collect::<Vec<_>>()).unwrap();
+        assert!(events.iter().any(|e| e.action == "token.create"));
+        assert!(events.iter().any(|e| e.action == "token.revoke"));
+        assert!(!text.contains(&"ab".repeat(32)));
+    }
+);
+
+/// A device named `name` in `project`.
+fn device_in(project: &str, name: &str) -> NewDevice {
+    NewDevice {
+        project: project.parse().unwrap(),
+        ..new_device(name)
+    }
+}
+
+both_backends!(
+    a_projects_devices_come_a_page_at_a_time_in_name_order,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        store
+            .create_org(&"acme".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        for p in ["acme/site-a", "acme/site-b"] {
+            store
+                .create_project(&p.parse().unwrap(), &ctx())
+                .await
+                .unwrap();
+        }
+        for name in ["e5", "a1", "d4", "b2", "c3"] {
+            store
+                .add_device(&device_in("acme/site-a", name), &key, &ctx())
+                .await
+                .unwrap();
+        }
+        store
+            .add_device(&device_in("acme/site-b", "a0"), &key, &ctx())
+            .await
+            .unwrap();
+        let gone = store.find_device(None, "d4").await.unwrap();
+        store.decommission_device(&gone.id, &ctx()).await.unwrap();
+        // A successor takes the decommissioned device's name.
+        let successor = store
+            .add_device(&device_in("acme/site-a", "d4"), &key, &ctx())
+            .await
+            .unwrap();
+
+        let mut page = store::DevicePage {
+            project: "acme/site-a".parse().unwrap(),
+            environment: None,
+            status: None,
+            name: None,
+            include_decommissioned: false,
+            after: None,
+            limit: 2,
+        };
+        let mut seen = Vec::new();
+        for _ in 0..10 {
+            let devices = store.device_page(&page).await.unwrap();
+            assert!(devices.len() <= 2);
+            let Some(last) = devices.last() else { break };
+            page.after = Some((last.name.to_string(), last.id.to_string()));
+            seen.extend(devices.iter().map(|d| d.name.to_string()));
+        }
+        assert_eq!(
+            seen,
+            ["a1", "b2", "c3", "d4", "e5"],
+            "live devices of site-a only"
+        );
+
+        // Both devices named d4, decommissioned included, in id order.
+        let named = store
+            .device_page(&store::DevicePage {
+                name: Some("d4".parse().unwrap()),
+                include_decommissioned: true,
+                after: None,
+                limit: 10,
+                ..page.clone()
+            })
+            .await
+            .unwrap();
+        let ids: Vec<_> = named.iter().map(|d| d.id).collect();
+        assert_eq!(ids, [gone.id, successor.id]);
+
+        let decommissioned = store
+            .device_page(&store::DevicePage {
+                status: Some(DeviceStatus::Decommissioned),
+                after: None,
+                limit: 10,
+                ..page.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(decommissioned.len(), 1);
+        assert_eq!(decommissioned[0].id, gone.id);
+
+        let prod = store
+            .device_page(&store::DevicePage {
+                environment: Some(Environment::Prod),
+                after: None,
+                limit: 10,
+                ..page.clone()
+            })
+            .await
+            .unwrap();
+        assert!(prod.is_empty(), "every test device is in lab");
+
+        assert!(matches!(
+            store
+                .device_page(&store::DevicePage {
+                    project: "acme/nowhere".parse().unwrap(),
+                    ..page.clone()
+                })
+                .await,
+            Err(StoreError::ProjectNotFound(_))
+        ));
+        let project = store
+            .project(&"acme/site-a".parse().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(project.devices, 5, "live devices only");
+        assert!(matches!(
+            store.project(&"acme/nowhere".parse().unwrap()).await,
+            Err(StoreError::ProjectNotFound(_))
+        ));
+    }
+);
+
+both_backends!(
+    a_projects_audit_holds_its_devices_plans_and_itself_only,
+    |store, _db| {
+        let key = MasterKey::generate().unwrap();
+        store
+            .create_org(&"acme".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        let a = store
+            .create_project(&"acme/site-a".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        let b = store
+            .create_project(&"acme/site-b".parse().unwrap(), &ctx())
+            .await
+            .unwrap();
+        let in_a = store
+            .add_device(&device_in("acme/site-a", "ra"), &key, &ctx())
+            .await
+            .unwrap();
+        let in_b = store
+            .add_device(&device_in("acme/site-b", "rb"), &key, &ctx())
+            .await
+            .unwrap();
+        let alice = AuditContext::new("api:oidc:alice");
+        let patch = DevicePatch {
+            ssh_port: Some("2222".parse().unwrap()),
+            ..DevicePatch::default()
+        };
+        store.update_device(&in_a.id, &patch, &alice).await.unwrap();
+        store.update_device(&in_b.id, &patch, &alice).await.unwrap();
+        // A plan filed under site-a, with its own event.
+        let mut tx = store.begin_write().await.unwrap();
+        let plan = store::plans::PlanRow {
+            id: "plan-a".into(),
+            project_id: a.id.clone(),
+            title: "t".into(),
+            tool: "test".into(),
+            kind: "change".into(),
+            rollback_of: None,
+            status: "pending".into(),
+            risk: "low".into(),
+            risk_reasons: "[]".into(),
+            environment: "lab".into(),
+            content_hash: "h".into(),
+            created_by: "test".into(),
+            created_at: store::time::now(),
+            updated_at: store::time::now(),
+            outcome: None,
+        };
+        store::plans::insert_plan(&mut tx, &plan, &[])
+            .await
+            .unwrap();
+        store::append_audit_in(
+            &mut tx,
+            &ctx(),
+            "plan.create",
+            "plan:plan-a",
+            serde_json::json!({}),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        store
+            .append_audit(&ctx(), "tool.call", "tool:dns.list", serde_json::json!({}))
+            .await
+            .unwrap();
+
+        let filter = store::ProjectAuditFilter {
+            project_id: a.id.clone(),
+            project: "acme/site-a".into(),
+            limit: 100,
+            ..store::ProjectAuditFilter::default()
+        };
+        let events = store.project_audit_events(&filter).await.unwrap();
+        let seen: Vec<(String, String)> = events
+            .iter()
+            .map(|e| (e.action.clone(), e.target.clone()))
+            .collect();
+        let device_a = format!("device:{}", in_a.id);
+        assert_eq!(
+            seen,
+            [
+                ("plan.create".to_owned(), "plan:plan-a".to_owned()),
+                ("device.update".to_owned(), device_a.clone()),
+                ("device.add".to_owned(), device_a.clone()),
+                (
+                    "project.create".to_owned(),
+                    "project:acme/site-a".to_owned()
+                ),
+            ],
+            "newest first, nothing of site-b, the org or tool calls"
+        );
+        let of_b = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                project_id: b.id.clone(),
+                project: "acme/site-b".into(),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(of_b.len(), 3, "project.create, device.add, device.update");
+
+        let by_alice = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                actor: Some("api:oidc:alice".into()),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(by_alice.len(), 1);
+        assert_eq!(by_alice[0].action, "device.update");
+
+        let device_events = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                action: Some("device.".into()),
+                targets: Some(vec![device_a.clone(), format!("device:{}", in_b.id)]),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            device_events.len(),
+            2,
+            "site-b's device is outside the project"
+        );
+        let none = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                targets: Some(vec![]),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert!(none.is_empty());
+
+        // Time bounds are inclusive; paging continues below a sequence number.
+        let newest = &events[0];
+        let at_newest = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                since: Some(newest.occurred_at.clone()),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(at_newest.len(), 1);
+        let until_oldest = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                until: Some(events[3].occurred_at.clone()),
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(until_oldest.len(), 1);
+        let older = store
+            .project_audit_events(&store::ProjectAuditFilter {
+                before_seq: Some(events[1].seq),
+                limit: 1,
+                ..filter.clone()
+            })
+            .await
+            .unwrap();
+        assert_eq!(older.len(), 1);
+        assert_eq!(older[0].seq, events[2].seq);
+
+        // Plans of the project, newest first, a page at a time.
+        let listed = store::plans::list_project_plans(&store, &a.id, None, None, 10)
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        let after = store::plans::list_project_plans(
+            &store,
+            &a.id,
+            None,
+            Some((&listed[0].created_at, &listed[0].id)),
+            10,
+        )
+        .await
+        .unwrap();
+        assert!(after.is_empty());
+        assert!(
+            store::plans::list_project_plans(&store, &b.id, None, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            store::plans::list_project_plans(&store, &a.id, Some("approved"), None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+);

@@ -11,7 +11,7 @@ use crate::{Caller, Ctx, ToolError, ToolOutput};
 
 /// A plan as the `plan://{plan_id}` resource shows it (what `plan.get` returns).
 pub async fn resource(ctx: &Ctx, plan_id: &str) -> Result<Value, ToolError> {
-    let plan = ctx.workflow.plan(plan_id.trim()).await?;
+    let plan = crate::plan(ctx, plan_id).await?;
     let mut v = view(ctx, &plan, None);
     v["decisions"] = Value::Array(ctx.workflow.decisions(&plan.id).await?);
     Ok(v)
@@ -21,8 +21,14 @@ pub async fn resource(ctx: &Ctx, plan_id: &str) -> Result<Value, ToolError> {
 pub(crate) async fn propose(
     ctx: &Ctx,
     caller: &Caller,
-    request: PlanRequest,
+    mut request: PlanRequest,
 ) -> Result<ToolOutput, ToolError> {
+    // Every device is resolved as the caller may see it and checked for the role to change it;
+    // the workflow then gets ids, never a name it would resolve across every project.
+    for d in &mut request.devices {
+        let (device, _) = crate::device(ctx, &d.device).await?;
+        d.device = device.id.to_string();
+    }
     let Proposal {
         plan,
         auto_approval,

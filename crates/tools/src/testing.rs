@@ -100,11 +100,11 @@ impl Harness {
         );
         Self {
             sims,
-            ctx: Arc::new(ToolContext {
-                fleet,
-                workflow,
-                fleet_concurrency: 8,
-            }),
+            // The local user with every role: what the server's stdio principal can be.
+            ctx: ToolContext::new(fleet, workflow, 8).for_call(crate::Access::new(
+                Arc::new(auth::Principal::local(auth::Role::Admin)),
+                auth::Role::Operator,
+            )),
             catalog: Catalog::embedded().unwrap(),
             names,
             _db: db,

@@ -22,6 +22,86 @@ pub struct ToolContext {
     pub workflow: workflow::Workflow,
     /// How many devices fleet-wide tools contact at once.
     pub fleet_concurrency: usize,
+    /// Whom the call acts for. The server gives every call a context with its caller's access
+    /// ([`ToolContext::for_call`]); a context built without one reaches nothing.
+    pub access: Access,
+}
+
+impl ToolContext {
+    /// A context that reaches nothing until a call gives it an [`Access`].
+    pub fn new(
+        fleet: fleet::Fleet,
+        workflow: workflow::Workflow,
+        fleet_concurrency: usize,
+    ) -> Self {
+        Self {
+            fleet,
+            workflow,
+            fleet_concurrency,
+            access: Access::nobody(),
+        }
+    }
+
+    /// This context acting for `access` (one call).
+    pub fn for_call(&self, access: Access) -> Ctx {
+        Arc::new(Self {
+            access,
+            ..self.clone()
+        })
+    }
+}
+
+/// Whom a call acts for, and the role its tool needs on every device it touches.
+///
+/// A device, plan or project the principal holds no role in is answered exactly as one that does
+/// not exist; one it can see but where it lacks `needs` is refused, naming the role.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub principal: Arc<auth::Principal>,
+    /// `viewer` for read tools, `operator` for tools that propose or apply changes.
+    pub needs: auth::Role,
+}
+
+impl Access {
+    pub fn new(principal: Arc<auth::Principal>, needs: auth::Role) -> Self {
+        Self { principal, needs }
+    }
+
+    /// Reaches nothing: holds no grant.
+    pub fn nobody() -> Self {
+        Self {
+            principal: Arc::new(auth::Principal {
+                subject: "nobody".into(),
+                display: "nobody".into(),
+                kind: auth::PrincipalKind::Local,
+                grants: Vec::new(),
+            }),
+            needs: auth::Role::Admin,
+        }
+    }
+
+    /// Whether the principal holds any role in `project`.
+    pub fn sees(&self, project: &domain::ProjectRef) -> bool {
+        self.principal.has(auth::Role::Viewer, project)
+    }
+
+    /// The projects the principal holds any role in.
+    pub fn visible(&self) -> auth::ProjectSet {
+        self.principal.projects(auth::Role::Viewer)
+    }
+
+    /// Refuses acting on something of `project` (already known to be visible) without `needs`.
+    pub fn may_act(&self, project: &domain::ProjectRef, what: &str) -> Result<(), ToolError> {
+        if self.principal.has(self.needs, project) {
+            Ok(())
+        } else {
+            Err(ToolError::Refused(format!(
+                "{what} is in project {project}, where {} does not hold the {} role this needs; \
+                 ask an administrator for the role, or use a read-only tool",
+                self.principal.display, self.needs
+            )))
+        }
+    }
 }
 
 /// Shared handle for handlers.
@@ -163,12 +243,105 @@ pub(crate) fn params<T: DeserializeOwned>(arguments: Value) -> Result<T, ToolErr
     serde_json::from_value(arguments).map_err(|e| ToolError::InvalidArguments(e.to_string()))
 }
 
-/// Resolves `device_id` (an id or a name) to the device and its client.
-pub(crate) async fn device(
+/// Resolves `device_id` (an id or a name) to the device and its client, among the devices the
+/// caller may see, and refuses one where the caller lacks the role the tool needs.
+pub async fn device(
     ctx: &Ctx,
     device_id: &str,
 ) -> Result<(store::Device, Arc<routeros::DeviceClient>), ToolError> {
-    Ok(ctx.fleet.find(None, device_id).await?)
+    let access = &ctx.access;
+    let found = match access.visible() {
+        auth::ProjectSet::All => ctx.fleet.find(None, device_id).await?,
+        auth::ProjectSet::Only(_) => {
+            // Found among what the caller may see before anything else about it is said or it
+            // is contacted; then resolved by id, as every caller does.
+            let device = registered(ctx, device_id).await?;
+            ctx.fleet
+                .find_visible(None, &device.id.to_string(), |p| access.sees(p))
+                .await?
+        }
+    };
+    access.may_act(&found.0.project, &format!("device {}", found.0.name))?;
+    Ok(found)
+}
+
+/// Resolves `device_id` to a registered device the caller may see, without contacting it (a
+/// decommissioned one too, by id). An id is looked up directly (a device of a project the caller
+/// holds no role in is answered as one that does not exist); a name only in the caller's
+/// projects, so a name that exists elsewhere is neither found nor reported as ambiguous.
+pub(crate) async fn registered(ctx: &Ctx, device_id: &str) -> Result<store::Device, ToolError> {
+    let store = ctx.fleet.store();
+    let access = &ctx.access;
+    let projects = match access.visible() {
+        auth::ProjectSet::All => return Ok(store.find_device(None, device_id).await?),
+        auth::ProjectSet::Only(projects) => projects,
+    };
+    if device_id.parse::<domain::DeviceId>().is_ok() {
+        return match store.find_device(None, device_id).await {
+            Ok(d) if access.sees(&d.project) => Ok(d),
+            Ok(_) => Err(hidden(device_id)),
+            Err(e) => Err(e.into()),
+        };
+    }
+    let mut matches = Vec::new();
+    for project in &projects {
+        match store.find_device(Some(project), device_id).await {
+            Ok(found) => matches.push(found),
+            Err(store::StoreError::DeviceNotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match matches.len() {
+        0 => Err(hidden(device_id)),
+        1 => Ok(matches.remove(0)),
+        _ => Err(store::StoreError::AmbiguousDevice {
+            name: device_id.to_owned(),
+            projects: matches
+                .iter()
+                .map(|d| d.project.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+        .into()),
+    }
+}
+
+/// What a device the caller may not see is answered with: exactly a device that does not exist.
+fn hidden(device_id: &str) -> ToolError {
+    store::StoreError::DeviceNotFound {
+        what: device_id.to_owned(),
+        scope: "any project".into(),
+    }
+    .into()
+}
+
+/// The plan `plan_id` if the caller may see it — one of a project it holds no role in is
+/// answered exactly as a plan that does not exist — refused where the caller lacks the role the
+/// tool needs.
+pub async fn plan(ctx: &Ctx, plan_id: &str) -> Result<workflow::Plan, ToolError> {
+    let plan = ctx.workflow.plan(plan_id.trim()).await?;
+    let project = ctx.fleet.store().project_ref(&plan.project_id).await?;
+    if !ctx.access.sees(&project) {
+        return Err(workflow::WorkflowError::PlanNotFound(plan_id.trim().to_owned()).into());
+    }
+    ctx.access.may_act(&project, &format!("plan {}", plan.id))?;
+    Ok(plan)
+}
+
+/// The registry's devices matching `filter` that the caller may see. A project filter naming a
+/// project the caller holds no role in is answered as a project that does not exist.
+pub async fn visible_devices(
+    ctx: &Ctx,
+    filter: &store::DeviceFilter,
+) -> Result<Vec<store::Device>, ToolError> {
+    if let Some(project) = &filter.project
+        && !ctx.access.sees(project)
+    {
+        return Err(store::StoreError::ProjectNotFound(project.to_string()).into());
+    }
+    let mut devices = ctx.fleet.store().list_devices(filter).await?;
+    devices.retain(|d| ctx.access.sees(&d.project));
+    Ok(devices)
 }
 
 /// A menu path known at compile time.

@@ -50,7 +50,7 @@ pub use metrics::Metrics;
 pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk};
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
 pub use recovery::{ReconcileReport, RecoveryReport};
-pub use repo::{JournalEntry, PlanFilter};
+pub use repo::{JournalEntry, PlanFilter, ProjectPlanFilter};
 
 /// Which plans may be approved without a human, and whether an MCP client's user may approve,
 /// for one environment.
@@ -417,7 +417,7 @@ impl Workflow {
         let token = if auto {
             let approver = format!("policy:auto-approve-{}-{}", plan.risk, plan.environment);
             let issued = self
-                .issue(&mut tx, &plan, &approver, ApprovalVia::Policy, ctx)
+                .issue(&mut tx, &plan, &approver, ApprovalVia::Policy, None, ctx)
                 .await?;
             plan.status = PlanStatus::Approved;
             Some(issued)
@@ -442,6 +442,7 @@ impl Workflow {
         plan: &Plan,
         approver: &str,
         via: ApprovalVia,
+        comment: Option<&str>,
         ctx: &AuditContext,
     ) -> Result<IssuedToken, WorkflowError> {
         let expires = self.inner.config.clock.now()
@@ -464,7 +465,7 @@ impl Workflow {
                 decision: "approved",
                 approver: approver.to_owned(),
                 via: via.as_str(),
-                reason: None,
+                reason: comment.map(str::to_owned),
                 plan_hash: plan.content_hash.clone(),
                 token_hash: Some(token::hash(&text)),
                 expires_at: Some(expires_at.clone()),
@@ -478,7 +479,13 @@ impl Workflow {
             ctx,
             "plan.approve",
             &format!("plan:{}", plan.id),
-            json!({"approver": approver, "via": via.as_str(), "expires_at": expires_at, "content_hash": plan.content_hash, "risk": plan.risk}),
+            {
+                let mut details = json!({"approver": approver, "via": via.as_str(), "expires_at": expires_at, "content_hash": plan.content_hash, "risk": plan.risk});
+                if let Some(comment) = comment {
+                    details["comment"] = json!(comment);
+                }
+                details
+            },
         )
         .await?;
         Ok(IssuedToken {
@@ -497,6 +504,26 @@ impl Workflow {
         via: ApprovalVia,
         ctx: &AuditContext,
     ) -> Result<IssuedToken, WorkflowError> {
+        self.approve_with_comment(plan_id, approver, via, None, ctx)
+            .await
+    }
+
+    /// [`Workflow::approve`] with the approver's comment, recorded with the decision (shown
+    /// among the plan's decisions as its `reason`) and in the audit event. The comment must be
+    /// free of control characters.
+    pub async fn approve_with_comment(
+        &self,
+        plan_id: &str,
+        approver: &str,
+        via: ApprovalVia,
+        comment: Option<&str>,
+        ctx: &AuditContext,
+    ) -> Result<IssuedToken, WorkflowError> {
+        if let Some(c) = comment.and_then(domain::text::find_control) {
+            return Err(WorkflowError::Invalid(format!(
+                "the comment contains {c}; comments may not contain control characters"
+            )));
+        }
         if approver.trim().is_empty() || approver.starts_with("mcp:") {
             return Err(WorkflowError::Refused(
                 "an approval must come from a person (the CLI or the client's user), not from an MCP session"
@@ -519,7 +546,9 @@ impl Workflow {
             )));
         }
         let mut tx = self.store().begin_write().await?;
-        let issued = self.issue(&mut tx, &plan, approver, via, ctx).await?;
+        let issued = self
+            .issue(&mut tx, &plan, approver, via, comment, ctx)
+            .await?;
         tx.commit().await?;
         self.count(PlanStatus::Approved);
         Ok(issued)
@@ -590,6 +619,14 @@ impl Workflow {
     /// Plans, newest first, without their changes.
     pub async fn plans(&self, filter: &PlanFilter) -> Result<Vec<Plan>, WorkflowError> {
         repo::list_plans(self.store(), filter).await
+    }
+
+    /// A page of one project's plans, newest first, without their changes.
+    pub async fn project_plans(
+        &self,
+        filter: &ProjectPlanFilter,
+    ) -> Result<Vec<Plan>, WorkflowError> {
+        repo::list_project_plans(self.store(), filter).await
     }
 
     /// The decisions taken on a plan (approvals and rejections; never a token).

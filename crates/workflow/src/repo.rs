@@ -173,6 +173,39 @@ pub(crate) async fn list_plans(
     .collect()
 }
 
+/// Which of one project's plans to list, a page at a time.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectPlanFilter {
+    /// The project's id (`Plan::project_id`).
+    pub project_id: String,
+    pub status: Option<PlanStatus>,
+    /// Only plans older than the one with this (created at, id): the last plan of the page
+    /// before.
+    pub before: Option<(String, String)>,
+    pub limit: u32,
+}
+
+/// A page of one project's plans, newest first (without their changes).
+pub(crate) async fn list_project_plans(
+    store: &Store,
+    filter: &ProjectPlanFilter,
+) -> Result<Vec<Plan>, WorkflowError> {
+    rows::list_project_plans(
+        store,
+        &filter.project_id,
+        filter.status.map(PlanStatus::as_str),
+        filter
+            .before
+            .as_ref()
+            .map(|(at, id)| (at.as_str(), id.as_str())),
+        filter.limit,
+    )
+    .await?
+    .into_iter()
+    .map(plan_of)
+    .collect()
+}
+
 /// Moves a plan that is `from` by `event` (see [`PlanStatus::on`]) and records `outcome` if
 /// given. The store's `UPDATE` checks the old status itself, so of two processes moving one
 /// plan at once exactly one succeeds; the other gets a `conflict` naming the status it found.

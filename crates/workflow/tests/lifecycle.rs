@@ -158,3 +158,58 @@ async fn an_unknown_journal_step_stops_recovery_of_that_plan_only() {
     assert_eq!(fine.status, PlanStatus::RolledBack, "{fine:?}");
     lab.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_approvers_comment_is_recorded_with_the_decision_and_must_be_printable() {
+    let lab = Lab::start_with(
+        &[routeros_sim::profiles::Profile::Home],
+        store::testing::TestDatabase::sqlite(),
+        quick_config(),
+        domain::Environment::Prod,
+    )
+    .await;
+    let wf = &lab.workflow;
+    let plan = wf.propose(&dns("c.lan"), &lab.ctx()).await.unwrap().plan;
+    assert_eq!(plan.status, PlanStatus::Pending);
+    let alice = AuditContext::new("api:oidc:alice");
+    let hidden = wf
+        .approve_with_comment(
+            &plan.id,
+            "api:oidc:alice",
+            ApprovalVia::Cli,
+            Some("fine\u{1b}[2K"),
+            &alice,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(hidden, WorkflowError::Invalid(_)), "{hidden:?}");
+    assert!(hidden.to_string().contains("U+001B"), "{hidden}");
+    assert_eq!(wf.plan(&plan.id).await.unwrap().status, PlanStatus::Pending);
+
+    wf.approve_with_comment(
+        &plan.id,
+        "api:oidc:alice",
+        ApprovalVia::Cli,
+        Some("checked with the site"),
+        &alice,
+    )
+    .await
+    .unwrap();
+    let decisions = wf.decisions(&plan.id).await.unwrap();
+    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions[0]["by"], "api:oidc:alice");
+    assert_eq!(decisions[0]["reason"], "checked with the site");
+    let event = &lab
+        .fleet
+        .store()
+        .audit_events(&store::AuditFilter {
+            action: Some("plan.approve".into()),
+            limit: 1,
+            ..store::AuditFilter::default()
+        })
+        .await
+        .unwrap()[0];
+    assert_eq!(event.details["comment"], "checked with the site");
+    assert_eq!(event.correlation_id, alice.correlation_id.to_string());
+    lab.stop().await;
+}

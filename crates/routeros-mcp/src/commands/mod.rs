@@ -9,6 +9,7 @@ mod key;
 mod plan;
 mod serve;
 mod tenancy;
+mod token;
 
 use anyhow::Result;
 
@@ -31,6 +32,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Plan(cmd) => plan::run(&ctx, cmd).await,
+        Command::Token(cmd) => token::run(&ctx, cmd).await,
     }
 }
 

@@ -14,7 +14,7 @@ pub(crate) struct Params {
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("device.get", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let d = ctx.fleet.store().find_device(None, &p.device_id).await?;
+    let d = crate::registered(&ctx, &p.device_id).await?;
     let mut out = super::summary(&d);
     out.insert("rest_port".into(), json!(d.rest_port));
     out.insert("ssh_port".into(), json!(d.ssh_port));

@@ -36,18 +36,17 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
     let scope_args = json!({"project": p.project, "environment": p.environment, "tags": p.tags, "status": p.status});
-    let devices = ctx
-        .fleet
-        .store()
-        .list_devices(&DeviceFilter {
+    let devices = crate::visible_devices(
+        &ctx,
+        &DeviceFilter {
             project,
             environment: p.environment,
             status: p.status,
             tags,
             include_decommissioned: false,
-        })
-        .await
-        .map_err(ToolError::from)?;
+        },
+    )
+    .await?;
     let items = devices.iter().map(super::summary).collect();
     paging::list(
         paging::scope("device.list", &scope_args),

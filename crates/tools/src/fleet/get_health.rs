@@ -260,9 +260,8 @@ mod tests {
         }
         // Two at a time: three waves of at least 250 ms each (one wave if unbounded).
         let ctx = Arc::new(ToolContext {
-            fleet: h.ctx.fleet.clone(),
-            workflow: h.ctx.workflow.clone(),
             fleet_concurrency: 2,
+            ..(*h.ctx).clone()
         });
         let handler = crate::handlers()
             .into_iter()

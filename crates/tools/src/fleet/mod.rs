@@ -39,17 +39,17 @@ pub(crate) async fn select(
         .map(|t| t.parse::<Tag>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-    Ok(ctx
-        .fleet
-        .store()
-        .list_devices(&DeviceFilter {
+    crate::visible_devices(
+        ctx,
+        &DeviceFilter {
             project,
             environment,
             status: Some(DeviceStatus::Active),
             tags,
             include_decommissioned: false,
-        })
-        .await?)
+        },
+    )
+    .await
 }
 
 /// Runs `f` against every device with at most `ctx.fleet_concurrency` in flight, returning

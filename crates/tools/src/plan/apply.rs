@@ -19,8 +19,8 @@ pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("p
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
     let plan_id = p.plan_id.trim();
+    let plan = crate::plan(&ctx, plan_id).await?;
     let Some(token) = p.approval_token else {
-        let plan = ctx.workflow.plan(plan_id).await?;
         return Err(ToolError::Refused(format!(
             "plan {plan_id} ({}, risk {}) needs an approval token: a person approves it with `routeros-mcp plan approve {plan_id}` and gives you the token{}",
             plan.status,

@@ -14,6 +14,7 @@ pub(crate) struct Params {
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.cancel", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+    crate::plan(&ctx, &p.plan_id).await?;
     let plan = ctx.workflow.cancel(p.plan_id.trim(), &caller.audit).await?;
     Ok(ToolOutput::new(crate::proposal::view(&ctx, &plan, None)))
 }

@@ -39,8 +39,23 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             limit: NEWEST,
         })
         .await?;
+    // Only plans of projects the caller holds a role in.
+    let visible = match ctx.access.visible() {
+        auth::ProjectSet::All => None,
+        auth::ProjectSet::Only(_) => Some(
+            ctx.fleet
+                .store()
+                .list_projects(None)
+                .await?
+                .into_iter()
+                .filter(|p| ctx.access.sees(&p.reference()))
+                .map(|p| p.id)
+                .collect::<std::collections::HashSet<_>>(),
+        ),
+    };
     let items: Vec<Map<String, Value>> = plans
         .iter()
+        .filter(|plan| visible.as_ref().is_none_or(|v| v.contains(&plan.project_id)))
         .map(|plan| {
             let v = json!({
                 "plan_id": plan.id,

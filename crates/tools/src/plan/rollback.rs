@@ -14,6 +14,7 @@ pub(crate) struct Params {
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.rollback", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+    crate::plan(&ctx, &p.plan_id).await?;
     let proposal = ctx
         .workflow
         .propose_rollback(p.plan_id.trim(), &caller.audit)

@@ -1,0 +1,227 @@
+//! Who may call what: every route against every kind of principal, in one table.
+//!
+//! Columns: the four roles granted for every project, an admin of `acme/site-a` only (the
+//! project every route here addresses), an admin of `acme/site-b` only (another tenant of the
+//! same organization), and a principal without any grant. A refusal (403, 404) changes nothing:
+//! the audit log does not grow.
+
+use auth::Principal;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{App, fresh, principal};
+
+const A: &str = "/v1/organizations/acme/projects/site-a";
+
+#[derive(Debug, Clone, Copy)]
+enum Route {
+    ListOrgs,
+    CreateOrg,
+    ListProjects,
+    CreateProject,
+    ListDevices,
+    CreateDevice,
+    GetDevice,
+    PatchDevice,
+    TestDevice,
+    RotateCredentials,
+    Decommission,
+    ListPlans,
+    GetPlan,
+    Approve,
+    Reject,
+    Audit,
+    OpenApi,
+    ListTokens,
+    CreateToken,
+    RevokeToken,
+}
+
+fn principals() -> Vec<(&'static str, Principal)> {
+    vec![
+        ("viewer", principal("v", &["viewer"])),
+        ("operator", principal("o", &["operator"])),
+        ("approver", principal("p", &["approver"])),
+        ("admin", principal("a", &["admin"])),
+        ("site-a admin", principal("sa", &["acme/site-a:admin"])),
+        ("site-b admin", principal("sb", &["acme/site-b:admin"])),
+        ("no grants", principal("n", &[])),
+    ]
+}
+
+/// The allowed/denied table: one row per route, one status per principal (in the order of
+/// [`principals`]).
+const TABLE: &[(Route, [u16; 7])] = &[
+    //                         viewer operator approver admin site-a site-b none
+    (Route::ListOrgs, [200, 200, 200, 200, 200, 200, 200]),
+    (Route::CreateOrg, [403, 403, 403, 201, 403, 403, 403]),
+    (Route::ListProjects, [200, 200, 200, 200, 200, 200, 404]),
+    (Route::CreateProject, [403, 403, 403, 201, 403, 403, 404]),
+    (Route::ListDevices, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::CreateDevice, [403, 403, 403, 201, 201, 404, 404]),
+    (Route::GetDevice, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::PatchDevice, [403, 403, 403, 200, 200, 404, 404]),
+    (Route::TestDevice, [403, 403, 403, 200, 200, 404, 404]),
+    (
+        Route::RotateCredentials,
+        [403, 403, 403, 200, 200, 404, 404],
+    ),
+    (Route::Decommission, [403, 403, 403, 200, 200, 404, 404]),
+    (Route::ListPlans, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::GetPlan, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::Approve, [403, 403, 200, 200, 200, 404, 404]),
+    (Route::Reject, [403, 403, 200, 200, 200, 404, 404]),
+    (Route::Audit, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::OpenApi, [200, 200, 200, 200, 200, 200, 200]),
+    (Route::ListTokens, [403, 403, 403, 200, 403, 403, 403]),
+    (Route::CreateToken, [403, 403, 403, 201, 403, 403, 403]),
+    (Route::RevokeToken, [403, 403, 403, 200, 403, 403, 403]),
+];
+
+/// The request for `route`, with a fresh object where a success would use one up.
+async fn request(app: &App, route: Route) -> (Method, String, Option<Value>) {
+    let m = &app.manifest[2];
+    match route {
+        Route::ListOrgs => (Method::GET, "/v1/organizations".into(), None),
+        Route::CreateOrg => (
+            Method::POST,
+            "/v1/organizations".into(),
+            Some(json!({"name": fresh("org")})),
+        ),
+        Route::ListProjects => (Method::GET, "/v1/organizations/acme/projects".into(), None),
+        Route::CreateProject => (
+            Method::POST,
+            "/v1/organizations/acme/projects".into(),
+            Some(json!({"name": fresh("project")})),
+        ),
+        Route::ListDevices => (Method::GET, format!("{A}/devices"), None),
+        Route::CreateDevice => (
+            Method::POST,
+            format!("{A}/devices"),
+            Some(json!({
+                "name": fresh("new"),
+                "address": m.address,
+                "rest_port": m.https_port,
+                "ssh_port": m.ssh_port,
+                "username": m.username,
+                "password": m.password,
+                "trust_on_first_use": true,
+            })),
+        ),
+        Route::GetDevice => (Method::GET, format!("{A}/devices/ra1"), None),
+        Route::PatchDevice => (
+            Method::PATCH,
+            format!("{A}/devices/ra1"),
+            Some(json!({"set_tags": {"seen-by": fresh("t")}})),
+        ),
+        Route::TestDevice => (
+            Method::POST,
+            format!("{A}/devices/ra1/test"),
+            Some(json!({})),
+        ),
+        Route::RotateCredentials => (
+            Method::POST,
+            format!("{A}/devices/ra1/rotate-credentials"),
+            Some(json!({"on_device": false, "password": app.manifest[0].password})),
+        ),
+        Route::Decommission => {
+            let id = app.register_offline("acme/site-a").await;
+            (Method::DELETE, format!("{A}/devices/{id}"), None)
+        }
+        Route::ListPlans => (Method::GET, format!("{A}/plans"), None),
+        Route::GetPlan => {
+            let plan = app.propose(&app.device_a).await;
+            (Method::GET, format!("{A}/plans/{plan}"), None)
+        }
+        Route::Approve => {
+            let plan = app.propose(&app.device_a).await;
+            (
+                Method::POST,
+                format!("{A}/plans/{plan}/approve"),
+                Some(json!({})),
+            )
+        }
+        Route::Reject => {
+            let plan = app.propose(&app.device_a).await;
+            (
+                Method::POST,
+                format!("{A}/plans/{plan}/reject"),
+                Some(json!({"reason": "not now"})),
+            )
+        }
+        Route::Audit => (Method::GET, format!("{A}/audit"), None),
+        Route::OpenApi => (Method::GET, "/v1/openapi.json".into(), None),
+        Route::ListTokens => (Method::GET, "/v1/tokens".into(), None),
+        Route::CreateToken => (
+            Method::POST,
+            "/v1/tokens".into(),
+            Some(json!({"role": "viewer", "project": "acme/site-a", "name": fresh("t")})),
+        ),
+        Route::RevokeToken => {
+            let id = app.mint_token().await;
+            (Method::DELETE, format!("/v1/tokens/{id}"), None)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_principal_as_the_table_says() {
+    let app = App::start().await;
+    let principals = principals();
+    let mut failures = Vec::new();
+    for (route, expected) in TABLE {
+        for ((who, p), want) in principals.iter().zip(expected) {
+            let (method, path, body) = request(&app, *route).await;
+            let audit_before = app.audit_count().await;
+            let reply = app.call(Some(p), method.clone(), &path, body).await;
+            if reply.status.as_u16() != *want {
+                failures.push(format!(
+                    "{route:?} as {who}: expected {want}, got {} ({})",
+                    reply.status, reply.text
+                ));
+                continue;
+            }
+            let code = reply.code();
+            match reply.status {
+                StatusCode::FORBIDDEN => assert_eq!(code, "forbidden", "{route:?} as {who}"),
+                StatusCode::NOT_FOUND => assert_eq!(code, "not_found", "{route:?} as {who}"),
+                _ => {}
+            }
+            if reply.status.is_client_error() {
+                assert_eq!(
+                    app.audit_count().await,
+                    audit_before,
+                    "{route:?} refused to {who} changed nothing"
+                );
+            }
+            assert!(
+                reply.headers.contains_key("x-correlation-id"),
+                "{route:?} as {who}: a correlation id"
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_principal_every_route_is_401() {
+    let app = App::start().await;
+    let before = app.audit_count().await;
+    for (route, _) in TABLE {
+        let (method, path, body) = request(&app, *route).await;
+        let settled = app.audit_count().await;
+        let reply = app.call(None, method, &path, body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{route:?}");
+        assert_eq!(reply.code(), "unauthenticated", "{route:?}");
+        assert_eq!(reply.headers["www-authenticate"], "Bearer");
+        assert!(reply.headers.contains_key("x-correlation-id"));
+        assert_eq!(
+            app.audit_count().await,
+            settled,
+            "{route:?} changed nothing"
+        );
+    }
+    assert!(app.audit_count().await >= before);
+    app.stop().await;
+}

@@ -1,0 +1,12 @@
+DROP TRIGGER registry_generation_org_delete;
+DROP TRIGGER registry_generation_org_update;
+DROP TRIGGER registry_generation_project_delete;
+DROP TRIGGER registry_generation_project_update;
+DROP TRIGGER registry_generation_project_insert;
+DROP TRIGGER registry_generation_credentials_delete;
+DROP TRIGGER registry_generation_credentials_update;
+DROP TRIGGER registry_generation_credentials_insert;
+DROP TRIGGER registry_generation_device_update;
+DROP TRIGGER registry_generation_device_delete;
+DROP TRIGGER registry_generation_device_insert;
+DROP TABLE registry_generation;
