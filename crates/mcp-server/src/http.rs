@@ -234,11 +234,16 @@ async fn guard(State(guard): State<Arc<Guard>>, request: Request, next: Next) ->
     tracing::Instrument::instrument(checked, span).await
 }
 
-/// Counts a POST to the MCP endpoint in [`App::calls`] until its response has been sent (or the
-/// client went away), so a shutdown that waits for the calls in flight also waits for their
-/// answers to reach the clients before sessions end.
+/// Counts a request that may change something (any method but GET and HEAD: MCP messages, admin
+/// API writes) in [`App::calls`] until its response has been sent (or the client went away), so
+/// a shutdown that waits for the calls in flight also waits for their answers to reach the
+/// clients before sessions end and the database closes. GET streams (SSE) are not counted: they
+/// last as long as their session.
 async fn answered(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    if request.method() != axum::http::Method::POST {
+    if matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    ) {
         return next.run(request).await;
     }
     let token = app.calls.token();
@@ -371,6 +376,7 @@ async fn session_limit(State(limits): State<Limits>, request: Request, next: Nex
 /// The router: MCP at `options.base_path`, plus health, readiness and metrics, all behind the
 /// Host/Origin guard.
 pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Router {
+    let in_flight = Arc::clone(&app);
     let guard_lists = Arc::new(Guard::new(
         host,
         port,
@@ -405,8 +411,7 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .layer(middleware::from_fn_with_state(
             Arc::new(InitRate::new(options.max_init_per_second)),
             init_rate,
-        ))
-        .layer(middleware::from_fn_with_state(Arc::clone(&app), answered));
+        ));
     let metadata = options.auth.metadata();
     let admin = admin_api::router(admin_api::AdminState::new(
         app.ctx.fleet.clone(),
@@ -441,6 +446,7 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
     }
     // The guard runs first (outermost), then authentication, then the route.
     routes
+        .layer(middleware::from_fn_with_state(in_flight, answered))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&options.auth),
             authn::layer,

@@ -10,7 +10,8 @@
 //!    closes, every HTTP connection closes once its request in flight is answered, the
 //!    reconciler stops. Calls in flight go on, and their answers reach their clients (over stdio
 //!    too: the session stays open meanwhile).
-//! 2. Up to `MCP_SHUTDOWN_GRACE_SECONDS` (default 30) for the tool calls in flight to finish. A
+//! 2. Up to `MCP_SHUTDOWN_GRACE_SECONDS` (default 30) for the tool calls in flight to finish
+//!    and their answers to be sent (admin API writes are waited for the same way). A
 //!    plan being applied is one of them: it runs to its end (applied, or rolled back). If the
 //!    grace period runs out first, the process exits with the apply where it is; its
 //!    write-ahead journal is there, and the next start resolves the plan before taking a call.
