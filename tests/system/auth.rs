@@ -425,3 +425,99 @@ async fn oidc_access_tokens_from_a_real_provider() {
     server.stop().await;
     world.stop().await;
 }
+
+/// After the identity provider withdraws a signing key (a compromise), SIGHUP makes the server
+/// fetch the keys anew: tokens signed with the withdrawn key are refused at once, without a
+/// restart, and tokens with the new key work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_fetches_the_identity_providers_keys_anew() {
+    let provider = Provider::start(json!([client(
+        "ops",
+        "RS256",
+        json!({"roles": ["operator"]})
+    )]))
+    .await;
+    let world = World::start(&[Profile::Home]).await;
+    let server = world
+        .http_server(&[
+            ("MCP_AUTH_MODE", "oidc"),
+            ("OIDC_ISSUER", provider.issuer.as_str()),
+            ("OIDC_AUDIENCE", AUDIENCE),
+        ])
+        .await;
+    let old = provider.token("ops", AUDIENCE, None).await;
+    assert_eq!(raw_initialize(&server, Some(&old)).await.0, 200);
+
+    provider.withdraw().await;
+    assert_eq!(
+        raw_initialize(&server, Some(&old)).await.0,
+        200,
+        "the keys known are trusted until they age out"
+    );
+    crate::lifecycle::signal(crate::lifecycle::pid(&server), "HUP");
+    crate::lifecycle::log_shows(
+        &server.log,
+        "configuration reload: the identity provider's signing keys are fetched anew",
+    )
+    .await;
+    let (status, headers, _) = raw_initialize(&server, Some(&old)).await;
+    assert_eq!(status, 401, "the withdrawn key no longer verifies");
+    assert!(
+        headers["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    let new = provider.token("ops", AUDIENCE, None).await;
+    assert_eq!(raw_initialize(&server, Some(&new)).await.0, 200);
+    server.stop().await;
+    world.stop().await;
+}
+
+/// `MCP_PRINCIPAL_RATE_LIMIT`: one token's calls beyond the rate are refused with the wait,
+/// counted, and do not hold back another principal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_principals_calls_beyond_its_rate_are_refused_and_others_go_on() {
+    let world = World::start(&[Profile::Home]).await;
+    let busy = mint(&world, &["--role", "viewer", "--name", "busy script"]).await;
+    let calm = mint(&world, &["--role", "viewer", "--name", "dashboard"]).await;
+    let server = world
+        .http_server(&[
+            ("MCP_AUTH_MODE", "token"),
+            ("MCP_PRINCIPAL_RATE_LIMIT", "2"),
+        ])
+        .await;
+    let script = server.client_bearer(&busy).await.unwrap();
+    let mut answered = 0;
+    let mut refusal = None;
+    // At 2 calls a second, 20 calls cannot all pass in less than 9 s; they take far less.
+    for _ in 0..20 {
+        let result = script.call("device.list", json!({})).await;
+        if result.is_error == Some(true) {
+            refusal = Some(text(&result));
+            break;
+        }
+        answered += 1;
+    }
+    let refusal = refusal.expect("a call beyond the rate is refused");
+    assert!(answered >= 2, "the burst is allowed: {answered}");
+    assert!(
+        refusal.contains("MCP_PRINCIPAL_RATE_LIMIT") && refusal.contains("try again in"),
+        "{refusal}"
+    );
+    let dashboard = server.client_bearer(&calm).await.unwrap();
+    assert_eq!(dashboard.ok("device.list", json!({})).await["total"], 1);
+    let (_, metrics) = server.get("/metrics").await;
+    let refused: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("mcp_principal_rate_limited_total "))
+        .expect("the counter is exported")
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(refused >= 1.0, "{refused}");
+    script.close().await;
+    dashboard.close().await;
+    server.stop().await;
+    world.stop().await;
+}

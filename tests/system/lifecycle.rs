@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::support::{HttpServer, Log, STEP, World, meta, text};
 
-fn signal(pid: u32, name: &str) {
+pub(crate) fn signal(pid: u32, name: &str) {
     let sent = std::process::Command::new("kill")
         .args([&format!("-{name}"), &pid.to_string()])
         .status()
@@ -24,12 +24,12 @@ fn signal(pid: u32, name: &str) {
     assert!(sent.success(), "kill -{name} {pid}");
 }
 
-fn pid(server: &HttpServer) -> u32 {
+pub(crate) fn pid(server: &HttpServer) -> u32 {
     server.child.id().expect("the server is running")
 }
 
 /// Waits (bounded) until the log holds `needle`.
-async fn log_shows(log: &Log, needle: &str) {
+pub(crate) async fn log_shows(log: &Log, needle: &str) {
     let started = Instant::now();
     while !log.text().contains(needle) {
         assert!(
@@ -631,5 +631,73 @@ async fn json_logs_are_one_object_per_line_with_the_calls_correlation_id() {
     }
     assert!(!log.contains(&token), "no approval token in the logs");
     client.close().await;
+    world.stop().await;
+}
+
+/// `MCP_LOG_UNKNOWN_CAPABILITIES`: the experimental capabilities and extensions a client
+/// announces are logged once per client and set — at `initialize`, and from the requests of a
+/// stateless (2026-07-28) client — and not at all when it is off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capabilities_the_server_does_not_use_are_logged_once_per_client() {
+    let world = World::start(&[Profile::Home]).await;
+    let caps = json!({"elicitation": {}, "experimental": {"acme/telepathy": {}},
+        "extensions": {"io.example/canvas": {}}});
+    let post = |server: &HttpServer, body: Value| {
+        let url = server.url.clone();
+        async move {
+            let mut request = reqwest::Client::new()
+                .post(&url)
+                .header("content-type", "application/json")
+                .header("accept", "application/json, text/event-stream");
+            if body["method"] != "initialize" {
+                request = request
+                    .header("mcp-protocol-version", "2026-07-28")
+                    .header("mcp-method", body["method"].as_str().unwrap());
+            }
+            let r = request.body(body.to_string()).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.text().await.unwrap()
+        }
+    };
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": caps,
+        "clientInfo": {"name": "curious-ide", "version": "1"}}});
+    let stateless = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {"_meta": {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "stateless-agent", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": caps}}});
+    let line = "the client announces capabilities this server does not use";
+
+    let server = world.http_server(&[]).await;
+    for _ in 0..3 {
+        post(&server, initialize.clone()).await;
+        post(&server, stateless.clone()).await;
+    }
+    let count = |log: &str| log.lines().filter(|l| l.contains(line)).count();
+    let started = Instant::now();
+    while count(&server.log.text()) < 2 && started.elapsed() < STEP {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Whatever else arrives late, nothing more is noted.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = server.log.text();
+    let noted: Vec<&str> = log.lines().filter(|l| l.contains(line)).collect();
+    assert_eq!(noted.len(), 2, "once per client:\n{log}");
+    for l in &noted {
+        assert!(
+            l.contains("experimental.acme/telepathy, extensions.io.example/canvas"),
+            "{l}"
+        );
+    }
+    assert!(noted.iter().any(|l| l.contains("curious-ide")));
+    server.stop().await;
+
+    let quiet = world
+        .http_server(&[("MCP_LOG_UNKNOWN_CAPABILITIES", "false")])
+        .await;
+    post(&quiet, initialize.clone()).await;
+    post(&quiet, stateless.clone()).await;
+    assert!(!quiet.log.text().contains(line), "{}", quiet.log.text());
+    quiet.stop().await;
     world.stop().await;
 }

@@ -100,6 +100,11 @@ impl CfAccessValidator {
         self
     }
 
+    /// Fetches the team's certificates anew on the next assertion.
+    pub fn expire_keys(&self) {
+        self.jwks.expire();
+    }
+
     /// Verifies the assertion in `headers`; exactly one `Cf-Access-Jwt-Assertion` must be
     /// present.
     pub async fn validate_headers(&self, headers: &HeaderMap) -> Result<Principal, Refusal> {

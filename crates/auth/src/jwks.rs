@@ -11,6 +11,7 @@
 //! Ed25519, with `use` absent or `sig`. Symmetric (`oct`) keys are never loaded, so no token
 //! can be verified as HMAC-signed with a published key.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -128,6 +129,8 @@ pub(crate) struct JwksCache {
     max_age: Duration,
     keys: RwLock<Arc<KeySet>>,
     refetch: tokio::sync::Mutex<RefetchState>,
+    /// Set by [`JwksCache::expire`]: the next refresh fetches whatever the floor says.
+    forced: AtomicBool,
 }
 
 impl JwksCache {
@@ -145,6 +148,7 @@ impl JwksCache {
             max_age,
             keys: RwLock::new(Arc::new(KeySet::default())),
             refetch: tokio::sync::Mutex::new(RefetchState::default()),
+            forced: AtomicBool::new(false),
         }
     }
 
@@ -153,6 +157,18 @@ impl JwksCache {
         let keys = self.fetch().await?;
         self.store(keys);
         Ok(())
+    }
+
+    /// Treats the keys known as stale: the next lookup fetches the set anew, whatever the
+    /// refetch floor (a key the provider withdrew is then refused at once). Until a fetch
+    /// succeeds the keys known stay in use, so a provider that is down refuses nobody.
+    pub(crate) fn expire(&self) {
+        self.forced.store(true, Ordering::SeqCst);
+        let current = self.current();
+        *self.keys.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(KeySet {
+            keys: current.keys.clone(),
+            fetched_at: None,
+        });
     }
 
     /// The keys a token with key id `kid` may have been signed with.
@@ -177,7 +193,9 @@ impl JwksCache {
     /// most recent attempt failed.
     async fn refresh(&self) -> bool {
         let mut state = self.refetch.lock().await;
-        if let Some(last) = state.last_attempt
+        let forced = self.forced.swap(false, Ordering::SeqCst);
+        if !forced
+            && let Some(last) = state.last_attempt
             && last.elapsed() < self.refetch_floor
         {
             return state.last_failed;

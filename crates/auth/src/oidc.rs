@@ -163,6 +163,12 @@ impl OidcValidator {
         &self.expect.audience
     }
 
+    /// Fetches the provider's signing keys anew on the next token (SIGHUP: a key withdrawn in
+    /// an emergency stops being accepted without a restart).
+    pub fn expire_keys(&self) {
+        self.jwks.expire();
+    }
+
     /// Verifies a bearer token and returns who it names, with the grants its claims carry.
     pub async fn validate(&self, bearer: &str) -> Result<Principal, Refusal> {
         let claims = match verify(bearer, &self.jwks, &self.expect).await {

@@ -18,7 +18,9 @@
 
 pub mod access;
 mod approval;
+mod capabilities;
 pub mod http;
+mod limits;
 pub mod metrics;
 mod prompts;
 mod resources;
@@ -49,6 +51,12 @@ pub struct AppConfig {
     pub tools: bool,
     /// The role stdio requests act with, in every project (`MCP_STDIO_ROLE`).
     pub stdio_role: auth::Role,
+    /// Tool calls per second one principal may make in this process; 0 = no limit
+    /// (`MCP_PRINCIPAL_RATE_LIMIT`).
+    pub principal_rate_limit: u32,
+    /// Log the experimental capabilities and extensions clients announce
+    /// (`MCP_LOG_UNKNOWN_CAPABILITIES`).
+    pub log_unknown_capabilities: bool,
 }
 
 /// Why the server cannot be built.
@@ -87,6 +95,8 @@ pub struct App {
     /// Seals and opens the state of a call that waits for the client's input (2026-07-28): keyed
     /// from the master key, so every instance sharing the database accepts the others' states.
     pub(crate) request_states: rmcp::model::RequestStateCodec,
+    pub(crate) principal_limits: limits::PrincipalLimits,
+    pub(crate) unknown_capabilities: capabilities::UnknownCapabilities,
 }
 
 impl std::fmt::Debug for App {
@@ -131,6 +141,8 @@ impl App {
             calls: TaskTracker::new(),
             request_states,
             sessions: std::sync::Mutex::new(Vec::new()),
+            principal_limits: limits::PrincipalLimits::default(),
+            unknown_capabilities: capabilities::UnknownCapabilities::default(),
         }))
     }
 

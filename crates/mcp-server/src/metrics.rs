@@ -20,6 +20,8 @@ pub struct McpMetrics {
     pub auth_failures: IntCounterVec,
     /// Authenticated callers refused an action their role does not allow.
     pub rbac_denied: IntCounterVec,
+    /// Tool calls refused because their principal exceeded `MCP_PRINCIPAL_RATE_LIMIT`.
+    pub principal_rate_limited: IntCounter,
 }
 
 impl McpMetrics {
@@ -89,6 +91,10 @@ impl McpMetrics {
                 ),
                 &["role", "action"],
             )?,
+            principal_rate_limited: IntCounter::new(
+                "mcp_principal_rate_limited_total",
+                "Tool calls refused because their principal exceeded MCP_PRINCIPAL_RATE_LIMIT",
+            )?,
         };
         // Every reason shows from the start (at zero), so alerts can rely on the series.
         for reason in auth::FailureReason::ALL {
@@ -96,6 +102,7 @@ impl McpMetrics {
         }
         registry.register(Box::new(m.auth_failures.clone()))?;
         registry.register(Box::new(m.rbac_denied.clone()))?;
+        registry.register(Box::new(m.principal_rate_limited.clone()))?;
         registry.register(Box::new(m.requests.clone()))?;
         registry.register(Box::new(m.tool_requests.clone()))?;
         registry.register(Box::new(m.tool_latency.clone()))?;

@@ -144,6 +144,10 @@ impl McpService {
         &self,
         context: &RequestContext<RoleServer>,
     ) -> Result<Arc<auth::Principal>, McpError> {
+        if stateless(context) {
+            // No initialize: every request carries what the client announces.
+            self.note_capabilities(context);
+        }
         let principal = match self.transport {
             Transport::Stdio => return Ok(Arc::clone(&self.local)),
             Transport::Http => {
@@ -162,6 +166,21 @@ impl McpService {
             }
         }
         Ok(principal)
+    }
+
+    /// Logs what the client announces that the server does not use, when asked to (once per
+    /// client and set).
+    fn note_capabilities(&self, context: &RequestContext<RoleServer>) {
+        if !self.app.config().log_unknown_capabilities {
+            return;
+        }
+        if let Some(caps) = context.client_capabilities() {
+            let client = context
+                .client_info()
+                .map(|i| i.name.clone())
+                .unwrap_or_else(|| "unknown-client".into());
+            self.app.unknown_capabilities.note(&client, &caps);
+        }
     }
 
     /// The tool context of one request, acting for `principal` with the role `needs`.
@@ -257,6 +276,20 @@ impl McpService {
             return Ok(Self::error_result(format!(
                 "{name} needs the {needs} role, which {} does not hold in any project; tools/list shows the tools your role allows",
                 domain::text::escape(&principal.display)
+            ))
+            .into());
+        }
+        if let Err(wait) = app.principal_limits.take(
+            config.principal_rate_limit,
+            &crate::access::actor_name(&principal),
+        ) {
+            app.metrics.principal_rate_limited.inc();
+            return Ok(Self::error_result(format!(
+                "too many tool calls: {} may make {} per second on this server \
+                 (MCP_PRINCIPAL_RATE_LIMIT); try again in {} ms",
+                domain::text::escape(&principal.display),
+                config.principal_rate_limit,
+                wait.as_millis().max(1)
             ))
             .into());
         }
@@ -512,6 +545,11 @@ impl ServerHandler for McpService {
         self.count_session();
         self.app.track_session(context.peer.clone());
         context.peer.set_peer_info(request.clone());
+        if self.app.config().log_unknown_capabilities {
+            self.app
+                .unknown_capabilities
+                .note(&request.client_info.name, &request.capabilities);
+        }
         let result = self.negotiate_initialize(&request).map(|mut result| {
             // A session hears `notifications/tools/list_changed` when a reload changes its tools
             // (a 2026-07-28 client has no session to hear it: not announced in discovery).

@@ -565,9 +565,10 @@ fn config_show_says_where_each_value_came_from_and_masks_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("mcp.toml");
     std::fs::write(&file, "[http]\nport = 9001\n").unwrap();
-    let op = Operator::new()
-        .with("MCP_TRANSPORT", "http")
-        .with("OIDC_CLIENT_SECRET", "Oidc-Sentinel-5");
+    let op = Operator::new().with("MCP_TRANSPORT", "http").with(
+        "ROUTEROS_MCP_MASTER_KEY",
+        "TWFzdGVyLVNlbnRpbmVsLTUtcGFkZGluZy1wYWRkISE=",
+    );
     let run = op
         .run(
             &[
@@ -599,8 +600,8 @@ fn config_show_says_where_each_value_came_from_and_masks_secrets() {
     assert_eq!(find("MCP_TRANSPORT")["source"], "env MCP_TRANSPORT");
     assert_eq!(find("MCP_ENABLE_RESOURCES")["source"], "profile lab");
     assert_eq!(find("MCP_SERVER_NAME")["source"], "default");
-    assert_eq!(find("OIDC_CLIENT_SECRET")["value"], "********");
-    assert!(!run.stdout.contains("Oidc-Sentinel"));
+    assert_eq!(find("ROUTEROS_MCP_MASTER_KEY")["value"], "********");
+    assert!(!run.stdout.contains("TWFzdGVyLVNlbnRpbmVs"));
     let table = op.run(&["config", "show"], None).ok();
     assert!(table.stdout.starts_with("VARIABLE"));
 }

@@ -257,7 +257,17 @@ impl App {
                 let resource = s.http.public_url.clone().unwrap_or_else(|| {
                     format!("http://{addr}{}", s.http.base_path.trim_end_matches('/'))
                 });
-                let auth = authenticator(s, &mcp, mcp.store().clone(), resource).await?;
+                let auth = Arc::new(authenticator(s, &mcp, mcp.store().clone(), resource).await?);
+                if auth.uses_provider_keys() {
+                    // No keys: handed every reload. The settings of authentication itself need
+                    // a restart (the reload names them).
+                    let keys = Arc::clone(&auth);
+                    reloader.register(Arc::new(Callback::new(
+                        "the identity provider's signing keys are fetched anew on the next request",
+                        &[],
+                        move |_: &Settings| keys.expire_keys(),
+                    )));
+                }
                 Some(mcp_server::http::HttpOptions {
                     base_path: s.http.base_path.clone(),
                     allowed_origins: s.http.allowed_origins.clone(),
@@ -266,7 +276,7 @@ impl App {
                     header_timeout: s.http.header_timeout,
                     max_init_per_second: s.http.max_init_per_second,
                     public_url: s.http.public_url.clone(),
-                    auth: Arc::new(auth),
+                    auth,
                 })
             }
             None => None,
@@ -490,6 +500,8 @@ fn mcp_config(s: &Settings, read_only: bool) -> mcp_server::AppConfig {
         prompts: s.features.prompts,
         tools: s.features.tools,
         stdio_role: role(s.auth.stdio_role),
+        principal_rate_limit: s.clients.principal_rate_limit,
+        log_unknown_capabilities: s.clients.log_unknown_capabilities,
     }
 }
 
@@ -583,6 +595,8 @@ impl Reloadable for McpPart {
             "tools.read_only",
             "token_budget.warning_threshold",
             "token_budget.error_threshold",
+            "rate_limit.principal_per_second",
+            "client.log_unknown_capabilities",
         ]
     }
 

@@ -209,6 +209,9 @@ impl Reloader {
         }
         for part in &touched {
             part.apply(&new.settings);
+            if part.keys().is_empty() {
+                tracing::info!(target: NOTICE, "configuration reload: {}", part.name());
+            }
         }
         let (live, restart): (Vec<SettingChange>, Vec<SettingChange>) = changes
             .into_iter()

@@ -13,10 +13,9 @@ pub mod table;
 
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
-    AuthMode, AuthSettings, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits,
-    Features, HttpSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
-    RbacMode, ResourceCache, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
-    VaultSettings,
+    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
+    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 
 use std::path::PathBuf;

@@ -16,10 +16,9 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, AuthSettings, ClientCompatibility, CompatibilityMode, DatabaseTarget, DeviceLimits,
-    Features, HttpSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
-    RbacMode, ResourceCache, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
-    VaultSettings,
+    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
+    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -544,7 +543,6 @@ impl Resolver<'_> {
             tools: self.required("features.tools", boolean),
             resources: self.required("features.resources", boolean),
             prompts: self.required("features.prompts", boolean),
-            sampling: self.required("features.sampling", boolean),
         };
         let tiers = self.required("tools.tiers", tier_list);
         let mut default_tier = self
@@ -603,14 +601,14 @@ impl Resolver<'_> {
                 self.required("plans.elicitation.prod", boolean),
             ],
         };
-        let rbac_mode = self
-            .parse("rbac.mode", enum_value::<RbacMode>)
-            .unwrap_or(RbacMode::Strict);
-        let client = ClientCompatibility {
-            mode: self
-                .parse("client.compatibility_mode", enum_value::<CompatibilityMode>)
-                .unwrap_or(CompatibilityMode::Strict),
+        let clients = ClientSettings {
             log_unknown_capabilities: self.required("client.log_unknown_capabilities", boolean),
+            principal_rate_limit: u32::try_from(
+                self.required("rate_limit.principal_per_second", |t| {
+                    integer(t, 0, 1_000_000)
+                }),
+            )
+            .unwrap_or(u32::MAX),
         };
         let resource_cache = ResourceCache {
             enabled: self.required("resource_cache.enabled", boolean),
@@ -630,10 +628,6 @@ impl Resolver<'_> {
             issuer: self.parse("oidc.issuer", https_url),
             audience: self.parse("oidc.audience", non_empty),
             roles_claim: self.required("oidc.roles_claim", non_empty),
-            client_id: self.parse("oidc.client_id", non_empty),
-            client_secret: self.parse("oidc.client_secret", |t| {
-                Ok(SecretString::from(t.to_owned()))
-            }),
         };
         let auth_mode = self
             .parse("auth.mode", enum_value::<AuthMode>)
@@ -730,8 +724,7 @@ impl Resolver<'_> {
             },
             token_budget,
             plans,
-            rbac_mode,
-            client,
+            clients,
             resource_cache,
             database,
             database_pool_size,
@@ -799,14 +792,6 @@ impl Resolver<'_> {
                 }
                 AuthMode::None | AuthMode::Oidc | AuthMode::Token => {}
             }
-        }
-        if matches!(s.environment, Environment::Prod)
-            && matches!(s.client.mode, CompatibilityMode::Permissive)
-        {
-            warnings.push(
-                "MCP_CLIENT_COMPATIBILITY_MODE=permissive in prod: non-conforming clients will be tolerated"
-                    .to_owned(),
-            );
         }
         if !s.features.tools && !s.features.resources && !s.features.prompts {
             warnings.push(

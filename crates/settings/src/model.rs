@@ -29,16 +29,6 @@ text_enum! {
 }
 
 text_enum! {
-    /// How role checks treat an unknown role or tool.
-    RbacMode, "RBAC mode" { Strict = "strict", Permissive = "permissive" }
-}
-
-text_enum! {
-    /// Tolerance for MCP clients that bend the protocol.
-    CompatibilityMode, "compatibility mode" { Strict = "strict", Permissive = "permissive" }
-}
-
-text_enum! {
     /// Shape of log lines on stderr.
     LogFormat, "log format" { Text = "text", Json = "json" }
 }
@@ -54,8 +44,7 @@ pub struct Settings {
     pub tools: ToolPolicy,
     pub token_budget: TokenBudget,
     pub plans: PlanSettings,
-    pub rbac_mode: RbacMode,
-    pub client: ClientCompatibility,
+    pub clients: ClientSettings,
     pub resource_cache: ResourceCache,
     pub database: DatabaseTarget,
     pub database_pool_size: u32,
@@ -118,7 +107,6 @@ pub struct Features {
     pub tools: bool,
     pub resources: bool,
     pub prompts: bool,
-    pub sampling: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -167,10 +155,14 @@ impl PlanSettings {
     }
 }
 
+/// How the server treats the clients and principals calling it.
 #[derive(Debug, Clone, Copy)]
-pub struct ClientCompatibility {
-    pub mode: CompatibilityMode,
+pub struct ClientSettings {
+    /// Log the experimental capabilities and extensions a client announces that the server does
+    /// not use (once per client name and set).
     pub log_unknown_capabilities: bool,
+    /// Tool calls per second one principal may make (a burst of as many); 0 = no limit.
+    pub principal_rate_limit: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -187,8 +179,6 @@ pub struct OidcSettings {
     pub audience: Option<String>,
     /// The claim holding role entries (`roles`; dotted paths such as `realm_access.roles`).
     pub roles_claim: String,
-    pub client_id: Option<String>,
-    pub client_secret: Option<SecretString>,
 }
 
 /// Who may call, beyond the mode.

@@ -127,6 +127,12 @@ pub const ROWS: &[Row] = &[
         "the URL clients reach the MCP endpoint at, behind a proxy or tunnel (https://mcp.example.net/mcp): its host is accepted in Host headers, and it names the protected resource bearer tokens are issued for; unset: http://MCP_HTTP_HOST:MCP_HTTP_PORT followed by MCP_HTTP_BASE_PATH",
     ),
     row(
+        "rate_limit.principal_per_second",
+        "MCP_PRINCIPAL_RATE_LIMIT",
+        Some("0"),
+        "tool calls per second one principal (a token's or user's subject; the stdio user) may make over all its sessions and instances' requests to this process, a burst of as many allowed; a call beyond it is refused with the wait. 0 = no limit. Changes on SIGHUP",
+    ),
+    row(
         "http.max_init_per_second",
         "MAX_INIT_PER_SECOND",
         Some("50"),
@@ -155,12 +161,6 @@ pub const ROWS: &[Row] = &[
         "MCP_ENABLE_PROMPTS",
         Some("false"),
         "serve MCP prompts",
-    ),
-    row(
-        "features.sampling",
-        "MCP_ENABLE_SAMPLING",
-        Some("false"),
-        "allow MCP sampling requests to the client",
     ),
     row(
         "tools.tiers",
@@ -253,22 +253,10 @@ pub const ROWS: &[Row] = &[
         "whether the client's user may approve plans touching prod devices",
     ),
     row(
-        "rbac.mode",
-        "MCP_RBAC_MODE",
-        Some("strict"),
-        "role checks: strict|permissive",
-    ),
-    row(
-        "client.compatibility_mode",
-        "MCP_CLIENT_COMPATIBILITY_MODE",
-        Some("strict"),
-        "tolerance for non-conforming MCP clients: strict|permissive",
-    ),
-    row(
         "client.log_unknown_capabilities",
         "MCP_LOG_UNKNOWN_CAPABILITIES",
         Some("true"),
-        "log capabilities a client announces that the server does not know",
+        "log, once per client and set, the experimental capabilities and extensions a client announces that this server does not use",
     ),
     row(
         "resource_cache.enabled",
@@ -316,17 +304,6 @@ pub const ROWS: &[Row] = &[
         "OIDC_ROLES_CLAIM",
         Some("roles"),
         "token claim holding role entries, each ROLE (every project) or ORG/PROJECT:ROLE; a dotted path reads a nested claim (realm_access.roles); entries in the scope claim count too",
-    ),
-    row(
-        "oidc.client_id",
-        "OIDC_CLIENT_ID",
-        None,
-        "OpenID Connect client id",
-    ),
-    secret(
-        "oidc.client_secret",
-        "OIDC_CLIENT_SECRET",
-        "OpenID Connect client secret",
     ),
     row(
         "auth.mode",
@@ -435,7 +412,7 @@ pub const ROWS: &[Row] = &[
 pub const CONFIG_PATH_ENV: &str = "ROUTEROS_MCP_CONFIG";
 
 /// Profile defaults: what each environment changes relative to the built-in defaults.
-/// Lab is permissive (everything visible, lenient clients), prod restrictive.
+/// Lab is permissive (everything visible), prod restrictive.
 pub fn profile(env: domain::Environment) -> &'static [(&'static str, &'static str)] {
     use domain::Environment;
     match env {
@@ -444,7 +421,6 @@ pub fn profile(env: domain::Environment) -> &'static [(&'static str, &'static st
             ("tools.default_tier", "professional"),
             ("features.resources", "true"),
             ("features.prompts", "true"),
-            ("client.compatibility_mode", "permissive"),
             ("log.level", "debug"),
         ],
         Environment::Staging => &[

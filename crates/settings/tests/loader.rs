@@ -107,7 +107,6 @@ fn each_variable_overrides_its_setting() {
         ("MCP_ENABLE_TOOLS", "false"),
         ("MCP_ENABLE_RESOURCES", "false"),
         ("MCP_ENABLE_PROMPTS", "false"),
-        ("MCP_ENABLE_SAMPLING", "true"),
         ("MCP_TOOL_TIERS", "free,basic"),
         ("MCP_DEFAULT_TOOL_TIER", "basic"),
         ("MCP_DISABLE_TOOLS", "firewall.plan_filter_rule"),
@@ -123,9 +122,8 @@ fn each_variable_overrides_its_setting() {
         ("MCP_PLAN_ELICITATION_LAB", "false"),
         ("MCP_PLAN_ELICITATION_STAGING", "true"),
         ("MCP_PLAN_ELICITATION_PROD", "true"),
-        ("MCP_RBAC_MODE", "permissive"),
-        ("MCP_CLIENT_COMPATIBILITY_MODE", "strict"),
         ("MCP_LOG_UNKNOWN_CAPABILITIES", "false"),
+        ("MCP_PRINCIPAL_RATE_LIMIT", "25"),
         ("MCP_RESOURCE_CACHE_ENABLED", "true"),
         ("MCP_RESOURCE_CACHE_TTL_SECONDS", "60"),
         ("MCP_RESOURCE_CACHE_MAX_ENTRIES", "50"),
@@ -133,8 +131,6 @@ fn each_variable_overrides_its_setting() {
         ("DATABASE_POOL_SIZE", "3"),
         ("OIDC_ISSUER", "https://id.example.com"),
         ("OIDC_AUDIENCE", "routeros-mcp"),
-        ("OIDC_CLIENT_ID", "cid"),
-        ("OIDC_CLIENT_SECRET", "csecret"),
         ("MCP_AUTH_MODE", "oidc"),
         ("OIDC_ROLES_CLAIM", "groups"),
         ("MCP_AUTH_ALLOW_API_TOKENS", "true"),
@@ -197,6 +193,8 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.devices.timeout.as_secs(), 3);
     assert_eq!(s.http.max_init_per_second, 7);
     assert_eq!(s.shutdown_grace.as_secs(), 5);
+    assert_eq!(s.clients.principal_rate_limit, 25);
+    assert!(!s.clients.log_unknown_capabilities);
 }
 
 #[test]
@@ -346,7 +344,6 @@ fn secrets_are_masked_in_what_config_show_prints() {
         None,
         env(&[
             ("DATABASE_URL", "postgres://app:topsecret@127.0.0.1/mcp"),
-            ("OIDC_CLIENT_SECRET", "oidc-secret-value"),
             (
                 "ROUTEROS_MCP_MASTER_KEY",
                 "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hISE=",
@@ -356,7 +353,7 @@ fn secrets_are_masked_in_what_config_show_prints() {
     .load()
     .unwrap();
     let dump = format!("{:?}", loaded.entries);
-    for secret in ["topsecret", "oidc-secret-value", "c2VjcmV0"] {
+    for secret in ["topsecret", "c2VjcmV0"] {
         assert!(!dump.contains(secret), "{secret} leaked: {dump}");
     }
     assert_eq!(
@@ -526,6 +523,10 @@ fn the_shutdown_grace_and_the_initialize_rate_have_defaults_and_bounds() {
     let s = Loader::new(None, env(&[])).load().unwrap().settings;
     assert_eq!(s.shutdown_grace.as_secs(), 30);
     assert_eq!(s.http.max_init_per_second, 50);
+    assert_eq!(
+        s.clients.principal_rate_limit, 0,
+        "no per-principal limit unless asked"
+    );
     let none = Loader::new(None, env(&[("MCP_SHUTDOWN_GRACE_SECONDS", "0")]))
         .load()
         .unwrap();
@@ -535,6 +536,7 @@ fn the_shutdown_grace_and_the_initialize_rate_have_defaults_and_bounds() {
         env(&[
             ("MAX_INIT_PER_SECOND", "0"),
             ("MCP_SHUTDOWN_GRACE_SECONDS", "forever"),
+            ("MCP_PRINCIPAL_RATE_LIMIT", "-1"),
         ]),
     )
     .load()
@@ -550,6 +552,10 @@ fn the_shutdown_grace_and_the_initialize_rate_have_defaults_and_bounds() {
         e.contains("MCP_SHUTDOWN_GRACE_SECONDS=\"forever\" (environment): expected a whole number between 0 and 3600"),
         "{e}"
     );
+    assert!(
+        e.contains("MCP_PRINCIPAL_RATE_LIMIT=\"-1\" (environment): expected a whole number between 0 and 1000000"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -558,7 +564,7 @@ fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
         None,
         env(&[
             ("MCP_DISABLE_TOOLS", ""),
-            ("OIDC_CLIENT_SECRET", "first-secret"),
+            ("DATABASE_URL", "postgres://app:first-secret@127.0.0.1/mcp"),
         ]),
     )
     .load()
@@ -567,7 +573,7 @@ fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
         None,
         env(&[
             ("MCP_DISABLE_TOOLS", ""),
-            ("OIDC_CLIENT_SECRET", "first-secret"),
+            ("DATABASE_URL", "postgres://app:first-secret@127.0.0.1/mcp"),
         ]),
     )
     .load()
@@ -579,7 +585,7 @@ fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
         env(&[
             ("MCP_DISABLE_TOOLS", "dns.get_config"),
             ("MCP_HTTP_PORT", "9090"),
-            ("OIDC_CLIENT_SECRET", "second-secret"),
+            ("DATABASE_URL", "postgres://app:second-secret@127.0.0.1/mcp"),
         ]),
     )
     .load()
@@ -591,7 +597,7 @@ fn changes_between_two_loads_name_each_setting_and_never_a_secret_value() {
         [
             "MCP_HTTP_PORT changed from \"8080\" to \"9090\"",
             "MCP_DISABLE_TOOLS changed from (empty) to \"dns.get_config\"",
-            "OIDC_CLIENT_SECRET changed (a secret: its value is not shown)",
+            "DATABASE_URL changed (a secret: its value is not shown)",
         ]
     );
     let debug = format!("{changes:?} {:?}", after.entries);

@@ -201,15 +201,25 @@ impl Provider {
 
     /// New signing keys (new kids) become the ones used; returns their kids.
     pub async fn rotate(&self) -> Vec<String> {
+        self.new_keys("rotate").await
+    }
+
+    /// New signing keys replace the old ones, which the provider no longer publishes (as after
+    /// a key compromise); returns the new kids.
+    pub async fn withdraw(&self) -> Vec<String> {
+        self.new_keys("withdraw").await
+    }
+
+    async fn new_keys(&self, how: &str) -> Vec<String> {
         let answer: Value = self
             .http
-            .post(format!("{}/__admin/rotate", self.issuer))
+            .post(format!("{}/__admin/{how}", self.issuer))
             .send()
             .await
-            .expect("rotate")
+            .expect("new keys")
             .json()
             .await
-            .expect("rotate answer");
+            .expect("new keys answer");
         serde_json::from_value(answer["kids"].clone()).expect("kids")
     }
 

@@ -13,6 +13,7 @@
 //
 // Test-only endpoints on the same listener:
 //   POST /__admin/rotate  new signing keys (new kids) put first; the old ones stay published
+//   POST /__admin/withdraw  new signing keys replace the old ones, which are no longer published
 //   GET  /__admin/keys    the private JWKS in use
 //   GET  /__admin/stats   how many times the published JWKS was fetched
 //
@@ -92,9 +93,10 @@ let jwksFetches = 0;
 
 const server = createServer(async (req, res) => {
   try {
-    if (req.url === '/__admin/rotate' && req.method === 'POST') {
+    const rotate = req.url === '/__admin/rotate';
+    if ((rotate || req.url === '/__admin/withdraw') && req.method === 'POST') {
       const fresh = newKeys();
-      keys = [...fresh, ...keys];
+      keys = rotate ? [...fresh, ...keys] : fresh;
       handler = build(issuer).callback();
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ kids: fresh.map((k) => k.kid) }));

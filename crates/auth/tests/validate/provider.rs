@@ -151,6 +151,33 @@ async fn after_a_key_rotation_the_new_kid_is_accepted_after_one_refetch() {
 }
 
 #[tokio::test]
+async fn a_withdrawn_key_is_refused_once_the_keys_are_expired_and_not_before() {
+    let provider = Provider::start(operators()).await;
+    let validator = provider.validator().await;
+    let old = provider.token("ops", AUDIENCE, None).await;
+    assert!(validator.validate(&old).await.is_ok());
+
+    provider.withdraw().await;
+    assert!(
+        validator.validate(&old).await.is_ok(),
+        "known keys are trusted until they age out or are expired"
+    );
+    let fetches = provider.jwks_fetches().await;
+    validator.expire_keys();
+    let refusal = refused(validator.validate(&old).await);
+    assert_eq!(refusal.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(refusal.reason, FailureReason::UnknownKey);
+    assert_eq!(
+        provider.jwks_fetches().await,
+        fetches + 1,
+        "expiring fetches once, whatever the refetch floor"
+    );
+    let new = provider.token("ops", AUDIENCE, None).await;
+    assert!(validator.validate(&new).await.is_ok());
+    assert_eq!(provider.jwks_fetches().await, fetches + 1);
+}
+
+#[tokio::test]
 async fn a_tampered_payload_fails_the_signature_check() {
     let provider = Provider::start(operators()).await;
     let validator = provider.validator().await;

@@ -71,6 +71,22 @@ impl Authenticator {
         }
     }
 
+    /// Fetches the identity provider's and Cloudflare Access's signing keys anew on the next
+    /// request that needs them (API tokens live in the database and need nothing).
+    pub fn expire_keys(&self) {
+        if let Mode::Oidc { validator, .. } = &self.mode {
+            validator.expire_keys();
+        }
+        if let Some(cf) = &self.cf_access {
+            cf.expire_keys();
+        }
+    }
+
+    /// Whether any signing keys are fetched from outside (OIDC or Cloudflare Access).
+    pub fn uses_provider_keys(&self) -> bool {
+        matches!(self.mode, Mode::Oidc { .. }) || self.cf_access.is_some()
+    }
+
     /// The URL of the protected resource metadata document, when the mode has one.
     pub fn metadata_url(&self) -> Option<String> {
         match &self.mode {
