@@ -20,4 +20,5 @@ mod security;
 mod security_http;
 mod shutdown;
 mod support;
+mod systemd;
 mod tools;
