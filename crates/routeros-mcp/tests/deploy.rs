@@ -1267,17 +1267,41 @@ fn variable_words(text: &str) -> BTreeSet<String> {
         .collect()
 }
 
-/// Paths the document names under the repository's deployment folders.
+/// Files (a name with an extension) and folders (ending in `/`) the document names under the
+/// repository's deployment folders. (`deploy/NAME` without either is kubectl's, not a path.)
 fn named_paths(text: &str) -> BTreeSet<String> {
     text.split(|c: char| c.is_whitespace() || "`()[]<>\"',".contains(c))
         .map(|w| w.trim_end_matches(['.', ':', ';']))
         .filter(|w| {
-            ["deploy/", "systemd/", "ci/", "docs/"]
+            let file_or_folder = w.ends_with('/')
+                || w.split('#')
+                    .next()
+                    .and_then(|p| p.rsplit('/').next())
+                    .is_some_and(|last| last.contains('.'));
+            (["deploy/", "systemd/", "ci/", "docs/"]
                 .iter()
                 .any(|p| w.starts_with(p))
+                && file_or_folder)
                 || matches!(*w, "docker-compose.yml" | "server.json" | ".dockerignore")
         })
         .map(str::to_owned)
+        .collect()
+}
+
+/// The anchors of a Markdown file's headings, as a repository host renders them.
+fn heading_anchors(markdown: &str) -> BTreeSet<String> {
+    markdown
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .map(|h| {
+            h.trim_start_matches('#')
+                .trim()
+                .to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+                .map(|c| if c == ' ' { '-' } else { c })
+                .collect()
+        })
         .collect()
 }
 
@@ -1290,16 +1314,24 @@ fn deployment_docs_name_only_real_files_and_settings() {
             variable_words(&text),
             &[POSTGRES_IMAGE_VARS, CLOUDFLARED_VARS].concat(),
         );
-        for path in named_paths(&text) {
+        for named in named_paths(&text) {
+            let (path, anchor) = named.split_once('#').unwrap_or((&named, ""));
             assert!(
-                repo().join(&path).exists(),
+                repo().join(path).exists(),
                 "{doc} names {path}, which does not exist"
             );
+            if !anchor.is_empty() {
+                assert!(
+                    heading_anchors(&read(path)).contains(anchor),
+                    "{doc} links to {named}, a heading {path} does not have"
+                );
+            }
         }
     }
-    // Files named bare inside their own folder's README: in systemd/, every `routeros-mcp…`
-    // name with an extension (an instance such as `routeros-mcp-stdio@3.service` counts as its
-    // template); in deploy/, every YAML, JSON and Dockerfile name.
+    // Files a folder's README names relative to that folder (or the repository's root): in
+    // systemd/, every `routeros-mcp…` name with an extension (an instance such as
+    // `routeros-mcp-stdio@3.service` counts as its template); in deploy/, every YAML, JSON and
+    // Dockerfile name. Installed paths (`/etc/…`), URLs and build output are not files here.
     let systemd_file = |w: &str| w.starts_with("routeros-mcp") && w.contains('.');
     let deploy_file = |w: &str| {
         [".yaml", ".yml", ".json", "Dockerfile"]
@@ -1317,19 +1349,18 @@ fn deployment_docs_name_only_real_files_and_settings() {
         let text = read(doc);
         for word in text.split(|c: char| c.is_whitespace() || "`()[]<>\"',".contains(c)) {
             let word = word.trim_end_matches(['.', ':', ';']);
-            if word.contains('/') || !is_file(word) {
+            if word.starts_with(['/', '$', '~']) || word.contains("://") || !is_file(word) {
                 continue;
             }
             let word = match (word.split_once('@'), word.rsplit_once('.')) {
                 (Some((unit, _)), Some((_, suffix))) => format!("{unit}@.{suffix}"),
                 _ => word.to_owned(),
             };
-            let found = repo().join(dir).join(&word).exists()
-                || std::fs::read_dir(repo().join(dir))
-                    .unwrap()
-                    .filter_map(Result::ok)
-                    .any(|e| e.path().is_dir() && e.path().join(&word).exists());
-            assert!(found, "{doc} names {word}, which is not in {dir}/");
+            let found = repo().join(dir).join(&word).exists() || repo().join(&word).exists();
+            assert!(
+                found,
+                "{doc} names {word}, which is not in {dir}/ or the root"
+            );
         }
     }
 }
@@ -1340,7 +1371,10 @@ fn the_doc_checks_catch_a_misspelt_setting() {
     assert!(words.contains("MCP_HTTP_PROT") && words.contains("MCP_AUTH_MODE"));
     let caught = std::panic::catch_unwind(|| assert_known("a doc", words.clone(), &[]));
     assert!(caught.is_err());
-    let paths = named_paths("see deploy/kubernetes/deployment.yaml, and `systemd/nope.service`.");
+    let paths = named_paths(
+        "see deploy/kubernetes/deployment.yaml, and `systemd/nope.service`; \
+         kubectl exec deploy/routeros-mcp",
+    );
     assert_eq!(
         paths.into_iter().collect::<Vec<_>>(),
         ["deploy/kubernetes/deployment.yaml", "systemd/nope.service"]
