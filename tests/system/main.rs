@@ -7,6 +7,7 @@
 mod auth;
 mod budget;
 mod cache;
+mod docs;
 mod fleet;
 mod kill;
 mod lifecycle;

@@ -69,11 +69,19 @@ applies what can change live (log level, tool policy, token budget, device rate 
     /// Apply pending database migrations (also done automatically at startup).
     #[command(after_help = "Example:\n  DATABASE_URL=postgres://mcp@db/mcp routeros-mcp migrate")]
     Migrate(OutputArgs),
-    /// Validate configuration, database, master key and audit chain without changing anything.
+    /// Validate configuration, tool catalog, database, master key, transport, devices and audit
+    /// chain without changing anything (beside a running server: a port in use is a warning).
     #[command(
         after_help = "Example:\n  MCP_ENV=prod routeros-mcp check\n\nExits 3 when a check fails."
     )]
     Check(OutputArgs),
+    /// The startup validation alone, just before `serve` (a systemd ExecStartPre=): as `check`,
+    /// but a port in use fails and the audit chain is not walked.
+    #[command(after_help = "Example:\n  \
+        routeros-mcp preflight --transport http\n\n\
+        Exits 0 when the server can start (warnings included), 3 when a check fails, 2 on a bad \
+        configuration.")]
+    Preflight(PreflightArgs),
     /// Create and rotate the master key that encrypts device credentials.
     #[command(subcommand)]
     Key(KeyCommand),
@@ -234,11 +242,30 @@ pub struct ServeArgs {
     pub demo: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// The transport `serve` will run (default: MCP_TRANSPORT).
+    #[arg(long, value_enum)]
+    pub transport: Option<TransportArg>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TransportArg {
     Stdio,
     Http,
     Both,
+}
+
+impl From<TransportArg> for settings::Transport {
+    fn from(t: TransportArg) -> Self {
+        match t {
+            TransportArg::Stdio => settings::Transport::Stdio,
+            TransportArg::Http => settings::Transport::Http,
+            TransportArg::Both => settings::Transport::Both,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -58,6 +58,16 @@ impl Operator {
         self.dir.path().join("data")
     }
 
+    /// Another operator on the same data directory, with `k=v` set too.
+    fn clone_with(&self, k: &str, v: &str) -> Self {
+        Operator::new()
+            .with(
+                "ROUTEROS_MCP_DATA_DIR",
+                &self.data_dir().display().to_string(),
+            )
+            .with(k, v)
+    }
+
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
         self.run_env(args, stdin, &[])
     }
@@ -94,7 +104,7 @@ impl Operator {
             "add",
             name,
             "--address",
-            "192.0.2.7",
+            "127.0.0.1",
             "--username",
             "mcp",
             "--password-stdin",
@@ -1039,4 +1049,120 @@ fn rotating_credentials_on_the_device() {
         Some("x\n"),
     );
     assert_eq!(both.code, 2, "one source of new credentials at a time");
+}
+
+#[test]
+fn check_and_preflight_pass_on_a_fresh_data_directory() {
+    let op = Operator::new();
+    let check = op.run(&["check"], None).ok();
+    assert!(
+        check
+            .stdout
+            .contains("a new database: 5 migrations to apply"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stdout.contains("empty (a new database)"),
+        "{}",
+        check.stdout
+    );
+    let preflight = op
+        .run(
+            &["preflight", "--transport", "http", "--output", "json"],
+            None,
+        )
+        .ok();
+    let findings = preflight.json();
+    let levels: std::collections::BTreeMap<String, String> = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["level"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (check, level) in [
+        ("tool catalog", "ok"),
+        ("transport", "ok"),
+        ("authentication", "ok"),
+        ("database", "ok"),
+        ("migrations", "warn"),
+        ("audit chain", "skipped"),
+    ] {
+        assert_eq!(levels[check], level, "{check}: {findings}");
+    }
+    // And then the server starts on it: `migrate` applies what check announced.
+    op.run(&["migrate"], None).ok();
+    let again = op.run(&["check"], None).ok();
+    assert!(again.stdout.contains("up to date at 5"), "{}", again.stdout);
+}
+
+#[test]
+fn preflight_fails_where_serve_would_and_check_only_warns_of_a_port_in_use() {
+    let op = Operator::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let held = Operator::new().with("MCP_HTTP_PORT", &port);
+    let run = held.run(&["preflight", "--transport", "http"], None);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("cannot bind HTTP on 127.0.0.1:{port}")),
+        "{}",
+        run.stdout
+    );
+    let run = held
+        .with("MCP_TRANSPORT", "http")
+        .run(&["check"], None)
+        .ok();
+    assert!(
+        run.stdout.contains("a running server holds it?"),
+        "{}",
+        run.stdout
+    );
+    drop(busy);
+
+    // A public bind without authentication.
+    let run = op
+        .clone_with("MCP_HTTP_HOST", "0.0.0.0")
+        .run(&["preflight", "--transport", "http"], None);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.contains("MCP_AUTH_MODE=none is only allowed"),
+        "{}",
+        run.stdout
+    );
+    // An identity provider that cannot be reached.
+    let run = op
+        .clone_with("MCP_AUTH_MODE", "oidc")
+        .with("OIDC_ISSUER", "http://127.0.0.1:9")
+        .run(&["preflight", "--transport", "http"], None);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.contains("FAIL  authentication") && run.stdout.contains("OIDC_ISSUER"),
+        "{}",
+        run.stdout
+    );
+    // A disabled tool that does not exist.
+    let run = op
+        .clone_with("MCP_DISABLE_TOOLS", "dns.no_such_tool")
+        .run(&["preflight"], None);
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stdout.contains("FAIL  tool catalog") && run.stdout.contains("dns.no_such_tool"),
+        "{}",
+        run.stdout
+    );
+    // Unreachable devices are a warning: the server starts and serves what answers later.
+    op.add("r1", &[]).ok();
+    let run = op.run(&["preflight"], None).ok();
+    assert!(
+        run.stdout.contains("0 of the 1 asked answered"),
+        "{}",
+        run.stdout
+    );
 }

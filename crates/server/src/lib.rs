@@ -468,7 +468,7 @@ async fn wait<T>(
 
 /// `MCP_AUTH_MODE` against the HTTP transport. Configuration checks this for `MCP_TRANSPORT`;
 /// `--transport` must not slip past it.
-fn check_http_auth(s: &Settings, serves_http: bool) -> Result<(), ServerError> {
+pub fn check_http_auth(s: &Settings, serves_http: bool) -> Result<(), ServerError> {
     let loopback = s
         .http
         .host
@@ -527,39 +527,12 @@ async fn authenticator(
     let mode = match s.auth_mode {
         AuthMode::None => Mode::None,
         AuthMode::Token => Mode::Token,
-        AuthMode::Oidc => {
-            let issuer =
-                s.oidc.issuer.as_deref().ok_or_else(|| {
-                    ServerError::Usage("MCP_AUTH_MODE=oidc needs OIDC_ISSUER".into())
-                })?;
-            let issuer = auth::Url::parse(issuer)
-                .map_err(|e| ServerError::Usage(format!("OIDC_ISSUER is not a URL: {e}")))?;
-            let audience = s.oidc.audience.clone().unwrap_or_else(|| resource.clone());
-            let mut config = auth::OidcConfig::new(issuer, audience);
-            config.roles_claim = s.oidc.roles_claim.clone();
-            let validator = auth::OidcValidator::discover(config)
-                .await
-                .map_err(|source| ServerError::Auth {
-                    what: "OIDC_ISSUER: discovering the identity provider".into(),
-                    source,
-                })?;
-            Mode::Oidc {
-                validator: Box::new(validator),
-                allow_api_tokens: s.auth.allow_api_tokens,
-            }
-        }
+        AuthMode::Oidc => Mode::Oidc {
+            validator: Box::new(oidc_validator(s, &resource).await?),
+            allow_api_tokens: s.auth.allow_api_tokens,
+        },
     };
-    let cf_access = match &s.auth.cf_access {
-        Some((team, aud)) => Some(
-            auth::CfAccessValidator::new(team.clone(), aud.clone())
-                .map_err(|source| ServerError::Auth {
-                    what: "CF_ACCESS_TEAM_DOMAIN/CF_ACCESS_AUD".into(),
-                    source,
-                })?
-                .with_roles_claim(s.oidc.roles_claim.clone()),
-        ),
-        None => None,
-    };
+    let cf_access = cf_access_validator(s)?;
     Ok(Authenticator::new(
         mode,
         cf_access,
@@ -568,6 +541,67 @@ async fn authenticator(
         mcp.metrics.auth_failures.clone(),
         resource,
     ))
+}
+
+/// The identity provider of `MCP_AUTH_MODE=oidc`, discovered and its keys loaded; the audience
+/// defaults to the protected resource's URL.
+async fn oidc_validator(s: &Settings, resource: &str) -> Result<auth::OidcValidator, ServerError> {
+    let issuer = s
+        .oidc
+        .issuer
+        .as_deref()
+        .ok_or_else(|| ServerError::Usage("MCP_AUTH_MODE=oidc needs OIDC_ISSUER".into()))?;
+    let issuer = auth::Url::parse(issuer)
+        .map_err(|e| ServerError::Usage(format!("OIDC_ISSUER is not a URL: {e}")))?;
+    let audience = s
+        .oidc
+        .audience
+        .clone()
+        .unwrap_or_else(|| resource.to_owned());
+    let mut config = auth::OidcConfig::new(issuer, audience);
+    config.roles_claim = s.oidc.roles_claim.clone();
+    auth::OidcValidator::discover(config)
+        .await
+        .map_err(|source| ServerError::Auth {
+            what: "OIDC_ISSUER: discovering the identity provider".into(),
+            source,
+        })
+}
+
+/// Cloudflare Access, when `CF_ACCESS_TEAM_DOMAIN` and `CF_ACCESS_AUD` are set.
+fn cf_access_validator(s: &Settings) -> Result<Option<auth::CfAccessValidator>, ServerError> {
+    let Some((team, aud)) = &s.auth.cf_access else {
+        return Ok(None);
+    };
+    let validator = auth::CfAccessValidator::new(team.clone(), aud.clone()).map_err(|source| {
+        ServerError::Auth {
+            what: "CF_ACCESS_TEAM_DOMAIN/CF_ACCESS_AUD".into(),
+            source,
+        }
+    })?;
+    Ok(Some(validator.with_roles_claim(s.oidc.roles_claim.clone())))
+}
+
+/// What serving HTTP would check of authentication before taking a request: the mode against
+/// the bind address, the identity provider discovered with its keys (`oidc`), Cloudflare
+/// Access's settings. Returns what was found, for `check` and `preflight`.
+pub async fn check_http_authentication(s: &Settings) -> Result<String, ServerError> {
+    check_http_auth(s, true)?;
+    let mode = match s.auth_mode {
+        AuthMode::None => "no authentication (loopback bind)".to_owned(),
+        AuthMode::Token => "API tokens".to_owned(),
+        AuthMode::Oidc => {
+            let v = oidc_validator(s, "https://preflight.invalid/").await?;
+            format!(
+                "OpenID Connect: issuer {} discovered, signing keys loaded",
+                v.issuer()
+            )
+        }
+    };
+    Ok(match cf_access_validator(s)? {
+        Some(_) => format!("{mode}, behind Cloudflare Access"),
+        None => mode,
+    })
 }
 
 /// The MCP layer's configuration, live: the tool policy, the budget, what is announced.

@@ -101,6 +101,11 @@ pub enum StoreError {
     },
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database was migrated by a newer release (migration {version}, \"{description}\", is \
+         unknown to this one): run that release, or restore the backup taken before the upgrade"
+    )]
+    NewerSchema { version: i64, description: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("organization \"{0}\" already exists")]
@@ -232,6 +237,13 @@ impl Store {
     /// Applies pending migrations; returns the versions and descriptions applied now.
     pub async fn migrate(&self) -> Result<Vec<(i64, String)>, StoreError> {
         let before = self.applied_migrations().await.unwrap_or_default();
+        let known = self.known_migrations();
+        if let Some((version, description)) = before.iter().find(|m| !known.contains(m)) {
+            return Err(StoreError::NewerSchema {
+                version: *version,
+                description: description.clone(),
+            });
+        }
         self.migrator().run(&self.pool).await?;
         let after = self.applied_migrations().await?;
         Ok(after.into_iter().filter(|m| !before.contains(m)).collect())

@@ -1445,3 +1445,26 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_database_migrated_by_a_newer_release_is_refused_by_name,
+    |store, _db| {
+        sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         SELECT 99, 'from the future', success, checksum, 1 FROM _sqlx_migrations WHERE version = 1",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+        let e = store.migrate().await.unwrap_err();
+        assert!(
+            matches!(e, StoreError::NewerSchema { version: 99, .. }),
+            "{e:?}"
+        );
+        assert!(
+            e.to_string()
+                .contains("migrated by a newer release (migration 99, \"from the future\""),
+            "{e}"
+        );
+    }
+);

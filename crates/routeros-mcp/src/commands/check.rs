@@ -1,17 +1,43 @@
-//! `routeros-mcp check`: the startup validation, run on demand, changing nothing.
+//! `routeros-mcp check` and `routeros-mcp preflight`: the startup validation, run on demand,
+//! changing nothing.
 //!
 //! Each check reports ok, warn or FAIL with one line saying what it found and, on failure, what
-//! to do. Checks that depend on an earlier failed one are reported as skipped.
+//! to do. Checks that depend on an earlier failed one are reported as skipped. Both run the
+//! same checks — configuration, tool catalog, database, migrations, master key, the transport's
+//! bind and authentication, devices — and differ where the moment differs:
+//! - `check` is run beside a server that may be running: a port in use is a warning, and it
+//!   walks the whole audit chain.
+//! - `preflight` is run just before the server starts (`ExecStartPre=`): a port in use fails, as
+//!   the server would; the audit chain is left to `check` and `audit verify`, so a long log does
+//!   not slow every start.
+//!
+//! A new database (nothing migrated yet) is not a problem: the server migrates it at start, it
+//! holds no credentials to open and its audit chain is empty.
+
+use std::time::Duration;
 
 use anyhow::Result;
+use routeros::{MenuPath, PrintQuery};
 use serde_json::json;
+use settings::Transport;
 use store::Store;
-use vault::{KeyRequest, VaultError};
+use vault::{KeyRequest, LoadedKey, VaultError};
 
 use crate::VerificationFailed;
 use crate::cli::{Output, OutputArgs};
 use crate::context::Context;
 use crate::output;
+
+/// Which command runs the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Check,
+    Preflight,
+}
+
+/// Devices probed, and how long each may take to answer (as `/ready` does).
+const DEVICES_PROBED: usize = 5;
+const DEVICE_TIMEOUT: Duration = Duration::from_secs(3);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -53,7 +79,12 @@ impl Findings {
     }
 }
 
-pub async fn run(ctx: &Context, args: OutputArgs) -> Result<()> {
+pub async fn run(
+    ctx: &Context,
+    args: OutputArgs,
+    mode: Mode,
+    transport: Option<Transport>,
+) -> Result<()> {
     let mut f = Findings::default();
     let s = ctx.settings();
     f.add(
@@ -71,6 +102,8 @@ pub async fn run(ctx: &Context, args: OutputArgs) -> Result<()> {
     for w in &ctx.loaded.warnings {
         f.add("configuration", Level::Warn, w.clone());
     }
+    check_catalog(ctx, &mut f);
+    check_transport(ctx, transport.unwrap_or(s.transport), mode, &mut f).await;
 
     let store = match ctx.open_store().await {
         Ok(store) => {
@@ -88,9 +121,20 @@ pub async fn run(ctx: &Context, args: OutputArgs) -> Result<()> {
     };
     match &store {
         Some(store) => {
-            check_migrations(store, &mut f).await;
-            check_key(ctx, store, &mut f).await;
+            let new = check_migrations(store, &mut f).await;
+            let key = check_key(ctx, store, new, &mut f).await;
+            match key {
+                _ if new => f.add("devices", Level::Warn, "none registered (a new database)"),
+                Some(key) => check_devices(ctx, store, key, &mut f).await,
+                None => f.add("devices", Level::Skipped, "needs the master key"),
+            }
             match store.verify_audit_chain().await {
+                _ if mode == Mode::Preflight => f.add(
+                    "audit chain",
+                    Level::Skipped,
+                    "not walked before every start; `routeros-mcp check` or `audit verify` does",
+                ),
+                _ if new => f.add("audit chain", Level::Ok, "empty (a new database)"),
                 Ok(r) if r.is_intact() => f.add(
                     "audit chain",
                     Level::Ok,
@@ -111,7 +155,7 @@ pub async fn run(ctx: &Context, args: OutputArgs) -> Result<()> {
             }
         }
         None => {
-            for check in ["migrations", "master key", "audit chain"] {
+            for check in ["migrations", "master key", "devices", "audit chain"] {
                 f.add(check, Level::Skipped, "needs the database");
             }
         }
@@ -140,9 +184,21 @@ pub async fn run(ctx: &Context, args: OutputArgs) -> Result<()> {
     Ok(())
 }
 
-async fn check_migrations(store: &Store, f: &mut Findings) {
+/// Reports the migrations; returns whether the database is new (nothing applied yet).
+async fn check_migrations(store: &Store, f: &mut Findings) -> bool {
     let known = store.known_migrations();
     match store.applied_migrations().await {
+        Ok(applied) if applied.is_empty() => {
+            f.add(
+                "migrations",
+                Level::Warn,
+                format!(
+                    "a new database: {} migrations to apply, at startup or by `routeros-mcp migrate`",
+                    known.len()
+                ),
+            );
+            true
+        }
         Ok(applied) => {
             let unknown: Vec<_> = applied.iter().filter(|m| !known.contains(m)).collect();
             let pending = known.iter().filter(|m| !applied.contains(m)).count();
@@ -169,12 +225,22 @@ async fn check_migrations(store: &Store, f: &mut Findings) {
                     format!("up to date at {}", applied.last().map_or(0, |m| m.0)),
                 );
             }
+            false
         }
-        Err(e) => f.add("migrations", Level::Fail, e.to_string()),
+        Err(e) => {
+            f.add("migrations", Level::Fail, e.to_string());
+            false
+        }
     }
 }
 
-async fn check_key(ctx: &Context, store: &Store, f: &mut Findings) {
+/// Reports the master key; returns it when it loads (and opens what the database holds).
+async fn check_key(
+    ctx: &Context,
+    store: &Store,
+    new_database: bool,
+    f: &mut Findings,
+) -> Option<LoadedKey> {
     let s = ctx.settings();
     let request = KeyRequest {
         inline: s.vault.master_key.as_ref(),
@@ -195,8 +261,13 @@ async fn check_key(ctx: &Context, store: &Store, f: &mut Findings) {
         }
         Err(e) => Err(e),
     };
+    let verified = match &loaded {
+        Ok(_) if new_database => Ok(0),
+        Ok(key) => store.verify_master_key(&key.key).await,
+        Err(_) => Ok(0),
+    };
     match loaded {
-        Ok(key) => match store.verify_master_key(&key.key).await {
+        Ok(key) => match verified {
             Ok(n) => {
                 f.add(
                     "master key",
@@ -210,24 +281,162 @@ async fn check_key(ctx: &Context, store: &Store, f: &mut Findings) {
                 if let Some(exposure) = key.exposure() {
                     match s.environment {
                         domain::Environment::Lab => f.add("master key", Level::Warn, exposure),
-                        domain::Environment::Staging | domain::Environment::Prod => f.add(
-                            "master key",
-                            Level::Fail,
-                            format!(
-                                "{exposure} (MCP_ENV={} refuses a master key others can read)",
-                                s.environment
-                            ),
-                        ),
+                        domain::Environment::Staging | domain::Environment::Prod => {
+                            f.add(
+                                "master key",
+                                Level::Fail,
+                                format!(
+                                    "{exposure} (MCP_ENV={} refuses a master key others can read)",
+                                    s.environment
+                                ),
+                            );
+                            return None;
+                        }
                     }
                 }
+                Some(key)
             }
-            Err(e) => f.add("master key", Level::Fail, e.to_string()),
+            Err(e) => {
+                f.add("master key", Level::Fail, e.to_string());
+                None
+            }
         },
-        Err(VaultError::Missing) if s.may_generate_master_key() => f.add(
-            "master key",
-            Level::Warn,
-            "none yet; lab generates one on first use",
-        ),
-        Err(e) => f.add("master key", Level::Fail, e.to_string()),
+        Err(VaultError::Missing) if s.may_generate_master_key() => {
+            f.add(
+                "master key",
+                Level::Warn,
+                "none yet; lab generates one on first use",
+            );
+            None
+        }
+        Err(e) => {
+            f.add("master key", Level::Fail, e.to_string());
+            None
+        }
     }
+}
+
+/// The embedded tool catalog against the handlers, and the tool settings against the catalog.
+fn check_catalog(ctx: &Context, f: &mut Findings) {
+    let catalog = match catalog::Catalog::embedded() {
+        Ok(c) => c,
+        Err(e) => {
+            f.add("tool catalog", Level::Fail, e.to_string());
+            return;
+        }
+    };
+    let handlers = tools::handlers().into_iter().map(|h| (h.name, h)).collect();
+    if let Err(e) = mcp_server::check_one_to_one(&catalog, &handlers) {
+        f.add("tool catalog", Level::Fail, e);
+        return;
+    }
+    let policy = server::setup::policy(ctx.settings(), false);
+    match policy.check(&catalog) {
+        Ok(()) => f.add(
+            "tool catalog",
+            Level::Ok,
+            format!(
+                "{} tools, {} offered with these settings",
+                catalog.len(),
+                policy.visible(&catalog).len()
+            ),
+        ),
+        Err(e) => f.add("tool catalog", Level::Fail, e),
+    }
+}
+
+/// The HTTP transport's bind and authentication, when the transport serves HTTP.
+async fn check_transport(ctx: &Context, transport: Transport, mode: Mode, f: &mut Findings) {
+    let s = ctx.settings();
+    if transport == Transport::Stdio {
+        f.add("transport", Level::Ok, "stdio");
+        return;
+    }
+    let addr = format!("{}:{}", s.http.host, s.http.port);
+    match tokio::net::TcpListener::bind(&addr).await {
+        Ok(listener) => {
+            drop(listener);
+            f.add(
+                "transport",
+                Level::Ok,
+                format!("HTTP on {addr}{} can be bound", s.http.base_path),
+            );
+        }
+        Err(e) => {
+            let level = match mode {
+                Mode::Check if e.kind() == std::io::ErrorKind::AddrInUse => Level::Warn,
+                Mode::Check | Mode::Preflight => Level::Fail,
+            };
+            let hint = match level {
+                Level::Warn => " (a running server holds it?)",
+                Level::Ok | Level::Fail | Level::Skipped => " (MCP_HTTP_HOST/MCP_HTTP_PORT)",
+            };
+            f.add(
+                "transport",
+                level,
+                format!("cannot bind HTTP on {addr}: {e}{hint}"),
+            );
+        }
+    }
+    match server::check_http_authentication(s).await {
+        Ok(found) => f.add("authentication", Level::Ok, found),
+        Err(e) => f.add("authentication", Level::Fail, format!("{e:#}")),
+    }
+}
+
+/// Up to five active devices asked for their identity, as `/ready` does; none answering is a
+/// warning (the server starts and serves what answers later).
+async fn check_devices(ctx: &Context, store: &Store, key: LoadedKey, f: &mut Findings) {
+    let devices = match store
+        .list_devices(&store::DeviceFilter {
+            status: Some(domain::DeviceStatus::Active),
+            ..store::DeviceFilter::default()
+        })
+        .await
+    {
+        Ok(d) => d,
+        Err(e) => {
+            f.add("devices", Level::Fail, e.to_string());
+            return;
+        }
+    };
+    if devices.is_empty() {
+        f.add("devices", Level::Warn, "none registered");
+        return;
+    }
+    let fleet = ctx.fleet_with(store.clone(), key.key, None);
+    let Ok(identity) = MenuPath::parse("system/identity") else {
+        return;
+    };
+    let probes = devices.iter().take(DEVICES_PROBED).map(|d| {
+        let fleet = fleet.clone();
+        let identity = identity.clone();
+        async move {
+            let Ok(client) = fleet.client(d).await else {
+                return false;
+            };
+            tokio::time::timeout(DEVICE_TIMEOUT, client.print(&identity, &PrintQuery::all()))
+                .await
+                .is_ok_and(|r| r.is_ok())
+        }
+    });
+    let answered = futures::future::join_all(probes)
+        .await
+        .into_iter()
+        .filter(|ok| *ok)
+        .count();
+    let asked = devices.len().min(DEVICES_PROBED);
+    let level = if answered == 0 {
+        Level::Warn
+    } else {
+        Level::Ok
+    };
+    f.add(
+        "devices",
+        level,
+        format!(
+            "{answered} of the {asked} asked answered ({} active registered)",
+            devices.len()
+        ),
+    );
 }

@@ -27,7 +27,11 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Org(cmd) => tenancy::org(&ctx, cmd).await,
         Command::Project(cmd) => tenancy::project(&ctx, cmd).await,
         Command::Migrate(args) => migrate(&ctx, args).await,
-        Command::Check(args) => check::run(&ctx, args).await,
+        Command::Check(args) => check::run(&ctx, args, check::Mode::Check, None).await,
+        Command::Preflight(args) => {
+            let transport = args.transport.map(Into::into);
+            check::run(&ctx, args.output, check::Mode::Preflight, transport).await
+        }
         Command::Key(cmd) => key::run(&ctx, cmd).await,
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,

@@ -9,10 +9,9 @@
 use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
-use settings::Transport;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
-use crate::cli::{ServeArgs, TransportArg};
+use crate::cli::ServeArgs;
 use crate::context::{Context, server_error};
 
 pub async fn run(ctx: Context, args: ServeArgs) -> Result<()> {
@@ -22,11 +21,7 @@ pub async fn run(ctx: Context, args: ServeArgs) -> Result<()> {
     let interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
 
     let options = server::Options {
-        transport: args.transport.map(|t| match t {
-            TransportArg::Stdio => Transport::Stdio,
-            TransportArg::Http => Transport::Http,
-            TransportArg::Both => Transport::Both,
-        }),
+        transport: args.transport.map(Into::into),
         read_only: args.read_only,
         demo: args.demo,
     };
