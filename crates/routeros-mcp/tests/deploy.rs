@@ -935,9 +935,11 @@ fn the_http_unit_notifies_systemd_reloads_and_stops_in_time() {
         one(&u, "Service", "EnvironmentFile"),
         "/etc/routeros-mcp/routeros-mcp.env"
     );
+    // The startup validation checks the transport the server will run (its bind and
+    // authentication), so both name the same one.
     assert_eq!(
         one(&u, "Service", "ExecStartPre"),
-        "/usr/local/bin/routeros-mcp preflight"
+        "/usr/local/bin/routeros-mcp preflight --transport http"
     );
     assert_eq!(
         one(&u, "Service", "ExecStart"),
@@ -1379,4 +1381,78 @@ fn the_doc_checks_catch_a_misspelt_setting() {
         paths.into_iter().collect::<Vec<_>>(),
         ["deploy/kubernetes/deployment.yaml", "systemd/nope.service"]
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+/// Whether the binary accepts `args` (asked with `--help` appended, so nothing runs).
+fn accepts(args: &[String]) -> Result<(), String> {
+    let out = Command::new(env!("CARGO_BIN_EXE_routeros-mcp"))
+        .args(args)
+        .arg("--help")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn every_command_the_deployment_files_run_is_one_the_binary_has() {
+    let mut commands: Vec<(String, Vec<String>)> = Vec::new();
+    let binary = "/usr/local/bin/routeros-mcp ";
+    for rel in [
+        "systemd/routeros-mcp-http.service",
+        "systemd/routeros-mcp-stdio@.service",
+    ] {
+        let u = unit(rel);
+        for key in ["ExecStartPre", "ExecStart"] {
+            if let Some(line) = one(&u, "Service", key).strip_prefix(binary) {
+                commands.push((format!("{rel} {key}"), words(line)));
+            }
+        }
+    }
+    let doc = compose();
+    for name in ["preflight", "routeros-mcp"] {
+        let args = strings(&doc["services"][name]["command"]);
+        commands.push((format!("docker-compose.yml {name}"), args));
+    }
+    let all = manifests();
+    let pod = &object(&all, "Deployment")["spec"]["template"]["spec"];
+    for c in pod["containers"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .chain(pod["initContainers"].as_vec().into_iter().flatten())
+    {
+        let name = text(&c["name"]).unwrap();
+        commands.push((format!("deploy/kubernetes {name}"), strings(&c["args"])));
+    }
+    let stages = dockerfile();
+    let cmd = stages.last().unwrap().all("CMD");
+    let cmd: Vec<String> = serde_json::from_str(cmd.last().expect("a CMD")).unwrap();
+    commands.push(("deploy/Dockerfile CMD".into(), cmd));
+    let m = bundle_manifest();
+    let args: Vec<String> =
+        serde_json::from_value(m["server"]["mcp_config"]["args"].clone()).unwrap();
+    commands.push(("deploy/mcpb/manifest.json".into(), args));
+
+    assert!(commands.len() >= 8, "{commands:?}");
+    for (place, args) in &commands {
+        assert!(!args.is_empty(), "{place} runs no command");
+        if let Err(e) = accepts(args) {
+            panic!(
+                "{place} runs `routeros-mcp {}`, which the binary refuses: {e}",
+                args.join(" ")
+            );
+        }
+    }
+    // And a misspelt one is refused, so the check means something.
+    assert!(accepts(&["serve".into(), "--transport".into(), "htp".into()]).is_err());
+    assert!(accepts(&["prefligth".into()]).is_err());
 }
