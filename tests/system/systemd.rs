@@ -45,8 +45,7 @@ fn command_of(line: &str) -> Vec<String> {
 async fn the_http_unit_starts_the_server_as_systemd_would() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let unit = std::fs::read_to_string(root.join("systemd/routeros-mcp-http.service")).unwrap();
-    let example =
-        std::fs::read_to_string(root.join("systemd/routeros-mcp.env.example")).unwrap();
+    let example = std::fs::read_to_string(root.join("systemd/routeros-mcp.env.example")).unwrap();
     assert_eq!(directives(&unit, "Type"), ["notify"]);
 
     let world = World::start(&[Profile::Home]).await;
