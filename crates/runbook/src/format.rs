@@ -314,14 +314,15 @@ pub struct Meta {
     pub cooldown: Option<Cooldown>,
 }
 
-/// A step: prose for a person (or the assistant) to follow, or a tool call.
+/// A step: prose for a person (or the assistant) to follow, or a tool call (with the paragraph or
+/// list item right before its block as its description).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
     /// 1-based, in document order across Diagnosis, Remediation and Verify; `{step.N/…}` refers
     /// to it.
     pub number: usize,
     pub section: Section,
-    /// The file line the step starts on.
+    /// The file line the step starts on (a tool step's description, else its block).
     pub line: usize,
     pub kind: StepKind,
 }
@@ -341,6 +342,10 @@ pub enum StepKind {
 pub struct ToolStep {
     /// `category.action`.
     pub tool: String,
+    /// The line of the ```` ```tool ```` fence.
+    pub line: usize,
+    /// The paragraph or list item right before the block, which says what the call is for.
+    pub description: Option<String>,
     /// The arguments as written: strings may hold placeholders.
     pub arguments: Map<String, Value>,
     /// The conditions of the following ```` ```expect ```` block; a step with any is a gate.
@@ -566,7 +571,16 @@ fn front_matter(node: &Node, p: &mut Problems<'_>) -> Option<Meta> {
                 );
                 None
             }
-            Some(t) => Some(t.trim().to_owned()),
+            Some(t) => match domain::text::find_control(t) {
+                Some(c) => {
+                    p.add(
+                        v.line(),
+                        format!("{key} contains {c}; it must be plain text"),
+                    );
+                    None
+                }
+                None => Some(t.trim().to_owned()),
+            },
             None => {
                 p.add(v.line(), format!("{key} must be text, not {}", v.kind()));
                 None
@@ -792,11 +806,17 @@ fn variable(name: &str, line: usize, spec: &Node, p: &mut Problems<'_>) -> Optio
         }
     };
     let description = match get("description").and_then(Node::as_text) {
-        Some(d) if !d.trim().is_empty() && d.chars().count() <= 500 => d.trim().to_owned(),
+        Some(d)
+            if !d.trim().is_empty()
+                && d.chars().count() <= 500
+                && domain::text::find_control(d).is_none() =>
+        {
+            d.trim().to_owned()
+        }
         _ => {
             p.add(
                 line,
-                format!("variable {name} needs a description (at most 500 characters) saying what to give"),
+                format!("variable {name} needs a description (plain text, at most 500 characters) saying what to give"),
             );
             String::new()
         }
@@ -996,6 +1016,9 @@ struct BodyParser<'p, 'f> {
     symptom_line: usize,
     steps: Vec<Step>,
     pending: Option<Pending>,
+    /// The last paragraph or list item of a step section: a tool block right after it takes it
+    /// as its description; anything else makes it a prose step.
+    held: Option<(Section, usize, String)>,
     /// The index in `steps` of a tool step an expect block may still attach to.
     last_tool: Option<usize>,
 }
@@ -1020,7 +1043,17 @@ impl BodyParser<'_, '_> {
             } else {
                 text
             }),
-            Some((section, _)) => self.push_step(section, pending.line, StepKind::Prose { text }),
+            Some((section, _)) => {
+                self.release();
+                self.held = Some((section, pending.line, text));
+            }
+        }
+    }
+
+    /// Makes the held paragraph a prose step.
+    fn release(&mut self) {
+        if let Some((section, line, text)) = self.held.take() {
+            self.push_step(section, line, StepKind::Prose { text });
         }
     }
 
@@ -1036,6 +1069,7 @@ impl BodyParser<'_, '_> {
 
     fn heading(&mut self, level: usize, title: &str, line: usize) {
         self.flush();
+        self.release();
         self.last_tool = None;
         if level == 1 {
             if self.heading.is_some() || self.section.is_some() {
@@ -1093,6 +1127,7 @@ impl BodyParser<'_, '_> {
                 self.tool(rest.trim(), body, open_line);
             }
             "expect" => {
+                self.release();
                 let Some(index) = self.last_tool.take() else {
                     self.p.add(
                         open_line,
@@ -1118,6 +1153,7 @@ impl BodyParser<'_, '_> {
                 }
             }
             _ => {
+                self.release();
                 self.last_tool = None;
                 let text = format!("```{info}\n{body}\n```");
                 match self.section {
@@ -1179,11 +1215,18 @@ impl BodyParser<'_, '_> {
                 }
             }
         };
+        // The paragraph or list item right before the block describes it.
+        let (start, description) = match self.held.take() {
+            Some((_, l, text)) => (l, Some(text)),
+            None => (line, None),
+        };
         self.push_step(
             section,
-            line,
+            start,
             StepKind::Tool(ToolStep {
                 tool: name.to_owned(),
+                line,
+                description,
                 arguments,
                 expect: Vec::new(),
             }),
@@ -1259,6 +1302,7 @@ fn body(lines: &[&str], start: usize, p: &mut Problems<'_>) -> Body {
         symptom_line: 0,
         steps: Vec::new(),
         pending: None,
+        held: None,
         last_tool: None,
     };
     let mut i = start;
@@ -1345,6 +1389,7 @@ fn body(lines: &[&str], start: usize, p: &mut Problems<'_>) -> Body {
         }
     }
     b.flush();
+    b.release();
     let symptom = b.symptom.join("\n");
     for section in Section::ALL {
         if !b.seen.contains(section) {

@@ -44,6 +44,8 @@ pub enum Planned {
     Prose { text: String },
     Tool {
         tool: String,
+        /// What the call is for (placeholders filled, secrets redacted).
+        description: Option<String>,
         access: Access,
         tier: Tier,
         /// Writes need a person's approval before they change anything.
@@ -186,8 +188,13 @@ pub fn dry_run(
                 if !gate.is_empty() {
                     gates.push(step.number);
                 }
+                let description = match &tool.description {
+                    Some(d) => Some(redactor.redact(&ctx.text(d).map_err(wrap)?).into_owned()),
+                    None => None,
+                };
                 Planned::Tool {
                     tool: tool.tool.clone(),
+                    description,
                     access,
                     tier: spec.tier,
                     needs_approval: access == Access::Write,
@@ -252,6 +259,7 @@ impl fmt::Display for DryRun {
                 }
                 Planned::Tool {
                     tool,
+                    description,
                     access,
                     arguments,
                     depends_on,
@@ -278,12 +286,23 @@ impl fmt::Display for DryRun {
                             waits.join(" and ")
                         ),
                     };
-                    writeln!(
-                        f,
-                        "{:>3}. {what} {tool} {}",
-                        s.number,
-                        domain::text::escape(&arguments.to_string())
-                    )?;
+                    match description {
+                        Some(d) => {
+                            let d = domain::text::escape_lines(d).replace('\n', "\n      ");
+                            writeln!(f, "{:>3}. {d}", s.number)?;
+                            writeln!(
+                                f,
+                                "       → {what} {tool} {}",
+                                domain::text::escape(&arguments.to_string())
+                            )?;
+                        }
+                        None => writeln!(
+                            f,
+                            "{:>3}. {what} {tool} {}",
+                            s.number,
+                            domain::text::escape(&arguments.to_string())
+                        )?,
+                    }
                     for g in gate {
                         writeln!(f, "       expect {}", domain::text::escape(g))?;
                     }

@@ -152,7 +152,13 @@ fn doc(runbook: &Runbook) -> Doc<'_> {
     for s in &runbook.steps {
         match &s.kind {
             StepKind::Prose { text } => steps.push_str(text),
-            StepKind::Tool(t) => steps.push_str(&t.tool),
+            StepKind::Tool(t) => {
+                steps.push_str(&t.tool);
+                if let Some(d) = &t.description {
+                    steps.push(' ');
+                    steps.push_str(d);
+                }
+            }
         }
         steps.push('\n');
     }

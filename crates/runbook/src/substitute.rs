@@ -394,7 +394,7 @@ impl Env {
             }
             let (value, secret) = match v {
                 Node::Scalar { .. } if v.is_null() => {
-                    problems.push(problem(v.line(), format!("{} has no value", k.text)));
+                    problems.push(problem(k.line, format!("{} has no value", k.text)));
                     continue;
                 }
                 Node::Scalar { text, .. } => (text.clone(), false),
@@ -480,7 +480,7 @@ impl Env {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InvalidInput {
     pub name: String,
-    /// What the type allows.
+    /// What is wrong and what the type allows (`expected a whole number such as 5`).
     pub expected: String,
     /// The value given, quoted and cut short (`(hidden)` for a secret variable).
     pub given: String,
@@ -511,7 +511,7 @@ impl InputError {
         }
         for i in &self.invalid {
             parts.push(format!(
-                "variable {} is {}: expected {}",
+                "variable {} is {}: {}",
                 i.name, i.given, i.expected
             ));
         }

@@ -56,7 +56,15 @@ fn templates(runbook: &Runbook) -> Vec<Template<'_>> {
                 is_key: false,
             }),
             StepKind::Tool(t) => {
-                collect(&t.arguments, step.line, step.number, &mut out);
+                if let Some(d) = &t.description {
+                    out.push(Template {
+                        line: step.line,
+                        step: step.number,
+                        text: d,
+                        is_key: false,
+                    });
+                }
+                collect(&t.arguments, t.line, step.number, &mut out);
                 for c in &t.expect {
                     if let Value::String(s) = &c.literal {
                         out.push(Template {
@@ -202,12 +210,12 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
         .collect();
     for (step, tool) in runbook.tool_steps() {
         let Some(spec) = catalog.get(&tool.tool) else {
-            add(step.line, unknown_tool(&tool.tool, catalog));
+            add(tool.line, unknown_tool(&tool.tool, catalog));
             continue;
         };
         if rank(spec.tier) > rank(runbook.meta.tier) {
             add(
-                step.line,
+                tool.line,
                 format!(
                     "{} is a {} tool, above the runbook's tier {}; set tier: {} (the highest tier its steps need)",
                     spec.name, spec.tier, runbook.meta.tier, spec.tier
@@ -218,7 +226,7 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
             match step.section {
                 Section::Remediation => {}
                 Section::Symptom | Section::Diagnosis | Section::Verify => add(
-                    step.line,
+                    tool.line,
                     format!(
                         "{} changes configuration; write steps belong under ## Remediation (## {} only reads)",
                         spec.name,
@@ -253,7 +261,7 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
                     continue;
                 }
                 add(
-                    step.line,
+                    tool.line,
                     format!(
                         "the arguments of {} do not fit its input schema{}: {v}",
                         spec.name,
