@@ -252,7 +252,7 @@ pub fn evaluate(conditions: &[Condition], result: &Value, redactor: &Redactor) -
             };
             Check {
                 line: c.line,
-                condition: redactor.redact(&c.to_string()).into_owned(),
+                condition: domain::text::escape(&redactor.redact(&c.to_string())).into_owned(),
                 held,
                 actual: found.map_or_else(|| "(nothing)".to_owned(), |v| render(v, redactor)),
                 note,

@@ -7,7 +7,7 @@
 //! - [`format`] parses a file into a [`Runbook`] (front matter, sections, prose and tool steps,
 //!   `expect` gates, the source line of every step);
 //! - [`validate`] checks a runbook against the tool catalog and reports [`Problem`]s;
-//! - [`substitute`] fills `{var.name}`, `{env[key]}` and `{step.N/pointer}` placeholders, and
+//! - [`substitute`] fills `{var.name}`, `{env[key]}` and `{step.N./pointer}` placeholders, and
 //!   keeps the [`Redactor`] that strips secrets from what is logged or shown;
 //! - [`expect`] evaluates a step's conditions on a tool result;
 //! - [`index`] loads the built-in runbooks and the operator's folder, and reloads on change;

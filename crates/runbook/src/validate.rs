@@ -43,6 +43,8 @@ struct Template<'r> {
     text: &'r str,
     /// A JSON object key (where placeholders are not allowed).
     is_key: bool,
+    /// Prose or a description: several lines, already checked line by line when parsed.
+    is_prose: bool,
 }
 
 fn templates(runbook: &Runbook) -> Vec<Template<'_>> {
@@ -54,6 +56,7 @@ fn templates(runbook: &Runbook) -> Vec<Template<'_>> {
                 step: step.number,
                 text,
                 is_key: false,
+                is_prose: true,
             }),
             StepKind::Tool(t) => {
                 if let Some(d) = &t.description {
@@ -62,6 +65,7 @@ fn templates(runbook: &Runbook) -> Vec<Template<'_>> {
                         step: step.number,
                         text: d,
                         is_key: false,
+                        is_prose: true,
                     });
                 }
                 collect(&t.arguments, t.line, step.number, &mut out);
@@ -72,6 +76,7 @@ fn templates(runbook: &Runbook) -> Vec<Template<'_>> {
                             step: step.number,
                             text: s,
                             is_key: false,
+                            is_prose: false,
                         });
                     }
                 }
@@ -89,6 +94,7 @@ fn collect<'r>(map: &'r Map<String, Value>, line: usize, step: usize, out: &mut 
                 step,
                 text: s,
                 is_key: false,
+                is_prose: false,
             }),
             Value::Array(items) => items.iter().for_each(|i| walk(i, line, step, out)),
             Value::Object(m) => collect(m, line, step, out),
@@ -101,6 +107,7 @@ fn collect<'r>(map: &'r Map<String, Value>, line: usize, step: usize, out: &mut 
             step,
             text: k,
             is_key: true,
+            is_prose: false,
         });
         walk(v, line, step, out);
     }
@@ -121,6 +128,16 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
         .collect();
     let mut env_keys: Vec<String> = Vec::new();
     for t in templates(runbook) {
+        if let Some(c) = domain::text::find_control(t.text).filter(|_| !t.is_prose) {
+            add(
+                t.line,
+                format!(
+                    "{c} in {}; arguments and expected values are plain text",
+                    quote(t.text, 60)
+                ),
+            );
+            continue;
+        }
         let found = match substitute::placeholders(t.text) {
             Ok(found) => found,
             Err(reason) => {
@@ -263,13 +280,14 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
                 add(
                     tool.line,
                     format!(
-                        "the arguments of {} do not fit its input schema{}: {v}",
+                        "the arguments of {} do not fit its input schema{}: {}",
                         spec.name,
                         if examples.is_empty() {
                             String::new()
                         } else {
                             format!(" (with the example values {})", examples.join(", "))
-                        }
+                        },
+                        domain::text::escape(&v.to_string())
                     ),
                 );
             }

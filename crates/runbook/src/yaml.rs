@@ -90,6 +90,36 @@ enum Frame {
     },
 }
 
+/// Opens a mapping or sequence, unless the limits or the subset forbid it.
+fn open(
+    stack: &mut Vec<Frame>,
+    frame: Frame,
+    anchor: usize,
+    tagged: bool,
+    nodes: &mut usize,
+) -> Result<(), String> {
+    if anchor > 0 {
+        return Err("YAML anchors (&name) are not allowed".into());
+    }
+    if tagged {
+        return Err("YAML tags (!name) are not allowed".into());
+    }
+    if let Some(Frame::Map { key: None, .. }) = stack.last() {
+        return Err("mapping keys must be plain text".into());
+    }
+    if stack.len() >= MAX_DEPTH {
+        return Err(format!(
+            "nested deeper than {MAX_DEPTH} levels; runbook front matter is shallow"
+        ));
+    }
+    *nodes += 1;
+    if *nodes > MAX_NODES {
+        return Err(format!("more than {MAX_NODES} values"));
+    }
+    stack.push(frame);
+    Ok(())
+}
+
 /// Parses one YAML document; `first_line` is the file line the text starts on. An empty
 /// document is `None`.
 pub(crate) fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlError> {
@@ -105,31 +135,28 @@ pub(crate) fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlE
             reason: format!("not valid YAML: {}", e.info()),
         })?;
         let line = at(mark.line());
-        let refuse = |reason: &str| YamlError {
-            line,
-            reason: reason.to_owned(),
-        };
+        let refuse = |reason: String| YamlError { line, reason };
         let complete = match event {
             Event::StreamStart | Event::Nothing | Event::DocumentEnd => continue,
             Event::StreamEnd => break,
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
-                    return Err(refuse("only one YAML document is allowed here"));
+                    return Err(refuse("only one YAML document is allowed here".into()));
                 }
                 continue;
             }
             Event::Alias(_) => {
                 return Err(refuse(
-                    "YAML aliases (*name) are not allowed; write the value out",
+                    "YAML aliases (*name) are not allowed; write the value out".into(),
                 ));
             }
             Event::Scalar(text, style, anchor, tag) => {
                 if anchor > 0 {
-                    return Err(refuse("YAML anchors (&name) are not allowed"));
+                    return Err(refuse("YAML anchors (&name) are not allowed".into()));
                 }
                 if tag.is_some() {
-                    return Err(refuse("YAML tags (!name) are not allowed"));
+                    return Err(refuse("YAML tags (!name) are not allowed".into()));
                 }
                 Node::Scalar {
                     text,
@@ -137,42 +164,27 @@ pub(crate) fn parse(text: &str, first_line: usize) -> Result<Option<Node>, YamlE
                     line,
                 }
             }
-            Event::SequenceStart(anchor, ref tag) | Event::MappingStart(anchor, ref tag) => {
-                if anchor > 0 {
-                    return Err(refuse("YAML anchors (&name) are not allowed"));
-                }
-                if tag.is_some() {
-                    return Err(refuse("YAML tags (!name) are not allowed"));
-                }
-                if let Some(Frame::Map { key: None, .. }) = stack.last() {
-                    return Err(refuse("mapping keys must be plain text"));
-                }
-                if stack.len() >= MAX_DEPTH {
-                    return Err(refuse(&format!(
-                        "nested deeper than {MAX_DEPTH} levels; runbook front matter is shallow"
-                    )));
-                }
-                nodes += 1;
-                if nodes > MAX_NODES {
-                    return Err(refuse(&format!("more than {MAX_NODES} values")));
-                }
-                stack.push(match event {
-                    Event::MappingStart(..) => Frame::Map {
-                        entries: Vec::new(),
-                        key: None,
-                        line,
-                    },
-                    _ => Frame::Seq {
-                        items: Vec::new(),
-                        line,
-                    },
-                });
+            Event::SequenceStart(anchor, tag) => {
+                let frame = Frame::Seq {
+                    items: Vec::new(),
+                    line,
+                };
+                open(&mut stack, frame, anchor, tag.is_some(), &mut nodes).map_err(refuse)?;
+                continue;
+            }
+            Event::MappingStart(anchor, tag) => {
+                let frame = Frame::Map {
+                    entries: Vec::new(),
+                    key: None,
+                    line,
+                };
+                open(&mut stack, frame, anchor, tag.is_some(), &mut nodes).map_err(refuse)?;
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
                 Some(Frame::Seq { items, line }) => Node::Seq { items, line },
                 Some(Frame::Map { entries, line, .. }) => Node::Map { entries, line },
-                None => return Err(refuse("unbalanced YAML")),
+                None => return Err(refuse("unbalanced YAML".into())),
             },
         };
         nodes += 1;

@@ -501,6 +501,17 @@ fn adversarial_sizes_nesting_aliases_and_control_characters() {
                 .contains("title contains the control character U+000D")),
         "{p:?}"
     );
+    // Control characters written as JSON escapes in arguments are refused too.
+    let escaped = MINIMAL.replacen(
+        "\"{var.device}\"}",
+        "\"{var.device}\", \"x\\u001b[2J\": 1}",
+        1,
+    );
+    let p = problems(&escaped);
+    assert!(
+        p.iter().any(|x| x.line == 21 && x.reason.starts_with("the control character U+001B (ESC, a terminal escape) at position 1 in \"x\\e[2J\"")),
+        "{p:?}"
+    );
     // Tabs and CRLF line endings are fine.
     let crlf = MINIMAL
         .replace("Something is wrong.", "Something\tis wrong.")
