@@ -34,8 +34,16 @@
 //! refused), the body into the symptom text and numbered [`Step`]s — prose (a paragraph or a list
 //! item) or a tool call (a ```` ```tool NAME ```` block whose body is a JSON object of arguments,
 //! optionally followed by an ```` ```expect ```` block, which makes it a verify gate) — each
-//! with its source line. Whether the tools exist and the arguments fit their schemas is
-//! [`crate::validate`]'s job.
+//! with its source line. A paragraph or list item directly before a tool block is that step's
+//! description, so "1. List the leases." and its block are one step, step 1. Steps are numbered
+//! across Diagnosis, Remediation and Verify; the Symptom section is text only. Whether the tools
+//! exist and the arguments fit their schemas is [`crate::validate`](mod@crate::validate)'s job.
+//!
+//! Variables have a type — `string`, `integer`, `number`, `boolean`, `device` (a device id or
+//! name), `address` (an IP address, optionally with a prefix length) or `interface` — with a
+//! checker ([`VarType::coerce`]) and an example value used for validation (the variable's
+//! `example`, else its `default`, else [`VarType::example`]). A variable may be `required`, have
+//! a `default` (not both), and be `secret` (its value is redacted wherever it is shown).
 
 use std::fmt;
 use std::net::IpAddr;

@@ -266,15 +266,19 @@ impl Index {
                 if !is_runbook {
                     continue;
                 }
-                // A symlink to a file counts with its target's size and time.
+                // A symlink to a file counts with its target's size and time; anything but a
+                // regular file (a FIFO, a device) is skipped, since reading it could block.
                 let meta = if meta.file_type().is_symlink() {
                     match std::fs::metadata(&path) {
-                        Ok(m) if m.is_file() => m,
-                        _ => continue,
+                        Ok(m) => m,
+                        Err(_) => continue,
                     }
                 } else {
                     meta
                 };
+                if !meta.is_file() {
+                    continue;
+                }
                 if stamps.len() >= MAX_FILES {
                     problems.push(Problem::new(
                         &dir.display().to_string(),

@@ -4,9 +4,9 @@
 //! This crate is pure: it reads runbook files and `env.yaml`, and nothing else (no database, no
 //! MCP, no network). The MCP prompts, runs, storage and the review queue are built on it:
 //!
-//! - [`format`] parses a file into a [`Runbook`] (front matter, sections, prose and tool steps,
+//! - [`format`](mod@format) parses a file into a [`Runbook`] (front matter, sections, prose and tool steps,
 //!   `expect` gates, the source line of every step);
-//! - [`validate`] checks a runbook against the tool catalog and reports [`Problem`]s;
+//! - [`validate`](mod@validate) checks a runbook against the tool catalog and reports [`Problem`]s;
 //! - [`substitute`] fills `{var.name}`, `{env[key]}` and `{step.N./pointer}` placeholders, and
 //!   keeps the [`Redactor`] that strips secrets from what is logged or shown;
 //! - [`expect`] evaluates a step's conditions on a tool result;
@@ -65,6 +65,8 @@ impl Problem {
         }
     }
 }
+
+impl std::error::Error for Problem {}
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -530,6 +530,9 @@ impl InputError {
     }
 }
 
+/// Most unknown input names an error lists.
+const MAX_LISTED: usize = 20;
+
 /// The variables' values for one run: checked, typed, defaults applied.
 #[derive(Clone, Default)]
 pub struct Inputs {
@@ -577,11 +580,24 @@ impl Inputs {
         let mut err = InputError {
             missing: Vec::new(),
             invalid: Vec::new(),
-            unknown: given
-                .keys()
-                .filter(|k| !inputs.declared.contains(*k))
-                .map(|k| domain::text::escape(k).into_owned())
-                .collect(),
+            unknown: {
+                let unknown: Vec<&String> = given
+                    .keys()
+                    .filter(|k| !inputs.declared.contains(*k))
+                    .collect();
+                let mut shown: Vec<String> = unknown
+                    .iter()
+                    .take(MAX_LISTED)
+                    .map(|k| {
+                        let q = quote(k, 40);
+                        q[1..q.len() - 1].to_owned()
+                    })
+                    .collect();
+                if unknown.len() > MAX_LISTED {
+                    shown.push(format!("and {} more", unknown.len() - MAX_LISTED));
+                }
+                shown
+            },
             accepted: vars.iter().map(|v| v.name.clone()).collect(),
         };
         for var in vars {

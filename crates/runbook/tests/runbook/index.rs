@@ -48,6 +48,15 @@ fn a_broken_runbook_is_reported_with_file_line_and_reason_while_the_others_load(
     write(dir.path(), "notes.txt", "ignored");
     write(dir.path(), ".hidden.md", "ignored");
     std::fs::write(dir.path().join("binary.md"), [0xff, 0xfe, 0x00]).unwrap();
+    // A FIFO would block a reader forever: only regular files are read.
+    #[cfg(unix)]
+    {
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe.md"))
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(made, "mkfifo");
+    }
     let index = Index::load(catalog(), Some(dir.path().to_path_buf()));
     assert!(index.get("good-one").is_some());
     assert!(index.get("also-good").is_some());

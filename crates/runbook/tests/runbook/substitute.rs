@@ -88,6 +88,11 @@ fn inputs_are_typed_defaults_applied_and_every_problem_listed_at_once() {
     assert!(text.contains("unknown variables: colour, evil\\e[2J (this runbook takes device, target, count, ratio, enabled, port, password, note)"), "{text}");
     assert!(text.contains("U+001B"), "{text}");
     assert!(domain::text::find_control(&text).is_none(), "{text}");
+    // Thousands of unknown names are listed briefly.
+    let many: BTreeMap<String, Value> = (0..5000).map(|i| (format!("v{i:04}"), json!(1))).collect();
+    let err = Inputs::resolve(&r, &many).unwrap_err();
+    assert_eq!(err.unknown.len(), 21);
+    assert_eq!(err.unknown[20], "and 4980 more");
     // A secret's wrong value is not echoed.
     let err = Inputs::resolve(
         &r,
