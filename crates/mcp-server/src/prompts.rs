@@ -1,11 +1,16 @@
-//! Built-in prompts: ready-made investigations a user can start from their client (runbooks will
-//! add one prompt each later).
+//! Prompts: ready-made investigations a user can start from their client, and one prompt per
+//! published runbook (its variables are the arguments; the prompt is the runbook's steps with the
+//! values filled in, and how to follow them). A draft or deprecated runbook is never a prompt.
+
+use std::collections::BTreeMap;
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
     GetPromptRequestParams, GetPromptResult, ListPromptsResult, Prompt, PromptArgument,
     PromptMessage, Role,
 };
+use serde_json::Value;
+use tools::runbook::Runbooks;
 
 struct Builtin {
     name: &'static str,
@@ -47,35 +52,89 @@ const BUILTINS: &[Builtin] = &[
     },
 ];
 
-/// Whether a prompt takes a `device_id` argument (for completions).
-pub(crate) fn takes_device(name: &str) -> bool {
-    BUILTINS.iter().any(|b| b.name == name && b.device)
-}
-
-pub(crate) fn list() -> ListPromptsResult {
-    ListPromptsResult::with_all_items(
-        BUILTINS
-            .iter()
-            .map(|b| {
-                let args = b.device.then(|| {
-                    vec![
-                        PromptArgument::new("device_id")
-                            .with_description("Device id or name")
-                            .with_required(true),
-                    ]
-                });
-                Prompt::new(b.name, Some(b.description), args).with_title(b.title)
+/// Whether argument `argument` of prompt `name` names a device (for completions): a built-in's
+/// `device_id`, or a published runbook's variable of type `device`.
+pub(crate) fn takes_device(runbooks: Option<&Runbooks>, name: &str, argument: &str) -> bool {
+    if let Some(b) = BUILTINS.iter().find(|b| b.name == name) {
+        return b.device && argument == "device_id";
+    }
+    runbooks.is_some_and(|r| {
+        r.with(|index| {
+            published(index, name).is_some_and(|rb| {
+                rb.variable(argument)
+                    .is_some_and(|v| v.var_type == runbook::VarType::Device)
             })
-            .collect(),
-    )
+        })
+    })
 }
 
-pub(crate) fn get(request: &GetPromptRequestParams) -> Result<GetPromptResult, McpError> {
+/// A published runbook named `name` (not one that shares a built-in prompt's name).
+fn published<'i>(index: &'i runbook::Index, name: &str) -> Option<&'i runbook::Runbook> {
+    if BUILTINS.iter().any(|b| b.name == name) {
+        return None;
+    }
+    index
+        .get(name)
+        .map(|e| &e.runbook)
+        .filter(|r| r.meta.status == runbook::Status::Published)
+}
+
+pub(crate) fn list(runbooks: Option<&Runbooks>) -> ListPromptsResult {
+    let mut prompts: Vec<Prompt> = BUILTINS
+        .iter()
+        .map(|b| {
+            let args = b.device.then(|| {
+                vec![
+                    PromptArgument::new("device_id")
+                        .with_description("Device id or name")
+                        .with_required(true),
+                ]
+            });
+            Prompt::new(b.name, Some(b.description), args).with_title(b.title)
+        })
+        .collect();
+    if let Some(runbooks) = runbooks {
+        runbooks.with(|index| {
+            for entry in index.iter() {
+                let Some(r) = published(index, entry.runbook.name()) else {
+                    continue;
+                };
+                let args: Vec<PromptArgument> = r
+                    .meta
+                    .variables
+                    .iter()
+                    .map(|v| {
+                        PromptArgument::new(v.name.clone())
+                            .with_description(format!("{} ({})", v.description, v.var_type))
+                            .with_required(v.required)
+                    })
+                    .collect();
+                prompts.push(
+                    Prompt::new(
+                        r.meta.name.clone(),
+                        Some(format!("Runbook: {}", r.meta.description)),
+                        (!args.is_empty()).then_some(args),
+                    )
+                    .with_title(r.meta.title.clone()),
+                );
+            }
+        });
+    }
+    ListPromptsResult::with_all_items(prompts)
+}
+
+pub(crate) fn get(
+    runbooks: Option<&Runbooks>,
+    request: &GetPromptRequestParams,
+) -> Result<GetPromptResult, McpError> {
     let Some(b) = BUILTINS.iter().find(|b| b.name == request.name) else {
+        if let Some(result) = runbooks.and_then(|r| runbook_prompt(r, request).transpose()) {
+            return result;
+        }
         return Err(McpError::invalid_params(
             format!(
                 "unknown prompt \"{}\": prompts/list shows the prompts this server offers",
-                request.name
+                domain::text::escape(&request.name)
             ),
             None,
         ));
@@ -100,4 +159,46 @@ pub(crate) fn get(request: &GetPromptRequestParams) -> Result<GetPromptResult, M
         GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
             .with_description(b.description),
     )
+}
+
+/// A published runbook as a prompt: its steps with the arguments filled in, and how to follow
+/// them. `None` when no published runbook has the name.
+fn runbook_prompt(
+    runbooks: &Runbooks,
+    request: &GetPromptRequestParams,
+) -> Result<Option<GetPromptResult>, McpError> {
+    let Some(r) = runbooks.with(|index| published(index, &request.name).cloned()) else {
+        return Ok(None);
+    };
+    let given: BTreeMap<String, Value> = request
+        .arguments
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let inputs = runbook::Inputs::resolve(&r, &given).map_err(|e| {
+        McpError::invalid_params(format!("prompt {}: {e}", r.meta.name), None)
+    })?;
+    let plan = runbook::dry_run(&r, runbooks.catalog(), &inputs, runbooks.env())
+        .map_err(|e| McpError::invalid_params(format!("prompt {}: {e}", r.meta.name), None))?;
+    let text = format!(
+        "Follow the runbook \"{title}\" ({name} {version}, risk {risk}) for this symptom:\n\n\
+         {symptom}\n\n\
+         Do the steps below in order. For a tool step, call the tool with the arguments shown; \
+         where an argument refers to an earlier step's result, take it from that result. A step \
+         with conditions is a gate: check them on the result and stop at the first that does \
+         not hold. A WRITE step changes nothing by itself: it proposes a plan that a person \
+         approves before it is applied. Prose steps are for you to carry out or ask about. At \
+         the end, report the outcome: which steps ran, what each found, where you stopped and \
+         why, and whether the Verify steps passed.\n\n{plan}",
+        title = r.meta.title,
+        name = r.meta.name,
+        version = r.meta.version,
+        risk = r.meta.risk,
+        symptom = r.symptom.trim(),
+    );
+    Ok(Some(
+        GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(format!("Runbook {} {}", r.meta.name, r.meta.version)),
+    ))
 }

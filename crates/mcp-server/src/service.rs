@@ -671,7 +671,11 @@ impl ServerHandler for McpService {
         let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
         let wants_device = match &request.r#ref {
             Reference::Prompt(p) => {
-                crate::prompts::takes_device(&p.name) && request.argument.name == "device_id"
+                crate::prompts::takes_device(
+                    self.app.ctx.runbooks.as_deref(),
+                    &p.name,
+                    &request.argument.name,
+                )
             }
             Reference::Resource(r) => {
                 r.uri.starts_with("device://") && request.argument.name == "device_id"
@@ -751,7 +755,7 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         self.app.metrics.request("prompts/list", true);
-        let mut result = crate::prompts::list();
+        let mut result = crate::prompts::list(self.app.ctx.runbooks.as_deref());
         hints(
             &context,
             &mut result.ttl_ms,
@@ -766,7 +770,7 @@ impl ServerHandler for McpService {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        let r = crate::prompts::get(&request);
+        let r = crate::prompts::get(self.app.ctx.runbooks.as_deref(), &request);
         self.app.metrics.request("prompts/get", r.is_ok());
         r.map(GetPromptResponse::from)
     }

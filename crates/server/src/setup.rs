@@ -211,3 +211,24 @@ pub fn next_key_path(key_file: &Path) -> PathBuf {
     name.push(".next");
     PathBuf::from(name)
 }
+
+/// The runbooks on offer: the built-ins and the operator's folder (`ROUTEROS_MCP_RUNBOOK_DIR`),
+/// each file that does not load logged with its line and reason (the others still load), and the
+/// values of `ROUTEROS_MCP_RUNBOOK_ENV`, which must load.
+pub fn runbooks(
+    s: &Settings,
+    catalog: Arc<catalog::Catalog>,
+) -> Result<Arc<tools::runbook::Runbooks>, ServerError> {
+    let index = runbook::Index::load(Arc::clone(&catalog), s.runbooks.dir.clone());
+    for problem in index.problems() {
+        tracing::warn!(target: NOTICE, "runbook not loaded: {problem}");
+    }
+    let env = match &s.runbooks.env_file {
+        Some(path) => Some(runbook::Env::load(path).map_err(|problems| {
+            let all: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            ServerError::Usage(format!("ROUTEROS_MCP_RUNBOOK_ENV: {}", all.join("; ")))
+        })?),
+        None => None,
+    };
+    Ok(Arc::new(tools::runbook::Runbooks::new(index, env, catalog)))
+}

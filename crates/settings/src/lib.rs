@@ -13,7 +13,7 @@ pub mod table;
 
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
-    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    AuthMode, AuthSettings, ClientSettings, RunbookSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
     LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
     Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };

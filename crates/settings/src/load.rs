@@ -16,7 +16,7 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    AuthMode, AuthSettings, ClientSettings, RunbookSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
     LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
     Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
@@ -677,6 +677,10 @@ impl Resolver<'_> {
                 }),
             ),
         };
+        let runbooks = RunbookSettings {
+            dir: self.parse("runbooks.dir", |t| Ok(PathBuf::from(t))),
+            env_file: self.parse("runbooks.env_file", |t| Ok(PathBuf::from(t))),
+        };
         let data_dir = match self.parse("storage.data_dir", |t| Ok(PathBuf::from(t))) {
             Some(dir) => dir,
             None => {
@@ -735,6 +739,7 @@ impl Resolver<'_> {
             devices,
             data_dir,
             vault,
+            runbooks,
             shutdown_grace,
         };
         self.cross_check(&settings, warnings);

@@ -55,6 +55,7 @@ pub struct Settings {
     pub devices: DeviceLimits,
     pub data_dir: PathBuf,
     pub vault: VaultSettings,
+    pub runbooks: RunbookSettings,
     /// How long calls in flight may take to finish once shutdown begins.
     pub shutdown_grace: Duration,
 }
@@ -153,6 +154,13 @@ impl PlanSettings {
     pub fn elicitation(&self, env: domain::Environment) -> bool {
         self.elicitation[Self::index(env)]
     }
+}
+
+/// Where the operator's runbooks and their `env.yaml` are.
+#[derive(Debug, Clone, Default)]
+pub struct RunbookSettings {
+    pub dir: Option<PathBuf>,
+    pub env_file: Option<PathBuf>,
 }
 
 /// How the server treats the clients and principals calling it.

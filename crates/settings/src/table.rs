@@ -390,6 +390,18 @@ pub const ROWS: &[Row] = &[
         "cool-down before one probe call tries an unreachable device again",
     ),
     row(
+        "runbooks.dir",
+        "ROUTEROS_MCP_RUNBOOK_DIR",
+        None,
+        "folder of the operator's runbooks (markdown, beside the built-ins; reread when files change); unset: the built-ins only",
+    ),
+    row(
+        "runbooks.env_file",
+        "ROUTEROS_MCP_RUNBOOK_ENV",
+        None,
+        "env.yaml whose values runbooks use as {env[key]} (a value marked secret: true is never shown)",
+    ),
+    row(
         "storage.data_dir",
         "ROUTEROS_MCP_DATA_DIR",
         None,

@@ -146,6 +146,8 @@ fn each_variable_overrides_its_setting() {
         ("ROUTEROS_READ_RETRIES", "0"),
         ("ROUTEROS_BREAKER_FAILURES", "3"),
         ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "5"),
+        ("ROUTEROS_MCP_RUNBOOK_DIR", "/srv/runbooks"),
+        ("ROUTEROS_MCP_RUNBOOK_ENV", "/srv/runbooks/env.yaml"),
         ("ROUTEROS_MCP_DATA_DIR", "/srv/mcp"),
         ("ROUTEROS_MCP_MASTER_KEY_FILE", "/etc/mcp/key"),
     ];

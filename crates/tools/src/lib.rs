@@ -46,6 +46,7 @@ pub mod plan;
 mod proposal;
 mod routeros;
 mod routing;
+pub mod runbook;
 mod system;
 mod wireguard;
 

@@ -21,6 +21,7 @@ pub fn handlers() -> Vec<Handler> {
         crate::plan::HANDLERS,
         crate::routeros::HANDLERS,
         crate::routing::HANDLERS,
+        crate::runbook::HANDLERS,
         crate::system::HANDLERS,
         crate::wireguard::HANDLERS,
     ]

@@ -98,10 +98,18 @@ impl Harness {
             },
             None,
         );
+        let catalog = Arc::new(Catalog::embedded().unwrap());
+        let runbooks = Arc::new(crate::runbook::Runbooks::new(
+            ::runbook::Index::load(Arc::clone(&catalog), None),
+            None,
+            catalog,
+        ));
         Self {
             sims,
             // The local user with every role: what the server's stdio principal can be.
-            ctx: ToolContext::new(fleet, workflow, 8).for_call(crate::Access::new(
+            ctx: ToolContext::new(fleet, workflow, 8)
+                .with_runbooks(runbooks)
+                .for_call(crate::Access::new(
                 Arc::new(auth::Principal::local(auth::Role::Admin)),
                 auth::Role::Operator,
             )),

@@ -25,6 +25,8 @@ pub struct ToolContext {
     /// Whom the call acts for. The server gives every call a context with its caller's access
     /// ([`ToolContext::for_call`]); a context built without one reaches nothing.
     pub access: Access,
+    /// The runbooks on offer (the `runbook` tools answer "not set up" without them).
+    pub runbooks: Option<Arc<crate::runbook::Runbooks>>,
 }
 
 impl ToolContext {
@@ -39,7 +41,14 @@ impl ToolContext {
             workflow,
             fleet_concurrency,
             access: Access::nobody(),
+            runbooks: None,
         }
+    }
+
+    /// This context with `runbooks` on offer.
+    pub fn with_runbooks(mut self, runbooks: Arc<crate::runbook::Runbooks>) -> Self {
+        self.runbooks = Some(runbooks);
+        self
     }
 
     /// This context acting for `access` (one call).

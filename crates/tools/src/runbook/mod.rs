@@ -1,0 +1,185 @@
+//! The `runbook` tools — list, search, read and dry-run the runbooks on offer (the built-ins and
+//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`). They read the index of [`Runbooks`]; a
+//! runbook's steps run through the other tools, and its writes through plans a person approves.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ::runbook::{Env, Index, Reload};
+
+crate::toolkit::tools! {
+    dry_run,
+    get,
+    list,
+    search,
+}
+
+/// How often the operator's folder is looked at for changes, at most.
+const RELOAD_EVERY: Duration = Duration::from_secs(2);
+
+/// The runbooks on offer, reread when the operator's folder changes, and `env.yaml`'s values.
+#[derive(Debug)]
+pub struct Runbooks {
+    index: Mutex<(Index, Instant)>,
+    env: Option<Env>,
+    catalog: Arc<catalog::Catalog>,
+}
+
+impl Runbooks {
+    /// `index` checked against `catalog` (the one the index was loaded with).
+    pub fn new(index: Index, env: Option<Env>, catalog: Arc<catalog::Catalog>) -> Self {
+        Self {
+            index: Mutex::new((index, Instant::now())),
+            env,
+            catalog,
+        }
+    }
+
+    pub fn catalog(&self) -> &catalog::Catalog {
+        &self.catalog
+    }
+
+    /// Runs `f` on the index, after rereading the operator's folder if it changed (looked at no
+    /// more than every two seconds).
+    pub fn with<R>(&self, f: impl FnOnce(&Index) -> R) -> R {
+        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let (index, checked) = &mut *guard;
+        if checked.elapsed() >= RELOAD_EVERY {
+            *checked = Instant::now();
+            match index.reload_if_changed() {
+                Reload::Unchanged => {}
+                Reload::Reloaded {
+                    added,
+                    removed,
+                    changed,
+                } => tracing::info!(
+                    ?added,
+                    ?removed,
+                    ?changed,
+                    problems = index.problems().len(),
+                    "runbooks reloaded"
+                ),
+            }
+        }
+        f(index)
+    }
+
+    /// The values of `env.yaml` (`ROUTEROS_MCP_RUNBOOK_ENV`), if configured.
+    pub fn env(&self) -> Option<&Env> {
+        self.env.as_ref()
+    }
+}
+
+/// The runbooks of the context, or why there are none.
+pub(crate) fn of(ctx: &crate::Ctx) -> Result<&Runbooks, crate::ToolError> {
+    ctx.runbooks.as_deref().ok_or_else(|| {
+        crate::ToolError::Refused("runbooks are not set up on this server".into())
+    })
+}
+
+/// What a caller is told of a runbook name the index does not hold.
+pub(crate) fn unknown(name: &str) -> String {
+    let shown: String = domain::text::escape(name).chars().take(80).collect();
+    format!("no runbook named \"{shown}\"; runbook.list or runbook.search shows the runbooks on offer")
+}
+
+/// A runbook that was last reviewed more than this many days ago is stale: a stale runbook is
+/// worse than none.
+pub(crate) const STALE_AFTER_DAYS: i64 = 90;
+
+/// Whether `last_reviewed` (`YYYY-MM-DD`) is older than [`STALE_AFTER_DAYS`] (or unreadable).
+pub(crate) fn is_stale(last_reviewed: &str) -> bool {
+    match chrono::NaiveDate::parse_from_str(last_reviewed, "%Y-%m-%d") {
+        Ok(date) => (chrono::Utc::now().date_naive() - date).num_days() > STALE_AFTER_DAYS,
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use routeros_sim::profiles::Profile;
+    use serde_json::json;
+
+    use crate::ToolError;
+    use crate::testing::Harness;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_symptom_finds_its_runbook_which_reads_and_dry_runs() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let found = h
+            .ok(
+                "runbook.search",
+                json!({"query": "clients on the LAN get no IP address from DHCP"}),
+            )
+            .await;
+        assert_eq!(found["items"][0]["name"], "dhcp-pool-exhausted", "{found}");
+        assert!(
+            !found["items"][0]["why"].as_array().unwrap().is_empty(),
+            "it says why: {found}"
+        );
+
+        let list = h.ok("runbook.list", json!({})).await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 15, "{list}");
+        assert!(items.iter().all(|i| i["status"] == "published"));
+        assert_eq!(list["not_loaded"], json!([]));
+        let tagged = h.ok("runbook.list", json!({"tag": "dhcp"})).await;
+        assert!(
+            tagged["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|i| i["tags"].as_array().unwrap().contains(&json!("dhcp")))
+        );
+
+        let got = h.ok("runbook.get", json!({"runbook": "interface-down"})).await;
+        assert!(got["content"].as_str().unwrap().contains("## Symptom"));
+        assert_eq!(got["variables"][0]["name"], "device");
+
+        let plan = h
+            .ok(
+                "runbook.dry_run",
+                json!({"runbook": "interface-down", "variables": {"device": "r1", "interface": "ether2"}}),
+            )
+            .await;
+        let steps = plan["steps"].as_array().unwrap();
+        let writes: Vec<_> = steps
+            .iter()
+            .filter(|s| s["action"]["access"] == "write")
+            .collect();
+        assert!(!writes.is_empty(), "{plan}");
+        assert!(writes.iter().all(|w| w["action"]["needs_approval"] == true));
+        assert!(
+            steps
+                .iter()
+                .any(|s| s["action"]["arguments"]["device_id"] == "r1"),
+            "the variables are filled in: {plan}"
+        );
+        assert!(plan["summary"].as_str().unwrap().contains("WRITE"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn unknown_runbooks_and_missing_variables_are_named() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let Err(ToolError::InvalidArguments(e)) = h
+            .call("runbook.get", json!({"runbook": "no-such\u{1b}[31m"}))
+            .await
+        else {
+            panic!("an unknown runbook is an argument error");
+        };
+        assert!(e.contains("runbook.search") && !e.contains('\u{1b}'), "{e}");
+        let Err(ToolError::InvalidArguments(e)) = h
+            .call(
+                "runbook.dry_run",
+                json!({"runbook": "interface-down", "variables": {"colour": "red"}}),
+            )
+            .await
+        else {
+            panic!("missing variables are an argument error");
+        };
+        assert!(
+            e.contains("device") && e.contains("interface") && e.contains("colour"),
+            "every missing name and the unknown one: {e}"
+        );
+    }
+}

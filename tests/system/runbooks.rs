@@ -1,0 +1,174 @@
+//! Runbooks through a real MCP client: the operator's folder beside the built-ins (a broken file
+//! reported with its line, the others served), published runbooks as prompts with their
+//! variables as arguments, device completion for a device variable, a file added while the
+//! server runs, and `env.yaml` secrets never shown.
+
+use std::time::{Duration, Instant};
+
+use rmcp::model::{ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, Reference};
+use routeros_sim::profiles::Profile;
+use serde_json::json;
+
+use crate::support::{STEP, World};
+
+const OPERATORS: &str = r#"---
+name: guest-wifi-check
+title: Guest Wi-Fi check
+description: Guests cannot reach the internet; checks the guest DNS settings.
+version: 1.0.0
+status: published
+tags: [wifi, guest, dns]
+tier: free
+risk: low
+variables:
+  device: {type: device, description: The guest router, required: true}
+last_reviewed: 2026-12-01
+---
+# Guest Wi-Fi check
+
+## Symptom
+Guests are connected but cannot open web pages.
+
+## Diagnosis
+1. Read the DNS settings, with the guest portal's upstream {env[guest_dns]}.
+```tool dns.get_config
+{"device_id": "{var.device}"}
+```
+
+## Remediation
+Ask the network owner before changing the guest portal.
+
+## Verify
+```tool dns.get_config
+{"device_id": "{var.device}"}
+```
+```expect
+/allow_remote_requests == true
+```
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_runbooks_are_served_beside_the_built_ins() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let dir = world.dir.path().join("runbooks");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("guest-wifi-check.md"), OPERATORS).unwrap();
+    std::fs::write(
+        dir.join("broken.md"),
+        OPERATORS
+            .replace("guest-wifi-check", "broken-one")
+            .replace("dns.get_config", "dns.no_such_tool"),
+    )
+    .unwrap();
+    let draft = OPERATORS
+        .replace("guest-wifi-check", "draft-one")
+        .replace("status: published", "status: draft");
+    std::fs::write(dir.join("draft-one.md"), draft).unwrap();
+    let env_file = world.dir.path().join("env.yaml");
+    std::fs::write(
+        &env_file,
+        "guest_dns: {value: Sekret-Upstream-9, secret: true}\n",
+    )
+    .unwrap();
+    let dir_name = dir.display().to_string();
+    let env_name = env_file.display().to_string();
+    let client = world
+        .stdio(&[
+            ("ROUTEROS_MCP_RUNBOOK_DIR", dir_name.as_str()),
+            ("ROUTEROS_MCP_RUNBOOK_ENV", env_name.as_str()),
+        ])
+        .await;
+    let log = client.log.text();
+    assert!(
+        log.contains("runbook not loaded") && log.contains("broken.md"),
+        "the broken file is reported at start:\n{log}"
+    );
+
+    let list = client.ok("runbook.list", json!({})).await;
+    let names: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"guest-wifi-check") && names.contains(&"interface-down"));
+    assert!(!names.contains(&"broken-one"));
+    let problem = &list["not_loaded"][0];
+    assert!(
+        problem["file"].as_str().unwrap().ends_with("broken.md")
+            && problem["line"].as_u64().unwrap() > 0
+            && problem["reason"].as_str().unwrap().contains("dns.no_such_tool"),
+        "{list}"
+    );
+
+    // Published runbooks are prompts; a draft is not.
+    let prompts = client.service.list_all_prompts().await.unwrap();
+    let guest = prompts
+        .iter()
+        .find(|p| p.name == "guest-wifi-check")
+        .expect("the operator's runbook is a prompt");
+    assert_eq!(guest.arguments.as_ref().unwrap()[0].name, "device");
+    assert!(!prompts.iter().any(|p| p.name == "draft-one"));
+    let mut args = serde_json::Map::new();
+    args.insert("device".into(), json!(device));
+    let prompt = client
+        .service
+        .get_prompt(GetPromptRequestParams::new("guest-wifi-check").with_arguments(args))
+        .await
+        .unwrap();
+    let said = serde_json::to_string(&prompt.messages).unwrap();
+    assert!(
+        said.contains(&device) && said.contains("dns.get_config") && said.contains("gate"),
+        "{said}"
+    );
+    assert!(!said.contains("Sekret-Upstream-9"), "a secret env value is never shown");
+    let missing = client
+        .service
+        .get_prompt(GetPromptRequestParams::new("guest-wifi-check"))
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("device"), "{missing}");
+    let completed = client
+        .service
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("interface-down"),
+            ArgumentInfo::new("device", "sim-"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(completed.completion.values, world.names);
+
+    let dry = client
+        .ok(
+            "runbook.dry_run",
+            json!({"runbook": "guest-wifi-check", "variables": {"device": device}}),
+        )
+        .await;
+    assert!(!dry.to_string().contains("Sekret-Upstream-9"), "{dry}");
+
+    // A runbook added while the server runs is on offer within seconds.
+    std::fs::write(
+        dir.join("later.md"),
+        OPERATORS.replace("guest-wifi-check", "added-later"),
+    )
+    .unwrap();
+    let started = Instant::now();
+    loop {
+        let found = client
+            .ok("runbook.search", json!({"query": "added later guest"}))
+            .await;
+        if found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "added-later")
+        {
+            break;
+        }
+        assert!(started.elapsed() < STEP, "the new file was never picked up");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    client.close().await;
+    world.stop().await;
+}
