@@ -242,7 +242,8 @@ async fn tools_list_follows_tiers_read_only_and_disabled_tools() {
         assert!(annotations.read_only_hint.is_some(), "{}", t.name);
     }
     full.close().await;
-    // The default tier (MCP_DEFAULT_TOOL_TIER's default, free) stays under 40 KB.
+    // The default tier (MCP_DEFAULT_TOOL_TIER's default, free) stays under 42 KB (40 KB until the
+    // four read-only runbook tools joined it).
     let free = world.stdio(&[("MCP_DEFAULT_TOOL_TIER", "free")]).await;
     let size = serde_json::to_string(&json!({"tools": free.tools}))
         .unwrap()
@@ -252,8 +253,8 @@ async fn tools_list_follows_tiers_read_only_and_disabled_tools() {
         free.tools.len()
     );
     assert!(
-        size < 40_000,
-        "tools/list is {size} bytes; the budget is 40 KB"
+        size < 42_000,
+        "tools/list is {size} bytes; the budget is 42 KB"
     );
     free.close().await;
 

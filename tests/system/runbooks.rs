@@ -98,7 +98,10 @@ async fn the_operators_runbooks_are_served_beside_the_built_ins() {
     assert!(
         problem["file"].as_str().unwrap().ends_with("broken.md")
             && problem["line"].as_u64().unwrap() > 0
-            && problem["reason"].as_str().unwrap().contains("dns.no_such_tool"),
+            && problem["reason"]
+                .as_str()
+                .unwrap()
+                .contains("dns.no_such_tool"),
         "{list}"
     );
 
@@ -122,7 +125,10 @@ async fn the_operators_runbooks_are_served_beside_the_built_ins() {
         said.contains(&device) && said.contains("dns.get_config") && said.contains("gate"),
         "{said}"
     );
-    assert!(!said.contains("Sekret-Upstream-9"), "a secret env value is never shown");
+    assert!(
+        !said.contains("Sekret-Upstream-9"),
+        "a secret env value is never shown"
+    );
     let missing = client
         .service
         .get_prompt(GetPromptRequestParams::new("guest-wifi-check"))

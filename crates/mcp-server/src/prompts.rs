@@ -176,9 +176,8 @@ fn runbook_prompt(
         .flatten()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let inputs = runbook::Inputs::resolve(&r, &given).map_err(|e| {
-        McpError::invalid_params(format!("prompt {}: {e}", r.meta.name), None)
-    })?;
+    let inputs = runbook::Inputs::resolve(&r, &given)
+        .map_err(|e| McpError::invalid_params(format!("prompt {}: {e}", r.meta.name), None))?;
     let plan = runbook::dry_run(&r, runbooks.catalog(), &inputs, runbooks.env())
         .map_err(|e| McpError::invalid_params(format!("prompt {}: {e}", r.meta.name), None))?;
     let text = format!(

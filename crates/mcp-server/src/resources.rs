@@ -1,7 +1,8 @@
 //! Resources: `device://{device_id}` (the device and its overview, JSON),
 //! `device://{device_id}/config` (its configuration export, secrets hidden and script bodies
 //! withheld, one command per line) and
-//! `plan://{plan_id}` (a change plan, as `plan.get` shows it).
+//! `plan://{plan_id}` (a change plan, as `plan.get` shows it) and
+//! `runbook://{host}/{runbook_id}` (a runbook's markdown; the host is the server's name).
 
 use std::sync::Arc;
 
@@ -33,24 +34,54 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
                 "A proposed change: its changes per router in RouterOS terms, undo steps, risk, approval state and outcome (JSON).",
             )
             .with_mime_type("application/json"),
+        ResourceTemplate::new("runbook://{host}/{runbook_id}", "runbook")
+            .with_title("Runbook")
+            .with_description(
+                "A runbook's markdown: front matter, Symptom, Diagnosis, Remediation and Verify (host: this server's name).",
+            )
+            .with_mime_type("text/markdown"),
     ])
 }
 
-/// The devices the caller may see.
-pub(crate) async fn list(ctx: &tools::Ctx) -> Result<ListResourcesResult, McpError> {
+/// Names of the runbooks on offer starting with `prefix` (completions).
+pub(crate) fn runbook_names(ctx: &tools::Ctx, prefix: &str) -> Vec<String> {
+    ctx.runbooks.as_deref().map_or_else(Vec::new, |r| {
+        r.with(|index| {
+            index
+                .names()
+                .filter(|n| n.starts_with(prefix))
+                .map(str::to_owned)
+                .collect()
+        })
+    })
+}
+
+/// The devices the caller may see, then the runbooks on offer (`host` is the server's name).
+pub(crate) async fn list(ctx: &tools::Ctx, host: &str) -> Result<ListResourcesResult, McpError> {
     let devices = tools::visible_devices(ctx, &store::DeviceFilter::default())
         .await
         .map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    Ok(ListResourcesResult::with_all_items(
-        devices
-            .iter()
-            .map(|d| {
-                Resource::new(format!("device://{}", d.name), d.name.to_string())
-                    .with_description(format!("{} ({}, {})", d.name, d.address, d.environment))
-                    .with_mime_type("application/json")
-            })
-            .collect(),
-    ))
+    let mut all: Vec<Resource> = devices
+        .iter()
+        .map(|d| {
+            Resource::new(format!("device://{}", d.name), d.name.to_string())
+                .with_description(format!("{} ({}, {})", d.name, d.address, d.environment))
+                .with_mime_type("application/json")
+        })
+        .collect();
+    if let Some(runbooks) = ctx.runbooks.as_deref() {
+        runbooks.with(|index| {
+            for e in index.iter() {
+                let m = &e.runbook.meta;
+                all.push(
+                    Resource::new(format!("runbook://{host}/{}", m.name), m.name.clone())
+                        .with_description(format!("Runbook {} {}: {}", m.name, m.version, m.title))
+                        .with_mime_type("text/markdown"),
+                );
+            }
+        });
+    }
+    Ok(ListResourcesResult::with_all_items(all))
 }
 
 /// Names of the devices the caller may see starting with `prefix` (completions).
@@ -79,10 +110,37 @@ pub(crate) async fn read(
             ResourceContents::text(plan.to_string(), uri).with_mime_type("application/json"),
         ]));
     }
+    if let Some(rest) = uri.strip_prefix("runbook://") {
+        // Any host: the name alone identifies the runbook on this server.
+        let name = rest.rsplit('/').next().unwrap_or(rest);
+        let text = ctx
+            .runbooks
+            .as_deref()
+            .and_then(|r| r.with(|index| index.get(name).map(|e| e.runbook.source.clone())));
+        return match text {
+            Some(text) => Ok(ReadResourceResult::new(vec![
+                ResourceContents::text(text, uri).with_mime_type("text/markdown"),
+            ])),
+            None => Err(McpError::resource_not_found(
+                format!(
+                    "no runbook \"{}\": resources/list and runbook.list show the runbooks on offer",
+                    domain::text::escape(name)
+                        .chars()
+                        .take(80)
+                        .collect::<String>()
+                ),
+                Some(json!({"uri": uri})),
+            )),
+        };
+    }
     let Some(rest) = uri.strip_prefix("device://") else {
         return Err(McpError::resource_not_found(
             format!(
-                "unknown resource {uri}: resources are device://{{device_id}}, device://{{device_id}}/config and plan://{{plan_id}}"
+                "unknown resource {}: resources are device://{{device_id}}, device://{{device_id}}/config, plan://{{plan_id}} and runbook://{{host}}/{{runbook_id}}",
+                domain::text::escape(uri)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
             ),
             Some(json!({"uri": uri})),
         ));

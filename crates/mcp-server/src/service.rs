@@ -670,21 +670,23 @@ impl ServerHandler for McpService {
     ) -> Result<CompleteResult, McpError> {
         let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
         let wants_device = match &request.r#ref {
-            Reference::Prompt(p) => {
-                crate::prompts::takes_device(
-                    self.app.ctx.runbooks.as_deref(),
-                    &p.name,
-                    &request.argument.name,
-                )
-            }
+            Reference::Prompt(p) => crate::prompts::takes_device(
+                self.app.ctx.runbooks.as_deref(),
+                &p.name,
+                &request.argument.name,
+            ),
             Reference::Resource(r) => {
                 r.uri.starts_with("device://") && request.argument.name == "device_id"
             }
             // A kind of reference this server does not know: nothing to complete.
             _ => false,
         };
+        let wants_runbook = matches!(&request.r#ref, Reference::Resource(r)
+            if r.uri.starts_with("runbook://") && request.argument.name == "runbook_id");
         let values = if wants_device {
             crate::resources::device_names(&ctx, &request.argument.value).await
+        } else if wants_runbook {
+            crate::resources::runbook_names(&ctx, &request.argument.value)
         } else {
             Vec::new()
         };
@@ -699,7 +701,7 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
-        let r = crate::resources::list(&ctx).await;
+        let r = crate::resources::list(&ctx, &self.app.config().name).await;
         self.app.metrics.request("resources/list", r.is_ok());
         r.map(|mut result| {
             // Devices come and go; a client may reuse the list briefly.

@@ -108,7 +108,7 @@ async fn latency_and_throughput() {
         println!(
             "tools/list for a {tier} session{}: {} tools, {size} bytes of JSON ({:.1} KB)",
             if tier == "free" {
-                " (the default tier; budget 40 KB)"
+                " (the default tier; budget 42 KB)"
             } else {
                 ""
             },

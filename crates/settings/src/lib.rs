@@ -13,9 +13,9 @@ pub mod table;
 
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
-    AuthMode, AuthSettings, ClientSettings, RunbookSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
-    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
-    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 
 use std::path::PathBuf;

@@ -16,9 +16,9 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, AuthSettings, ClientSettings, RunbookSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
-    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, ServerInfo,
-    Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
+    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};

@@ -110,9 +110,9 @@ impl Harness {
             ctx: ToolContext::new(fleet, workflow, 8)
                 .with_runbooks(runbooks)
                 .for_call(crate::Access::new(
-                Arc::new(auth::Principal::local(auth::Role::Admin)),
-                auth::Role::Operator,
-            )),
+                    Arc::new(auth::Principal::local(auth::Role::Admin)),
+                    auth::Role::Operator,
+                )),
             catalog: Catalog::embedded().unwrap(),
             names,
             _db: db,

@@ -72,15 +72,17 @@ impl Runbooks {
 
 /// The runbooks of the context, or why there are none.
 pub(crate) fn of(ctx: &crate::Ctx) -> Result<&Runbooks, crate::ToolError> {
-    ctx.runbooks.as_deref().ok_or_else(|| {
-        crate::ToolError::Refused("runbooks are not set up on this server".into())
-    })
+    ctx.runbooks
+        .as_deref()
+        .ok_or_else(|| crate::ToolError::Refused("runbooks are not set up on this server".into()))
 }
 
 /// What a caller is told of a runbook name the index does not hold.
 pub(crate) fn unknown(name: &str) -> String {
     let shown: String = domain::text::escape(name).chars().take(80).collect();
-    format!("no runbook named \"{shown}\"; runbook.list or runbook.search shows the runbooks on offer")
+    format!(
+        "no runbook named \"{shown}\"; runbook.list or runbook.search shows the runbooks on offer"
+    )
 }
 
 /// A runbook that was last reviewed more than this many days ago is stale: a stale runbook is
@@ -132,7 +134,9 @@ mod tests {
                 .all(|i| i["tags"].as_array().unwrap().contains(&json!("dhcp")))
         );
 
-        let got = h.ok("runbook.get", json!({"runbook": "interface-down"})).await;
+        let got = h
+            .ok("runbook.get", json!({"runbook": "interface-down"}))
+            .await;
         assert!(got["content"].as_str().unwrap().contains("## Symptom"));
         assert_eq!(got["variables"][0]["name"], "device");
 
@@ -143,16 +147,11 @@ mod tests {
             )
             .await;
         let steps = plan["steps"].as_array().unwrap();
-        let writes: Vec<_> = steps
-            .iter()
-            .filter(|s| s["action"]["access"] == "write")
-            .collect();
+        let writes: Vec<_> = steps.iter().filter(|s| s["access"] == "write").collect();
         assert!(!writes.is_empty(), "{plan}");
-        assert!(writes.iter().all(|w| w["action"]["needs_approval"] == true));
+        assert!(writes.iter().all(|w| w["needs_approval"] == true));
         assert!(
-            steps
-                .iter()
-                .any(|s| s["action"]["arguments"]["device_id"] == "r1"),
+            steps.iter().any(|s| s["arguments"]["device_id"] == "r1"),
             "the variables are filled in: {plan}"
         );
         assert!(plan["summary"].as_str().unwrap().contains("WRITE"));
