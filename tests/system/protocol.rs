@@ -350,11 +350,21 @@ async fn resources_prompts_completions_and_their_switches() {
         [
             "device://{device_id}",
             "device://{device_id}/config",
-            "plan://{plan_id}"
+            "plan://{plan_id}",
+            "runbook://{host}/{runbook_id}"
         ]
     );
     let resources = s.list_all_resources().await.unwrap();
-    assert_eq!(resources.len(), 2);
+    let devices = resources
+        .iter()
+        .filter(|r| r.uri.starts_with("device://"))
+        .count();
+    assert_eq!(devices, 2);
+    assert_eq!(
+        resources.len(),
+        2 + 15,
+        "the devices, then the built-in runbooks"
+    );
     let read = s
         .read_resource(ReadResourceRequestParams::new(format!("device://{device}")))
         .await

@@ -5,7 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use rmcp::model::{ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, Reference};
+use rmcp::model::{
+    ArgumentInfo, CompleteRequestParams, GetPromptRequestParams, ReadResourceRequestParams,
+    Reference, ResourceContents,
+};
 use routeros_sim::profiles::Profile;
 use serde_json::json;
 
@@ -144,6 +147,46 @@ async fn the_operators_runbooks_are_served_beside_the_built_ins() {
         .await
         .unwrap();
     assert_eq!(completed.completion.values, world.names);
+
+    // Runbooks as resources, with their names completed.
+    let resources = client.service.list_all_resources().await.unwrap();
+    assert!(
+        resources
+            .iter()
+            .any(|r| r.uri == "runbook://routeros-mcp/guest-wifi-check"),
+        "{resources:?}"
+    );
+    let read = client
+        .service
+        .read_resource(ReadResourceRequestParams::new(
+            "runbook://routeros-mcp/interface-down",
+        ))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("a runbook is text");
+    };
+    assert!(
+        text.contains("## Symptom") && text.starts_with("---"),
+        "{text}"
+    );
+    let unknown = client
+        .service
+        .read_resource(ReadResourceRequestParams::new(
+            "runbook://routeros-mcp/nope",
+        ))
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("runbook.list"), "{unknown}");
+    let completed = client
+        .service
+        .complete(CompleteRequestParams::new(
+            Reference::for_resource("runbook://{host}/{runbook_id}"),
+            ArgumentInfo::new("runbook_id", "dhcp"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(completed.completion.values, ["dhcp-pool-exhausted"]);
 
     let dry = client
         .ok(
