@@ -580,8 +580,19 @@ async fn json_logs_are_one_object_per_line_with_the_calls_correlation_id() {
     assert_eq!(structured["status"], "applied");
     let correlation = meta(&result, "correlation_id");
     let correlation = correlation.as_str().expect("_meta.correlation_id");
-    // The log lines are written as they happen: wait for the apply's last step.
+    // The log lines are written as they happen: wait for the apply's last step and for the
+    // call's own line, which follows its answer.
     log_shows(&client.log, "\"step\":\"confirmed\"").await;
+    let started = Instant::now();
+    while !client
+        .log
+        .text()
+        .lines()
+        .any(|l| l.contains("\"message\":\"tool call\"") && l.contains("\"tool\":\"plan.apply\""))
+    {
+        assert!(started.elapsed() < STEP, "the call is logged:\n{}", client.log.text());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let log = client.log.text();
     let lines: Vec<Value> = log
         .lines()
