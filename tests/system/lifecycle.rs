@@ -590,7 +590,11 @@ async fn json_logs_are_one_object_per_line_with_the_calls_correlation_id() {
         .lines()
         .any(|l| l.contains("\"message\":\"tool call\"") && l.contains("\"tool\":\"plan.apply\""))
     {
-        assert!(started.elapsed() < STEP, "the call is logged:\n{}", client.log.text());
+        assert!(
+            started.elapsed() < STEP,
+            "the call is logged:\n{}",
+            client.log.text()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let log = client.log.text();

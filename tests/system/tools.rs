@@ -22,6 +22,16 @@ struct Sample {
     device_scoped: bool,
 }
 
+/// An empty folder for the operator's runbooks (`runbook.create` writes there).
+fn runbook_dir(world: &World) -> String {
+    let dir = world.dir.path().join("runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.display().to_string()
+}
+
+/// A draft runbook `runbook.create` accepts.
+const DRAFT: &str = "---\nname: sampled-draft\ntitle: Sampled draft\ndescription: A procedure kept from a conversation.\nversion: 0.1.0\nstatus: draft\ntags: [sample]\ntier: free\nrisk: low\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nSomething looks wrong.\n\n## Diagnosis\n1. Read the overview.\n```tool system.get_overview\n{\"device_id\": \"{var.device}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
+
 fn samples() -> Vec<Sample> {
     let d = "D";
     vec![
@@ -300,6 +310,13 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "runbook.create",
+            valid: json!({"name": "sampled-draft", "content": DRAFT}),
+            invalid: json!({"name": "Sampled Draft", "content": DRAFT}),
+            invalid_says: "/name",
+            device_scoped: false,
+        },
+        Sample {
             tool: "runbook.list",
             valid: json!({"status": "published", "limit": 5}),
             invalid: json!({"status": "approved"}),
@@ -472,8 +489,12 @@ async fn every_tool_over_stdio_valid_invalid_and_device_down() {
     let world = World::start(&[Profile::Home, Profile::Home]).await;
     let (up, down) = (world.names[0].clone(), world.names[1].clone());
     world.sim(&down).reboot(Duration::from_secs(600));
+    let runbooks = runbook_dir(&world);
     let client = world
-        .stdio(&[("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "3")])
+        .stdio(&[
+            ("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "3"),
+            ("ROUTEROS_MCP_RUNBOOK_DIR", runbooks.as_str()),
+        ])
         .await;
     exercise(&client, &up, Some(&down)).await;
     let log = client.log.text();
@@ -490,7 +511,10 @@ async fn every_tool_over_stdio_valid_invalid_and_device_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tool_over_http_valid_and_invalid() {
     let world = World::start(&[Profile::Home]).await;
-    let server = world.http_server(&[]).await;
+    let runbooks = runbook_dir(&world);
+    let server = world
+        .http_server(&[("ROUTEROS_MCP_RUNBOOK_DIR", runbooks.as_str())])
+        .await;
     let client = server.client().await;
     exercise(&client, &world.names[0], None).await;
     client.close().await;

@@ -1,5 +1,5 @@
 //! The `runbook` tools — list, search, read and dry-run the runbooks on offer (the built-ins and
-//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`). They read the index of [`Runbooks`]; a
+//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`), and create a draft in that folder. They read the index of [`Runbooks`]; a
 //! runbook's steps run through the other tools, and its writes through plans a person approves.
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use ::runbook::{Env, Index, Reload};
 
 crate::toolkit::tools! {
+    create,
     dry_run,
     get,
     list,
@@ -62,6 +63,14 @@ impl Runbooks {
             }
         }
         f(index)
+    }
+
+    /// Rereads the operator's folder now (after a runbook was written to it).
+    pub fn reload_now(&self) {
+        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        let (index, checked) = &mut *guard;
+        *checked = Instant::now();
+        let _ = index.reload_if_changed();
     }
 
     /// The values of `env.yaml` (`ROUTEROS_MCP_RUNBOOK_ENV`), if configured.
@@ -155,6 +164,87 @@ mod tests {
             "the variables are filled in: {plan}"
         );
         assert!(plan["summary"].as_str().unwrap().contains("WRITE"));
+    }
+
+    const DRAFT: &str = "---\nname: lan-check\ntitle: LAN check\ndescription: Checks the LAN side.\nversion: 0.1.0\nstatus: draft\ntags: [lan]\ntier: free\nrisk: low\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nLAN hosts complain.\n\n## Diagnosis\n1. Read the addresses.\n```tool ip.list_addresses\n{\"device_id\": \"{var.device}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_created_runbook_is_a_checked_draft_file_that_never_overwrites() {
+        let h = Harness::start(&[Profile::Home]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = std::sync::Arc::new(catalog::Catalog::embedded().unwrap());
+        let runbooks = std::sync::Arc::new(super::Runbooks::new(
+            ::runbook::Index::load(
+                std::sync::Arc::clone(&catalog),
+                Some(dir.path().to_path_buf()),
+            ),
+            None,
+            catalog,
+        ));
+        let ctx = std::sync::Arc::new(crate::ToolContext {
+            runbooks: Some(runbooks),
+            ..(*h.ctx).clone()
+        });
+        let create = |args: serde_json::Value| {
+            let ctx = ctx.clone();
+            async move {
+                (super::create::HANDLER.run)(ctx, args, crate::Caller::new("test:assistant")).await
+            }
+        };
+        let made = create(json!({"name": "lan-check", "content": DRAFT}))
+            .await
+            .unwrap()
+            .structured;
+        assert_eq!(made["status"], "draft");
+        let written = std::fs::read_to_string(dir.path().join("lan-check.md")).unwrap();
+        assert_eq!(written, DRAFT);
+        let listed = (super::list::HANDLER.run)(
+            ctx.clone(),
+            json!({"status": "draft"}),
+            crate::Caller::new("test:assistant"),
+        )
+        .await
+        .unwrap()
+        .structured;
+        assert_eq!(listed["items"][0]["name"], "lan-check", "{listed}");
+
+        for (args, says) in [
+            (json!({"name": "lan-check", "content": DRAFT}), "exists"),
+            (
+                json!({"name": "lan-check-2", "content": DRAFT.replace("lan-check", "lan-check-2").replace("status: draft", "status: published")}),
+                "starts as a draft",
+            ),
+            (
+                json!({"name": "other", "content": DRAFT}),
+                "must be the same",
+            ),
+            (
+                json!({"name": "bad-tool", "content": DRAFT.replace("lan-check", "bad-tool").replace("ip.list_addresses", "ip.drop_everything")}),
+                "ip.drop_everything",
+            ),
+            (
+                json!({"name": "interface-down", "content": DRAFT.replace("lan-check", "interface-down")}),
+                "exists",
+            ),
+        ] {
+            let Err(ToolError::InvalidArguments(e)) = create(args).await else {
+                panic!("refused: {says}");
+            };
+            assert!(e.contains(says), "{says}: {e}");
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "nothing else was written"
+        );
+        // Without an operator's folder there is nowhere to create.
+        let Err(ToolError::Refused(e)) = h
+            .call("runbook.create", json!({"name": "x-1", "content": DRAFT}))
+            .await
+        else {
+            panic!("refused without a folder");
+        };
+        assert!(e.contains("ROUTEROS_MCP_RUNBOOK_DIR"), "{e}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
