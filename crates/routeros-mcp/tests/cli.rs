@@ -1166,3 +1166,35 @@ fn preflight_fails_where_serve_would_and_check_only_warns_of_a_port_in_use() {
         run.stdout
     );
 }
+
+#[test]
+fn preflight_reports_runbooks_that_do_not_load_and_fails_on_a_bad_env_file() {
+    let op = Operator::new();
+    let dir = op.data_dir().with_file_name("runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("broken.md"), "---\nname: broken\n---\n").unwrap();
+    let run = op
+        .clone_with("ROUTEROS_MCP_RUNBOOK_DIR", &dir.display().to_string())
+        .run(&["preflight"], None)
+        .ok();
+    assert!(
+        run.stdout
+            .contains("warn  runbooks       15 loaded; 1 file(s) not loaded")
+            && run
+                .stdout
+                .contains("broken.md:2: the front matter needs title"),
+        "{}",
+        run.stdout
+    );
+    let env = dir.with_file_name("env.yaml");
+    std::fs::write(&env, "key: [not, a, value]\n").unwrap();
+    let run = op
+        .clone_with("ROUTEROS_MCP_RUNBOOK_ENV", &env.display().to_string())
+        .run(&["preflight"], None);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    assert!(
+        run.stdout.contains("FAIL  runbooks") && run.stdout.contains("ROUTEROS_MCP_RUNBOOK_ENV"),
+        "{}",
+        run.stdout
+    );
+}

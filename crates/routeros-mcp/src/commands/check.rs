@@ -103,6 +103,7 @@ pub async fn run(
         f.add("configuration", Level::Warn, w.clone());
     }
     check_catalog(ctx, &mut f);
+    check_runbooks(ctx, &mut f);
     check_transport(ctx, transport.unwrap_or(s.transport), mode, &mut f).await;
 
     let store = match ctx.open_store().await {
@@ -342,6 +343,50 @@ fn check_catalog(ctx: &Context, f: &mut Findings) {
             ),
         ),
         Err(e) => f.add("tool catalog", Level::Fail, e),
+    }
+}
+
+/// The runbooks the server would offer: the built-ins and the operator's folder (a file that
+/// does not load is a warning: the others load), and `env.yaml`, which must load.
+fn check_runbooks(ctx: &Context, f: &mut Findings) {
+    let catalog = match catalog::Catalog::embedded() {
+        Ok(c) => std::sync::Arc::new(c),
+        Err(_) => {
+            f.add("runbooks", Level::Skipped, "needs the tool catalog");
+            return;
+        }
+    };
+    match server::setup::runbooks(ctx.settings(), catalog) {
+        Ok(runbooks) => runbooks.with(|index| {
+            let loaded = index.len();
+            match index.problems() {
+                [] => f.add("runbooks", Level::Ok, format!("{loaded} loaded")),
+                problems => {
+                    // The first problem of each file (up to three files).
+                    let mut files: Vec<&str> = Vec::new();
+                    let mut shown = Vec::new();
+                    for p in problems {
+                        if !files.contains(&p.file.as_str()) {
+                            files.push(&p.file);
+                            if shown.len() < 3 {
+                                shown.push(p.to_string());
+                            }
+                        }
+                    }
+                    f.add(
+                        "runbooks",
+                        Level::Warn,
+                        format!(
+                            "{loaded} loaded; {} file(s) not loaded ({} problem(s); runbook.list shows each): {}",
+                            files.len(),
+                            problems.len(),
+                            shown.join("; ")
+                        ),
+                    );
+                }
+            }
+        }),
+        Err(e) => f.add("runbooks", Level::Fail, format!("{e:#}")),
     }
 }
 
