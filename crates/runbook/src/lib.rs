@@ -2,10 +2,10 @@
 //! with YAML front matter, typed variables and steps that call catalog tools.
 //!
 //! This crate is pure: it reads runbook files and `env.yaml`, and nothing else (no database, no
-//! MCP, no network). The MCP prompts, runs, storage and the review queue are built on it:
+//! MCP, no network). The server's runbook tools, prompts and resources are built on it:
 //!
-//! - [`format`](mod@format) parses a file into a [`Runbook`] (front matter, sections, prose and tool steps,
-//!   `expect` gates, the source line of every step);
+//! - [`format`](mod@format) parses a file into a [`Runbook`] (front matter, sections, prose and
+//!   tool steps, `expect` gates, the source line of every step);
 //! - [`validate`](mod@validate) checks a runbook against the tool catalog and reports [`Problem`]s;
 //! - [`substitute`] fills `{var.name}`, `{env[key]}` and `{step.N./pointer}` placeholders, and
 //!   keeps the [`Redactor`] that strips secrets from what is logged or shown;

@@ -1,6 +1,7 @@
 //! The `runbook` tools — list, search, read and dry-run the runbooks on offer (the built-ins and
-//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`), and create a draft in that folder. They read the index of [`Runbooks`]; a
-//! runbook's steps run through the other tools, and its writes through plans a person approves.
+//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`), and create a draft in that folder. They
+//! read the index of [`Runbooks`]; a runbook's steps run through the other tools, and its writes
+//! through plans a person approves.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -47,20 +48,7 @@ impl Runbooks {
         let (index, checked) = &mut *guard;
         if checked.elapsed() >= RELOAD_EVERY {
             *checked = Instant::now();
-            match index.reload_if_changed() {
-                Reload::Unchanged => {}
-                Reload::Reloaded {
-                    added,
-                    removed,
-                    changed,
-                } => tracing::info!(
-                    ?added,
-                    ?removed,
-                    ?changed,
-                    problems = index.problems().len(),
-                    "runbooks reloaded"
-                ),
-            }
+            reload(index);
         }
         f(index)
     }
@@ -70,12 +58,30 @@ impl Runbooks {
         let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
         let (index, checked) = &mut *guard;
         *checked = Instant::now();
-        let _ = index.reload_if_changed();
+        reload(index);
     }
 
     /// The values of `env.yaml` (`ROUTEROS_MCP_RUNBOOK_ENV`), if configured.
     pub fn env(&self) -> Option<&Env> {
         self.env.as_ref()
+    }
+}
+
+/// Rereads the operator's folder if a file in it changed, and says what changed.
+fn reload(index: &mut Index) {
+    match index.reload_if_changed() {
+        Reload::Unchanged => {}
+        Reload::Reloaded {
+            added,
+            removed,
+            changed,
+        } => tracing::info!(
+            ?added,
+            ?removed,
+            ?changed,
+            problems = index.problems().len(),
+            "runbooks reloaded"
+        ),
     }
 }
 
