@@ -118,6 +118,33 @@ impl Fleet {
     }
 
     /// The cached client of a registered device, using its pins.
+    /// How many of `devices` answer a read of their identity within `timeout`, all asked at
+    /// once (what `/ready`, `check` and `preflight` call reachable).
+    pub async fn answering(&self, devices: &[Device], timeout: std::time::Duration) -> usize {
+        let Ok(identity) = routeros::MenuPath::parse("system/identity") else {
+            return 0;
+        };
+        let probes = devices.iter().map(|d| {
+            let identity = identity.clone();
+            async move {
+                let Ok(client) = self.client(d).await else {
+                    return false;
+                };
+                tokio::time::timeout(
+                    timeout,
+                    client.print(&identity, &routeros::PrintQuery::all()),
+                )
+                .await
+                .is_ok_and(|r| r.is_ok())
+            }
+        });
+        futures::future::join_all(probes)
+            .await
+            .into_iter()
+            .filter(|ok| *ok)
+            .count()
+    }
+
     pub async fn client(&self, device: &Device) -> Result<Arc<DeviceClient>, FleetError> {
         let target = self.target(device, TrustMode::Registry).await?;
         Ok(self

@@ -49,7 +49,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
-use routeros::{MenuPath, PrintQuery};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::task::TaskTracker;
@@ -593,29 +592,8 @@ async fn probe(app: &Arc<App>) -> (StatusCode, Value) {
     if devices.is_empty() {
         problems.push("devices: none registered".into());
     } else {
-        let probes = devices.iter().take(5).map(|d| {
-            let app = Arc::clone(app);
-            async move {
-                let Ok(client) = app.ctx.fleet.client(d).await else {
-                    return false;
-                };
-                let identity = MenuPath::parse("system/identity").ok();
-                match identity {
-                    Some(menu) => tokio::time::timeout(
-                        Duration::from_secs(3),
-                        client.print(&menu, &PrintQuery::all()),
-                    )
-                    .await
-                    .is_ok_and(|r| r.is_ok()),
-                    None => false,
-                }
-            }
-        });
-        reachable = futures::future::join_all(probes)
-            .await
-            .into_iter()
-            .filter(|ok| *ok)
-            .count();
+        let asked = &devices[..devices.len().min(5)];
+        reachable = app.ctx.fleet.answering(asked, Duration::from_secs(3)).await;
         if reachable == 0 {
             problems.push(format!(
                 "devices: none of the {} checked answered",

@@ -17,7 +17,6 @@
 use std::time::Duration;
 
 use anyhow::Result;
-use routeros::{MenuPath, PrintQuery};
 use serde_json::json;
 use settings::Transport;
 use store::Store;
@@ -450,26 +449,12 @@ async fn check_devices(ctx: &Context, store: &Store, key: LoadedKey, f: &mut Fin
         return;
     }
     let fleet = ctx.fleet_with(store.clone(), key.key, None);
-    let Ok(identity) = MenuPath::parse("system/identity") else {
-        return;
-    };
-    let probes = devices.iter().take(DEVICES_PROBED).map(|d| {
-        let fleet = fleet.clone();
-        let identity = identity.clone();
-        async move {
-            let Ok(client) = fleet.client(d).await else {
-                return false;
-            };
-            tokio::time::timeout(DEVICE_TIMEOUT, client.print(&identity, &PrintQuery::all()))
-                .await
-                .is_ok_and(|r| r.is_ok())
-        }
-    });
-    let answered = futures::future::join_all(probes)
-        .await
-        .into_iter()
-        .filter(|ok| *ok)
-        .count();
+    let answered = fleet
+        .answering(
+            &devices[..devices.len().min(DEVICES_PROBED)],
+            DEVICE_TIMEOUT,
+        )
+        .await;
     let asked = devices.len().min(DEVICES_PROBED);
     let level = if answered == 0 {
         Level::Warn
