@@ -27,7 +27,9 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use domain::DeviceId;
+use http_body_util::{BodyExt, Full};
 use routeros::{Connections, Fingerprint, Limits, MenuPath, PrintQuery, Target, Trust};
 use routeros_sim::profiles::Profile;
 use serde_json::{Value, json};
@@ -195,7 +197,15 @@ async fn latency_and_throughput() {
     http.close().await;
     server.stop().await;
 
+    throughput(&world, &args).await;
+    world.stop().await;
+}
+
+/// Section 3: tool calls per second with [`SESSIONS`] concurrent MCP sessions over Streamable
+/// HTTP, at the default settings.
+async fn throughput(world: &World, print_args: &Value) {
     let server = world.http_server(DEFAULTS).await;
+    let addr = server.root()["http://".len()..].to_owned();
     println!(
         "\n{SESSIONS} concurrent HTTP sessions, {} s each, default settings:",
         THROUGHPUT_WINDOW.as_secs()
@@ -204,26 +214,39 @@ async fn latency_and_throughput() {
     println!("|---|---|---|---|---|---|");
     for (tool, args) in [
         ("device.list", json!({"limit": 10})),
-        ("routeros.print", args.clone()),
+        ("routeros.print", print_args.clone()),
     ] {
-        let mut clients = Vec::new();
+        let call = Bytes::from(
+            serde_json::to_vec(&json!({
+                "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": tool, "arguments": args}
+            }))
+            .unwrap(),
+        );
+        let mut sessions = Vec::new();
         for _ in 0..SESSIONS {
-            clients.push(Arc::new(server.client().await));
+            sessions.push(LoadSession::open(&addr).await);
         }
+        // One call first, shown, so the figures below are known to be of real answers.
+        let (_, _, sample) = sessions[0].post(call.clone()).await;
+        println!(
+            "<!-- {tool} answers ({} bytes): {} -->",
+            sample.len(),
+            String::from_utf8_lossy(&sample).replace('\n', " ")
+        );
         let started = Instant::now();
-        let tasks: Vec<_> = clients
-            .iter()
-            .map(|c| {
-                let c = Arc::clone(c);
-                let args = args.clone();
+        let tasks: Vec<_> = sessions
+            .into_iter()
+            .map(|mut session| {
+                let call = call.clone();
                 tokio::spawn(async move {
                     let mut lat = Vec::new();
                     let mut errors = 0u32;
                     while started.elapsed() < THROUGHPUT_WINDOW {
                         let t = Instant::now();
-                        let r = c.call(tool, args.clone()).await;
+                        let answered = session.call(call.clone()).await;
                         lat.push(t.elapsed());
-                        if r.is_error == Some(true) {
+                        if !answered {
                             errors += 1;
                         }
                     }
@@ -247,14 +270,133 @@ async fn latency_and_throughput() {
             ms(p50),
             ms(p99)
         );
-        for c in clients {
-            if let Ok(c) = Arc::try_unwrap(c) {
-                c.close().await;
-            }
+    }
+    // The same with rmcp's own client in the benchmark process: what an SDK client sees, with
+    // the client's decoding competing with the server for the same two cores.
+    let mut clients = Vec::new();
+    for _ in 0..SESSIONS {
+        clients.push(Arc::new(server.client().await));
+    }
+    let started = Instant::now();
+    let tasks: Vec<_> = clients
+        .iter()
+        .map(|c| {
+            let c = Arc::clone(c);
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut errors = 0u32;
+                while started.elapsed() < THROUGHPUT_WINDOW {
+                    let t = Instant::now();
+                    let r = c.call("device.list", json!({"limit": 10})).await;
+                    lat.push(t.elapsed());
+                    if r.is_error == Some(true) {
+                        errors += 1;
+                    }
+                }
+                (lat, errors)
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.unwrap();
+        all.extend(lat);
+        errors += e;
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let calls = all.len();
+    let (p50, p99) = summary(all);
+    println!(
+        "| `device.list`, rmcp's client | {calls} | {:.0} | {} | {} | {errors} |",
+        calls as f64 / wall,
+        ms(p50),
+        ms(p99)
+    );
+    for c in clients {
+        if let Ok(c) = Arc::try_unwrap(c) {
+            c.close().await;
         }
     }
     server.stop().await;
-    world.stop().await;
+}
+
+/// One MCP session (2025-11-25: `initialize`, then `Mcp-Session-Id` on every request) over one
+/// HTTP/1.1 keep-alive connection, driven the way a load generator (wrk, oha) drives a server:
+/// the request is prebuilt bytes and the answer is checked for a successful tool result without
+/// being decoded into a model, so the benchmark's own share of the two cores stays small.
+struct LoadSession {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    host: String,
+    session: String,
+}
+
+impl LoadSession {
+    async fn open(addr: &str) -> Self {
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let mut session = LoadSession {
+            sender,
+            host: addr.to_owned(),
+            session: String::new(),
+        };
+        let init = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "routeros-mcp-bench", "version": "0"}
+            }
+        });
+        let (status, headers, body) = session
+            .post(serde_json::to_vec(&init).unwrap().into())
+            .await;
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+        session.session = headers
+            .get("mcp-session-id")
+            .expect("a session id")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+        let (status, _, _) = session
+            .post(serde_json::to_vec(&initialized).unwrap().into())
+            .await;
+        assert_eq!(status, 202);
+        session
+    }
+
+    async fn post(&mut self, body: Bytes) -> (u16, hyper::HeaderMap, Bytes) {
+        let mut request = hyper::Request::post("/mcp")
+            .header("host", &self.host)
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-11-25");
+        if !self.session.is_empty() {
+            request = request.header("mcp-session-id", &self.session);
+        }
+        self.sender.ready().await.unwrap();
+        let response = self
+            .sender
+            .send_request(request.body(Full::new(body)).unwrap())
+            .await
+            .unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        (parts.status.as_u16(), parts.headers, body)
+    }
+
+    /// One `tools/call`; whether it answered with a result that is not an error.
+    async fn call(&mut self, request: Bytes) -> bool {
+        let (status, _, body) = self.post(request).await;
+        let has = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        status == 200 && has(b"\"result\"") && !has(b"\"isError\":true")
+    }
 }
 
 /// Section 5: `system.get_overview` at the default settings.
@@ -413,6 +555,13 @@ fn main() {
     runtime.block_on(async {
         if only.as_deref() == Some("overview") {
             overview_at_defaults().await;
+            return;
+        }
+        if only.as_deref() == Some("throughput") {
+            let world = World::start(&[Profile::Home]).await;
+            let args = json!({"device_id": world.names[0], "menu": "system/identity"});
+            throughput(&world, &args).await;
+            world.stop().await;
             return;
         }
         latency_and_throughput().await;
