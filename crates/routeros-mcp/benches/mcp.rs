@@ -9,7 +9,8 @@
 //!    The server runs with the read cache off, so every call reaches the router as the direct
 //!    call does; a `ping` over the same stdio session gives the client's and the pipe's share, so
 //!    stdio call − ping − direct call is the server's own work per call.
-//! 3. Tool calls per second with 50 concurrent HTTP sessions, at the default settings.
+//! 3. Tool calls per second with 50 concurrent HTTP sessions, at the default settings: sessions
+//!    driven like a load generator drives a server, and the same with rmcp's client.
 //! 4. `fleet.get_health` over 1,000 simulated routers: wall time and the server's peak RSS.
 //! 5. `system.get_overview` at the default settings, as a new user meets it: 30 and then 300
 //!    calls in a row from a fresh server over stdio and over HTTP, with the read cache as
@@ -17,7 +18,7 @@
 //!    three reads made directly on a driver client with the default limits.
 //!
 //! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet,
-//! `-- --only overview` for section 5 alone).
+//! `-- --only overview` for section 5 alone, `-- --only throughput` for section 3 alone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
