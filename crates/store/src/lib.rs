@@ -18,6 +18,7 @@ mod audit_queue;
 mod credentials;
 mod devices;
 pub mod plans;
+pub mod runbooks;
 mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -150,6 +151,29 @@ pub enum StoreError {
         "the audit writer has stopped because the database was closed; the record was not written"
     )]
     AuditWriterStopped,
+    #[error(
+        "runbook {runbook} is already running on this device (run {run_id}); continue it with \
+         runbook.run run_id={run_id}, or end it with runbook.record_outcome outcome=abandoned"
+    )]
+    RunbookBusy { runbook: String, run_id: String },
+    #[error(
+        "run {0} was moved on by another call meanwhile; read it again and continue from there"
+    )]
+    RunbookRunMoved(String),
+    #[error("runbook {name} already has this content as version {id} ({status})")]
+    RunbookVersionExists {
+        name: String,
+        id: String,
+        status: String,
+    },
+    #[error("no runbook version \"{0}\"; `routeros-mcp runbook review list` shows the proposals")]
+    RunbookVersionNotFound(String),
+    #[error("runbook version {id} is {status}; this needs a proposal that is {allowed}")]
+    RunbookReviewState {
+        id: String,
+        status: String,
+        allowed: String,
+    },
 }
 
 /// The registry. Cheap to clone (a connection pool inside).

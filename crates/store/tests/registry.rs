@@ -1468,3 +1468,163 @@ both_backends!(
         );
     }
 );
+
+both_backends!(runbook_versions_runs_and_reviews, |store, _db| {
+    use store::runbooks::{ReviewDecision, RunRow, VersionRow};
+    let version =
+        |id: &str, hash: &str, origin: &str, status: &str, parent: Option<&str>| VersionRow {
+            id: id.into(),
+            name: "high-cpu".into(),
+            version: "1.0.0".into(),
+            content_hash: hash.into(),
+            content: format!("content {hash}"),
+            origin: origin.into(),
+            status: status.into(),
+            parent_id: parent.map(Into::into),
+            base_hash: None,
+            generated_from_run: None,
+            proposed_by: None,
+            failure_type: None,
+            priority: Some("high")
+                .filter(|_| origin == "proposal")
+                .map(Into::into),
+            rationale: None,
+            created_at: store::time::now(),
+            review_started_at: None,
+            reviewer: None,
+            review_notes: None,
+            reviewed_at: None,
+        };
+    // A file's version is recorded once, whoever records it.
+    let v1 = store
+        .runbook_version_record(&version("v1", "h1", "built-in", "published", None))
+        .await
+        .unwrap();
+    let again = store
+        .runbook_version_record(&version("v1-again", "h1", "built-in", "published", None))
+        .await
+        .unwrap();
+    assert_eq!(again.id, v1.id);
+
+    // One active run per runbook and device; the second names the first.
+    let run = |id: &str, device: &str| RunRow {
+        id: id.into(),
+        runbook: "high-cpu".into(),
+        version_id: "v1".into(),
+        project_id: None,
+        device_key: device.into(),
+        variables: "{}".into(),
+        variables_hash: "x".into(),
+        incident: None,
+        started_by: "alice".into(),
+        status: "running".into(),
+        next_step: 1,
+        plan_id: None,
+        failed_step: None,
+        failure_type: None,
+        failure_reason: None,
+        steps: "[]".into(),
+        state_before: None,
+        state_after: None,
+        state_diff: None,
+        started_at: store::time::now(),
+        updated_at: store::time::now(),
+        finished_at: None,
+    };
+    store
+        .runbook_run_start(&run("r1", "dev-a"), &ctx())
+        .await
+        .unwrap();
+    store
+        .runbook_run_start(&run("r2", "dev-b"), &ctx())
+        .await
+        .unwrap();
+    let busy = store
+        .runbook_run_start(&run("r3", "dev-a"), &ctx())
+        .await
+        .unwrap_err();
+    assert!(busy.to_string().contains("run r1"), "{busy}");
+    // Finishing frees the device; a stale status cannot be saved over a newer one.
+    let mut done = store.runbook_run("r1").await.unwrap().unwrap();
+    done.status = "failed".into();
+    done.finished_at = Some(store::time::now());
+    store.runbook_run_save(&done, "running").await.unwrap();
+    assert!(store.runbook_run_save(&done, "running").await.is_err());
+    store
+        .runbook_run_start(&run("r3", "dev-a"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .runbook_last_finished("high-cpu", "dev-a")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "r1"
+    );
+    let tallies = store.runbook_run_tallies().await.unwrap();
+    assert_eq!(tallies.len(), 1);
+    assert_eq!((tallies[0].1.succeeded, tallies[0].1.failed), (0, 1));
+
+    // A proposal: queued, refused twice, decided once, and approval deprecates the parent.
+    let mut p = version("p1", "h2", "proposal", "pending_review", Some("v1"));
+    p.generated_from_run = Some("r1".into());
+    store.runbook_propose(&p, &ctx()).await.unwrap();
+    let dup = store.runbook_propose(&p, &ctx()).await.unwrap_err();
+    assert!(
+        dup.to_string().contains("already has this content"),
+        "{dup}"
+    );
+    let stats = store.runbook_review_stats().await.unwrap();
+    assert_eq!(stats.pending_review, 1);
+    assert!(stats.oldest_high_priority.is_some());
+    store
+        .runbook_review("p1", ReviewDecision::Start, "bob", None, &ctx())
+        .await
+        .unwrap();
+    let approved = store
+        .runbook_review("p1", ReviewDecision::Approve, "bob", Some("ok"), &ctx())
+        .await
+        .unwrap();
+    assert_eq!(approved.status, "published");
+    let twice = store
+        .runbook_review("p1", ReviewDecision::Reject, "carol", None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(twice.to_string().contains("is published"), "{twice}");
+    assert_eq!(
+        store.runbook_version("v1").await.unwrap().unwrap().status,
+        "deprecated"
+    );
+    let stats = store.runbook_review_stats().await.unwrap();
+    assert_eq!((stats.pending_review, stats.approved), (0, 1));
+    assert!(stats.oldest_high_priority.is_none());
+    // A file version is never "reviewed".
+    let not_proposal = store
+        .runbook_review("v1", ReviewDecision::Approve, "bob", None, &ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        not_proposal.to_string().contains("needs a proposal"),
+        "{not_proposal}"
+    );
+
+    // Retention keeps the run a proposal was generated from.
+    let mut r2 = store.runbook_run("r2").await.unwrap().unwrap();
+    r2.status = "succeeded".into();
+    r2.finished_at = Some("2020-01-01T00:00:00Z".into());
+    store.runbook_run_save(&r2, "running").await.unwrap();
+    let mut r1 = store.runbook_run("r1").await.unwrap().unwrap();
+    r1.finished_at = Some("2020-01-01T00:00:00Z".into());
+    store.runbook_run_save(&r1, "failed").await.unwrap();
+    assert_eq!(
+        store
+            .runbook_runs_prune("2021-01-01T00:00:00Z")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.runbook_run("r2").await.unwrap().is_none());
+    assert!(store.runbook_run("r1").await.unwrap().is_some());
+});

@@ -1,0 +1,2 @@
+DROP TABLE runbook_runs;
+DROP TABLE runbook_versions;
