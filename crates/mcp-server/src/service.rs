@@ -352,6 +352,7 @@ impl McpService {
                 .copied()
                 .filter(|t| *t <= policy.session_tier)
                 .collect(),
+            gather: None,
         };
         let call = (handler.run)(ctx, arguments.clone(), caller);
         let outcome = tokio::select! {

@@ -37,6 +37,18 @@ pub enum Origin {
     BuiltIn,
     /// A file in the operator's folder.
     Operator { path: PathBuf },
+    /// A version proposed after a failed run and approved by a person; it is served in place of
+    /// the file it improves for as long as that file is unchanged.
+    Reviewed { version_id: String },
+}
+
+/// An approved proposal, for [`Index::set_reviewed`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reviewed {
+    pub version_id: String,
+    /// The hash of the file version its lineage started from.
+    pub base_hash: String,
+    pub runbook: Runbook,
 }
 
 /// A loaded, valid runbook.
@@ -74,7 +86,11 @@ pub struct Index {
     operator_dir: Option<PathBuf>,
     built_in: Vec<Entry>,
     built_in_problems: Vec<Problem>,
+    /// What the files hold.
+    files: BTreeMap<String, Entry>,
+    /// What is served: the files, with approved proposals in place of the files they improve.
     entries: BTreeMap<String, Entry>,
+    reviewed: Vec<Reviewed>,
     problems: Vec<Problem>,
     stamps: Vec<Stamp>,
 }
@@ -146,7 +162,9 @@ impl Index {
             operator_dir,
             built_in,
             built_in_problems,
+            files: BTreeMap::new(),
             entries: BTreeMap::new(),
+            reviewed: Vec::new(),
             problems: Vec::new(),
             stamps: Vec::new(),
         };
@@ -333,6 +351,7 @@ impl Index {
                         "runbook {name} has the name of a built-in runbook, which it may not replace; give it another name (the built-in stays in use)"
                     ),
                 )),
+                // The file list holds no reviewed versions; a name is taken once.
                 Some(Origin::Operator { path }) => problems.push(Problem::new(
                     &file,
                     0,
@@ -340,6 +359,11 @@ impl Index {
                         "runbook {name} is already defined in {}; names are unique (this file is not loaded)",
                         domain::text::escape(&path.display().to_string())
                     ),
+                )),
+                Some(Origin::Reviewed { version_id }) => problems.push(Problem::new(
+                    &file,
+                    0,
+                    format!("runbook {name} is already served as version {version_id}"),
                 )),
                 None => {
                     entries.insert(
@@ -354,8 +378,60 @@ impl Index {
                 }
             }
         }
-        self.entries = entries;
+        self.files = entries;
         self.problems = problems;
         self.stamps = stamps;
+        self.overlay();
+    }
+
+    /// Sets the approved proposals (in the order they were approved) and serves each in place
+    /// of its runbook's file while that file is the version the proposal's lineage started
+    /// from: a person's later edit of the file wins. Returns whether what is served changed.
+    pub fn set_reviewed(&mut self, reviewed: Vec<Reviewed>) -> bool {
+        if reviewed == self.reviewed {
+            return false;
+        }
+        self.reviewed = reviewed;
+        let before: Vec<String> = self
+            .entries
+            .values()
+            .map(|e| e.runbook.hash.clone())
+            .collect();
+        self.overlay();
+        let after: Vec<String> = self
+            .entries
+            .values()
+            .map(|e| e.runbook.hash.clone())
+            .collect();
+        before != after
+    }
+
+    /// The file a runbook's served version came from (itself unless a reviewed version is
+    /// served in its place).
+    pub fn file_version(&self, name: &str) -> Option<&Entry> {
+        self.files.get(name)
+    }
+
+    fn overlay(&mut self) {
+        let mut entries = self.files.clone();
+        for r in &self.reviewed {
+            let name = r.runbook.meta.name.clone();
+            let applies = self
+                .files
+                .get(&name)
+                .is_some_and(|file| file.runbook.hash == r.base_hash);
+            if applies {
+                entries.insert(
+                    name,
+                    Entry {
+                        runbook: r.runbook.clone(),
+                        origin: Origin::Reviewed {
+                            version_id: r.version_id.clone(),
+                        },
+                    },
+                );
+            }
+        }
+        self.entries = entries;
     }
 }

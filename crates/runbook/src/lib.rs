@@ -35,7 +35,7 @@ pub use expect::{Check, Condition, Op, Outcome};
 pub use format::{
     Meta, Risk, Runbook, Section, Status, Step, StepKind, ToolStep, VarType, Variable,
 };
-pub use index::{Entry, Index, Origin, Reload};
+pub use index::{Entry, Index, Origin, Reload, Reviewed};
 pub use plan::{Access, DryRun, PlanError, PlannedStep, dry_run};
 pub use search::{Field, Hit, Match};
 pub use substitute::{Env, EnvEntry, InputError, Inputs, Placeholder, Redactor, SubstituteError};

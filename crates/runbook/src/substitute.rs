@@ -661,6 +661,29 @@ impl Inputs {
         self.declared.contains(name)
     }
 
+    /// The values as a run's log keeps them: secret ones replaced by a mask.
+    pub fn shown(&self) -> BTreeMap<String, Value> {
+        self.values
+            .iter()
+            .map(|(k, v)| {
+                let v = if self.secret.contains(k) {
+                    Value::from(MASK)
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect()
+    }
+
+    /// SHA-256 of the values as [`Inputs::shown`] gives them (a hash of a secret would let a
+    /// guess be checked, so secrets count as masked), lowercase hex: what a run's plan is bound
+    /// to.
+    pub fn hash(&self) -> String {
+        let canonical = serde_json::to_string(&self.shown()).unwrap_or_default();
+        crate::format::content_hash(canonical.as_bytes())
+    }
+
     /// The values of variables declared secret.
     pub fn redactor(&self) -> Redactor {
         Redactor::with(

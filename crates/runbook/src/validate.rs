@@ -114,6 +114,13 @@ fn collect<'r>(map: &'r Map<String, Value>, line: usize, step: usize, out: &mut 
 }
 
 /// Every problem of a parsed runbook against the catalog.
+/// Whether a tool may be a step. Approving, applying, cancelling and rolling back plans belong
+/// to people and to the run itself, and runbooks do not call each other; every other write
+/// tool proposes a plan, which a run gathers.
+pub fn may_be_a_step(tool: &str) -> bool {
+    !matches!(tool, "plan.apply" | "plan.cancel" | "plan.rollback") && !tool.starts_with("runbook.")
+}
+
 pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
     let file = runbook.file.as_str();
     let mut problems = Vec::new();
@@ -230,6 +237,17 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
             add(tool.line, unknown_tool(&tool.tool, catalog));
             continue;
         };
+        if !may_be_a_step(&spec.name) {
+            add(
+                tool.line,
+                format!(
+                    "{} cannot be a runbook step: a run's writes are approved and applied through \
+                     the run's own plan, and a runbook does not run runbooks",
+                    spec.name
+                ),
+            );
+            continue;
+        }
         if rank(spec.tier) > rank(runbook.meta.tier) {
             add(
                 tool.line,

@@ -29,6 +29,14 @@ pub(crate) async fn propose(
         let (device, _) = crate::device(ctx, &d.device).await?;
         d.device = device.id.to_string();
     }
+    if let Some(gather) = &caller.gather {
+        gather
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(request);
+        return Ok(ToolOutput::new(json!({"gathered": true})));
+    }
     let Proposal {
         plan,
         auto_approval,

@@ -165,6 +165,25 @@ pub struct Caller {
     /// tier). Handlers consult it for what a tier unlocks inside a tool, such as script bodies
     /// in `routeros.print`.
     pub tiers: Vec<domain::Tier>,
+    /// Set by a runbook run: write tools hand their checked plan request here instead of
+    /// proposing a plan each, so the run proposes all of them as one plan.
+    pub gather: Option<Gather>,
+}
+
+/// Where write tools put their plan requests while a runbook run gathers them.
+#[derive(Debug, Clone, Default)]
+pub struct Gather(pub(crate) Arc<std::sync::Mutex<Vec<workflow::PlanRequest>>>);
+
+impl Gather {
+    /// Everything gathered so far, in order.
+    pub(crate) fn take(&self) -> Vec<workflow::PlanRequest> {
+        std::mem::take(
+            &mut *self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+    }
 }
 
 impl Caller {
@@ -173,6 +192,7 @@ impl Caller {
         Self {
             audit: store::AuditContext::new(actor),
             tiers: vec![domain::Tier::Free],
+            gather: None,
         }
     }
 

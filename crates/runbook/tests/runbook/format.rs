@@ -367,6 +367,19 @@ fn catalog_problems_unknown_tools_schemas_tiers_and_sections() {
         21,
         "dns.add_static_entry changes configuration; write steps belong under ## Remediation (## Diagnosis only reads)",
     );
+    for tool in ["plan.apply", "runbook.dry_run"] {
+        let step = MINIMAL.replace("tier: free", "tier: basic").replace(
+            "Fix it by hand.",
+            &format!("```tool {tool}\n{{\"plan_id\": \"x\"}}\n```"),
+        );
+        reported(
+            &step,
+            26,
+            &format!(
+                "{tool} cannot be a runbook step: a run's writes are approved and applied through the run's own plan"
+            ),
+        );
+    }
 }
 
 #[test]

@@ -81,8 +81,45 @@ fn a_broken_runbook_is_reported_with_file_line_and_reason_while_the_others_load(
     assert_eq!(problems.len(), 3, "{problems:#?}");
     match &index.get("also-good").unwrap().origin {
         Origin::Operator { path } => assert!(path.ends_with("nested/also-good.md")),
-        Origin::BuiltIn => panic!("an operator runbook"),
+        Origin::BuiltIn | Origin::Reviewed { .. } => panic!("an operator runbook"),
     }
+}
+
+#[test]
+fn an_approved_proposal_is_served_until_a_person_edits_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = named("mine");
+    write(dir.path(), "mine.md", &original);
+    let mut index = Index::load(catalog(), Some(dir.path().to_path_buf()));
+    let base = index.get("mine").unwrap().runbook.hash.clone();
+    let improved_text = original.replace("version: 1.0.0", "version: 1.1.0");
+    assert_ne!(improved_text, original, "the fixture has a version line");
+    let improved = runbook::check("proposal", &improved_text, &catalog()).unwrap();
+    let reviewed = runbook::Reviewed {
+        version_id: "v2".into(),
+        base_hash: base.clone(),
+        runbook: improved.clone(),
+    };
+    assert!(index.set_reviewed(vec![reviewed.clone()]));
+    assert_eq!(index.get("mine").unwrap().runbook.meta.version, "1.1.0");
+    assert_eq!(
+        index.get("mine").unwrap().origin,
+        Origin::Reviewed {
+            version_id: "v2".into()
+        }
+    );
+    assert_eq!(index.file_version("mine").unwrap().runbook.hash, base);
+    assert!(
+        !index.set_reviewed(vec![reviewed.clone()]),
+        "nothing changed"
+    );
+    // A proposal based on another file version is not served.
+    let stale = runbook::Reviewed {
+        base_hash: "0".repeat(64),
+        ..reviewed
+    };
+    assert!(index.set_reviewed(vec![stale]));
+    assert_eq!(index.get("mine").unwrap().runbook.meta.version, "1.0.0");
 }
 
 #[test]

@@ -39,6 +39,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
                 let origin = match e.origin {
                     ::runbook::Origin::BuiltIn => "built_in",
                     ::runbook::Origin::Operator { .. } => "operator",
+                    ::runbook::Origin::Reviewed { .. } => "reviewed",
                 };
                 let v = json!({
                     "name": m.name,
