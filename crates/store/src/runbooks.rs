@@ -548,7 +548,8 @@ impl Store {
         Ok(row.as_ref().map(run_row).transpose()?)
     }
 
-    /// The most recently finished run of `runbook` on `device_key` (for its cooldown).
+    /// The most recent run of `runbook` on `device_key` that ran to an end, succeeded or failed
+    /// (for its cooldown; an abandoned run does not count).
     pub async fn runbook_last_finished(
         &self,
         runbook: &str,
@@ -556,7 +557,7 @@ impl Store {
     ) -> Result<Option<RunRow>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {RUN_COLUMNS} FROM runbook_runs WHERE runbook = $1 AND device_key = $2 \
-             AND finished_at IS NOT NULL ORDER BY finished_at DESC LIMIT 1"
+             AND status IN ('succeeded', 'failed') ORDER BY finished_at DESC LIMIT 1"
         )))
         .bind(runbook)
         .bind(device_key)

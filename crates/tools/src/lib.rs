@@ -54,6 +54,8 @@ pub use budget::{Budget, Finished};
 pub use config::hide_in_export;
 pub use error::ToolError;
 pub use registry::handlers;
-pub use toolkit::{Access, CacheNote, Caller, Ctx, Handler, ToolContext, ToolFuture, ToolOutput};
+pub use toolkit::{
+    Access, CacheNote, Caller, Ctx, Gather, Handler, ToolContext, ToolFuture, ToolOutput,
+};
 pub(crate) use toolkit::{MenuList, contains, device, device_ref, menu, plan, registered, window};
 pub use toolkit::{device as resolve_device, plan as resolve_plan, visible_devices};

@@ -13,8 +13,14 @@ crate::toolkit::tools! {
     dry_run,
     get,
     list,
+    record_outcome,
+    run,
     search,
 }
+
+mod engine;
+#[cfg(test)]
+mod run_tests;
 
 /// How often the operator's folder is looked at for changes, at most.
 const RELOAD_EVERY: Duration = Duration::from_secs(2);
@@ -25,6 +31,29 @@ pub struct Runbooks {
     index: Mutex<(Index, Instant)>,
     env: Option<Env>,
     catalog: Arc<catalog::Catalog>,
+    /// When the approved proposals were last read from the database.
+    reviewed_checked: Mutex<Option<Instant>>,
+    metrics: Option<RunbookMetrics>,
+}
+
+/// `runbook_runs_total{runbook,version,outcome}`: runs that finished, by how.
+#[derive(Debug, Clone)]
+pub struct RunbookMetrics {
+    runs: prometheus::IntCounterVec,
+}
+
+impl RunbookMetrics {
+    pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
+        let runs = prometheus::IntCounterVec::new(
+            prometheus::Opts::new(
+                "runbook_runs_total",
+                "Runbook runs that finished, by runbook, version and outcome (succeeded, failed, abandoned)",
+            ),
+            &["runbook", "version", "outcome"],
+        )?;
+        registry.register(Box::new(runs.clone()))?;
+        Ok(Self { runs })
+    }
 }
 
 impl Runbooks {
@@ -34,7 +63,70 @@ impl Runbooks {
             index: Mutex::new((index, Instant::now())),
             env,
             catalog,
+            reviewed_checked: Mutex::new(None),
+            metrics: None,
         }
+    }
+
+    /// These runbooks, counting finished runs in `metrics`.
+    pub fn with_metrics(mut self, metrics: RunbookMetrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub(crate) fn run_finished(&self, runbook: &str, version: &str, outcome: &str) {
+        if let Some(m) = &self.metrics {
+            m.runs.with_label_values(&[runbook, version, outcome]).inc();
+        }
+    }
+
+    /// Reads the proposals a person approved (at most every two seconds) and serves each in
+    /// place of the file it improves. A proposal that no longer validates is skipped and logged.
+    pub async fn refresh_reviewed(&self, store: &store::Store) -> Result<(), store::StoreError> {
+        {
+            let mut checked = self
+                .reviewed_checked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if checked.is_some_and(|t| t.elapsed() < RELOAD_EVERY) {
+                return Ok(());
+            }
+            *checked = Some(Instant::now());
+        }
+        self.load_reviewed(store).await
+    }
+
+    /// Reads the approved proposals now (after a review decision).
+    pub async fn load_reviewed(&self, store: &store::Store) -> Result<(), store::StoreError> {
+        let rows = store.runbook_approved_proposals().await?;
+        let mut reviewed = Vec::new();
+        for row in rows.into_iter().filter(|r| r.status == "published") {
+            let Some(base_hash) = row.base_hash.clone() else {
+                continue;
+            };
+            match ::runbook::check(
+                &format!("{} {} (reviewed)", row.name, row.version),
+                &row.content,
+                &self.catalog,
+            ) {
+                Ok(runbook) => reviewed.push(::runbook::Reviewed {
+                    version_id: row.id,
+                    base_hash,
+                    runbook,
+                }),
+                Err(problems) => tracing::warn!(
+                    runbook = %row.name,
+                    version = %row.version,
+                    problem = %problems.first().map(ToString::to_string).unwrap_or_default(),
+                    "an approved runbook version no longer validates; it is not served"
+                ),
+            }
+        }
+        let mut guard = self.index.lock().unwrap_or_else(PoisonError::into_inner);
+        if guard.0.set_reviewed(reviewed) {
+            tracing::info!("approved runbook versions now served");
+        }
+        Ok(())
     }
 
     pub fn catalog(&self) -> &catalog::Catalog {
@@ -83,6 +175,13 @@ fn reload(index: &mut Index) {
             "runbooks reloaded"
         ),
     }
+}
+
+/// The runbooks of the context with the approved proposals read, or why there are none.
+pub(crate) async fn served(ctx: &crate::Ctx) -> Result<&Runbooks, crate::ToolError> {
+    let runbooks = of(ctx)?;
+    runbooks.refresh_reviewed(ctx.fleet.store()).await?;
+    Ok(runbooks)
 }
 
 /// The runbooks of the context, or why there are none.

@@ -1,0 +1,338 @@
+//! Runs against simulated routers: reads and gates, the run's writes as one plan approved once
+//! and applied, prose handed over and reported, a failure stopping at its step with a log, the
+//! cooldown and one active run per device.
+
+use std::sync::Arc;
+
+use domain::Tier;
+use routeros_sim::faults::Faults;
+use routeros_sim::profiles::Profile;
+use serde_json::{Value, json};
+use store::AuditContext;
+use workflow::ApprovalVia;
+
+use crate::testing::Harness;
+use crate::{Caller, ToolError};
+
+const IDENTITY_FIX: &str = r#"---
+name: identity-fix
+title: The router has the wrong name
+description: The router's identity is not the one it should have. Checks it, sets it through an approved plan, and confirms it.
+version: 1.0.0
+status: published
+tags: [identity]
+tier: basic
+risk: low
+variables:
+  device: {type: device, description: The router, required: true}
+  identity: {type: string, description: The name it should have, required: true, example: core-1}
+last_reviewed: 2026-12-06
+cooldown: 10m
+---
+## Symptom
+The router shows another name in Winbox and in the logs.
+
+## Diagnosis
+1. Read the router's overview: its identity is not the wanted one.
+```tool system.get_overview
+{"device_id": "{var.device}"}
+```
+```expect
+/identity != "{var.identity}"
+```
+
+## Remediation
+1. Set the identity.
+```tool system.set_identity
+{"device_id": "{var.device}", "name": "{var.identity}"}
+```
+2. Tell the team the router was renamed.
+
+## Verify
+1. The router has its name.
+```tool system.get_overview
+{"device_id": "{var.device}"}
+```
+```expect
+/identity == "{var.identity}"
+```
+"#;
+
+struct Lab {
+    h: Harness,
+    ctx: crate::Ctx,
+    _dir: tempfile::TempDir,
+}
+
+impl Lab {
+    async fn start(runbooks: &[(&str, &str)]) -> Self {
+        let h = Harness::start(&[Profile::Home]).await;
+        let dir = tempfile::tempdir().unwrap();
+        for (file, text) in runbooks {
+            std::fs::write(dir.path().join(file), text).unwrap();
+        }
+        let catalog = Arc::new(catalog::Catalog::embedded().unwrap());
+        let index = ::runbook::Index::load(Arc::clone(&catalog), Some(dir.path().to_path_buf()));
+        assert_eq!(index.problems(), &[], "the test runbooks load");
+        let runbooks = Arc::new(super::Runbooks::new(index, None, catalog));
+        let ctx = Arc::new(crate::ToolContext {
+            runbooks: Some(runbooks),
+            ..(*h.ctx).clone()
+        });
+        Lab { h, ctx, _dir: dir }
+    }
+
+    async fn call(&self, tool: &str, args: Value) -> Result<Value, ToolError> {
+        if let Err(v) = self.h.catalog.validate_input(tool, &args) {
+            panic!("{tool}: arguments its schema rejects: {v:?}");
+        }
+        let handler = crate::handlers()
+            .into_iter()
+            .find(|h| h.name == tool)
+            .unwrap();
+        let caller = Caller::new("test:assistant").with_tiers(vec![
+            Tier::Free,
+            Tier::Basic,
+            Tier::Professional,
+        ]);
+        let out = (handler.run)(self.ctx.clone(), args, caller).await?;
+        if let Err(v) = self.h.catalog.validate_output(tool, &out.structured) {
+            panic!(
+                "{tool}: a result its outputSchema rejects: {v:?}\n{}",
+                out.structured
+            );
+        }
+        Ok(out.structured)
+    }
+
+    async fn ok(&self, tool: &str, args: Value) -> Value {
+        self.call(tool, args)
+            .await
+            .unwrap_or_else(|e| panic!("{tool}: {e}"))
+    }
+
+    async fn identity(&self) -> String {
+        let overview = self
+            .ok("system.get_overview", json!({"device_id": "r1"}))
+            .await;
+        overview["identity"].as_str().unwrap().to_owned()
+    }
+
+    /// Approves (unless policy did) and applies a plan the run proposed.
+    async fn approve_and_apply(&self, plan: &Value) {
+        let token = match plan["approval"]["approval_token"].as_str() {
+            Some(t) => t.to_owned(),
+            None => {
+                self.ctx
+                    .workflow
+                    .approve(
+                        plan["plan_id"].as_str().unwrap(),
+                        "alice",
+                        ApprovalVia::Cli,
+                        &AuditContext::new("alice"),
+                    )
+                    .await
+                    .unwrap()
+                    .approval_token
+            }
+        };
+        let applied = self
+            .ok(
+                "plan.apply",
+                json!({"plan_id": plan["plan_id"], "approval_token": token}),
+            )
+            .await;
+        assert_eq!(applied["status"], "applied", "{applied}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_reads_proposes_one_plan_hands_over_prose_and_verifies() {
+    let lab = Lab::start(&[("identity-fix.md", IDENTITY_FIX)]).await;
+    let before = lab.identity().await;
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-7"}, "incident": "INC-42"}),
+        )
+        .await;
+    assert_eq!(started["status"], "waiting_approval", "{started}");
+    let run_id = started["run_id"].as_str().unwrap().to_owned();
+    let steps = started["steps"].as_array().unwrap();
+    assert_eq!(
+        steps[0]["outcome"], "ok",
+        "the diagnosis read ran: {started}"
+    );
+    assert_eq!(steps[0]["gate"]["passed"], true);
+    assert_eq!(steps[1]["outcome"], "planned");
+    let plan = &started["plan"];
+    assert!(
+        plan["title"].as_str().unwrap().contains(&run_id),
+        "the plan is bound to the run: {plan}"
+    );
+    assert_eq!(
+        lab.identity().await,
+        before,
+        "nothing changed before approval"
+    );
+
+    // Continuing before the plan is applied changes nothing and says what it waits for.
+    let waiting = lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    assert_eq!(waiting["status"], "waiting_approval");
+    assert!(
+        waiting["next"].as_str().unwrap().contains("plan"),
+        "{waiting}"
+    );
+
+    lab.approve_and_apply(plan).await;
+    assert_eq!(lab.identity().await, "core-7");
+    let handed = lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    assert_eq!(handed["status"], "waiting_assistant", "{handed}");
+    assert!(
+        handed["handed_over"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Tell the team"),
+        "{handed}"
+    );
+    let done = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done", "notes": "posted in #netops"}),
+        )
+        .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(
+        done["steps"].as_array().unwrap().last().unwrap()["gate"]["passed"],
+        true
+    );
+
+    // The log: every step, the state before and after, and its diff.
+    let row = lab
+        .ctx
+        .fleet
+        .store()
+        .runbook_run(&run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.incident.as_deref(), Some("INC-42"));
+    let log: Vec<Value> = serde_json::from_str(&row.steps).unwrap();
+    let outcomes: Vec<&str> = log.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["ok", "applied", "done", "ok"], "{log:#?}");
+    assert!(
+        row.state_diff.as_deref().unwrap().contains("core-7"),
+        "{:?}",
+        row.state_diff
+    );
+
+    // The cooldown stops a loop from running it again at once.
+    let again = lab
+        .call(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-8"}}),
+        )
+        .await
+        .unwrap_err();
+    assert!(again.to_string().contains("cooldown is 10m"), "{again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_gate_stops_the_run_at_its_step_and_says_why() {
+    let lab = Lab::start(&[("identity-fix.md", IDENTITY_FIX)]).await;
+    // The router already has the name: the runbook's premise does not hold.
+    let current = lab.identity().await;
+    let failed = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": current}}),
+        )
+        .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["step"], 1);
+    assert_eq!(failed["failure"]["type"], "wrong_runbook");
+    assert_eq!(failed["failure"]["improvable"], false);
+    assert!(failed["plan"].is_null(), "no plan was proposed");
+
+    // A device that refuses the server's login: permission_denied, not improvable.
+    lab.h.sim("r1").set_faults(Faults {
+        reject_auth: true,
+        ..Faults::none()
+    });
+    let denied = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "high-cpu", "variables": {"device": "r1"}}),
+        )
+        .await;
+    lab.h.sim("r1").set_faults(Faults::none());
+    assert_eq!(denied["status"], "failed", "{denied}");
+    assert_eq!(denied["failure"]["step"], 1, "{denied}");
+    assert_eq!(denied["failure"]["type"], "permission_denied", "{denied}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_active_run_per_device_and_bad_input_changes_nothing() {
+    let lab = Lab::start(&[("identity-fix.md", IDENTITY_FIX)]).await;
+    let first = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "edge-1"}}),
+        )
+        .await;
+    assert_eq!(first["status"], "waiting_approval");
+    let busy = lab
+        .call(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "edge-2"}}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        busy.to_string().contains(first["run_id"].as_str().unwrap()),
+        "names the run in progress: {busy}"
+    );
+    // Other variables than the run's are refused when continuing.
+    let other = lab
+        .call(
+            "runbook.run",
+            json!({"run_id": first["run_id"], "variables": {"device": "r1", "identity": "edge-9"}}),
+        )
+        .await
+        .unwrap_err();
+    assert!(other.to_string().contains("not the ones run"), "{other}");
+    for (args, says) in [
+        (json!({}), "give runbook"),
+        (
+            json!({"runbook": "identity-fix", "run_id": "x"}),
+            "give runbook",
+        ),
+        (
+            json!({"runbook": "identity-fix", "variables": {}}),
+            "device",
+        ),
+        (json!({"run_id": "no-such-run"}), "no runbook run"),
+        (
+            json!({"runbook": "identity-fix", "variables": {"device": "r9", "identity": "x"}}),
+            "r9",
+        ),
+    ] {
+        let e = lab.call("runbook.run", args.clone()).await.unwrap_err();
+        assert!(e.to_string().contains(says), "{args}: {e}");
+    }
+    // Ending it frees the device.
+    let ended = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": first["run_id"], "outcome": "abandoned", "notes": "wrong router"}),
+        )
+        .await;
+    assert_eq!(ended["status"], "abandoned");
+    let next = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "edge-2"}}),
+        )
+        .await;
+    assert_eq!(next["status"], "waiting_approval", "{next}");
+}
