@@ -13,12 +13,14 @@ crate::toolkit::tools! {
     dry_run,
     get,
     list,
+    propose_revision,
     record_outcome,
     run,
     search,
 }
 
 mod engine;
+mod proposals;
 #[cfg(test)]
 mod run_tests;
 
@@ -34,6 +36,12 @@ pub struct Runbooks {
     /// When the approved proposals were last read from the database.
     reviewed_checked: Mutex<Option<Instant>>,
     metrics: Option<RunbookMetrics>,
+    notify: Option<Arc<dyn ReviewNotice>>,
+}
+
+/// Told when a proposed version enters the review queue (the server sends it to the webhook).
+pub trait ReviewNotice: std::fmt::Debug + Send + Sync {
+    fn awaiting_review(&self, version: &store::runbooks::VersionRow);
 }
 
 /// `runbook_runs_total{runbook,version,outcome}`: runs that finished, by how.
@@ -65,6 +73,19 @@ impl Runbooks {
             catalog,
             reviewed_checked: Mutex::new(None),
             metrics: None,
+            notify: None,
+        }
+    }
+
+    /// These runbooks, telling `notice` of every proposal queued for review.
+    pub fn with_notice(mut self, notice: Arc<dyn ReviewNotice>) -> Self {
+        self.notify = Some(notice);
+        self
+    }
+
+    pub(crate) fn notify_awaiting_review(&self, version: &store::runbooks::VersionRow) {
+        if let Some(n) = &self.notify {
+            n.awaiting_review(version);
         }
     }
 

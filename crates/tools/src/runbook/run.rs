@@ -206,6 +206,27 @@ async fn device_of(
     Ok((id, Some(project)))
 }
 
+/// A run's row, if the caller may see it: a run on a device the caller cannot see does not
+/// exist for them, and one on a device they cannot change is refused naming the role.
+pub(crate) async fn resume_row(ctx: &Ctx, id: &str) -> Result<RunRow, ToolError> {
+    let no_run = || {
+        let shown: String = domain::text::escape(id).chars().take(64).collect();
+        ToolError::InvalidArguments(format!(
+            "no runbook run \"{shown}\"; runbook.run answers with the run_id of each run it starts"
+        ))
+    };
+    let row = ctx.fleet.store().runbook_run(id).await?.ok_or_else(no_run)?;
+    if !row.device_key.is_empty() {
+        crate::device(ctx, &row.device_key)
+            .await
+            .map_err(|e| match e {
+                ToolError::UnknownDevice(_) => no_run(),
+                other => other,
+            })?;
+    }
+    Ok(row)
+}
+
 /// A run read back, pinned to the version it started with.
 pub(crate) async fn resume(
     ctx: &Ctx,
@@ -214,21 +235,7 @@ pub(crate) async fn resume(
     variables: Option<&Map<String, Value>>,
 ) -> Result<Run, ToolError> {
     let store = ctx.fleet.store();
-    let no_run = || {
-        let shown: String = domain::text::escape(id).chars().take(64).collect();
-        ToolError::InvalidArguments(format!(
-            "no runbook run \"{shown}\"; runbook.run answers with the run_id of each run it starts"
-        ))
-    };
-    let row = store.runbook_run(id).await?.ok_or_else(no_run)?;
-    if !row.device_key.is_empty() {
-        // The caller must see the device (else the run does not exist for them) and hold the
-        // role to change it.
-        crate::device(ctx, &row.device_key).await.map_err(|e| match e {
-            ToolError::UnknownDevice(_) => no_run(),
-            other => other,
-        })?;
-    }
+    let row = resume_row(ctx, id).await?;
     let version = store
         .runbook_version(&row.version_id)
         .await?

@@ -336,3 +336,147 @@ async fn one_active_run_per_device_and_bad_input_changes_nothing() {
         .await;
     assert_eq!(next["status"], "waiting_approval", "{next}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_it() {
+    // Version 1.0.0 checks the wrong thing after the change: its verify gate can never hold.
+    let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
+    let broken = no_cooldown.replace(
+        "/identity == \"{var.identity}\"",
+        "/identity == \"{var.identity}.lan\"",
+    );
+    let lab = Lab::start(&[("identity-fix.md", &broken)]).await;
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-3"}}),
+        )
+        .await;
+    lab.approve_and_apply(&started["plan"]).await;
+    let run_id = started["run_id"].as_str().unwrap();
+    lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    let failed = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done"}),
+        )
+        .await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["type"], "runbook_insufficient");
+    assert_eq!(failed["failure"]["improvable"], true);
+    assert_eq!(failed["failure"]["step"], 4);
+    assert!(
+        failed["next"]
+            .as_str()
+            .unwrap()
+            .contains("runbook.propose_revision")
+    );
+
+    // Bad proposals are refused and queue nothing.
+    let fixed = no_cooldown.replace("version: 1.0.0", "version: 1.0.1");
+    for (content, says) in [
+        (broken.clone(), "version is still 1.0.0"),
+        (
+            fixed.replace("name: identity-fix", "name: other-fix"),
+            "keeps the name",
+        ),
+        (
+            fixed.replace("status: published", "status: draft"),
+            "status: published",
+        ),
+        (
+            fixed.replace("system.get_overview", "system.get_everything"),
+            "system.get_everything",
+        ),
+    ] {
+        let e = lab
+            .call(
+                "runbook.propose_revision",
+                json!({"run_id": run_id, "content": content}),
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains(says), "{says}: {e}");
+    }
+    let store = lab.ctx.fleet.store();
+    assert_eq!(
+        store.runbook_review_stats().await.unwrap().pending_review,
+        0
+    );
+
+    let proposed = lab
+        .ok(
+            "runbook.propose_revision",
+            json!({"run_id": run_id, "content": fixed, "rationale": "the verify gate checked a name with .lan"}),
+        )
+        .await;
+    assert_eq!(proposed["status"], "pending_review", "{proposed}");
+    assert_eq!(proposed["generated_from_run"], run_id);
+    let version_id = proposed["version_id"].as_str().unwrap().to_owned();
+
+    // Not served before a person approves it: list, get and new runs see 1.0.0.
+    let got = lab
+        .ok("runbook.get", json!({"runbook": "identity-fix"}))
+        .await;
+    assert_eq!(got["version"], "1.0.0", "{got}");
+    let listed = lab.ok("runbook.list", json!({})).await;
+    assert!(
+        listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["name"] == "identity-fix")
+            .all(|i| i["version"] == "1.0.0"),
+        "{listed}"
+    );
+
+    // A person approves it: it is served, and the next run uses it and succeeds.
+    store
+        .runbook_review(
+            &version_id,
+            store::runbooks::ReviewDecision::Approve,
+            "alice",
+            Some("checks the real name now"),
+            &AuditContext::new("alice"),
+        )
+        .await
+        .unwrap();
+    lab.ctx
+        .runbooks
+        .as_ref()
+        .unwrap()
+        .load_reviewed(store)
+        .await
+        .unwrap();
+    let got = lab
+        .ok("runbook.get", json!({"runbook": "identity-fix"}))
+        .await;
+    assert_eq!(got["version"], "1.0.1", "approved, it is served: {got}");
+    let next = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-4"}}),
+        )
+        .await;
+    assert_eq!(next["version"], "1.0.1");
+    assert_eq!(next["version_id"], version_id.as_str());
+    lab.approve_and_apply(&next["plan"]).await;
+    let next_id = next["run_id"].as_str().unwrap();
+    lab.ok("runbook.run", json!({"run_id": next_id})).await;
+    let done = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": next_id, "outcome": "done"}),
+        )
+        .await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let parent = store
+        .runbook_version(&started["version_id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        parent.status, "deprecated",
+        "approval deprecates the parent"
+    );
+}
