@@ -22,12 +22,17 @@ struct Sample {
     device_scoped: bool,
 }
 
-/// An empty folder for the operator's runbooks (`runbook.create` writes there).
+/// The operator's runbook folder (`runbook.create` writes there), holding [`GAP`].
 fn runbook_dir(world: &World) -> String {
     let dir = world.dir.path().join("runbooks");
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sampled-gap.md"), GAP).unwrap();
     dir.display().to_string()
 }
+
+/// A published runbook whose second step points into a field the first step's result does not
+/// have: its runs fail as `runbook_insufficient`, so a revision can be proposed.
+const GAP: &str = "---\nname: sampled-gap\ntitle: Sampled gap\ndescription: Reads the overview twice.\nversion: 1.0.0\nstatus: published\ntags: [sample]\ntier: free\nrisk: low\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nSomething looks wrong.\n\n## Diagnosis\n1. Read the overview.\n```tool system.get_overview\n{\"device_id\": \"{var.device}\"}\n```\n2. Read it again by its name.\n```tool system.get_overview\n{\"device_id\": \"{step.1./no_such_field}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
 
 /// A draft runbook `runbook.create` accepts.
 const DRAFT: &str = "---\nname: sampled-draft\ntitle: Sampled draft\ndescription: A procedure kept from a conversation.\nversion: 0.1.0\nstatus: draft\ntags: [sample]\ntier: free\nrisk: low\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nSomething looks wrong.\n\n## Diagnosis\n1. Read the overview.\n```tool system.get_overview\n{\"device_id\": \"{var.device}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
@@ -345,6 +350,27 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "runbook.run",
+            valid: json!({"run_id": "R"}),
+            invalid: json!({"run_id": ""}),
+            invalid_says: "/run_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "runbook.record_outcome",
+            valid: json!({"run_id": "R", "outcome": "abandoned", "notes": "sampled"}),
+            invalid: json!({"run_id": "R", "outcome": "finished"}),
+            invalid_says: "/outcome",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "runbook.propose_revision",
+            valid: json!({"run_id": "F", "content": "GAP-FIXED"}),
+            invalid: json!({"run_id": "F"}),
+            invalid_says: "content",
+            device_scoped: false,
+        },
+        Sample {
             tool: "plan.list",
             valid: json!({"status": "approved"}),
             invalid: json!({"status": "done"}),
@@ -399,13 +425,20 @@ fn samples() -> Vec<Sample> {
 
 /// Replaces the `"D"` placeholder with a device name.
 /// Replaces the placeholders: `D` the device under test, `P` a plan applied during the run,
-/// `T` its approval token, `Q` a plan left pending.
+/// `T` its approval token, `Q` a plan left pending, `R` a runbook run in progress, `F` a run
+/// that failed in a way a revision can fix, `GAP-FIXED` that revision.
 fn on(args: &Value, device: &str, plans: &Plans) -> Value {
     match args {
         Value::String(s) if s == "D" => json!(device),
         Value::String(s) if s == "P" => json!(plans.applied),
         Value::String(s) if s == "T" => json!(plans.token),
         Value::String(s) if s == "Q" => json!(plans.pending),
+        Value::String(s) if s == "R" => json!(plans.run),
+        Value::String(s) if s == "F" => json!(plans.failed_run),
+        Value::String(s) if s == "GAP-FIXED" => json!(
+            GAP.replace("version: 1.0.0", "version: 1.0.1")
+                .replace("{step.1./no_such_field}", "{step.1./device/name}")
+        ),
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| (k.clone(), on(v, device, plans)))
@@ -421,6 +454,8 @@ struct Plans {
     applied: String,
     token: String,
     pending: String,
+    run: String,
+    failed_run: String,
 }
 
 async fn exercise(client: &Client, up: &str, down: Option<&str>) {
@@ -450,6 +485,28 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
             .unwrap()
             .to_owned(),
         pending: pending["plan_id"].as_str().unwrap().to_owned(),
+        run: client
+            .ok(
+                "runbook.run",
+                json!({"runbook": "high-cpu", "variables": {"device": up}}),
+            )
+            .await["run_id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        failed_run: {
+            let failed = client
+                .ok(
+                    "runbook.run",
+                    json!({"runbook": "sampled-gap", "variables": {"device": up}}),
+                )
+                .await;
+            assert_eq!(
+                failed["failure"]["type"], "runbook_insufficient",
+                "{failed}"
+            );
+            failed["run_id"].as_str().unwrap().to_owned()
+        },
     };
     for s in samples() {
         client.ok(s.tool, on(&s.valid, up, &plans)).await;
