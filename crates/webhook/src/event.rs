@@ -451,13 +451,13 @@ mod tests {
                 message: "edge-2 could not be restored".into(),
             },
             Event::RunbookAwaitingReview {
-                runbook: "bgp-session-down".into(),
+                runbook: "bgp-peer-down".into(),
                 version_id: "v7".into(),
                 priority: "high".into(),
                 why: "failed twice on edge-1: step 3 times out".into(),
             },
             Event::RunbookReviewDecided {
-                runbook: "bgp-session-down".into(),
+                runbook: "bgp-peer-down".into(),
                 version_id: "v7".into(),
                 decision: ReviewDecision::Rejected,
                 reviewer: "carol".into(),
@@ -591,7 +591,7 @@ mod tests {
             json!({
                 "kind": "runbook.awaiting_review",
                 "at": AT,
-                "runbook": "bgp-session-down",
+                "runbook": "bgp-peer-down",
                 "version_id": "v7",
                 "priority": "high",
                 "reason": "failed twice on edge-1: step 3 times out",
@@ -599,7 +599,7 @@ mod tests {
         );
         assert_eq!(
             waiting["text"],
-            "Runbook bgp-session-down version v7 waits for review (high priority): failed twice on edge-1: step 3 times out"
+            "Runbook bgp-peer-down version v7 waits for review (high priority): failed twice on edge-1: step 3 times out"
         );
         let decided = every_event()[7].payload(AT);
         assert_eq!(
@@ -607,7 +607,7 @@ mod tests {
             json!({
                 "kind": "runbook.review_decided",
                 "at": AT,
-                "runbook": "bgp-session-down",
+                "runbook": "bgp-peer-down",
                 "version_id": "v7",
                 "decision": "rejected",
                 "decided_by": "carol",
@@ -616,10 +616,10 @@ mod tests {
         );
         assert_eq!(
             decided["text"],
-            "Runbook bgp-session-down version v7 was rejected by carol: step 3 needs a longer timeout instead"
+            "Runbook bgp-peer-down version v7 was rejected by carol: step 3 needs a longer timeout instead"
         );
         let approved = Event::RunbookReviewDecided {
-            runbook: "bgp-session-down".into(),
+            runbook: "bgp-peer-down".into(),
             version_id: "v8".into(),
             decision: ReviewDecision::Approved,
             reviewer: "carol".into(),
@@ -630,7 +630,7 @@ mod tests {
         assert_eq!(approved["event"]["reason"], Value::Null);
         assert_eq!(
             approved["text"],
-            "Runbook bgp-session-down version v8 was approved by carol"
+            "Runbook bgp-peer-down version v8 was approved by carol"
         );
     }
 

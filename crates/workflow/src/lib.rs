@@ -431,9 +431,9 @@ impl Workflow {
         tx.commit().await?;
         match &token {
             // Nobody waits for it: it was approved as it was proposed.
-            Some(issued) => {
+            Some(approval) => {
                 self.count(PlanStatus::Pending);
-                self.recorded(&plan, PlanStatus::Approved, Said::by(&issued.approver))
+                self.recorded(&plan, PlanStatus::Approved, Said::by(&approval.approver))
                     .await;
             }
             None => {

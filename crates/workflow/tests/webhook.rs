@@ -159,7 +159,7 @@ async fn a_plan_waiting_for_a_person_is_announced_once_then_its_decision_and_its
     );
 
     // A person approves (with a comment), the plan is applied.
-    let issued = wf
+    let approval = wf
         .approve_with_comment(
             &id,
             "cli:alice",
@@ -175,7 +175,7 @@ async fn a_plan_waiting_for_a_person_is_announced_once_then_its_decision_and_its
     assert_eq!(events[1]["decided_by"], "cli:alice");
     assert_eq!(events[1]["reason"], "in the change window");
     let report = wf
-        .apply(&id, &issued.approval_token, &lab.ctx())
+        .apply(&id, &approval.approval_token, &lab.ctx())
         .await
         .unwrap();
     assert_eq!(report.status, PlanStatus::Applied);
@@ -226,7 +226,7 @@ async fn a_plan_waiting_for_a_person_is_announced_once_then_its_decision_and_its
 
     // Never the token, nor the webhook's own URL.
     let text = received.text();
-    assert!(!text.contains(&issued.approval_token), "{text}");
+    assert!(!text.contains(&approval.approval_token), "{text}");
     assert!(!text.contains("secret-part"), "{text}");
     delivery.finish(BOUND).await;
     lab.stop().await;
