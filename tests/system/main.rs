@@ -23,3 +23,4 @@ mod shutdown;
 mod support;
 mod systemd;
 mod tools;
+mod webhook;

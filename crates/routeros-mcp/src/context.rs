@@ -86,18 +86,29 @@ impl Context {
         server::setup::workflow_config(self.settings())
     }
 
-    /// The workflow engine over a fleet.
+    /// The workflow engine over a fleet, telling `webhook` (when given) what it decides.
     pub fn workflow(
         &self,
         fleet: &fleet::Fleet,
         metrics: Option<workflow::Metrics>,
+        webhook: Option<webhook::Notifier>,
     ) -> workflow::Workflow {
         workflow::Workflow::new(
             fleet.clone(),
             fleet.master_key(),
-            self.workflow_config(),
+            workflow::WorkflowConfig {
+                notifier: webhook,
+                ..self.workflow_config()
+            },
             metrics,
         )
+    }
+
+    /// Notifications to `ROUTEROS_MCP_WEBHOOK_URL`, when it is set (checked as `serve` checks
+    /// it). The command ends with [`webhook::Delivery::finish`], so what it decided is
+    /// delivered before the process exits.
+    pub fn webhook(&self) -> Result<Option<(webhook::Notifier, webhook::Delivery)>> {
+        server::setup::webhook(self.settings(), None).map_err(server_error)
     }
 
     /// A fleet over an open store and key, with driver metrics when given.

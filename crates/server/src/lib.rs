@@ -16,8 +16,10 @@
 //!    grace period runs out first, the process exits with the apply where it is; its
 //!    write-ahead journal is there, and the next start resolves the plan before taking a call.
 //! 3. [`mcp_server::App::shutdown`] is cancelled: sessions end, the transports return.
-//! 4. The queued audit records (tool calls) are written (up to 30 s), the database pool is
-//!    closed, the demo's simulated routers (if any) are stopped. `run_until` returns `Ok`.
+//! 4. The queued webhook notifications are delivered (up to 10 s; what is left is given up and
+//!    logged), the queued audit records (tool calls) are written (up to 30 s), the database
+//!    pool is closed, the demo's simulated routers (if any) are stopped. `run_until` returns
+//!    `Ok`.
 //!
 //! systemd: see [`notify`]. Configuration reload: see [`reload`].
 
@@ -51,6 +53,10 @@ pub const NO_DEMO: &str = "this build has no simulator: rebuild with the default
 
 /// How long queued audit records may take to be written at shutdown.
 const AUDIT_FLUSH: Duration = Duration::from_secs(30);
+
+/// How long queued webhook notifications may take to be delivered at shutdown (a receiver that
+/// is down would otherwise hold the exit for every retry of every queued event).
+pub const WEBHOOK_FLUSH: Duration = Duration::from_secs(10);
 
 /// How often plans left `failed` by a silent router are looked at again.
 const RECONCILE_EVERY: Duration = Duration::from_secs(60);
@@ -86,6 +92,8 @@ pub enum ServerError {
     Recovery(#[source] workflow::WorkflowError),
     #[error("metrics")]
     Metrics(#[from] prometheus::Error),
+    #[error(transparent)]
+    Webhook(#[from] webhook::StartError),
     #[error("HTTP transport failed")]
     Http(#[source] std::io::Error),
     #[error("HTTP transport task failed: {0}")]
@@ -131,6 +139,8 @@ pub struct App {
     grace: Arc<Mutex<Duration>>,
     notifier: Notifier,
     reloader: Reloader,
+    /// Notifications to `ROUTEROS_MCP_WEBHOOK_URL`, delivered by a task of their own.
+    webhook: Option<webhook::Delivery>,
 }
 
 impl std::fmt::Debug for App {
@@ -166,6 +176,7 @@ impl App {
         let transport = options.transport.unwrap_or(s.transport);
         let serves_http = matches!(transport, Transport::Http | Transport::Both);
         check_http_auth(s, serves_http)?;
+        setup::webhook_endpoint(s)?;
 
         let listener = if serves_http {
             let addr = format!("{}:{}", s.http.host, s.http.port);
@@ -182,6 +193,15 @@ impl App {
         let registry = prometheus::Registry::new();
         let driver_metrics = routeros::Metrics::register(&registry)?;
         let connections = setup::connections(s, Some(driver_metrics));
+        let webhook = setup::webhook(s, Some(&registry))?;
+        if let Some((to, _)) = &webhook {
+            tracing::info!(
+                target: NOTICE,
+                "notifying the webhook at {} when a plan waits for approval, is decided and ends",
+                to.host()
+            );
+        }
+        let (webhook_notifier, webhook) = webhook.unzip();
 
         let (fleet, demo) = if options.demo {
             let (fleet, running) = demo::start(s, Arc::clone(&connections)).await?;
@@ -195,7 +215,10 @@ impl App {
         let workflow = workflow::Workflow::new(
             fleet.clone(),
             fleet.master_key(),
-            setup::workflow_config(s),
+            workflow::WorkflowConfig {
+                notifier: webhook_notifier,
+                ..setup::workflow_config(s)
+            },
             Some(workflow::Metrics::register(&registry)?),
         );
         // Plans an earlier process left half-applied are resolved before any call is taken.
@@ -293,6 +316,7 @@ impl App {
             grace,
             notifier,
             reloader,
+            webhook,
         })
     }
 
@@ -325,6 +349,7 @@ impl App {
             grace,
             notifier,
             reloader: _,
+            webhook,
         } = self;
         let mut reconciler = spawn_reconciler(workflow, mcp.stopping.clone());
 
@@ -429,6 +454,10 @@ impl App {
         }
         if let Some(watchdog) = watchdog {
             let _ = watchdog.await;
+        }
+        // The calls are done, so every notification they made is queued.
+        if let Some(delivery) = webhook {
+            delivery.finish(WEBHOOK_FLUSH).await;
         }
         // Tool-call records are group-committed: write what is still queued before the pool
         // closes.

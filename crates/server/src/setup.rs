@@ -116,6 +116,38 @@ pub fn workflow_config(s: &Settings) -> workflow::WorkflowConfig {
     }
 }
 
+/// The webhook `ROUTEROS_MCP_WEBHOOK_URL` names, checked against the transport rule (`None`
+/// when it is unset). The error names the setting and what is allowed, never the URL.
+pub fn webhook_endpoint(s: &Settings) -> Result<Option<webhook::Endpoint>, ServerError> {
+    s.webhook
+        .url
+        .clone()
+        .map(|url| {
+            webhook::Endpoint::parse(url)
+                .map_err(|e| ServerError::Usage(format!("ROUTEROS_MCP_WEBHOOK_URL: {e}")))
+        })
+        .transpose()
+}
+
+/// Starts delivering notifications to the webhook, when one is configured, counting them in
+/// `registry` (a command that exports no metrics passes `None`). Needs a Tokio runtime.
+pub fn webhook(
+    s: &Settings,
+    registry: Option<&prometheus::Registry>,
+) -> Result<Option<(webhook::Notifier, webhook::Delivery)>, ServerError> {
+    let Some(endpoint) = webhook_endpoint(s)? else {
+        return Ok(None);
+    };
+    let metrics = match registry {
+        Some(registry) => webhook::Metrics::register(registry)?,
+        None => webhook::Metrics::register(&prometheus::Registry::new())?,
+    };
+    Ok(Some(webhook::Notifier::start(
+        webhook::Config::new(endpoint),
+        metrics,
+    )?))
+}
+
 /// The read cache `MCP_RESOURCE_CACHE_*` asks for (`None` when disabled).
 pub fn read_cache(s: &Settings) -> Option<routeros::CacheLimits> {
     let c = s.resource_cache;

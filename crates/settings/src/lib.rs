@@ -15,7 +15,7 @@ pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
     AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
     LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings, WebhookSettings,
 };
 
 use std::path::PathBuf;

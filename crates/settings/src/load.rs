@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use crate::model::{
     AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
     LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings, WebhookSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -681,6 +681,11 @@ impl Resolver<'_> {
             dir: self.parse("runbooks.dir", |t| Ok(PathBuf::from(t))),
             env_file: self.parse("runbooks.env_file", |t| Ok(PathBuf::from(t))),
         };
+        let webhook = WebhookSettings {
+            url: self.parse("webhook.url", |t| {
+                Ok(SecretString::from(t.trim().to_owned()))
+            }),
+        };
         let data_dir = match self.parse("storage.data_dir", |t| Ok(PathBuf::from(t))) {
             Some(dir) => dir,
             None => {
@@ -740,6 +745,7 @@ impl Resolver<'_> {
             data_dir,
             vault,
             runbooks,
+            webhook,
             shutdown_grace,
         };
         self.cross_check(&settings, warnings);

@@ -56,6 +56,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub vault: VaultSettings,
     pub runbooks: RunbookSettings,
+    pub webhook: WebhookSettings,
     /// How long calls in flight may take to finish once shutdown begins.
     pub shutdown_grace: Duration,
 }
@@ -161,6 +162,15 @@ impl PlanSettings {
 pub struct RunbookSettings {
     pub dir: Option<PathBuf>,
     pub env_file: Option<PathBuf>,
+}
+
+/// Who is told about plans that wait for a person and how they end.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookSettings {
+    /// The receiver's URL, a secret (a Slack incoming-webhook URL embeds the token that lets
+    /// anyone post to the channel). Whether it is https (or http to a loopback address) is
+    /// checked by the server at start, which names this setting when it is not.
+    pub url: Option<SecretString>,
 }
 
 /// How the server treats the clients and principals calling it.

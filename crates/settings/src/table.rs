@@ -401,6 +401,11 @@ pub const ROWS: &[Row] = &[
         None,
         "env.yaml whose values runbooks use as {env[key]} (a value marked secret: true is never shown)",
     ),
+    secret(
+        "webhook.url",
+        "ROUTEROS_MCP_WEBHOOK_URL",
+        "webhook told when a plan waits for approval, is approved or rejected, and is applied, rolled back or failed (Slack-compatible JSON): https://, or http:// only to a loopback address; a secret (a Slack URL embeds its token); unset: no notifications",
+    ),
     row(
         "storage.data_dir",
         "ROUTEROS_MCP_DATA_DIR",

@@ -82,6 +82,7 @@ const READERS: &[(&str, &str)] = &[
     ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "d.breaker_cooldown"),
     ("ROUTEROS_MCP_RUNBOOK_DIR", ".runbooks.dir"),
     ("ROUTEROS_MCP_RUNBOOK_ENV", ".runbooks.env_file"),
+    ("ROUTEROS_MCP_WEBHOOK_URL", ".webhook.url"),
     ("ROUTEROS_MCP_DATA_DIR", ".data_dir"),
     ("ROUTEROS_MCP_MASTER_KEY", ".vault.master_key"),
     ("ROUTEROS_MCP_MASTER_KEY_FILE", ".vault.master_key_file"),

@@ -150,6 +150,10 @@ fn each_variable_overrides_its_setting() {
         ("ROUTEROS_MCP_RUNBOOK_ENV", "/srv/runbooks/env.yaml"),
         ("ROUTEROS_MCP_DATA_DIR", "/srv/mcp"),
         ("ROUTEROS_MCP_MASTER_KEY_FILE", "/etc/mcp/key"),
+        (
+            "ROUTEROS_MCP_WEBHOOK_URL",
+            "https://hooks.slack.com/services/T0/B0/abc",
+        ),
     ];
     for row in ROWS {
         if row.env == "ROUTEROS_MCP_MASTER_KEY" {
@@ -350,19 +354,28 @@ fn secrets_are_masked_in_what_config_show_prints() {
                 "ROUTEROS_MCP_MASTER_KEY",
                 "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy0hISE=",
             ),
+            (
+                "ROUTEROS_MCP_WEBHOOK_URL",
+                "https://hooks.slack.com/services/T0/B0/xoxwebhooktoken",
+            ),
         ]),
     )
     .load()
     .unwrap();
     let dump = format!("{:?}", loaded.entries);
-    for secret in ["topsecret", "c2VjcmV0"] {
+    for secret in ["topsecret", "c2VjcmV0", "xoxwebhooktoken"] {
         assert!(!dump.contains(secret), "{secret} leaked: {dump}");
     }
     assert_eq!(
         entry(&loaded, "database.url").display.as_deref(),
         Some("postgres://app:****@127.0.0.1/mcp")
     );
-    assert!(!format!("{:?}", loaded.settings).contains("topsecret"));
+    assert_eq!(
+        entry(&loaded, "webhook.url").display.as_deref(),
+        Some("********")
+    );
+    let settings = format!("{:?}", loaded.settings);
+    assert!(!settings.contains("topsecret") && !settings.contains("xoxwebhooktoken"));
 }
 
 #[test]

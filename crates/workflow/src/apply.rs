@@ -211,7 +211,8 @@ impl Workflow {
         )
         .await?;
         tx.commit().await?;
-        self.count(PlanStatus::Applying);
+        self.recorded(&plan, PlanStatus::Applying, crate::Said::default())
+            .await;
 
         let report = self.rollout(&plan, ctx).await;
         let report = ApplyReport {
@@ -262,7 +263,8 @@ impl Workflow {
         let action = ended.audit_action();
         store::append_audit_in(&mut tx, ctx, action, &format!("plan:{}", plan.id), outcome).await?;
         tx.commit().await?;
-        self.count(report.status);
+        self.recorded(plan, report.status, crate::Said::reason(&report.message))
+            .await;
         Ok(())
     }
 

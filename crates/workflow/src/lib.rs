@@ -82,6 +82,9 @@ pub struct WorkflowConfig {
     pub policies: BTreeMap<Environment, ApprovalPolicy>,
     /// Where token expiry reads the time ([`clock::SystemClock`] but in tests).
     pub clock: Arc<dyn clock::Clock>,
+    /// Who is told when a plan waits for approval, is decided, and ends
+    /// (`ROUTEROS_MCP_WEBHOOK_URL`; see [`Workflow::recorded`]). `None`: nobody.
+    pub notifier: Option<webhook::Notifier>,
 }
 
 impl Default for WorkflowConfig {
@@ -102,6 +105,7 @@ impl Default for WorkflowConfig {
                 (Environment::Prod, policy(&[], false)),
             ]),
             clock: Arc::new(clock::SystemClock),
+            notifier: None,
         }
     }
 }
@@ -425,9 +429,17 @@ impl Workflow {
             None
         };
         tx.commit().await?;
-        self.count(PlanStatus::Pending);
-        if auto {
-            self.count(PlanStatus::Approved);
+        match &token {
+            // Nobody waits for it: it was approved as it was proposed.
+            Some(approval) => {
+                self.count(PlanStatus::Pending);
+                self.recorded(&plan, PlanStatus::Approved, Said::by(&approval.approver))
+                    .await;
+            }
+            None => {
+                self.recorded(&plan, PlanStatus::Pending, Said::default())
+                    .await;
+            }
         }
         Ok(Proposal {
             plan,
@@ -550,7 +562,11 @@ impl Workflow {
             .issue(&mut tx, &plan, approver, via, comment, ctx)
             .await?;
         tx.commit().await?;
-        self.count(PlanStatus::Approved);
+        let said = Said {
+            by: Some(approver),
+            reason: comment,
+        };
+        self.recorded(&plan, PlanStatus::Approved, said).await;
         Ok(issued)
     }
 
@@ -590,7 +606,11 @@ impl Workflow {
         )
         .await?;
         tx.commit().await?;
-        self.count(PlanStatus::Rejected);
+        let said = Said {
+            by: Some(approver),
+            reason: Some(reason),
+        };
+        self.recorded(&plan, PlanStatus::Rejected, said).await;
         Ok(())
     }
 
@@ -608,7 +628,8 @@ impl Workflow {
         )
         .await?;
         tx.commit().await?;
-        self.count(PlanStatus::Cancelled);
+        self.recorded(&plan, PlanStatus::Cancelled, Said::default())
+            .await;
         repo::load_plan(self.store(), plan_id).await
     }
 
@@ -660,6 +681,90 @@ impl Workflow {
     pub(crate) fn count(&self, status: PlanStatus) {
         if let Some(m) = &self.inner.metrics {
             m.plans.with_label_values(&[status.as_str()]).inc();
+        }
+    }
+
+    /// `plan` reached `status` and it is committed: counted in `mcp_plans_total`, and people are
+    /// told on the webhook. Every status change a person cares about passes here, whichever
+    /// path made it (the CLI, the admin API, elicitation, policy, an apply, recovery at start,
+    /// reconciliation), so each event is sent from this one place. Sending only queues: it
+    /// never waits for the receiver, and never fails the change.
+    pub(crate) async fn recorded(&self, plan: &Plan, status: PlanStatus, said: Said<'_>) {
+        use webhook::Event;
+        self.count(status);
+        let Some(notifier) = &self.inner.config.notifier else {
+            return;
+        };
+        let summary = || async {
+            // `ORG/PROJECT` as operators name it; the registry id if that cannot be read.
+            let project = match self.store().project_ref(&plan.project_id).await {
+                Ok(p) => p.to_string(),
+                Err(_) => plan.project_id.clone(),
+            };
+            webhook::PlanSummary {
+                id: plan.id.clone(),
+                title: plan.title.clone(),
+                project,
+                risk: plan.risk.to_string(),
+                devices: plan.devices.iter().map(|d| d.name.clone()).collect(),
+                changes: plan.changes.len(),
+            }
+        };
+        let by = || said.by.unwrap_or("unknown").to_owned();
+        let message = || said.reason.unwrap_or_default().to_owned();
+        let event = match status {
+            PlanStatus::Pending => Event::PlanAwaitingApproval(summary().await),
+            PlanStatus::Approved => Event::PlanApproved {
+                plan: summary().await,
+                by: by(),
+                reason: said.reason.map(str::to_owned),
+            },
+            PlanStatus::Rejected => Event::PlanRejected {
+                plan: summary().await,
+                by: by(),
+                reason: message(),
+            },
+            PlanStatus::Applied => Event::PlanApplied {
+                plan: summary().await,
+                message: message(),
+            },
+            PlanStatus::RolledBack => Event::PlanRolledBack {
+                plan: summary().await,
+                message: message(),
+            },
+            PlanStatus::Failed => Event::PlanFailed {
+                plan: summary().await,
+                message: message(),
+            },
+            // Nobody waits for these: the apply's end is what people are told, and a plan is
+            // cancelled by whoever proposed it.
+            PlanStatus::Applying | PlanStatus::Cancelled => return,
+        };
+        notifier.send(event);
+    }
+}
+
+/// What is known of a status change beyond the plan and its new status.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Said<'a> {
+    /// Who decided (an approval or a rejection).
+    pub(crate) by: Option<&'a str>,
+    /// The approver's comment, the rejection's reason, or how an apply ended.
+    pub(crate) reason: Option<&'a str>,
+}
+
+impl<'a> Said<'a> {
+    pub(crate) fn by(by: &'a str) -> Self {
+        Self {
+            by: Some(by),
+            reason: None,
+        }
+    }
+
+    pub(crate) fn reason(reason: &'a str) -> Self {
+        Self {
+            by: None,
+            reason: Some(reason),
         }
     }
 }

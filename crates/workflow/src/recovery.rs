@@ -481,7 +481,9 @@ impl Workflow {
         .await?;
         tx.commit().await?;
         if status == PlanStatus::RolledBack {
-            self.count(status);
+            let message = outcome["message"].as_str().unwrap_or_default();
+            self.recorded(plan, status, crate::Said::reason(message))
+                .await;
         }
         Ok(Some(ReconcileReport {
             plan_id: plan.id.clone(),

@@ -104,6 +104,7 @@ pub async fn run(
     check_catalog(ctx, &mut f);
     check_runbooks(ctx, &mut f);
     check_transport(ctx, transport.unwrap_or(s.transport), mode, &mut f).await;
+    check_webhook(ctx, &mut f);
 
     let store = match ctx.open_store().await {
         Ok(store) => {
@@ -317,6 +318,26 @@ async fn check_key(
 }
 
 /// The embedded tool catalog against the handlers, and the tool settings against the catalog.
+/// `ROUTEROS_MCP_WEBHOOK_URL` as `serve` checks it (nothing is sent); only its host is shown.
+fn check_webhook(ctx: &Context, f: &mut Findings) {
+    match server::setup::webhook_endpoint(ctx.settings()) {
+        Ok(None) => f.add(
+            "webhook",
+            Level::Ok,
+            "off: ROUTEROS_MCP_WEBHOOK_URL is unset, nobody is notified",
+        ),
+        Ok(Some(endpoint)) => f.add(
+            "webhook",
+            Level::Ok,
+            format!(
+                "plans waiting for approval and their outcome are posted to {}",
+                endpoint.host()
+            ),
+        ),
+        Err(e) => f.add("webhook", Level::Fail, e.to_string()),
+    }
+}
+
 fn check_catalog(ctx: &Context, f: &mut Findings) {
     let catalog = match catalog::Catalog::embedded() {
         Ok(c) => c,

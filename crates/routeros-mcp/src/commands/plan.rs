@@ -11,9 +11,19 @@ use crate::cli::{Output, PlanCommand};
 use crate::context::Context;
 use crate::output;
 
-async fn engine(ctx: &Context) -> Result<Workflow> {
+/// Runs a plan command. An approval or rejection made here is announced on the webhook like
+/// one made through the server; the command waits for that delivery (at most
+/// [`server::WEBHOOK_FLUSH`]) before the process exits.
+pub async fn run(ctx: &Context, cmd: PlanCommand) -> Result<()> {
+    let webhook = ctx.webhook()?;
+    let (notifier, delivery) = webhook.unzip();
     let fleet = ctx.fleet().await?;
-    Ok(ctx.workflow(&fleet, None))
+    let wf = ctx.workflow(&fleet, None, notifier);
+    let outcome = command(ctx, &wf, cmd).await;
+    if let Some(delivery) = delivery {
+        delivery.finish(server::WEBHOOK_FLUSH).await;
+    }
+    outcome
 }
 
 /// Prints a plan for a person. Every text that came from a caller (the title, the proposer) or a
@@ -79,8 +89,7 @@ fn show_plan(plan: &Plan, decisions: &[serde_json::Value]) {
     }
 }
 
-pub async fn run(ctx: &Context, cmd: PlanCommand) -> Result<()> {
-    let wf = engine(ctx).await?;
+async fn command(ctx: &Context, wf: &Workflow, cmd: PlanCommand) -> Result<()> {
     match cmd {
         PlanCommand::List(args) => {
             let status = args
