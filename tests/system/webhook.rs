@@ -219,3 +219,48 @@ async fn a_webhook_in_clear_over_the_network_is_refused_at_start() {
     );
     world.stop().await;
 }
+
+/// A runbook whose second step points at a field the first step's result lacks.
+const GAP: &str = "---\nname: hook-gap\ntitle: Hook gap\ndescription: Reads the overview twice.\nversion: 1.0.0\nstatus: published\ntags: [sample]\ntier: free\nrisk: high\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nSomething looks wrong.\n\n## Diagnosis\n1. Read the overview.\n```tool system.get_overview\n{\"device_id\": \"{var.device}\"}\n```\n2. Read it again by its name.\n```tool system.get_overview\n{\"device_id\": \"{step.1./no_such_field}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proposed_runbook_version_is_announced_for_review() {
+    let world = World::start(&[Profile::Home]).await;
+    let (received, url) = Received::start().await;
+    let dir = world.dir.path().join("runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hook-gap.md"), GAP).unwrap();
+    let client = world
+        .stdio(&[
+            ("ROUTEROS_MCP_WEBHOOK_URL", url.as_str()),
+            ("ROUTEROS_MCP_RUNBOOK_DIR", dir.to_str().unwrap()),
+        ])
+        .await;
+    let failed = client
+        .ok(
+            "runbook.run",
+            json!({"runbook": "hook-gap", "variables": {"device": world.names[0]}}),
+        )
+        .await;
+    assert_eq!(
+        failed["failure"]["type"], "runbook_insufficient",
+        "{failed}"
+    );
+    let fixed = GAP
+        .replace("version: 1.0.0", "version: 1.0.1")
+        .replace("{step.1./no_such_field}", "{step.1./device/name}");
+    let proposed = client
+        .ok(
+            "runbook.propose_revision",
+            json!({"run_id": failed["run_id"], "content": fixed}),
+        )
+        .await;
+    let bodies = received.until(1).await;
+    let event = &bodies[0]["event"];
+    assert_eq!(event["kind"], "runbook.awaiting_review", "{bodies:?}");
+    assert_eq!(event["runbook"], "hook-gap");
+    assert_eq!(event["version_id"], proposed["version_id"]);
+    assert_eq!(event["priority"], "high", "a high-risk runbook: {event}");
+    client.close().await;
+    world.stop().await;
+}

@@ -202,6 +202,7 @@ impl App {
             );
         }
         let (webhook_notifier, webhook) = webhook.unzip();
+        let review_notice = webhook_notifier.clone();
 
         let (fleet, demo) = if options.demo {
             let (fleet, running) = demo::start(s, Arc::clone(&connections)).await?;
@@ -243,6 +244,9 @@ impl App {
         }
         // Each call gets this context with its caller's access; as built it reaches nothing.
         let runbooks = setup::runbooks(s, Arc::clone(&catalog))?;
+        if let Some(notifier) = review_notice {
+            runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
+        }
         let tool_ctx =
             Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
         let mcp = mcp_server::App::new(
@@ -733,4 +737,25 @@ fn spawn_reconciler(
             }
         }
     })
+}
+
+/// Proposed runbook versions waiting for review, told to the webhook.
+#[derive(Debug)]
+struct ReviewsToWebhook(webhook::Notifier);
+
+impl tools::runbook::ReviewNotice for ReviewsToWebhook {
+    fn awaiting_review(&self, version: &store::runbooks::VersionRow) {
+        self.0.send(webhook::Event::RunbookAwaitingReview {
+            runbook: version.name.clone(),
+            version_id: version.id.clone(),
+            priority: version.priority.clone().unwrap_or_else(|| "low".into()),
+            why: format!(
+                "version {} proposed by {} after run {} failed ({})",
+                version.version,
+                version.proposed_by.as_deref().unwrap_or("-"),
+                version.generated_from_run.as_deref().unwrap_or("-"),
+                version.failure_type.as_deref().unwrap_or("-"),
+            ),
+        });
+    }
 }

@@ -36,7 +36,7 @@ pub struct Runbooks {
     /// When the approved proposals were last read from the database.
     reviewed_checked: Mutex<Option<Instant>>,
     metrics: Option<RunbookMetrics>,
-    notify: Option<Arc<dyn ReviewNotice>>,
+    notify: std::sync::OnceLock<Arc<dyn ReviewNotice>>,
 }
 
 /// Told when a proposed version enters the review queue (the server sends it to the webhook).
@@ -73,18 +73,18 @@ impl Runbooks {
             catalog,
             reviewed_checked: Mutex::new(None),
             metrics: None,
-            notify: None,
+            notify: std::sync::OnceLock::new(),
         }
     }
 
-    /// These runbooks, telling `notice` of every proposal queued for review.
-    pub fn with_notice(mut self, notice: Arc<dyn ReviewNotice>) -> Self {
-        self.notify = Some(notice);
-        self
+    /// Tells `notice` of every proposal queued for review from now on (set once; a second
+    /// call is ignored).
+    pub fn set_notice(&self, notice: Arc<dyn ReviewNotice>) {
+        let _ = self.notify.set(notice);
     }
 
     pub(crate) fn notify_awaiting_review(&self, version: &store::runbooks::VersionRow) {
-        if let Some(n) = &self.notify {
+        if let Some(n) = self.notify.get() {
             n.awaiting_review(version);
         }
     }
