@@ -322,6 +322,16 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "runbook.from_transcript",
+            valid: json!({"name": "sampled-transcript", "title": "Sampled transcript",
+                "symptom": "Something looked wrong.",
+                "calls": [{"tool": "system.get_overview", "arguments": {"device_id": d}}]}),
+            invalid: json!({"name": "sampled-transcript", "title": "Sampled transcript",
+                "symptom": "Something looked wrong.", "calls": []}),
+            invalid_says: "/calls",
+            device_scoped: false,
+        },
+        Sample {
             tool: "runbook.list",
             valid: json!({"status": "published", "limit": 5}),
             invalid: json!({"status": "approved"}),

@@ -247,7 +247,7 @@ impl VarType {
     }
 }
 
-fn is_address(t: &str) -> bool {
+pub(crate) fn is_address(t: &str) -> bool {
     let (ip, prefix) = match t.split_once('/') {
         Some((ip, p)) => (ip, Some(p)),
         None => (t, None),
@@ -438,10 +438,10 @@ const VARIABLE_KEYS: &[&str] = &[
     "example",
     "secret",
 ];
-const MAX_TAGS: usize = 20;
-const MAX_VARIABLES: usize = 32;
-const MAX_TITLE: usize = 120;
-const MAX_DESCRIPTION: usize = 1000;
+pub(crate) const MAX_TAGS: usize = 20;
+pub(crate) const MAX_VARIABLES: usize = 32;
+pub(crate) const MAX_TITLE: usize = 120;
+pub(crate) const MAX_DESCRIPTION: usize = 1000;
 
 /// Parses a runbook file.
 pub fn parse(file: &str, text: &str) -> Result<Runbook, Vec<Problem>> {
@@ -1287,7 +1287,7 @@ fn list_item(trimmed: &str) -> Option<&str> {
 }
 
 /// An opening fence: its character, length and info string.
-fn fence_open(trimmed: &str) -> Option<(char, usize, &str)> {
+pub(crate) fn fence_open(trimmed: &str) -> Option<(char, usize, &str)> {
     let c = trimmed.chars().next().filter(|c| matches!(c, '`' | '~'))?;
     let n = trimmed.chars().take_while(|x| *x == c).count();
     if n < 3 {

@@ -14,7 +14,8 @@
 //! - [`search`] ranks runbooks for a symptom sentence and says why each matched;
 //! - [`diff`] shows what changed between two versions;
 //! - [`plan`] is the dry run: every step in order, what it reads or writes, and which writes can
-//!   be gathered into one plan up front.
+//!   be gathered into one plan up front;
+//! - [`transcript`] drafts a runbook from the tool calls that solved a problem.
 
 pub mod diff;
 pub mod expect;
@@ -23,6 +24,7 @@ pub mod index;
 pub mod plan;
 pub mod search;
 pub mod substitute;
+pub mod transcript;
 pub mod validate;
 mod yaml;
 

@@ -14,7 +14,7 @@ use crate::format::{Runbook, Section, StepKind};
 use crate::substitute::{self, Context, Env, Inputs, Placeholder};
 use crate::{Problem, quote};
 
-fn rank(t: Tier) -> u8 {
+pub(crate) fn rank(t: Tier) -> u8 {
     match t {
         Tier::Free => 0,
         Tier::Basic => 1,
@@ -314,7 +314,7 @@ pub fn validate(runbook: &Runbook, catalog: &Catalog) -> Vec<Problem> {
     problems
 }
 
-fn unknown_tool(name: &str, catalog: &Catalog) -> String {
+pub(crate) fn unknown_tool(name: &str, catalog: &Catalog) -> String {
     let category = name.split_once('.').map_or(name, |(c, _)| c);
     let same: Vec<&str> = catalog
         .names()

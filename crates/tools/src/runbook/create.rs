@@ -24,8 +24,34 @@ const MAX_PROBLEMS: usize = 20;
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("runbook.create", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let runbooks = super::of(&ctx)?;
-    if !::runbook::format::is_runbook_name(&p.name) {
+    let written = write_draft(super::of(&ctx)?, &p.name, &p.content)?;
+    Ok(ToolOutput::new(json!({
+        "name": written.runbook.meta.name,
+        "version": written.runbook.meta.version,
+        "status": "draft",
+        "file": written.file,
+        "hash": written.runbook.hash,
+    })))
+}
+
+/// A draft written to the operator's folder.
+#[derive(Debug)]
+pub(super) struct Written {
+    pub(super) runbook: ::runbook::Runbook,
+    /// `NAME.md`, in the operator's folder.
+    pub(super) file: String,
+}
+
+/// Checks `content` like every runbook and writes it as the draft `NAME.md` into the operator's
+/// folder: refused when the folder is not set, the content does not load, it is not a draft of
+/// that name, or a runbook or file of that name exists (never overwritten). The one way the
+/// runbook tools write a file.
+pub(super) fn write_draft(
+    runbooks: &super::Runbooks,
+    name: &str,
+    content: &str,
+) -> Result<Written, ToolError> {
+    if !::runbook::format::is_runbook_name(name) {
         return Err(ToolError::InvalidArguments(
             "name: lowercase letters, digits and '-', starting with a letter or digit".into(),
         ));
@@ -37,15 +63,15 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
                 .into(),
         ));
     };
-    if p.content.len() > ::runbook::MAX_FILE_BYTES {
+    if content.len() > ::runbook::MAX_FILE_BYTES {
         return Err(ToolError::InvalidArguments(format!(
             "content: {} bytes; a runbook has at most {} (256 KiB)",
-            p.content.len(),
+            content.len(),
             ::runbook::MAX_FILE_BYTES
         )));
     }
-    let file = format!("{}.md", p.name);
-    let runbook = ::runbook::check(&file, &p.content, runbooks.catalog()).map_err(|problems| {
+    let file = format!("{name}.md");
+    let runbook = ::runbook::check(&file, content, runbooks.catalog()).map_err(|problems| {
         let mut shown: Vec<String> = problems
             .iter()
             .take(MAX_PROBLEMS)
@@ -56,10 +82,10 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         }
         ToolError::InvalidArguments(format!("content: {}", shown.join("; ")))
     })?;
-    if runbook.meta.name != p.name {
+    if runbook.meta.name != name {
         return Err(ToolError::InvalidArguments(format!(
-            "the front matter names \"{}\" but name is \"{}\": they must be the same",
-            runbook.meta.name, p.name
+            "the front matter names \"{}\" but name is \"{name}\": they must be the same",
+            runbook.meta.name
         )));
     }
     if runbook.meta.status != ::runbook::Status::Draft {
@@ -69,11 +95,10 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             runbook.meta.status
         )));
     }
-    if runbooks.with(|i| i.get(&p.name).is_some()) {
+    if runbooks.with(|i| i.get(name).is_some()) {
         return Err(ToolError::InvalidArguments(format!(
-            "a runbook named \"{}\" exists; choose another name (changing a runbook is a person's \
-             edit of its file)",
-            p.name
+            "a runbook named \"{name}\" exists; choose another name (changing a runbook is a \
+             person's edit of its file)"
         )));
     }
     let path = dir.join(&file);
@@ -83,7 +108,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         .mode(0o640)
         .open(&path)
         .and_then(|mut f| {
-            f.write_all(p.content.as_bytes())?;
+            f.write_all(content.as_bytes())?;
             f.sync_all()
         });
     match written {
@@ -96,12 +121,6 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         Err(e) => return Err(ToolError::internal(&format!("writing {}: {e}", path.display()))),
     }
     runbooks.reload_now();
-    tracing::info!(runbook = %p.name, version = %runbook.meta.version, "runbook created as a draft");
-    Ok(ToolOutput::new(json!({
-        "name": runbook.meta.name,
-        "version": runbook.meta.version,
-        "status": "draft",
-        "file": file,
-        "hash": runbook.hash,
-    })))
+    tracing::info!(runbook = %name, version = %runbook.meta.version, "runbook created as a draft");
+    Ok(Written { runbook, file })
 }

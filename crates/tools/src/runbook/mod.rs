@@ -1,7 +1,7 @@
 //! The `runbook` tools — list, search, read and dry-run the runbooks on offer (the built-ins and
-//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`), and create a draft in that folder. They
-//! read the index of [`Runbooks`]; a runbook's steps run through the other tools, and its writes
-//! through plans a person approves.
+//! the operator's folder, `ROUTEROS_MCP_RUNBOOK_DIR`), and create a draft in that folder, as
+//! written or from the tool calls that solved a problem. They read the index of [`Runbooks`]; a
+//! runbook's steps run through the other tools, and its writes through plans a person approves.
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -11,6 +11,7 @@ use ::runbook::{Env, Index, Reload};
 crate::toolkit::tools! {
     create,
     dry_run,
+    from_transcript,
     get,
     list,
     propose_revision,
