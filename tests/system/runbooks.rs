@@ -221,3 +221,128 @@ async fn the_operators_runbooks_are_served_beside_the_built_ins() {
     client.close().await;
     world.stop().await;
 }
+
+/// `execute-runbook` (any runbook by name), a run's log as a resource, and logs older than
+/// `ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS` deleted when the server starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_leave_logs_read_as_resources_and_kept_for_their_retention() {
+    let world = World::start(&[Profile::Home]).await;
+    let device = world.names[0].clone();
+    let client = world.stdio(&[]).await;
+
+    let mut prompt = GetPromptRequestParams::new("execute-runbook");
+    prompt.arguments = Some(
+        json!({"runbookName": "high-cpu", "device": device})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let got = client.service.get_prompt(prompt).await.unwrap();
+    let said = serde_json::to_string(&got.messages).unwrap();
+    assert!(
+        said.contains("high-cpu") && said.contains(&device),
+        "{said}"
+    );
+    let missing = client
+        .service
+        .get_prompt(GetPromptRequestParams::new("execute-runbook"))
+        .await
+        .unwrap_err();
+    assert!(missing.to_string().contains("runbookName"), "{missing}");
+
+    let run = client
+        .ok(
+            "runbook.run",
+            json!({"runbook": "high-cpu", "variables": {"device": device}, "incident": "INC-7"}),
+        )
+        .await;
+    let run_id = run["run_id"].as_str().unwrap().to_owned();
+    let ended = client
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "abandoned", "notes": "looked fine"}),
+        )
+        .await;
+    assert_eq!(ended["status"], "abandoned");
+    let uri = format!("runbook-execution-log://high-cpu/logs/{run_id}");
+    let read = client
+        .service
+        .read_resource(ReadResourceRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
+        panic!("a log is text");
+    };
+    let log: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(log["incident"], "INC-7");
+    assert_eq!(log["status"], "abandoned");
+    assert!(!log["steps"].as_array().unwrap().is_empty(), "{log}");
+    let wrong = client
+        .service
+        .read_resource(ReadResourceRequestParams::new(format!(
+            "runbook-execution-log://dns-not-resolving/logs/{run_id}"
+        )))
+        .await
+        .unwrap_err();
+    assert!(
+        wrong.to_string().contains("not of dns-not-resolving"),
+        "{wrong}"
+    );
+    client.close().await;
+
+    // A second run, so one log can be older than the retention and one younger.
+    let client = world.stdio(&[]).await;
+    let recent = client
+        .ok(
+            "runbook.run",
+            json!({"runbook": "high-cpu", "variables": {"device": device}}),
+        )
+        .await["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    client
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": recent, "outcome": "abandoned"}),
+        )
+        .await;
+    client.close().await;
+    let store = store::Store::open(
+        &store::Target::Sqlite(world.dir.path().join("data/routeros-mcp.sqlite")),
+        1,
+    )
+    .await
+    .unwrap();
+    for (id, days) in [(&run_id, 400), (&recent, 10)] {
+        sqlx::query("UPDATE runbook_runs SET finished_at = $1 WHERE id = $2")
+            .bind(store::time::ago(Duration::from_secs(days * 86_400)))
+            .bind(id)
+            .execute(store.pool())
+            .await
+            .unwrap();
+    }
+    let client = world
+        .stdio(&[("ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS", "30")])
+        .await;
+    let gone = tokio::time::timeout(STEP, async {
+        while store.runbook_run(&run_id).await.unwrap().is_some() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(gone.is_ok(), "the 400-day-old log is deleted at start");
+    assert!(
+        store.runbook_run(&recent).await.unwrap().is_some(),
+        "the 10-day-old log is kept"
+    );
+    let unknown = client
+        .service
+        .read_resource(ReadResourceRequestParams::new(uri))
+        .await
+        .unwrap_err();
+    assert!(unknown.to_string().contains("no runbook run"), "{unknown}");
+    client.close().await;
+    store.close().await;
+    world.stop().await;
+}

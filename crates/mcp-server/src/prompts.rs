@@ -93,6 +93,22 @@ pub(crate) fn list(runbooks: Option<&Runbooks>) -> ListPromptsResult {
             Prompt::new(b.name, Some(b.description), args).with_title(b.title)
         })
         .collect();
+    if runbooks.is_some() {
+        prompts.push(
+            Prompt::new(
+                EXECUTE,
+                Some(
+                    "Follow any published runbook by name: runbookName, plus the runbook's variables as further arguments (runbook.list shows them).",
+                ),
+                Some(vec![
+                    PromptArgument::new("runbookName")
+                        .with_description("The runbook's name (runbook.list, runbook.search)")
+                        .with_required(true),
+                ]),
+            )
+            .with_title("Execute a runbook"),
+        );
+    }
     if let Some(runbooks) = runbooks {
         runbooks.with(|index| {
             for entry in index.iter() {
@@ -127,6 +143,9 @@ pub(crate) fn get(
     runbooks: Option<&Runbooks>,
     request: &GetPromptRequestParams,
 ) -> Result<GetPromptResult, McpError> {
+    if request.name == EXECUTE {
+        return execute(runbooks, request);
+    }
     let Some(b) = BUILTINS.iter().find(|b| b.name == request.name) else {
         if let Some(result) = runbooks.and_then(|r| runbook_prompt(r, request).transpose()) {
             return result;
@@ -161,6 +180,43 @@ pub(crate) fn get(
     )
 }
 
+/// The prompt that follows any published runbook by name (`runbookName`); the other arguments
+/// are its variables.
+const EXECUTE: &str = "execute-runbook";
+
+fn execute(
+    runbooks: Option<&Runbooks>,
+    request: &GetPromptRequestParams,
+) -> Result<GetPromptResult, McpError> {
+    let Some(runbooks) = runbooks else {
+        return Err(McpError::invalid_params(
+            "runbooks are not set up on this server".to_owned(),
+            None,
+        ));
+    };
+    let mut arguments = request.arguments.clone().unwrap_or_default();
+    let name = match arguments.remove("runbookName") {
+        Some(Value::String(n)) if !n.trim().is_empty() => n,
+        _ => {
+            return Err(McpError::invalid_params(
+                "prompt execute-runbook needs the argument runbookName (runbook.list and runbook.search show the runbooks on offer)".to_owned(),
+                None,
+            ));
+        }
+    };
+    let mut inner = GetPromptRequestParams::new(name.clone());
+    inner.arguments = Some(arguments);
+    runbook_prompt(runbooks, &inner)?.ok_or_else(|| {
+        McpError::invalid_params(
+            format!(
+                "no published runbook named \"{}\"; runbook.list and runbook.search show the runbooks on offer",
+                domain::text::escape(&name).chars().take(80).collect::<String>()
+            ),
+            None,
+        )
+    })
+}
+
 /// A published runbook as a prompt: its steps with the arguments filled in, and how to follow
 /// them. `None` when no published runbook has the name.
 fn runbook_prompt(
@@ -189,7 +245,8 @@ fn runbook_prompt(
          not hold. A WRITE step changes nothing by itself: it proposes a plan that a person \
          approves before it is applied. Prose steps are for you to carry out or ask about. At \
          the end, report the outcome: which steps ran, what each found, where you stopped and \
-         why, and whether the Verify steps passed.\n\n{plan}",
+         why, and whether the Verify steps passed. (runbook.run, where your session offers it, \
+         runs the tool steps itself and gathers the writes into one plan.)\n\n{plan}",
         title = r.meta.title,
         name = r.meta.name,
         version = r.meta.version,

@@ -2,7 +2,8 @@
 //! `device://{device_id}/config` (its configuration export, secrets hidden and script bodies
 //! withheld, one command per line) and
 //! `plan://{plan_id}` (a change plan, as `plan.get` shows it) and
-//! `runbook://{host}/{runbook_id}` (a runbook's markdown; the host is the server's name).
+//! `runbook://{host}/{runbook_id}` (a runbook's markdown; the host is the server's name) and
+//! `runbook-execution-log://{runbook_id}/logs/{log_id}` (a run's execution log, JSON).
 
 use std::sync::Arc;
 
@@ -40,6 +41,15 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
                 "A runbook's markdown: front matter, Symptom, Diagnosis, Remediation and Verify (host: this server's name).",
             )
             .with_mime_type("text/markdown"),
+        ResourceTemplate::new(
+            "runbook-execution-log://{runbook_id}/logs/{log_id}",
+            "runbook-execution-log",
+        )
+        .with_title("Runbook execution log")
+        .with_description(
+            "A runbook run's log: its version and variables (secrets masked), every step with arguments, result, timing and outcome, the state before and after, and the failure (JSON; log_id is the run_id runbook.run answers with).",
+        )
+        .with_mime_type("application/json"),
     ])
 }
 
@@ -110,6 +120,22 @@ pub(crate) async fn read(
             ResourceContents::text(plan.to_string(), uri).with_mime_type("application/json"),
         ]));
     }
+    if let Some(rest) = uri.strip_prefix("runbook-execution-log://") {
+        let not_found =
+            |message: String| McpError::resource_not_found(message, Some(json!({"uri": uri})));
+        let Some((runbook, run_id)) = rest.split_once("/logs/") else {
+            return Err(not_found(
+                "a runbook execution log is runbook-execution-log://{runbook_id}/logs/{log_id}"
+                    .into(),
+            ));
+        };
+        let log = tools::runbook::execution_log(ctx, runbook, run_id)
+            .await
+            .map_err(|e| not_found(e.to_string()))?;
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(log.to_string(), uri).with_mime_type("application/json"),
+        ]));
+    }
     if let Some(rest) = uri.strip_prefix("runbook://") {
         // Any host: the name alone identifies the runbook on this server.
         let name = rest.rsplit('/').next().unwrap_or(rest);
@@ -136,7 +162,7 @@ pub(crate) async fn read(
     let Some(rest) = uri.strip_prefix("device://") else {
         return Err(McpError::resource_not_found(
             format!(
-                "unknown resource {}: resources are device://{{device_id}}, device://{{device_id}}/config, plan://{{plan_id}} and runbook://{{host}}/{{runbook_id}}",
+                "unknown resource {}: resources are device://{{device_id}}, device://{{device_id}}/config, plan://{{plan_id}}, runbook://{{host}}/{{runbook_id}} and runbook-execution-log://{{runbook_id}}/logs/{{log_id}}",
                 domain::text::escape(uri)
                     .chars()
                     .take(200)

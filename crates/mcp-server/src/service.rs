@@ -435,6 +435,16 @@ impl McpService {
         Ok(result.into())
     }
 
+    /// Serves the runbook versions people approved since the last look (at most every two
+    /// seconds), so prompts match what `runbook.run` runs.
+    async fn refresh_runbooks(&self) {
+        if let Some(runbooks) = self.app.ctx.runbooks.as_deref() {
+            if let Err(e) = runbooks.refresh_reviewed(self.app.store()).await {
+                tracing::warn!(error = %e, "reading approved runbook versions failed");
+            }
+        }
+    }
+
     /// Records the call (never argument values other than the device; they may be sensitive).
     /// The record is queued for group commit (the store's writer task commits it; the call does
     /// not wait for that), and the queue is flushed on shutdown. A full queue (the database is
@@ -758,6 +768,7 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         self.app.metrics.request("prompts/list", true);
+        self.refresh_runbooks().await;
         let mut result = crate::prompts::list(self.app.ctx.runbooks.as_deref());
         hints(
             &context,
@@ -773,6 +784,7 @@ impl ServerHandler for McpService {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
+        self.refresh_runbooks().await;
         let r = crate::prompts::get(self.app.ctx.runbooks.as_deref(), &request);
         self.app.metrics.request("prompts/get", r.is_ok());
         r.map(GetPromptResponse::from)

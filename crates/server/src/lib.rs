@@ -247,6 +247,7 @@ impl App {
         if let Some(notifier) = review_notice {
             runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
         }
+        let log_store = fleet.store().clone();
         let tool_ctx =
             Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
         let mcp = mcp_server::App::new(
@@ -256,6 +257,7 @@ impl App {
             registry,
         )?;
 
+        spawn_log_pruner(log_store, s.runbooks.log_retention, mcp.stopping.clone());
         let grace = Arc::new(Mutex::new(s.shutdown_grace));
         let reloader = Reloader::new(
             loaded.entries.clone(),
@@ -737,6 +739,35 @@ fn spawn_reconciler(
             }
         }
     })
+}
+
+/// How often finished runbook runs' logs are checked against their retention.
+const PRUNE_LOGS_EVERY: Duration = Duration::from_secs(6 * 3600);
+
+/// Deletes runbook execution logs past their retention: at start, then every six hours, until
+/// shutdown begins.
+fn spawn_log_pruner(
+    store: store::Store,
+    retention: Duration,
+    stop: tokio_util::sync::CancellationToken,
+) {
+    tokio::spawn(async move {
+        loop {
+            match setup::prune_runbook_logs(&store, retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    deleted = n,
+                    "runbook execution logs older than {} days deleted",
+                    retention.as_secs() / 86_400
+                ),
+                Err(e) => tracing::warn!(error = %e, "deleting old runbook execution logs failed"),
+            }
+            tokio::select! {
+                () = stop.cancelled() => break,
+                () = tokio::time::sleep(PRUNE_LOGS_EVERY) => {}
+            }
+        }
+    });
 }
 
 /// Proposed runbook versions waiting for review, told to the webhook.

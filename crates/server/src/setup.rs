@@ -262,5 +262,21 @@ pub fn runbooks(
         })?),
         None => None,
     };
-    Ok(Arc::new(tools::runbook::Runbooks::new(index, env, catalog)))
+    let mut runbooks = tools::runbook::Runbooks::new(index, env, catalog);
+    if let Some(llm) = &s.runbooks.llm {
+        let reviser = tools::runbook::Reviser::new(&llm.base_url, llm.api_key.clone(), &llm.model)
+            .map_err(ServerError::Usage)?;
+        runbooks = runbooks.with_reviser(reviser);
+    }
+    Ok(Arc::new(runbooks))
+}
+
+/// Deletes the execution logs of runs finished longer ago than `retention`
+/// (`ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS`), keeping those a proposed version learned from;
+/// returns how many went.
+pub async fn prune_runbook_logs(
+    store: &store::Store,
+    retention: std::time::Duration,
+) -> Result<u64, store::StoreError> {
+    store.runbook_runs_prune(&store::time::ago(retention)).await
 }

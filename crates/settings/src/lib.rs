@@ -14,8 +14,9 @@ pub mod table;
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
     AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
-    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings, WebhookSettings,
+    LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache,
+    RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    WebhookSettings,
 };
 
 use std::path::PathBuf;

@@ -17,8 +17,9 @@ use secrecy::SecretString;
 
 use crate::model::{
     AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
-    LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache, RunbookSettings,
-    ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings, WebhookSettings,
+    LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache,
+    RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
+    WebhookSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -677,9 +678,48 @@ impl Resolver<'_> {
                 }),
             ),
         };
+        let llm_base_url = self.parse("runbooks.llm_base_url", |t| {
+            let t = t.trim().trim_end_matches('/');
+            if t.starts_with("https://") || t.starts_with("http://") {
+                Ok(t.to_owned())
+            } else {
+                Err("an http:// or https:// URL, e.g. https://llm.example.net/v1".to_owned())
+            }
+        });
+        let llm_api_key = self.parse("runbooks.llm_api_key", |t| {
+            Ok(SecretString::from(t.trim().to_owned()))
+        });
+        let llm_model = self.parse("runbooks.llm_model", |t| {
+            let t = t.trim();
+            if t.is_empty() || t.len() > 200 || t.chars().any(char::is_control) {
+                Err("a model name of 1-200 printable characters".to_owned())
+            } else {
+                Ok(t.to_owned())
+            }
+        });
+        let llm = match (llm_base_url, llm_model) {
+            (Some(base_url), Some(model)) => Some(LlmSettings {
+                base_url,
+                api_key: llm_api_key,
+                model,
+            }),
+            (Some(_), None) => {
+                self.problem(
+                    "RUNBOOK_LLM_BASE_URL is set but RUNBOOK_LLM_MODEL is not: name the model \
+                     the endpoint should use (RUNBOOK_LLM_MODEL=...)"
+                        .to_owned(),
+                );
+                None
+            }
+            (None, _) => None,
+        };
         let runbooks = RunbookSettings {
             dir: self.parse("runbooks.dir", |t| Ok(PathBuf::from(t))),
             env_file: self.parse("runbooks.env_file", |t| Ok(PathBuf::from(t))),
+            log_retention: Duration::from_secs(
+                86_400 * self.required("runbooks.log_retention_days", |t| integer(t, 1, 3650)),
+            ),
+            llm,
         };
         let webhook = WebhookSettings {
             url: self.parse("webhook.url", |t| {

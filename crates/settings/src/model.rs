@@ -162,6 +162,19 @@ impl PlanSettings {
 pub struct RunbookSettings {
     pub dir: Option<PathBuf>,
     pub env_file: Option<PathBuf>,
+    /// How long finished runs' execution logs are kept.
+    pub log_retention: Duration,
+    /// The operator's model endpoint that drafts revisions, if any.
+    pub llm: Option<LlmSettings>,
+}
+
+/// An OpenAI-compatible chat-completions endpoint (`RUNBOOK_LLM_*`).
+#[derive(Debug, Clone)]
+pub struct LlmSettings {
+    /// The API root, `…/v1`; `/chat/completions` is appended.
+    pub base_url: String,
+    pub api_key: Option<SecretString>,
+    pub model: String,
 }
 
 /// Who is told about plans that wait for a person and how they end.

@@ -401,6 +401,29 @@ pub const ROWS: &[Row] = &[
         None,
         "env.yaml whose values runbooks use as {env[key]} (a value marked secret: true is never shown)",
     ),
+    row(
+        "runbooks.log_retention_days",
+        "ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS",
+        Some("90"),
+        "days a finished runbook run's execution log is kept (1-3650); logs a proposed version learned from are kept while it exists",
+    ),
+    row(
+        "runbooks.llm_base_url",
+        "RUNBOOK_LLM_BASE_URL",
+        None,
+        "OpenAI-compatible endpoint (…/v1) that drafts a revision after an improvable failed run, queued for a person's review: https://, or http:// only to a loopback address; unset: revisions come from the assistant (runbook.propose_revision)",
+    ),
+    secret(
+        "runbooks.llm_api_key",
+        "RUNBOOK_LLM_API_KEY",
+        "bearer key for RUNBOOK_LLM_BASE_URL (optional for a local endpoint)",
+    ),
+    row(
+        "runbooks.llm_model",
+        "RUNBOOK_LLM_MODEL",
+        None,
+        "model name sent to RUNBOOK_LLM_BASE_URL (required with it)",
+    ),
     secret(
         "webhook.url",
         "ROUTEROS_MCP_WEBHOOK_URL",

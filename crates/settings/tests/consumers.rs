@@ -82,6 +82,13 @@ const READERS: &[(&str, &str)] = &[
     ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "d.breaker_cooldown"),
     ("ROUTEROS_MCP_RUNBOOK_DIR", ".runbooks.dir"),
     ("ROUTEROS_MCP_RUNBOOK_ENV", ".runbooks.env_file"),
+    (
+        "ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS",
+        ".runbooks.log_retention",
+    ),
+    ("RUNBOOK_LLM_BASE_URL", ".runbooks.llm"),
+    ("RUNBOOK_LLM_API_KEY", "llm.api_key"),
+    ("RUNBOOK_LLM_MODEL", "llm.model"),
     ("ROUTEROS_MCP_WEBHOOK_URL", ".webhook.url"),
     ("ROUTEROS_MCP_DATA_DIR", ".data_dir"),
     ("ROUTEROS_MCP_MASTER_KEY", ".vault.master_key"),

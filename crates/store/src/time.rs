@@ -14,3 +14,13 @@ pub fn now() -> String {
 pub fn format(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
+
+/// The time `age` ago in storage form (the earliest representable time if `age` is absurd).
+pub fn ago(age: std::time::Duration) -> String {
+    let age = chrono::Duration::from_std(age).unwrap_or(chrono::Duration::MAX);
+    format(
+        Utc::now()
+            .checked_sub_signed(age)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC),
+    )
+}

@@ -22,6 +22,10 @@ crate::toolkit::tools! {
 
 mod engine;
 mod proposals;
+mod reviser;
+
+pub use reviser::Reviser;
+pub use run::execution_log;
 #[cfg(test)]
 mod run_tests;
 
@@ -38,6 +42,7 @@ pub struct Runbooks {
     reviewed_checked: Mutex<Option<Instant>>,
     metrics: Option<RunbookMetrics>,
     notify: std::sync::OnceLock<Arc<dyn ReviewNotice>>,
+    reviser: Option<Reviser>,
 }
 
 /// Told when a proposed version enters the review queue (the server sends it to the webhook).
@@ -75,7 +80,19 @@ impl Runbooks {
             reviewed_checked: Mutex::new(None),
             metrics: None,
             notify: std::sync::OnceLock::new(),
+            reviser: None,
         }
+    }
+
+    /// These runbooks, asking `reviser` (the operator's model endpoint) for the next version
+    /// after every run that fails in a way a better runbook would avoid.
+    pub fn with_reviser(mut self, reviser: Reviser) -> Self {
+        self.reviser = Some(reviser);
+        self
+    }
+
+    pub(crate) fn reviser(&self) -> Option<&Reviser> {
+        self.reviser.as_ref()
     }
 
     /// Tells `notice` of every proposal queued for review from now on (set once; a second

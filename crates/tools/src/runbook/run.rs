@@ -310,6 +310,9 @@ pub(crate) async fn save(
                 )
                 .await?;
             runbooks.run_finished(&run.row.runbook, &run.runbook.meta.version, run.status.as_str());
+            if run.status == RunStatus::Failed {
+                ask_reviser(ctx, &run.row);
+            }
         }
         RunStatus::Succeeded
         | RunStatus::Failed
@@ -319,6 +322,72 @@ pub(crate) async fn save(
         | RunStatus::WaitingAssistant => {}
     }
     Ok(())
+}
+
+/// After an improvable failure, asks the operator's model endpoint (if one is configured) for
+/// the next version, in the background; what it writes is queued for review like any proposal,
+/// and a draft that does not validate is logged and dropped.
+fn ask_reviser(ctx: &Ctx, run: &RunRow) {
+    let Some(runbooks) = ctx.runbooks.clone() else {
+        return;
+    };
+    if runbooks.reviser().is_none() {
+        return;
+    }
+    let improvable = run
+        .failure_type
+        .as_deref()
+        .and_then(engine::FailureType::parse)
+        .is_some_and(engine::FailureType::improvable);
+    if !improvable {
+        return;
+    }
+    let store = ctx.fleet.store().clone();
+    let run = run.clone();
+    tokio::spawn(async move {
+        let Some(reviser) = runbooks.reviser() else {
+            return;
+        };
+        let lesson = match super::proposals::lesson(&store, run.clone()).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(run = %run.id, error = %e, "no revision asked for");
+                return;
+            }
+        };
+        let failure = run.failure_reason.clone().unwrap_or_default();
+        let drafted = reviser
+            .draft(&lesson.version.content, &failure, &run.steps)
+            .await;
+        let content = match drafted {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(run = %run.id, error = %e, "the model endpoint drafted no revision");
+                return;
+            }
+        };
+        let audit = store::AuditContext::new(format!("llm:{}", reviser.model()));
+        let rationale = format!(
+            "drafted by model {} from run {} ({})",
+            reviser.model(),
+            run.id,
+            lesson.failure
+        );
+        match super::proposals::propose(
+            &store,
+            &runbooks,
+            &lesson,
+            &content,
+            Some(&rationale),
+            &format!("llm:{}", reviser.model()),
+            &audit,
+        )
+        .await
+        {
+            Ok(v) => tracing::info!(runbook = %v.name, version = %v.version, version_id = %v.id, "a drafted revision waits for review"),
+            Err(e) => tracing::warn!(run = %run.id, error = %e, "the model's draft was not queued"),
+        }
+    });
 }
 
 /// What the caller is told: where the run is, what this call did, and what to do next.
@@ -394,4 +463,46 @@ pub(crate) fn answer(run: &Run, waiting: Option<String>) -> Value {
         "next": next,
         "log": format!("runbook-execution-log://{}/logs/{id}", run.row.runbook),
     })
+}
+
+/// A run's execution log as the `runbook-execution-log://{runbook}/logs/{run_id}` resource shows
+/// it: the run (variables with secrets masked, incident, version, who started it), every step
+/// with its arguments, result (as kept), timing and outcome, the state before and after and
+/// their diff, and the failure. Only for a caller who may see the run's device.
+pub async fn execution_log(ctx: &Ctx, runbook: &str, run_id: &str) -> Result<Value, ToolError> {
+    let row = resume_row(ctx, run_id).await?;
+    if row.runbook != runbook {
+        let shown: String = domain::text::escape(runbook).chars().take(64).collect();
+        return Err(ToolError::InvalidArguments(format!(
+            "run {run_id} is a run of {}, not of {shown}",
+            row.runbook
+        )));
+    }
+    let version = ctx.fleet.store().runbook_version(&row.version_id).await?;
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| serde_json::from_str::<Value>(t).unwrap_or(Value::String(t.to_owned())))
+    };
+    Ok(json!({
+        "run_id": row.id,
+        "runbook": row.runbook,
+        "version": version.as_ref().map(|v| v.version.clone()),
+        "version_id": row.version_id,
+        "content_hash": version.as_ref().map(|v| v.content_hash.clone()),
+        "status": row.status,
+        "variables": serde_json::from_str::<Value>(&row.variables).unwrap_or(Value::Null),
+        "variables_hash": row.variables_hash,
+        "incident": row.incident,
+        "started_by": row.started_by,
+        "started_at": row.started_at,
+        "finished_at": row.finished_at,
+        "plan_id": row.plan_id,
+        "failure": row.failure_type.as_ref().map(|t| json!({
+            "step": row.failed_step, "type": t, "reason": row.failure_reason,
+        })),
+        "steps": serde_json::from_str::<Value>(&row.steps).unwrap_or(Value::Null),
+        "state_before": parse(&row.state_before),
+        "state_after": parse(&row.state_after),
+        "state_diff": row.state_diff,
+    }))
 }

@@ -66,6 +66,10 @@ struct Lab {
 
 impl Lab {
     async fn start(runbooks: &[(&str, &str)]) -> Self {
+        Self::start_with(runbooks, None).await
+    }
+
+    async fn start_with(runbooks: &[(&str, &str)], reviser: Option<super::Reviser>) -> Self {
         let h = Harness::start(&[Profile::Home]).await;
         let dir = tempfile::tempdir().unwrap();
         for (file, text) in runbooks {
@@ -74,7 +78,11 @@ impl Lab {
         let catalog = Arc::new(catalog::Catalog::embedded().unwrap());
         let index = ::runbook::Index::load(Arc::clone(&catalog), Some(dir.path().to_path_buf()));
         assert_eq!(index.problems(), &[], "the test runbooks load");
-        let runbooks = Arc::new(super::Runbooks::new(index, None, catalog));
+        let mut runbooks = super::Runbooks::new(index, None, catalog);
+        if let Some(r) = reviser {
+            runbooks = runbooks.with_reviser(r);
+        }
+        let runbooks = Arc::new(runbooks);
         let ctx = Arc::new(crate::ToolContext {
             runbooks: Some(runbooks),
             ..(*h.ctx).clone()
@@ -478,5 +486,151 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
     assert_eq!(
         parent.status, "deprecated",
         "approval deprecates the parent"
+    );
+}
+
+/// A local process speaking the chat-completions wire format: answers every request with
+/// `answer` and keeps what it was sent.
+async fn model_stub(
+    answer: String,
+) -> (String, Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>) {
+    let seen: Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+    let kept = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
+                let kept = Arc::clone(&kept);
+                let answer = answer.clone();
+                async move {
+                    let auth = headers
+                        .get("authorization")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    kept.lock().unwrap().push((auth, body.0));
+                    axum::Json(json!({
+                        "id": "chatcmpl-1", "object": "chat.completion", "model": "stub-model",
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": answer}}],
+                    }))
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/v1"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operators_model_drafts_a_revision_that_waits_for_review() {
+    let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
+    let broken = no_cooldown.replace(
+        "/identity == \"{var.identity}\"",
+        "/identity == \"{var.identity}.lan\"",
+    );
+    let fixed = no_cooldown.replace("version: 1.0.0", "version: 1.0.1");
+    let (url, seen) = model_stub(format!("Here is the revision:\n```markdown\n{fixed}```\n")).await;
+    let reviser = super::Reviser::new(
+        &url,
+        Some(secrecy::SecretString::from("sk-test-key".to_owned())),
+        "stub-model",
+    )
+    .unwrap();
+    let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-5"}}),
+        )
+        .await;
+    lab.approve_and_apply(&started["plan"]).await;
+    let run_id = started["run_id"].as_str().unwrap();
+    lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    let failed = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done"}),
+        )
+        .await;
+    assert_eq!(
+        failed["failure"]["type"], "runbook_insufficient",
+        "{failed}"
+    );
+
+    let store = lab.ctx.fleet.store();
+    let proposal = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let queued = store
+                .runbook_versions_in(&["pending_review"])
+                .await
+                .unwrap();
+            if let Some(p) = queued.into_iter().next() {
+                break p;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the drafted revision is queued");
+    assert_eq!(proposal.version, "1.0.1");
+    assert_eq!(proposal.proposed_by.as_deref(), Some("llm:stub-model"));
+    assert_eq!(proposal.generated_from_run.as_deref(), Some(run_id));
+    let (auth, body) = seen.lock().unwrap()[0].clone();
+    assert_eq!(auth.as_deref(), Some("Bearer sk-test-key"));
+    assert_eq!(body["model"], "stub-model");
+    let asked = body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        asked.contains("name: identity-fix") && asked.contains("the gate failed"),
+        "{asked}"
+    );
+    // Not served before review.
+    let got = lab
+        .ok("runbook.get", json!({"runbook": "identity-fix"}))
+        .await;
+    assert_eq!(got["version"], "1.0.0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_that_does_not_validate_is_never_queued() {
+    let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
+    let broken = no_cooldown.replace(
+        "/identity == \"{var.identity}\"",
+        "/identity == \"{var.identity}.lan\"",
+    );
+    let (url, seen) = model_stub("I cannot help with that.".into()).await;
+    let reviser = super::Reviser::new(&url, None, "stub-model").unwrap();
+    let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-6"}}),
+        )
+        .await;
+    lab.approve_and_apply(&started["plan"]).await;
+    let run_id = started["run_id"].as_str().unwrap();
+    lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    lab.ok(
+        "runbook.record_outcome",
+        json!({"run_id": run_id, "outcome": "done"}),
+    )
+    .await;
+    tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while seen.lock().unwrap().is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the model was asked");
+    assert!(
+        seen.lock().unwrap()[0].0.is_none(),
+        "no key configured, none sent"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let store = lab.ctx.fleet.store();
+    assert_eq!(
+        store.runbook_review_stats().await.unwrap().pending_review,
+        0
     );
 }
