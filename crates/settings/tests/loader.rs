@@ -148,6 +148,10 @@ fn each_variable_overrides_its_setting() {
         ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "5"),
         ("ROUTEROS_MCP_RUNBOOK_DIR", "/srv/runbooks"),
         ("ROUTEROS_MCP_RUNBOOK_ENV", "/srv/runbooks/env.yaml"),
+        ("ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS", "30"),
+        ("RUNBOOK_LLM_BASE_URL", "https://llm.example.net/v1"),
+        ("RUNBOOK_LLM_API_KEY", "sk-sample"),
+        ("RUNBOOK_LLM_MODEL", "runbook-writer"),
         ("ROUTEROS_MCP_DATA_DIR", "/srv/mcp"),
         ("ROUTEROS_MCP_MASTER_KEY_FILE", "/etc/mcp/key"),
         (
@@ -167,6 +171,7 @@ fn each_variable_overrides_its_setting() {
         let partner = match row.env {
             "CF_ACCESS_TEAM_DOMAIN" => Some(("CF_ACCESS_AUD", "aud-tag")),
             "CF_ACCESS_AUD" => Some(("CF_ACCESS_TEAM_DOMAIN", "team.cloudflareaccess.com")),
+            "RUNBOOK_LLM_BASE_URL" => Some(("RUNBOOK_LLM_MODEL", "runbook-writer")),
             _ => None,
         };
         let mut vars = vec![(row.env, *value)];
@@ -677,4 +682,51 @@ fn auth_settings_are_checked_and_explained() {
         let text = Loader::new(None, env(vars)).load().unwrap_err().to_string();
         assert!(text.contains(expected), "{vars:?}: {text}");
     }
+}
+
+#[test]
+fn a_model_endpoint_needs_a_model_and_a_url_and_its_key_is_not_shown() {
+    let alone = Loader::new(
+        None,
+        env(&[("RUNBOOK_LLM_BASE_URL", "https://llm.example.net/v1")]),
+    )
+    .load()
+    .unwrap_err()
+    .to_string();
+    assert!(alone.contains("RUNBOOK_LLM_MODEL"), "{alone}");
+    let not_url = Loader::new(
+        None,
+        env(&[
+            ("RUNBOOK_LLM_BASE_URL", "llm.example.net"),
+            ("RUNBOOK_LLM_MODEL", "m"),
+        ]),
+    )
+    .load()
+    .unwrap_err()
+    .to_string();
+    assert!(not_url.contains("https://"), "{not_url}");
+    let retention = Loader::new(
+        None,
+        env(&[("ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS", "0")]),
+    )
+    .load()
+    .unwrap_err()
+    .to_string();
+    assert!(
+        retention.contains("ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS"),
+        "{retention}"
+    );
+    let loaded = Loader::new(
+        None,
+        env(&[
+            ("RUNBOOK_LLM_BASE_URL", "https://llm.example.net/v1/"),
+            ("RUNBOOK_LLM_MODEL", "writer"),
+            ("RUNBOOK_LLM_API_KEY", "sk-do-not-show"),
+        ]),
+    )
+    .load()
+    .unwrap();
+    let llm = loaded.settings.runbooks.llm.as_ref().unwrap();
+    assert_eq!(llm.base_url, "https://llm.example.net/v1");
+    assert!(!format!("{:?}", loaded.settings).contains("sk-do-not-show"));
 }
