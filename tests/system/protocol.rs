@@ -351,7 +351,8 @@ async fn resources_prompts_completions_and_their_switches() {
             "device://{device_id}",
             "device://{device_id}/config",
             "plan://{plan_id}",
-            "runbook://{host}/{runbook_id}"
+            "runbook://{host}/{runbook_id}",
+            "runbook-execution-log://{runbook_id}/logs/{log_id}"
         ]
     );
     let resources = s.list_all_resources().await.unwrap();
@@ -431,11 +432,16 @@ async fn resources_prompts_completions_and_their_switches() {
     let prompts = s.list_all_prompts().await.unwrap();
     let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
-        names[..3],
-        ["device-health-check", "firewall-review", "fleet-triage"]
+        names[..4],
+        [
+            "device-health-check",
+            "firewall-review",
+            "fleet-triage",
+            "execute-runbook"
+        ]
     );
     // Then one per published runbook (runbooks.rs has more).
-    assert_eq!(names.len(), 3 + 15, "{names:?}");
+    assert_eq!(names.len(), 4 + 15, "{names:?}");
     assert!(names.contains(&"dhcp-pool-exhausted"));
     let mut args = serde_json::Map::new();
     args.insert("device_id".into(), json!(device));

@@ -374,6 +374,13 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "runbook.diff",
+            valid: json!({"runbook": "sampled-gap", "from": "last_run"}),
+            invalid: json!({"runbook": "sampled-gap", "since": "yesterday"}),
+            invalid_says: "since",
+            device_scoped: false,
+        },
+        Sample {
             tool: "runbook.propose_revision",
             valid: json!({"run_id": "F", "content": "GAP-FIXED"}),
             invalid: json!({"run_id": "F"}),

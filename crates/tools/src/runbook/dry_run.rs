@@ -19,7 +19,7 @@ pub(crate) struct Params {
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("runbook.dry_run", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let runbooks = super::of(&ctx)?;
+    let runbooks = super::served(&ctx).await?;
     let Some(entry) = runbooks.with(|index| index.get(&p.runbook).cloned()) else {
         return Err(ToolError::InvalidArguments(super::unknown(&p.runbook)));
     };

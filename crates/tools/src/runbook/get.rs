@@ -14,7 +14,7 @@ pub(crate) struct Params {
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("runbook.get", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let found = super::of(&ctx)?.with(|index| index.get(&p.runbook).cloned());
+    let found = super::served(&ctx).await?.with(|index| index.get(&p.runbook).cloned());
     let Some(entry) = found else {
         return Err(ToolError::InvalidArguments(super::unknown(&p.runbook)));
     };

@@ -1,5 +1,6 @@
-//! `runbook.list`: the runbooks on offer, by name, with status, tier, risk and staleness, and the
-//! files that could not be loaded (with file, line and reason).
+//! `runbook.list`: the runbooks on offer, by name, with status, tier, risk, staleness and how the
+//! runs of the version served ended (runs, success rate), and the files that could not be loaded
+//! (with file, line and reason).
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -21,7 +22,9 @@ const MAX_PROBLEMS: usize = 20;
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("runbook.list", run);
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
-    let (items, problems) = super::of(&ctx)?.with(|index| {
+    let store = ctx.fleet.store();
+    let tallies = store.runbook_run_tallies().await?;
+    let (mut items, problems) = super::served(&ctx).await?.with(|index| {
         let items: Vec<Map<String, Value>> = index
             .iter()
             .filter(|e| {
@@ -53,6 +56,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
                     "last_reviewed": m.last_reviewed,
                     "stale": super::is_stale(&m.last_reviewed),
                     "origin": origin,
+                    "hash": e.runbook.hash,
                 });
                 v.as_object().cloned().unwrap_or_default()
             })
@@ -65,6 +69,31 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
             .collect();
         (items, problems)
     });
+    // How the runs of each runbook's served version ended.
+    for item in &mut items {
+        let (Some(name), Some(hash)) = (
+            item.get("name").and_then(Value::as_str).map(str::to_owned),
+            item.remove("hash").and_then(|h| h.as_str().map(str::to_owned)),
+        ) else {
+            continue;
+        };
+        let version = store.runbook_version_by_hash(&name, &hash).await?;
+        let tally = version
+            .as_ref()
+            .and_then(|v| tallies.iter().find(|(id, _)| *id == v.id))
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        let runs = tally.succeeded + tally.failed;
+        item.insert("runs".into(), json!(runs));
+        item.insert(
+            "success_rate".into(),
+            if runs == 0 {
+                Value::Null
+            } else {
+                json!((tally.succeeded as f64 / runs as f64 * 100.0).round() / 100.0)
+            },
+        );
+    }
     let mut extra = Map::new();
     extra.insert("not_loaded".into(), Value::Array(problems));
     crate::paging::list(

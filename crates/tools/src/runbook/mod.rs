@@ -10,6 +10,7 @@ use ::runbook::{Env, Index, Reload};
 
 crate::toolkit::tools! {
     create,
+    diff,
     dry_run,
     from_transcript,
     get,

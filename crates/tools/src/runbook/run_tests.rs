@@ -460,6 +460,26 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
         .ok("runbook.get", json!({"runbook": "identity-fix"}))
         .await;
     assert_eq!(got["version"], "1.0.1", "approved, it is served: {got}");
+    // What changed since the last run, and how that version's runs went.
+    let diff = lab
+        .ok("runbook.diff", json!({"runbook": "identity-fix"}))
+        .await;
+    assert_eq!(diff["from"]["version"], "1.0.0", "{diff}");
+    assert_eq!(diff["to"]["version"], "1.0.1");
+    let unified = diff["unified"].as_str().unwrap();
+    assert!(
+        unified.contains("-/identity == \"{var.identity}.lan\"")
+            && unified.contains("+/identity == \"{var.identity}\""),
+        "{unified}"
+    );
+    let bad = lab
+        .call(
+            "runbook.diff",
+            json!({"runbook": "identity-fix", "from": "../../etc"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(bad.to_string().contains("no version"), "{bad}");
     let next = lab
         .ok(
             "runbook.run",

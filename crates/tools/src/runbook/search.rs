@@ -16,7 +16,7 @@ pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("runbook.sea
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let limit = usize::try_from(p.limit.unwrap_or(5)).unwrap_or(5);
-    let hits = super::of(&ctx)?.with(|index| index.search(&p.query, limit));
+    let hits = super::served(&ctx).await?.with(|index| index.search(&p.query, limit));
     let items: Vec<_> = hits
         .iter()
         .map(|h| {
