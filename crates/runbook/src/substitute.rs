@@ -676,12 +676,12 @@ impl Inputs {
             .collect()
     }
 
-    /// SHA-256 of the values as [`Inputs::shown`] gives them (a hash of a secret would let a
-    /// guess be checked, so secrets count as masked), lowercase hex: what a run's plan is bound
-    /// to.
-    pub fn hash(&self) -> String {
-        let canonical = serde_json::to_string(&self.shown()).unwrap_or_default();
-        crate::format::content_hash(canonical.as_bytes())
+    /// What a run is bound to: SHA-256 of `salt` (the run's id) and every value, secret ones
+    /// included, lowercase hex. Continuing a run with other values — a secret one too — gives
+    /// another hash; the salt keeps one run's hash from confirming a guessed secret of another.
+    pub fn binding(&self, salt: &str) -> String {
+        let canonical = serde_json::to_string(&self.values).unwrap_or_default();
+        crate::format::content_hash(format!("{salt}\n{canonical}").as_bytes())
     }
 
     /// The values of variables declared secret.

@@ -139,14 +139,15 @@ async fn start(
     let version = engine::record_version(ctx, runbooks, &entry).await?;
     let variables = serde_json::to_string(&inputs.shown()).map_err(|e| ToolError::internal(&e))?;
     let now_text = store::time::now();
+    let id = uuid::Uuid::now_v7().to_string();
     let row = RunRow {
-        id: uuid::Uuid::now_v7().to_string(),
+        variables_hash: inputs.binding(&id),
+        id,
         runbook: name.to_owned(),
         version_id: version.id,
         project_id,
         device_key,
         variables,
-        variables_hash: inputs.hash(),
         incident: p.incident.clone(),
         started_by: caller.audit.actor.clone(),
         status: RunStatus::Running.as_str().to_owned(),
@@ -263,7 +264,7 @@ pub(crate) async fn resume(
         None => stored,
     };
     let inputs = Inputs::resolve(&runbook, &given).map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-    if inputs.hash() != row.variables_hash {
+    if inputs.binding(&row.id) != row.variables_hash {
         return Err(ToolError::InvalidArguments(format!(
             "these variables are not the ones run {id} started with (its plan is bound to them); continue without variables, or start a new run"
         )));

@@ -654,3 +654,109 @@ async fn a_draft_that_does_not_validate_is_never_queued() {
         0
     );
 }
+
+/// A runbook with a secret variable used in a tool step.
+const WITH_SECRET: &str = r#"---
+name: find-token
+title: A leaked token in the log
+description: Looks for a token in the router's log.
+version: 1.0.0
+status: published
+tags: [log]
+tier: free
+risk: low
+variables:
+  device: {type: device, description: The router, required: true}
+  token: {type: string, description: The token to look for, required: true, secret: true, example: abc}
+last_reviewed: 2026-12-06
+---
+## Symptom
+A token may have been written to the log.
+
+## Diagnosis
+1. Search the log for it.
+```tool log.get_recent
+{"device_id": "{var.device}", "message_contains": "{var.token}", "limit": 5}
+```
+
+## Remediation
+Rotate the token.
+
+## Verify
+Check again.
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_stay_out_of_logs_and_other_projects_cannot_reach_a_run() {
+    let lab = Lab::start(&[("find-token.md", WITH_SECRET)]).await;
+    let secret = "Tok-3xtremely-Secret";
+    let run = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "find-token", "variables": {"device": "r1", "token": secret}}),
+        )
+        .await;
+    assert_eq!(run["status"], "waiting_assistant", "{run}");
+    assert!(!run.to_string().contains(secret), "{run}");
+    let run_id = run["run_id"].as_str().unwrap();
+    let log = super::execution_log(&lab.ctx, "find-token", run_id)
+        .await
+        .unwrap();
+    assert!(!log.to_string().contains(secret), "{log}");
+    assert_eq!(log["variables"]["token"], "(hidden)");
+    // Secrets are never stored: continuing needs them again, and they must be the same.
+    let again = lab
+        .call(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done"}),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        again.to_string().contains("give the same variables again"),
+        "{again}"
+    );
+    let other = lab
+        .call(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done", "variables": {"device": "r1", "token": "guess"}}),
+        )
+        .await
+        .unwrap_err();
+    assert!(other.to_string().contains("not the ones run"), "{other}");
+
+    // A principal of another project: the run does not exist for them.
+    let stranger = lab.ctx.for_call(crate::Access::new(
+        Arc::new(auth::Principal {
+            subject: "mallory".into(),
+            display: "mallory".into(),
+            kind: auth::PrincipalKind::Local,
+            grants: vec![auth::Grant {
+                role: auth::Role::Admin,
+                scope: auth::Scope::Project("other/elsewhere".parse().unwrap()),
+            }],
+        }),
+        auth::Role::Operator,
+    ));
+    let hidden = super::execution_log(&stranger, "find-token", run_id)
+        .await
+        .unwrap_err();
+    assert!(hidden.to_string().contains("no runbook run"), "{hidden}");
+    let handler = crate::handlers()
+        .into_iter()
+        .find(|h| h.name == "runbook.run")
+        .unwrap();
+    let caller = Caller::new("test:mallory").with_tiers(vec![Tier::Free, Tier::Basic]);
+    let refused = (handler.run)(stranger.clone(), json!({"run_id": run_id}), caller.clone())
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("no runbook run"), "{refused}");
+    let started = (handler.run)(
+        stranger,
+        json!({"runbook": "find-token", "variables": {"device": "r1", "token": "x"}}),
+        caller,
+    )
+    .await
+    .unwrap_err();
+    assert!(started.to_string().contains("r1"), "{started}");
+}
