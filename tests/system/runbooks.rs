@@ -346,3 +346,112 @@ async fn runs_leave_logs_read_as_resources_and_kept_for_their_retention() {
     store.close().await;
     world.stop().await;
 }
+
+/// A client whose model drafts the runbook it is given, fixed (MCP sampling).
+#[derive(Clone, Default)]
+struct Sampler {
+    asked: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[allow(deprecated)] // sampling, as a 2025-11-25 client offers it
+impl rmcp::ClientHandler for Sampler {
+    async fn create_message(
+        &self,
+        params: rmcp::model::CreateMessageRequestParams,
+        _context: rmcp::service::RequestContext<rmcp::RoleClient>,
+    ) -> Result<rmcp::model::CreateMessageResult, rmcp::ErrorData> {
+        let asked: String = params
+            .messages
+            .iter()
+            .flat_map(|m| m.content.iter())
+            .filter_map(|b| b.as_text().map(|t| t.text.clone()))
+            .collect();
+        self.asked.lock().unwrap().push(asked);
+        let fixed = GAP
+            .replace("version: 1.0.0", "version: 1.0.1")
+            .replace("{step.1./no_such_field}", "{step.1./device/name}");
+        Ok(rmcp::model::CreateMessageResult::new(
+            rmcp::model::SamplingMessage::new(
+                rmcp::model::Role::Assistant,
+                rmcp::model::SamplingMessageContentBlock::text(format!(
+                    "The second step pointed at nothing.\n```markdown\n{fixed}```\n"
+                )),
+            ),
+            "client-model".into(),
+        ))
+    }
+
+    fn get_info(&self) -> rmcp::model::InitializeRequestParams {
+        let mut capabilities = rmcp::model::ClientCapabilities::default();
+        capabilities.sampling = Some(rmcp::model::SamplingCapability::default());
+        rmcp::model::InitializeRequestParams::new(
+            capabilities,
+            rmcp::model::Implementation::new("sampling-client", "1"),
+        )
+    }
+}
+
+/// A published runbook whose second step points at a field the first step's result lacks.
+const GAP: &str = "---\nname: sampled-gap\ntitle: Sampled gap\ndescription: Reads the overview twice.\nversion: 1.0.0\nstatus: published\ntags: [sample]\ntier: free\nrisk: low\nvariables:\n  device: {type: device, description: The router, required: true}\nlast_reviewed: 2026-12-01\n---\n## Symptom\nSomething looks wrong.\n\n## Diagnosis\n1. Read the overview.\n```tool system.get_overview\n{\"device_id\": \"{var.device}\"}\n```\n2. Read it again by its name.\n```tool system.get_overview\n{\"device_id\": \"{step.1./no_such_field}\"}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\nCheck again.\n";
+
+/// After an improvable failure, a client that samples is asked for the next version; what its
+/// model writes waits for review and is not served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sampling_clients_model_drafts_the_revision() {
+    let world = World::start(&[Profile::Home]).await;
+    let dir = world.dir.path().join("runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("sampled-gap.md"), GAP).unwrap();
+    let sampler = Sampler::default();
+    let client = world
+        .stdio_with(
+            sampler.clone(),
+            &["serve", "--transport", "stdio"],
+            &[("ROUTEROS_MCP_RUNBOOK_DIR", dir.to_str().unwrap())],
+        )
+        .await;
+    let failed = client
+        .ok(
+            "runbook.run",
+            json!({"runbook": "sampled-gap", "variables": {"device": world.names[0]}}),
+        )
+        .await;
+    assert_eq!(failed["failure"]["improvable"], true, "{failed}");
+    let store = store::Store::open(
+        &store::Target::Sqlite(world.dir.path().join("data/routeros-mcp.sqlite")),
+        1,
+    )
+    .await
+    .unwrap();
+    let queued = tokio::time::timeout(STEP, async {
+        loop {
+            let q = store
+                .runbook_versions_in(&["pending_review"])
+                .await
+                .unwrap();
+            if let Some(v) = q.into_iter().next() {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the client's draft is queued for review");
+    assert_eq!(queued.version, "1.0.1");
+    assert_eq!(
+        queued.proposed_by.as_deref(),
+        Some("sampling:sampling-client")
+    );
+    let asked = sampler.asked.lock().unwrap().join("\n");
+    assert!(
+        asked.contains("name: sampled-gap") && asked.contains("no_such_field"),
+        "{asked}"
+    );
+    let got = client
+        .ok("runbook.get", json!({"runbook": "sampled-gap"}))
+        .await;
+    assert_eq!(got["version"], "1.0.0", "not served before review");
+    client.close().await;
+    store.close().await;
+    world.stop().await;
+}

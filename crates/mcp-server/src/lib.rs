@@ -24,6 +24,7 @@ mod limits;
 pub mod metrics;
 mod prompts;
 mod resources;
+mod sampling;
 pub mod service;
 pub mod stdio;
 

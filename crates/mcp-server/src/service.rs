@@ -353,8 +353,10 @@ impl McpService {
                 .filter(|t| *t <= policy.session_tier)
                 .collect(),
             gather: None,
+            samples: !stateless(context) && crate::sampling::can_sample(context),
         };
-        let call = (handler.run)(ctx, arguments.clone(), caller);
+        let samples = caller.samples;
+        let call = (handler.run)(Arc::clone(&ctx), arguments.clone(), caller);
         let outcome = tokio::select! {
             r = app.calls.track_future(call) => r,
             () = context.ct.cancelled() => Err(tools::ToolError::Refused("the call was cancelled by the client".into())),
@@ -366,6 +368,20 @@ impl McpService {
             .observe(elapsed.as_secs_f64());
         let (result, status, tokens) = match outcome {
             Ok(output) => {
+                if samples {
+                    if let Some(run_id) = crate::sampling::improvable_run(&name, &output.structured)
+                    {
+                        crate::sampling::draft_revision(
+                            Arc::clone(&ctx),
+                            context.peer.clone(),
+                            run_id,
+                            context.client_info().map_or_else(
+                                || "client".to_owned(),
+                                |i| domain::text::escape(&i.name).chars().take(64).collect(),
+                            ),
+                        );
+                    }
+                }
                 let finished = tools::budget::finish(output, &config.budget);
                 if finished.warning {
                     app.metrics

@@ -168,6 +168,9 @@ pub struct Caller {
     /// Set by a runbook run: write tools hand their checked plan request here instead of
     /// proposing a plan each, so the run proposes all of them as one plan.
     pub gather: Option<Gather>,
+    /// The client can draft text with its own model (MCP sampling): the server asks it for a
+    /// failed run's revision, before the operator's model endpoint.
+    pub samples: bool,
 }
 
 /// Where write tools put their plan requests while a runbook run gathers them.
@@ -193,6 +196,7 @@ impl Caller {
             audit: store::AuditContext::new(actor),
             tiers: vec![domain::Tier::Free],
             gather: None,
+            samples: false,
         }
     }
 

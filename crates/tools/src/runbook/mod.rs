@@ -217,6 +217,50 @@ fn reload(index: &mut Index) {
     }
 }
 
+/// What a model is asked for the next version after run `run_id` failed in a way a better
+/// runbook would avoid: `(system prompt, user message)`. For the server's MCP sampling path,
+/// which asks the client's own model.
+pub async fn revision_request(
+    ctx: &crate::Ctx,
+    run_id: &str,
+) -> Result<(String, String), crate::ToolError> {
+    let row = run::resume_row(ctx, run_id).await?;
+    let lesson = proposals::lesson(ctx.fleet.store(), row).await?;
+    Ok(reviser::request_text(
+        &lesson.version.content,
+        lesson.run.failure_reason.as_deref().unwrap_or_default(),
+        &lesson.run.steps,
+    ))
+}
+
+/// Queues the runbook in a model's `answer` (its ```` ```markdown ```` block, or the whole
+/// answer) as the next version after run `run_id`, checked like every proposal.
+pub async fn propose_drafted(
+    ctx: &crate::Ctx,
+    run_id: &str,
+    answer: &str,
+    proposed_by: &str,
+) -> Result<store::runbooks::VersionRow, crate::ToolError> {
+    let runbooks = served(ctx).await?;
+    let row = run::resume_row(ctx, run_id).await?;
+    let store = ctx.fleet.store();
+    let lesson = proposals::lesson(store, row).await?;
+    let rationale = format!(
+        "drafted by {proposed_by} from run {run_id} ({})",
+        lesson.failure
+    );
+    proposals::propose(
+        store,
+        runbooks,
+        &lesson,
+        &reviser::markdown_of(answer),
+        Some(&rationale),
+        proposed_by,
+        &store::AuditContext::new(proposed_by.to_owned()),
+    )
+    .await
+}
+
 /// The runbooks of the context with the approved proposals read, or why there are none.
 pub(crate) async fn served(ctx: &crate::Ctx) -> Result<&Runbooks, crate::ToolError> {
     let runbooks = of(ctx)?;

@@ -123,6 +123,6 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
     if run.status == RunStatus::Running {
         super::engine::advance(&ctx, &caller, runbooks, &mut run).await?;
     }
-    super::run::save(&ctx, runbooks, &mut run, read_as).await?;
+    super::run::save(&ctx, runbooks, &mut run, read_as, caller.samples).await?;
     Ok(ToolOutput::new(super::run::answer(&run, None)))
 }

@@ -107,26 +107,7 @@ impl Reviser {
         failure: &str,
         log: &str,
     ) -> Result<String, String> {
-        let mut log = log.to_owned();
-        if log.len() > MAX_LOG {
-            let mut end = MAX_LOG;
-            while !log.is_char_boundary(end) {
-                end -= 1;
-            }
-            log.truncate(end);
-            log.push_str("\n… (cut)");
-        }
-        let system = "You improve network runbooks for MikroTik RouterOS. You get a runbook \
-            (markdown with YAML front matter and the sections Symptom, Diagnosis, Remediation, \
-            Verify; tool steps are ```tool NAME {json}``` blocks, gates are ```expect``` blocks) \
-            and the log of a run of it that failed. Answer with the complete next version of the \
-            runbook only, in one ```markdown block: the same name, a higher version, status: \
-            published, and only tools the runbook already uses unless the log shows another is \
-            needed. Change what made the run fail; keep everything else.";
-        let user = format!(
-            "The run failed: {failure}\n\nThe runbook:\n```markdown\n{runbook}\n```\n\nThe \
-             run's log (JSON, secrets masked):\n```json\n{log}\n```"
-        );
+        let (system, user) = request_text(runbook, failure, log);
         let body = json!({
             "model": self.model,
             "messages": [
@@ -188,9 +169,36 @@ impl Reviser {
     }
 }
 
+/// What a model is asked for the next version of `runbook` after a run failed with `failure`:
+/// the system prompt and the user message (with the run's log, cut to 32 KiB).
+pub(crate) fn request_text(runbook: &str, failure: &str, log: &str) -> (String, String) {
+    let mut log = log.to_owned();
+    if log.len() > MAX_LOG {
+        let mut end = MAX_LOG;
+        while !log.is_char_boundary(end) {
+            end -= 1;
+        }
+        log.truncate(end);
+        log.push_str("\n… (cut)");
+    }
+    let system = "You improve network runbooks for MikroTik RouterOS. You get a runbook \
+        (markdown with YAML front matter and the sections Symptom, Diagnosis, Remediation, \
+        Verify; tool steps are ```tool NAME {json}``` blocks, gates are ```expect``` blocks) \
+        and the log of a run of it that failed. Answer with the complete next version of the \
+        runbook only, in one ```markdown block: the same name, a higher version, status: \
+        published, and only tools the runbook already uses unless the log shows another is \
+        needed. Change what made the run fail; keep everything else."
+        .to_owned();
+    let user = format!(
+        "The run failed: {failure}\n\nThe runbook:\n```markdown\n{runbook}\n```\n\nThe \
+         run's log (JSON, secrets masked):\n```json\n{log}\n```"
+    );
+    (system, user)
+}
+
 /// The markdown inside the answer's first ```` ```markdown ```` (or ```` ```md ````) block, or
 /// the whole answer when it has none.
-fn markdown_of(content: &str) -> String {
+pub(crate) fn markdown_of(content: &str) -> String {
     for fence in ["```markdown\n", "```md\n"] {
         if let Some(start) = content.find(fence) {
             let body = &content[start + fence.len()..];

@@ -51,7 +51,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         | RunStatus::Abandoned => {}
     }
     engine::advance(&ctx, &caller, runbooks, &mut run).await?;
-    save(&ctx, runbooks, &mut run, read_as).await?;
+    save(&ctx, runbooks, &mut run, read_as, caller.samples).await?;
     Ok(ToolOutput::new(answer(&run, waiting)))
 }
 
@@ -289,6 +289,7 @@ pub(crate) async fn save(
     runbooks: &super::Runbooks,
     run: &mut Run,
     read_as: RunStatus,
+    client_samples: bool,
 ) -> Result<(), ToolError> {
     run.row.status = run.status.as_str().to_owned();
     run.row.steps = serde_json::to_string(&run.steps).map_err(|e| ToolError::internal(&e))?;
@@ -311,7 +312,7 @@ pub(crate) async fn save(
                 )
                 .await?;
             runbooks.run_finished(&run.row.runbook, &run.runbook.meta.version, run.status.as_str());
-            if run.status == RunStatus::Failed {
+            if run.status == RunStatus::Failed && !client_samples {
                 ask_reviser(ctx, &run.row);
             }
         }
