@@ -368,19 +368,19 @@ impl McpService {
             .observe(elapsed.as_secs_f64());
         let (result, status, tokens) = match outcome {
             Ok(output) => {
-                if samples {
-                    if let Some(run_id) = crate::sampling::improvable_run(&name, &output.structured)
-                    {
-                        crate::sampling::draft_revision(
-                            Arc::clone(&ctx),
-                            context.peer.clone(),
-                            run_id,
-                            context.client_info().map_or_else(
-                                || "client".to_owned(),
-                                |i| domain::text::escape(&i.name).chars().take(64).collect(),
-                            ),
-                        );
-                    }
+                if let Some(run_id) = samples
+                    .then(|| crate::sampling::improvable_run(&name, &output.structured))
+                    .flatten()
+                {
+                    crate::sampling::draft_revision(
+                        Arc::clone(&ctx),
+                        context.peer.clone(),
+                        run_id,
+                        context.client_info().map_or_else(
+                            || "client".to_owned(),
+                            |i| domain::text::escape(&i.name).chars().take(64).collect(),
+                        ),
+                    );
                 }
                 let finished = tools::budget::finish(output, &config.budget);
                 if finished.warning {
@@ -454,10 +454,10 @@ impl McpService {
     /// Serves the runbook versions people approved since the last look (at most every two
     /// seconds), so prompts match what `runbook.run` runs.
     async fn refresh_runbooks(&self) {
-        if let Some(runbooks) = self.app.ctx.runbooks.as_deref() {
-            if let Err(e) = runbooks.refresh_reviewed(self.app.store()).await {
-                tracing::warn!(error = %e, "reading approved runbook versions failed");
-            }
+        if let Some(runbooks) = self.app.ctx.runbooks.as_deref()
+            && let Err(e) = runbooks.refresh_reviewed(self.app.store()).await
+        {
+            tracing::warn!(error = %e, "reading approved runbook versions failed");
         }
     }
 

@@ -499,7 +499,7 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
         .await;
     assert_eq!(done["status"], "succeeded", "{done}");
     let parent = store
-        .runbook_version(&started["version_id"].as_str().unwrap())
+        .runbook_version(started["version_id"].as_str().unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -509,12 +509,13 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
     );
 }
 
+/// What the model stub was sent: the `Authorization` header and the body of each request.
+type Seen = Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>;
+
 /// A local process speaking the chat-completions wire format: answers every request with
 /// `answer` and keeps what it was sent.
-async fn model_stub(
-    answer: String,
-) -> (String, Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>) {
-    let seen: Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>> = Arc::default();
+async fn model_stub(answer: String) -> (String, Seen) {
+    let seen: Seen = Arc::default();
     let kept = Arc::clone(&seen);
     let app = axum::Router::new().route(
         "/v1/chat/completions",
