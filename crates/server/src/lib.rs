@@ -219,7 +219,7 @@ impl App {
             );
         }
         // Each call gets this context with its caller's access; as built it reaches nothing.
-        let runbooks = setup::runbooks(s, Arc::clone(&catalog))?;
+        let runbooks = setup::runbooks(s, Arc::clone(&catalog), Some(&registry))?;
         let tool_ctx =
             Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
         let mcp = mcp_server::App::new(

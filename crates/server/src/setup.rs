@@ -214,10 +214,12 @@ pub fn next_key_path(key_file: &Path) -> PathBuf {
 
 /// The runbooks on offer: the built-ins and the operator's folder (`ROUTEROS_MCP_RUNBOOK_DIR`),
 /// each file that does not load logged with its line and reason (the others still load), and the
-/// values of `ROUTEROS_MCP_RUNBOOK_ENV`, which must load.
+/// values of `ROUTEROS_MCP_RUNBOOK_ENV`, which must load. With `registry`, their metrics
+/// (`runbook_runs_total` and the review and staleness gauges) are registered in it.
 pub fn runbooks(
     s: &Settings,
     catalog: Arc<catalog::Catalog>,
+    registry: Option<&prometheus::Registry>,
 ) -> Result<Arc<tools::runbook::Runbooks>, ServerError> {
     let index = runbook::Index::load(Arc::clone(&catalog), s.runbooks.dir.clone());
     for problem in index.problems() {
@@ -230,5 +232,11 @@ pub fn runbooks(
         })?),
         None => None,
     };
-    Ok(Arc::new(tools::runbook::Runbooks::new(index, env, catalog)))
+    let runbooks = tools::runbook::Runbooks::new(index, env, catalog);
+    Ok(Arc::new(match registry {
+        Some(registry) => {
+            runbooks.with_metrics(tools::runbook::RunbookMetrics::register(registry)?)
+        }
+        None => runbooks,
+    }))
 }
