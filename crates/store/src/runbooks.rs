@@ -399,16 +399,16 @@ impl Store {
                 allowed: from.join(" or "),
             });
         }
-        if decision == ReviewDecision::Approve {
-            if let Some(parent) = &current.parent_id {
-                sqlx::query(
-                    "UPDATE runbook_versions SET status = 'deprecated' \
-                     WHERE id = $1 AND status = 'published'",
-                )
-                .bind(parent)
-                .execute(&mut *tx)
-                .await?;
-            }
+        if decision == ReviewDecision::Approve
+            && let Some(parent) = &current.parent_id
+        {
+            sqlx::query(
+                "UPDATE runbook_versions SET status = 'deprecated' \
+                 WHERE id = $1 AND status = 'published'",
+            )
+            .bind(parent)
+            .execute(&mut *tx)
+            .await?;
         }
         audit::append(
             &mut tx,

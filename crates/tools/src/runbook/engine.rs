@@ -231,8 +231,7 @@ pub(crate) async fn record_version(
         .runbook_versions(r.name())
         .await?
         .into_iter()
-        .filter(|v| v.origin != "proposal")
-        .next_back()
+        .rfind(|v| v.origin != "proposal")
         .map(|v| v.id);
     let _ = runbooks;
     Ok(store

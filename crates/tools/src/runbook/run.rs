@@ -81,13 +81,12 @@ async fn start(
             )));
         }
     }
-    if let Some(incident) = &p.incident {
-        if incident.chars().count() > 200 || domain::text::find_control(incident).is_some() {
-            return Err(ToolError::InvalidArguments(
-                "incident: a reference of at most 200 characters without control characters"
-                    .into(),
-            ));
-        }
+    if let Some(incident) = &p.incident
+        && (incident.chars().count() > 200 || domain::text::find_control(incident).is_some())
+    {
+        return Err(ToolError::InvalidArguments(
+            "incident: a reference of at most 200 characters without control characters".into(),
+        ));
     }
     let given: BTreeMap<String, Value> = p.variables.clone().unwrap_or_default().into_iter().collect();
     let inputs = Inputs::resolve(&entry.runbook, &given)
@@ -95,28 +94,28 @@ async fn start(
     let (device_key, project_id) = device_of(ctx, &entry.runbook, &inputs).await?;
     let store = ctx.fleet.store();
     let now = chrono::Utc::now();
-    if let Some(cooldown) = &entry.runbook.meta.cooldown {
-        if let Some(last) = store.runbook_last_finished(name, &device_key).await? {
-            let finished = last
-                .finished_at
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&chrono::Utc));
-            if let Some(finished) = finished {
-                let free_at = finished
-                    + chrono::Duration::seconds(i64::try_from(cooldown.seconds).unwrap_or(i64::MAX / 2));
-                if free_at > now {
-                    return Err(ToolError::Refused(format!(
-                        "runbook {name} ran here until {} (run {}, {}); its cooldown is {}, so it \
-                         can run again after {}. A loop that re-runs a runbook makes an incident \
-                         worse: look at that run's log first",
-                        finished.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        last.id,
-                        last.status,
-                        cooldown.text,
-                        free_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    )));
-                }
+    if let Some(cooldown) = &entry.runbook.meta.cooldown
+        && let Some(last) = store.runbook_last_finished(name, &device_key).await?
+    {
+        let finished = last
+            .finished_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc));
+        if let Some(finished) = finished {
+            let free_at = finished
+                + chrono::Duration::seconds(i64::try_from(cooldown.seconds).unwrap_or(i64::MAX / 2));
+            if free_at > now {
+                return Err(ToolError::Refused(format!(
+                    "runbook {name} ran here until {} (run {}, {}); its cooldown is {}, so it \
+                     can run again after {}. A loop that re-runs a runbook makes an incident \
+                     worse: look at that run's log first",
+                    finished.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    last.id,
+                    last.status,
+                    cooldown.text,
+                    free_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )));
             }
         }
     }
