@@ -16,6 +16,7 @@ mod load;
 mod oidc;
 mod plans;
 mod protocol;
+mod review;
 mod runbooks;
 mod security;
 mod security_http;

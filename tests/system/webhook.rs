@@ -261,6 +261,34 @@ async fn a_proposed_runbook_version_is_announced_for_review() {
     assert_eq!(event["runbook"], "hook-gap");
     assert_eq!(event["version_id"], proposed["version_id"]);
     assert_eq!(event["priority"], "high", "a high-risk runbook: {event}");
+    // A person approves it on the command line: announced before the command exits.
+    let version_id = proposed["version_id"].as_str().unwrap();
+    let out = run(
+        &world,
+        &[
+            "runbook",
+            "review",
+            "approve",
+            version_id,
+            "--notes",
+            "fixes the pointer",
+        ],
+        &[
+            ("ROUTEROS_MCP_WEBHOOK_URL", url.as_str()),
+            ("USER", "alice"),
+        ],
+    )
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bodies = received.until(2).await;
+    let decided = &bodies[1]["event"];
+    assert_eq!(decided["kind"], "runbook.review_decided", "{bodies:?}");
+    assert_eq!(decided["version_id"], version_id);
+    assert_eq!(decided["decision"], "approved");
     client.close().await;
     world.stop().await;
 }

@@ -114,6 +114,28 @@ pub(crate) fn require_global_admin(principal: &Principal, what: &str) -> Result<
     }
 }
 
+/// 403 unless the principal holds `role` for every project (a grant without a project); `what`
+/// says what needs it and why.
+pub(crate) fn require_everywhere(
+    principal: &Principal,
+    role: Role,
+    what: &str,
+) -> Result<(), ApiError> {
+    if principal.projects(role) == ProjectSet::All {
+        return Ok(());
+    }
+    let mut held: Vec<String> = principal.grants.iter().map(ToString::to_string).collect();
+    held.dedup();
+    Err(ApiError::forbidden(format!(
+        "{what} needs the {role} role for every project (a grant without a project); you hold {}",
+        if held.is_empty() {
+            "none".to_owned()
+        } else {
+            held.join(", ")
+        }
+    )))
+}
+
 /// Whether the principal sees some project of `org` among `projects` (the organization's
 /// existing projects); a grant without a project sees every organization.
 pub(crate) fn sees_org(principal: &Principal, org: &OrgName, projects: &[ProjectName]) -> bool {

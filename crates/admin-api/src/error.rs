@@ -12,6 +12,8 @@ use fleet::FleetError;
 use serde::Serialize;
 use serde_json::Value;
 use store::StoreError;
+use tools::runbook::CreateError;
+use tools::runbook::review::ReviewError;
 use workflow::WorkflowError;
 
 /// What kind of failure an error is; the wire form is stable.
@@ -162,7 +164,9 @@ impl From<StoreError> for ApiError {
             | StoreError::DuplicateDevice { .. }
             | StoreError::Decommissioned(_)
             | StoreError::NoCredentials(_)
-            | StoreError::AmbiguousDevice { .. } => ApiError::conflict(e.to_string()),
+            | StoreError::AmbiguousDevice { .. }
+            | StoreError::RunbookReviewState { .. } => ApiError::conflict(e.to_string()),
+            StoreError::RunbookVersionNotFound(_) => ApiError::not_found(e.to_string()),
             // The registry's own failures, and any kind added later: never shown.
             other => ApiError::internal(&other),
         }
@@ -202,6 +206,30 @@ impl From<WorkflowError> for ApiError {
             ),
             WorkflowError::Fleet(e) => e.into(),
             WorkflowError::Store(e) => e.into(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(e: ReviewError) -> Self {
+        match e {
+            ReviewError::Invalid(message) => ApiError::invalid(message),
+            e @ ReviewError::NotFound(_) => ApiError::not_found(e.to_string()),
+            ReviewError::Conflict(message) => ApiError::conflict(message),
+            ReviewError::Store(e) => e.into(),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<CreateError> for ApiError {
+    fn from(e: CreateError) -> Self {
+        match e {
+            CreateError::Invalid(message) => ApiError::invalid(message),
+            CreateError::Exists(message) | CreateError::NoFolder(message) => {
+                ApiError::conflict(message)
+            }
             other => ApiError::internal(&other),
         }
     }

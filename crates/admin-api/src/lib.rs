@@ -1,7 +1,8 @@
 //! The admin API: JSON over HTTP under `/v1` for the people who run the fleet — organizations and
 //! projects, devices (onboarding, metadata, tests, credential rotation, decommissioning), plans
-//! (read, approve, reject) and the audit log — with its OpenAPI 3.1 document at
-//! `GET /v1/openapi.json`.
+//! (read, approve, reject), runbooks (read, versions, run logs, drafts) and the audit log — and
+//! the runbook review queue under `/api/review` (the paths of the learning system's review API),
+//! with its OpenAPI 3.1 document at `GET /v1/openapi.json`.
 //!
 //! **Who is calling** is decided before this router: the server's authentication middleware puts
 //! an `Arc<auth::Principal>` into every request's extensions. A request without one is answered
@@ -13,11 +14,20 @@
 //! |---|---|
 //! | reads of devices, plans and the audit log | viewer (every role includes it) |
 //! | approving and rejecting plans | approver |
+//! | reads of runbooks, their versions and run logs | viewer |
+//! | creating a draft runbook | operator |
+//! | reading the review queue | viewer for every project (a grant without a project) |
+//! | approving and rejecting proposed runbook versions | approver for every project |
 //! | creating, changing, testing, rotating and decommissioning devices | admin |
 //! | creating organizations and projects; minting, listing and revoking API tokens | admin for every project (a grant without a project) |
 //!
 //! Testing a device (`POST …/devices/{id}/test`) needs admin, not operator: it contacts the
 //! device and records what it learned (facts and, with first-use trust, pins) in the registry.
+//!
+//! Runbooks are shared by every project: each project lists the same runbooks, but sees only the
+//! runs of its own devices (logs, success rates). The review queue is not a project's: an
+//! approved version is served to every project, and a proposal carries the log of the run it
+//! came from, so the queue takes roles held for every project.
 //!
 //! **Tenant scoping**: a principal sees only projects in which it holds some role. Anything of
 //! another project — the project itself, its devices, plans and audit records — is answered
@@ -39,6 +49,7 @@ mod access;
 mod error;
 mod extract;
 mod paging;
+pub mod review;
 mod routes;
 pub mod tokens;
 mod views;
@@ -48,6 +59,7 @@ use std::sync::Arc;
 use axum::Extension;
 use fleet::Fleet;
 use store::Store;
+use tools::runbook::Runbooks;
 use utoipa::OpenApi as _;
 use utoipa::openapi::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -65,11 +77,33 @@ pub struct AdminState {
     pub fleet: Fleet,
     /// The change workflow (plans, approvals, rejections).
     pub workflow: Workflow,
+    /// The runbooks the server offers (the runbook routes and the review queue answer 409
+    /// without them).
+    pub runbooks: Option<Arc<Runbooks>>,
 }
 
 impl AdminState {
     pub fn new(fleet: Fleet, workflow: Workflow) -> Self {
-        Self { fleet, workflow }
+        Self {
+            fleet,
+            workflow,
+            runbooks: None,
+        }
+    }
+
+    /// This state with the server's runbooks.
+    pub fn with_runbooks(mut self, runbooks: Option<Arc<Runbooks>>) -> Self {
+        self.runbooks = runbooks;
+        self
+    }
+
+    /// The runbooks, or 409 saying they are not set up.
+    pub(crate) fn runbooks(&self) -> Result<&Runbooks, ApiError> {
+        self.runbooks.as_deref().ok_or_else(|| {
+            ApiError::conflict(
+                "runbooks are not set up on this server; nothing can be read or reviewed",
+            )
+        })
     }
 
     pub(crate) fn store(&self) -> &Store {
@@ -83,13 +117,15 @@ impl AdminState {
 #[openapi(
     info(
         title = "routeros-mcp admin API",
-        description = "Organizations, projects, devices, plans and the audit log of a routeros-mcp server. Every request carries a bearer token; what it may see and do follows the roles its principal holds per project."
+        description = "Organizations, projects, devices, plans, runbooks and the audit log of a routeros-mcp server, and its runbook review queue. Every request carries a bearer token; what it may see and do follows the roles its principal holds per project."
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "organizations", description = "Organizations and their projects"),
         (name = "devices", description = "Devices of a project: onboarding, metadata, tests, credentials, decommissioning"),
         (name = "plans", description = "Plans of a project: reading, approval, rejection"),
+        (name = "runbooks", description = "Runbooks on offer (shared by every project), their recorded versions and a project's run logs; drafts"),
+        (name = "review", description = "The review queue of proposed runbook versions: reading, approval, rejection, statistics"),
         (name = "audit", description = "The audit log of a project"),
         (name = "tokens", description = "API tokens: minted, listed and revoked by admins of every project"),
         (name = "meta", description = "This document"),
@@ -124,7 +160,7 @@ pub fn openapi() -> OpenApi {
     api().into_openapi()
 }
 
-/// The admin API's routes (full paths under `/v1`), ready to merge into the server's router
+/// The admin API's routes (full paths under `/v1` and `/api/review`), ready to merge into the server's router
 /// behind its authentication middleware. The router sets no fallback of its own, so merging
 /// it never conflicts with the server's.
 pub fn router(state: AdminState) -> axum::Router {

@@ -450,3 +450,212 @@ pub(crate) struct AuditList {
     /// Pass as `cursor` for the next (older) page; null on the last page.
     pub next_cursor: Option<String>,
 }
+
+/// How the finished runs of a runbook version in one project ended.
+#[derive(Debug, Clone, Copy, Default, Serialize, ToSchema)]
+pub(crate) struct RunTallyView {
+    pub succeeded: i64,
+    pub failed: i64,
+    /// `succeeded / (succeeded + failed)`; null without a finished run.
+    pub success_rate: Option<f64>,
+}
+
+impl From<&store::runbooks::RunTally> for RunTallyView {
+    fn from(t: &store::runbooks::RunTally) -> Self {
+        let finished = t.succeeded + t.failed;
+        // Run counts are far below 2^52: exact as floats.
+        let rate = (finished > 0).then(|| t.succeeded as f64 / finished as f64);
+        Self {
+            succeeded: t.succeeded,
+            failed: t.failed,
+            success_rate: rate,
+        }
+    }
+}
+
+/// A runbook on offer, as lists show it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookSummary {
+    #[schema(example = "interface-down")]
+    pub name: String,
+    pub title: String,
+    /// The version served now.
+    pub version: String,
+    /// `draft`, `published` or `deprecated`.
+    pub status: String,
+    pub tags: Vec<String>,
+    /// The highest tool tier a step needs: `free`, `basic` or `professional`.
+    pub tier: String,
+    /// `low`, `medium`, `high` or `critical`.
+    pub risk: String,
+    /// `built_in`, `operator` (the operator's folder) or `reviewed` (an approved proposal).
+    pub origin: String,
+    /// `YYYY-MM-DD`.
+    pub last_reviewed: String,
+    /// Last reviewed more than 90 days ago: a stale runbook is worse than none.
+    pub stale: bool,
+    /// SHA-256 of the served version.
+    pub hash: String,
+    /// The served version's recorded id, once it has run (or was proposed).
+    pub version_id: Option<String>,
+    /// The served version's finished runs in this project.
+    pub runs: RunTallyView,
+}
+
+/// A file of the runbook folders that did not load.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookProblem {
+    pub file: String,
+    /// 0 for the file as a whole.
+    pub line: usize,
+    pub reason: String,
+}
+
+/// A page of runbooks, by name.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookList {
+    pub items: Vec<RunbookSummary>,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+    /// Files that did not load (the others did), at most 20.
+    pub not_loaded: Vec<RunbookProblem>,
+}
+
+/// A variable a runbook takes.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookVariable {
+    pub name: String,
+    /// `string`, `integer`, `number`, `boolean`, `device`, `address` or `interface`.
+    #[serde(rename = "type")]
+    pub var_type: String,
+    pub description: String,
+    pub required: bool,
+    /// Not shown for a secret.
+    #[schema(value_type = Option<Object>)]
+    pub default: Option<Value>,
+    pub secret: bool,
+}
+
+/// One runbook: its front matter and markdown.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookView {
+    #[serde(flatten)]
+    pub summary: RunbookSummary,
+    pub description: String,
+    /// How long to wait before it runs again on the same device (`10m`).
+    pub cooldown: Option<String>,
+    pub variables: Vec<RunbookVariable>,
+    /// The Symptom section's text.
+    pub symptom: String,
+    /// The markdown, front matter included.
+    pub content: String,
+}
+
+/// A recorded version of a runbook, with its lineage.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookVersionView {
+    pub id: String,
+    pub version: String,
+    /// `built-in`, `operator` or `proposal`.
+    pub origin: String,
+    /// `draft`, `published`, `deprecated`, `pending_review`, `in_review` or `rejected`.
+    pub status: String,
+    /// The version it was derived from.
+    pub parent_id: Option<String>,
+    pub parent_version: Option<String>,
+    pub content_hash: String,
+    pub created_at: String,
+    /// Proposals: how urgent, why the run failed, who decided and when.
+    pub priority: Option<String>,
+    pub failure_type: Option<String>,
+    /// Proposals: the failed run it was generated from, when that run is this project's.
+    pub generated_from_run: Option<String>,
+    pub reviewer: Option<String>,
+    pub reviewed_at: Option<String>,
+    /// Whether this is the version served now.
+    pub served: bool,
+    /// Its finished runs in this project.
+    pub runs: RunTallyView,
+}
+
+/// Every recorded version of a runbook, oldest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookVersionList {
+    pub items: Vec<RunbookVersionView>,
+}
+
+/// One run of a runbook: its execution log (secrets replaced when recorded).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookRunView {
+    pub id: String,
+    pub runbook: String,
+    pub version_id: String,
+    /// The device it acted on.
+    pub device_id: Option<String>,
+    /// `running`, `waiting_approval`, `waiting_assistant`, `succeeded`, `failed` or `abandoned`.
+    pub status: String,
+    pub started_by: String,
+    pub incident: Option<String>,
+    /// The next step to run (one past the last when finished).
+    pub next_step: i64,
+    /// The plan it is waiting on or applied.
+    pub plan_id: Option<String>,
+    pub failed_step: Option<i64>,
+    pub failure_type: Option<String>,
+    pub failure_reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub variables: Value,
+    /// One entry per step run.
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Value,
+    pub started_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+}
+
+impl From<&store::runbooks::RunRow> for RunbookRunView {
+    fn from(r: &store::runbooks::RunRow) -> Self {
+        let json =
+            |text: &str| serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.into()));
+        Self {
+            id: r.id.clone(),
+            runbook: r.runbook.clone(),
+            version_id: r.version_id.clone(),
+            device_id: Some(r.device_key.clone()).filter(|d| !d.is_empty()),
+            status: r.status.clone(),
+            started_by: r.started_by.clone(),
+            incident: r.incident.clone(),
+            next_step: r.next_step,
+            plan_id: r.plan_id.clone(),
+            failed_step: r.failed_step,
+            failure_type: r.failure_type.clone(),
+            failure_reason: r.failure_reason.clone(),
+            variables: json(&r.variables),
+            steps: json(&r.steps),
+            started_at: r.started_at.clone(),
+            updated_at: r.updated_at.clone(),
+            finished_at: r.finished_at.clone(),
+        }
+    }
+}
+
+/// A page of runs, newest first.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct RunbookRunList {
+    pub items: Vec<RunbookRunView>,
+    /// Pass as `cursor` for the next (older) page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A draft written to the operator's folder.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct CreatedRunbook {
+    pub name: String,
+    pub version: String,
+    /// Always `draft`: a person publishes it by editing its file.
+    pub status: String,
+    /// Its file name in the operator's folder.
+    pub file: String,
+    /// SHA-256 of the content.
+    pub hash: String,
+}

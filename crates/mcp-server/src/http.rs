@@ -1,7 +1,8 @@
-//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the admin API under `/v1` (see the
-//! `admin-api` crate) and the operational endpoints beside it: `GET /health` (the process
-//! serves), `GET /ready` (database reachable and at least one device answering) and
-//! `GET /metrics` (Prometheus). Every route but those three and the OAuth protected resource
+//! The Streamable HTTP transport at `MCP_HTTP_BASE_PATH`, with the admin API under `/v1` and the
+//! runbook review queue under `/api/review` (see the `admin-api` crate) and the operational
+//! endpoints beside it: `GET /health` (the process serves), `GET /ready` (database reachable and
+//! at least one device answering) and `GET /metrics` (Prometheus; the runbook gauges are read
+//! from the database when scraped, at most every 5 s). Every route but those three and the OAuth protected resource
 //! metadata is authenticated first ([`authn`]).
 //!
 //! Every route, the MCP endpoint and the operational ones alike, passes the same guard first:
@@ -412,10 +413,10 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
             init_rate,
         ));
     let metadata = options.auth.metadata();
-    let admin = admin_api::router(admin_api::AdminState::new(
-        app.ctx.fleet.clone(),
-        app.ctx.workflow.clone(),
-    ));
+    let admin = admin_api::router(
+        admin_api::AdminState::new(app.ctx.fleet.clone(), app.ctx.workflow.clone())
+            .with_runbooks(app.ctx.runbooks.clone()),
+    );
     let mut routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -424,7 +425,12 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         .with_state(Arc::new(Ready::new(app)))
         .merge(admin)
         .route("/v1", axum::routing::any(unknown_admin_route))
-        .route("/v1/{*rest}", axum::routing::any(unknown_admin_route));
+        .route("/v1/{*rest}", axum::routing::any(unknown_admin_route))
+        .route("/api/review", axum::routing::any(unknown_admin_route))
+        .route(
+            "/api/review/{*rest}",
+            axum::routing::any(unknown_admin_route),
+        );
     if let Some(doc) = metadata {
         // RFC 9728 §3.1: at the well-known path, and with the resource's path appended.
         let serve = move || {
@@ -621,7 +627,29 @@ async fn probe(app: &Arc<App>) -> (StatusCode, Value) {
     )
 }
 
+/// How long reading the runbook gauges from the database may take before a scrape is answered
+/// with the values read last.
+const RUNBOOK_METRICS_TIMEOUT: Duration = Duration::from_secs(3);
+
 async fn metrics(State(ready): State<Arc<Ready>>) -> Response {
+    if let Some(runbooks) = &ready.app.ctx.runbooks {
+        let refreshed = tokio::time::timeout(
+            RUNBOOK_METRICS_TIMEOUT,
+            runbooks.refresh_metrics(ready.app.store()),
+        )
+        .await;
+        match refreshed {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(
+                error = %e,
+                "runbook metrics could not be read from the database; serving the values read last"
+            ),
+            Err(_) => tracing::warn!(
+                "runbook metrics took more than {} s to read from the database; serving the values read last",
+                RUNBOOK_METRICS_TIMEOUT.as_secs()
+            ),
+        }
+    }
     let encoder = prometheus::TextEncoder::new();
     match encoder.encode_to_string(&ready.app.registry.gather()) {
         Ok(text) => (

@@ -98,6 +98,111 @@ applies what can change live (log level, tool policy, token budget, device rate 
     /// with MCP_AUTH_ALLOW_API_TOKENS=true).
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Work with runbooks: review the improved versions proposed after failed runs.
+    #[command(subcommand)]
+    Runbook(RunbookCommand),
+}
+
+/// `routeros-mcp runbook …`.
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// The review queue: versions of a runbook proposed after a failed run wait here until a
+    /// person approves (it is then served in place of the version it improves) or rejects them.
+    #[command(subcommand, after_long_help = REVIEW_HELP)]
+    Review(ReviewCommand),
+}
+
+const REVIEW_HELP: &str = "\
+Examples, a review from start to finish:
+  routeros-mcp runbook review list                       # what waits, high priority first
+  routeros-mcp runbook review show 0193c1f2-…            # the diff and the failed run behind it
+  routeros-mcp runbook review approve 0193c1f2-… --notes \"checked on the lab router\"
+  routeros-mcp runbook review reject 0193c1f2-… --reason \"restarts the wrong service\"
+  routeros-mcp runbook review stats
+
+Approving publishes the proposal: running servers serve it in place of the version it improves
+(within 2 s; that version becomes deprecated) for as long as that runbook's file is unchanged. A
+proposal that does not validate against this build's tool catalog cannot be approved; reject it.
+Each decision is taken once — a second one is refused and changes nothing — and is recorded in the
+audit log under your user name (cli:<user>). The same queue is served over HTTP at /api/review/…
+(see docs/runbooks.md).";
+
+/// `routeros-mcp runbook review …`.
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// List the proposals waiting for a decision: high priority first, then the oldest.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp runbook review list
+  routeros-mcp runbook review list --priority high --output json")]
+    List(ReviewList),
+    /// Show a proposal: its rationale, the unified diff to the version it would replace, and the
+    /// failed run it was generated from (how it failed, every step it ran).
+    #[command(after_help = "\
+Examples:
+  routeros-mcp runbook review show 0193c1f2-7a4e-7d21-9a0b-3c5e1f2a4b6d
+  routeros-mcp runbook review show 0193c1f2-7a4e-7d21-9a0b-3c5e1f2a4b6d --output json")]
+    Show(ReviewRef),
+    /// Approve a proposal: it is served in place of the version it improves.
+    #[command(after_help = "\
+Examples:
+  routeros-mcp runbook review show 0193c1f2-…        # read the diff first
+  routeros-mcp runbook review approve 0193c1f2-… --notes \"tested on the lab router\"
+
+Refused (exit 1, nothing changed) when the proposal was decided already or does not validate
+against this build's tool catalog. Recorded under your user name (cli:<user>).")]
+    Approve(ReviewApprove),
+    /// Reject a proposal, saying why; it is never served.
+    #[command(after_help = "\
+Example:
+  routeros-mcp runbook review reject 0193c1f2-… --reason \"does not handle the bridge case\"")]
+    Reject(ReviewReject),
+    /// The queue's statistics: waiting, approved, rejected, the approval ratio and how long the
+    /// oldest high-priority proposal has waited.
+    #[command(after_help = "Example:\n  routeros-mcp runbook review stats --output json")]
+    Stats(OutputArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewList {
+    /// Only proposals of this priority: high, medium or low.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Maximum proposals to show (1 to 500).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+    pub limit: u32,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewRef {
+    /// The proposal's id (a UUID, as `runbook review list` shows it).
+    pub id: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewApprove {
+    /// The proposal's id.
+    pub id: String,
+    /// Notes recorded with the approval (what you checked).
+    #[arg(long)]
+    pub notes: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReviewReject {
+    /// The proposal's id.
+    pub id: String,
+    /// Why it is rejected (required; recorded with the decision and in the audit log).
+    #[arg(long)]
+    pub reason: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `routeros-mcp token …`: bearer tokens this server mints.

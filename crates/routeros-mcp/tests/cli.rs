@@ -680,6 +680,12 @@ fn every_command_explains_itself_with_an_example() {
         &["config", "show"],
         &["audit", "list"],
         &["audit", "verify"],
+        &["runbook", "review"],
+        &["runbook", "review", "list"],
+        &["runbook", "review", "show"],
+        &["runbook", "review", "approve"],
+        &["runbook", "review", "reject"],
+        &["runbook", "review", "stats"],
         &[],
     ];
     for cmd in commands {
@@ -1058,7 +1064,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     assert!(
         check
             .stdout
-            .contains("a new database: 5 migrations to apply"),
+            .contains("a new database: 6 migrations to apply"),
         "{}",
         check.stdout
     );
@@ -1197,4 +1203,312 @@ fn preflight_reports_runbooks_that_do_not_load_and_fails_on_a_bad_env_file() {
         "{}",
         run.stdout
     );
+}
+
+/// The built-in `interface-down` recorded as a version, a failed run of it, and two proposals
+/// generated from that run (high priority, then low): `(high, low, run)` ids.
+fn seed_review(target: store::Target) -> (String, String, String) {
+    use store::runbooks::{RunRow, VersionRow};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = store::Store::open(&target, 1).await.unwrap();
+        let ctx = store::AuditContext::new("test:learning");
+        let (_, original) = runbook::Index::built_in_files()
+            .iter()
+            .find(|(f, _)| *f == "interface-down.md")
+            .unwrap();
+        let hash = |text: &str| runbook::Runbook::parse("x.md", text).unwrap().hash;
+        let row = |id: &str, version: &str, content: &str| VersionRow {
+            id: id.into(),
+            name: "interface-down".into(),
+            version: version.into(),
+            content_hash: hash(content),
+            content: content.into(),
+            origin: "built-in".into(),
+            status: "published".into(),
+            parent_id: None,
+            base_hash: None,
+            generated_from_run: None,
+            proposed_by: None,
+            failure_type: None,
+            priority: None,
+            rationale: None,
+            created_at: store::time::now(),
+            review_started_at: None,
+            reviewer: None,
+            review_notes: None,
+            reviewed_at: None,
+        };
+        let parent = store
+            .runbook_version_record(&row(
+                "0193c1f2-0000-7000-8000-000000000001",
+                "1.0.0",
+                original,
+            ))
+            .await
+            .unwrap();
+        let run = RunRow {
+            id: "0193c1f2-0000-7000-8000-0000000000f1".into(),
+            runbook: "interface-down".into(),
+            version_id: parent.id.clone(),
+            project_id: None,
+            device_key: String::new(),
+            variables: "{}".into(),
+            variables_hash: "x".into(),
+            incident: None,
+            started_by: "mcp:stdio:assistant".into(),
+            status: "running".into(),
+            next_step: 1,
+            plan_id: None,
+            failed_step: None,
+            failure_type: None,
+            failure_reason: None,
+            steps: "[]".into(),
+            state_before: None,
+            state_after: None,
+            state_diff: None,
+            started_at: store::time::now(),
+            updated_at: store::time::now(),
+            finished_at: None,
+        };
+        store.runbook_run_start(&run, &ctx).await.unwrap();
+        let mut failed = run.clone();
+        failed.status = "failed".into();
+        failed.failed_step = Some(2);
+        failed.failure_type = Some("runbook_insufficient".into());
+        failed.failure_reason = Some("the link stayed down".into());
+        failed.steps = r#"[{"step":1,"outcome":"ok"},{"step":2,"outcome":"failed"}]"#.into();
+        failed.finished_at = Some(store::time::now());
+        store.runbook_run_save(&failed, "running").await.unwrap();
+        let mut ids = Vec::new();
+        for (n, (version, priority)) in [("1.1.0", "high"), ("1.0.1", "low")]
+            .into_iter()
+            .enumerate()
+        {
+            let content = original
+                .replacen("version: 1.0.0", &format!("version: {version}"), 1)
+                .replacen(
+                    "## Verify\n",
+                    &format!("## Verify\nCheck the far side too ({n}).\n"),
+                    1,
+                );
+            let mut p = row(
+                &format!("0193c1f2-0000-7000-8000-00000000000{}", n + 2),
+                version,
+                &content,
+            );
+            p.origin = "proposal".into();
+            p.status = "pending_review".into();
+            p.parent_id = Some(parent.id.clone());
+            p.base_hash = Some(parent.content_hash.clone());
+            p.generated_from_run = Some(run.id.clone());
+            p.priority = Some(priority.into());
+            p.failure_type = Some("runbook_insufficient".into());
+            store.runbook_propose(&p, &ctx).await.unwrap();
+            ids.push(p.id);
+        }
+        store.close().await;
+        (ids[0].clone(), ids[1].clone(), run.id)
+    })
+}
+
+/// The review queue worked from the command line: listed in order, shown with its diff and
+/// failed run, decided once, refused bad input without changing anything, audited.
+fn review_from_the_command_line(op: &Operator, target: store::Target) {
+    op.run(&["migrate"], None).ok();
+    let (high, low, run) = seed_review(target);
+
+    let list = op
+        .run(&["runbook", "review", "list", "--output", "json"], None)
+        .ok();
+    let ids: Vec<String> = list.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids, [high.clone(), low.clone()], "high priority first");
+    let only_low = op
+        .run(
+            &[
+                "runbook",
+                "review",
+                "list",
+                "--priority",
+                "low",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok();
+    assert_eq!(only_low.json()["items"][0]["id"], low.as_str());
+    let table = op.run(&["runbook", "review", "list"], None).ok();
+    assert!(table.stdout.contains("interface-down") && table.stdout.contains("high"));
+
+    let shown = op.run(&["runbook", "review", "show", &high], None).ok();
+    for needle in [
+        "interface-down 1.1.0",
+        "replaces",
+        &format!("from run {run}"),
+        "failed at step 2: runbook_insufficient — the link stayed down",
+        "+Check the far side too (0).",
+    ] {
+        assert!(
+            shown.stdout.contains(needle),
+            "{needle} in:\n{}",
+            shown.stdout
+        );
+    }
+    let json = op
+        .run(
+            &["runbook", "review", "show", &high, "--output", "json"],
+            None,
+        )
+        .ok()
+        .json();
+    assert_eq!(json["diff"]["added"], 2);
+    assert_eq!(json["source_run"]["failed_step"], 2);
+
+    // Bad input: exit 2, nothing changed.
+    for (args, says) in [
+        (
+            vec!["runbook", "review", "show", "../../etc/passwd"],
+            "\"../../etc/passwd\" is not a runbook version id",
+        ),
+        (
+            vec!["runbook", "review", "approve", "x\u{1b}[2J"],
+            // Escaped once by the message, once more by the binary on stderr.
+            "x\\\\e[2J",
+        ),
+        (
+            vec!["runbook", "review", "reject", &low, "--reason", " "],
+            "reason: must not be empty",
+        ),
+        (
+            vec!["runbook", "review", "list", "--priority", "urgent"],
+            "expected high, medium or low",
+        ),
+    ] {
+        let r = op.run(&args, None);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains('\u{1b}'));
+    }
+    let r = op.run(&["runbook", "review", "reject", &low], None);
+    assert_eq!(r.code, 2, "--reason is required: {}", r.stderr);
+    let r = op.run(
+        &[
+            "runbook",
+            "review",
+            "approve",
+            "0193c1f2-7a4e-7d21-9a0b-3c5e1f2a4b6d",
+        ],
+        None,
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("no runbook proposal"), "{}", r.stderr);
+
+    let approved = op
+        .run(
+            &[
+                "runbook",
+                "review",
+                "approve",
+                &high,
+                "--notes",
+                "tried on the lab router",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok()
+        .json();
+    assert_eq!(approved["status"], "published");
+    assert_eq!(approved["reviewer"], "cli:alice");
+    assert_eq!(approved["review_notes"], "tried on the lab router");
+    // A second decision is refused and changes nothing.
+    for args in [
+        vec!["runbook", "review", "approve", &high],
+        vec!["runbook", "review", "reject", &high, "--reason", "no"],
+    ] {
+        let again = op.run(&args, None);
+        assert_eq!(again.code, 1, "{args:?}");
+        assert!(
+            again.stderr.contains("is published")
+                && again.stderr.contains("pending_review or in_review"),
+            "{}",
+            again.stderr
+        );
+    }
+    op.run(
+        &[
+            "runbook",
+            "review",
+            "reject",
+            &low,
+            "--reason",
+            "the other covers it",
+        ],
+        None,
+    )
+    .ok();
+
+    let stats = op
+        .run(&["runbook", "review", "stats", "--output", "json"], None)
+        .ok()
+        .json();
+    assert_eq!(stats["pending_review"], 0);
+    assert_eq!(stats["approved"], 1);
+    assert_eq!(stats["rejected"], 1);
+    assert_eq!(stats["approval_ratio"], 0.5);
+    let table = op.run(&["runbook", "review", "stats"], None).ok();
+    assert!(
+        table.stdout.contains("approval ratio: 0.50"),
+        "{}",
+        table.stdout
+    );
+    let audit = op
+        .run(
+            &[
+                "audit",
+                "list",
+                "--action",
+                "runbook.review",
+                "--output",
+                "json",
+            ],
+            None,
+        )
+        .ok()
+        .json();
+    let decisions = audit.as_array().unwrap();
+    assert_eq!(decisions.len(), 2, "{audit}");
+    assert!(
+        decisions.iter().all(|e| e["actor"] == "cli:alice"),
+        "{audit}"
+    );
+    op.run(&["audit", "verify"], None).ok();
+}
+
+#[test]
+fn the_review_queue_from_the_command_line() {
+    let op = Operator::new();
+    let target = store::Target::Sqlite(sqlite_file(&op));
+    review_from_the_command_line(&op, target);
+}
+
+#[test]
+fn the_review_queue_from_the_command_line_on_postgresql() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(TestDatabase::postgres(
+        "cli::the_review_queue_from_the_command_line_on_postgresql",
+    )) else {
+        return;
+    };
+    let url = db.postgres_url().unwrap();
+    let op = Operator::new().with("DATABASE_URL", &url);
+    review_from_the_command_line(&op, store::Target::Postgres(url.into()));
+    rt.block_on(db.cleanup());
 }

@@ -243,7 +243,7 @@ impl App {
             );
         }
         // Each call gets this context with its caller's access; as built it reaches nothing.
-        let runbooks = setup::runbooks(s, Arc::clone(&catalog))?;
+        let runbooks = setup::runbooks(s, Arc::clone(&catalog), Some(&registry))?;
         if let Some(notifier) = review_notice {
             runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
         }
@@ -770,7 +770,8 @@ fn spawn_log_pruner(
     });
 }
 
-/// Proposed runbook versions waiting for review, told to the webhook.
+/// Proposed runbook versions waiting for review, and people's decisions on them, told to the
+/// webhook.
 #[derive(Debug)]
 struct ReviewsToWebhook(webhook::Notifier);
 
@@ -789,4 +790,27 @@ impl tools::runbook::ReviewNotice for ReviewsToWebhook {
             ),
         });
     }
+
+    fn decided(&self, version: &store::runbooks::VersionRow) {
+        if let Some(event) = review_decided(version) {
+            self.0.send(event);
+        }
+    }
+}
+
+/// The webhook event of a person's decision on a proposed runbook version (`None` for a version
+/// no one decided).
+pub fn review_decided(version: &store::runbooks::VersionRow) -> Option<webhook::Event> {
+    let decision = match version.status.as_str() {
+        "published" | "deprecated" => webhook::ReviewDecision::Approved,
+        "rejected" => webhook::ReviewDecision::Rejected,
+        _ => return None,
+    };
+    Some(webhook::Event::RunbookReviewDecided {
+        runbook: version.name.clone(),
+        version_id: version.id.clone(),
+        decision,
+        reviewer: version.reviewer.clone().unwrap_or_default(),
+        notes: version.review_notes.clone(),
+    })
 }

@@ -246,10 +246,12 @@ pub fn next_key_path(key_file: &Path) -> PathBuf {
 
 /// The runbooks on offer: the built-ins and the operator's folder (`ROUTEROS_MCP_RUNBOOK_DIR`),
 /// each file that does not load logged with its line and reason (the others still load), and the
-/// values of `ROUTEROS_MCP_RUNBOOK_ENV`, which must load.
+/// values of `ROUTEROS_MCP_RUNBOOK_ENV`, which must load. With `registry`, their metrics
+/// (`runbook_runs_total` and the review and staleness gauges) are registered in it.
 pub fn runbooks(
     s: &Settings,
     catalog: Arc<catalog::Catalog>,
+    registry: Option<&prometheus::Registry>,
 ) -> Result<Arc<tools::runbook::Runbooks>, ServerError> {
     let index = runbook::Index::load(Arc::clone(&catalog), s.runbooks.dir.clone());
     for problem in index.problems() {
@@ -267,6 +269,9 @@ pub fn runbooks(
         let reviser = tools::runbook::Reviser::new(&llm.base_url, llm.api_key.clone(), &llm.model)
             .map_err(ServerError::Usage)?;
         runbooks = runbooks.with_reviser(reviser);
+    }
+    if let Some(registry) = registry {
+        runbooks = runbooks.with_metrics(tools::runbook::RunbookMetrics::register(registry)?);
     }
     Ok(Arc::new(runbooks))
 }

@@ -66,6 +66,19 @@ fn version_row(row: &AnyRow) -> Result<VersionRow, sqlx::Error> {
     })
 }
 
+/// A version without its content: enough to follow lineage and label metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionHead {
+    pub id: String,
+    pub name: String,
+    pub version: String,
+    pub content_hash: String,
+    pub origin: String,
+    pub status: String,
+    pub parent_id: Option<String>,
+    pub created_at: String,
+}
+
 /// A `runbook_runs` row: one run and its execution log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRow {
@@ -251,6 +264,29 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         Ok(rows.iter().map(version_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Every recorded version of every runbook without its content, oldest first.
+    pub async fn runbook_version_heads(&self) -> Result<Vec<VersionHead>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, version, content_hash, origin, status, parent_id, created_at \
+             FROM runbook_versions ORDER BY created_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let head = |row: &AnyRow| -> Result<VersionHead, sqlx::Error> {
+            Ok(VersionHead {
+                id: row.try_get(0)?,
+                name: row.try_get(1)?,
+                version: row.try_get(2)?,
+                content_hash: row.try_get(3)?,
+                origin: row.try_get(4)?,
+                status: row.try_get(5)?,
+                parent_id: row.try_get(6)?,
+                created_at: row.try_get(7)?,
+            })
+        };
+        Ok(rows.iter().map(head).collect::<Result<_, _>>()?)
     }
 
     /// Versions in the given statuses (all runbooks), oldest first.
@@ -591,12 +627,49 @@ impl Store {
         Ok(rows.iter().map(run_row).collect::<Result<_, _>>()?)
     }
 
+    /// The runs of `runbook` filed under the project with registry id `project_id`, newest
+    /// first, at most `limit`, starting after `before` (`(started_at, id)` of the last run of the
+    /// page before).
+    pub async fn runbook_project_runs(
+        &self,
+        runbook: &str,
+        project_id: &str,
+        before: Option<(&str, &str)>,
+        limit: i64,
+    ) -> Result<Vec<RunRow>, StoreError> {
+        let (before_at, before_id) = before.unzip();
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM runbook_runs WHERE runbook = $1 AND project_id = $2 \
+             AND ($3 IS NULL OR started_at < $3 OR (started_at = $3 AND id < $4)) \
+             ORDER BY started_at DESC, id DESC LIMIT $5"
+        )))
+        .bind(runbook)
+        .bind(project_id)
+        .bind(before_at)
+        .bind(before_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(run_row).collect::<Result<_, _>>()?)
+    }
+
     /// How the finished runs of each version ended: `(version_id, tally)`.
     pub async fn runbook_run_tallies(&self) -> Result<Vec<(String, RunTally)>, StoreError> {
+        self.runbook_run_tallies_in(None).await
+    }
+
+    /// [`Store::runbook_run_tallies`] counting only the runs filed under the project with
+    /// registry id `project_id` (every run when `None`).
+    pub async fn runbook_run_tallies_in(
+        &self,
+        project_id: Option<&str>,
+    ) -> Result<Vec<(String, RunTally)>, StoreError> {
         let rows = sqlx::query(
             "SELECT version_id, status, COUNT(*) FROM runbook_runs \
-             WHERE status IN ('succeeded', 'failed') GROUP BY version_id, status ORDER BY version_id",
+             WHERE status IN ('succeeded', 'failed') AND ($1 IS NULL OR project_id = $1) \
+             GROUP BY version_id, status ORDER BY version_id",
         )
+        .bind(project_id)
         .fetch_all(self.pool())
         .await?;
         let mut out: Vec<(String, RunTally)> = Vec::new();

@@ -1628,3 +1628,148 @@ both_backends!(runbook_versions_runs_and_reviews, |store, _db| {
     assert!(store.runbook_run("r2").await.unwrap().is_none());
     assert!(store.runbook_run("r1").await.unwrap().is_some());
 });
+
+both_backends!(runbook_lineage_project_runs_and_tallies, |store, _db| {
+    use store::runbooks::{RunRow, VersionRow};
+    let version = |id: &str, version: &str, parent: Option<&str>| VersionRow {
+        id: id.into(),
+        name: "dns-broken".into(),
+        version: version.into(),
+        content_hash: format!("hash-{id}"),
+        content: format!("content {id}"),
+        origin: "operator".into(),
+        status: "published".into(),
+        parent_id: parent.map(Into::into),
+        base_hash: None,
+        generated_from_run: None,
+        proposed_by: None,
+        failure_type: None,
+        priority: None,
+        rationale: None,
+        created_at: store::time::now(),
+        review_started_at: None,
+        reviewer: None,
+        review_notes: None,
+        reviewed_at: None,
+    };
+    store
+        .runbook_version_record(&version("v1", "1.0.0", None))
+        .await
+        .unwrap();
+    store
+        .runbook_version_record(&version("v2", "1.1.0", Some("v1")))
+        .await
+        .unwrap();
+    let heads = store.runbook_version_heads().await.unwrap();
+    let lineage: Vec<(&str, &str, Option<&str>)> = heads
+        .iter()
+        .map(|h| {
+            (
+                h.id.as_str(),
+                h.content_hash.as_str(),
+                h.parent_id.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lineage,
+        [("v1", "hash-v1", None), ("v2", "hash-v2", Some("v1"))]
+    );
+
+    let site_a = store.project(&ProjectRef::default()).await.unwrap().id;
+    let other: ProjectRef = "default/other".parse().unwrap();
+    store.create_project(&other, &ctx()).await.unwrap();
+    let site_b = store.project(&other).await.unwrap().id;
+    // Runs on two projects' devices, finished one after the other.
+    let mut n = 0;
+    for (project, version_id, status) in [
+        (&site_a, "v1", "succeeded"),
+        (&site_a, "v1", "failed"),
+        (&site_a, "v2", "succeeded"),
+        (&site_b, "v2", "failed"),
+        (&site_a, "v2", "succeeded"),
+    ] {
+        n += 1;
+        let at = format!("2026-05-01T00:00:0{n}.000000Z");
+        let run = RunRow {
+            id: format!("run-{n}"),
+            runbook: "dns-broken".into(),
+            version_id: version_id.into(),
+            project_id: Some(project.clone()),
+            device_key: format!("dev-{n}"),
+            variables: "{}".into(),
+            variables_hash: "x".into(),
+            incident: None,
+            started_by: "alice".into(),
+            status: "running".into(),
+            next_step: 1,
+            plan_id: None,
+            failed_step: None,
+            failure_type: None,
+            failure_reason: None,
+            steps: "[]".into(),
+            state_before: None,
+            state_after: None,
+            state_diff: None,
+            started_at: at.clone(),
+            updated_at: at.clone(),
+            finished_at: None,
+        };
+        store.runbook_run_start(&run, &ctx()).await.unwrap();
+        let mut done = run.clone();
+        done.status = status.into();
+        done.finished_at = Some(at);
+        store.runbook_run_save(&done, "running").await.unwrap();
+    }
+    // A project sees its own runs, newest first, a page at a time.
+    let page = store
+        .runbook_project_runs("dns-broken", &site_a, None, 2)
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["run-5", "run-3"]);
+    let last = page.last().unwrap();
+    let next = store
+        .runbook_project_runs(
+            "dns-broken",
+            &site_a,
+            Some((last.started_at.as_str(), last.id.as_str())),
+            10,
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = next.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["run-2", "run-1"]);
+    let theirs = store
+        .runbook_project_runs("dns-broken", &site_b, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert!(
+        store
+            .runbook_project_runs("other-runbook", &site_a, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Tallies: every project's runs, or one project's.
+    let all: std::collections::BTreeMap<String, (i64, i64)> = store
+        .runbook_run_tallies()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(v, t)| (v, (t.succeeded, t.failed)))
+        .collect();
+    assert_eq!(all["v1"], (1, 1));
+    assert_eq!(all["v2"], (2, 1));
+    let mine: std::collections::BTreeMap<String, (i64, i64)> = store
+        .runbook_run_tallies_in(Some(&site_a))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(v, t)| (v, (t.succeeded, t.failed)))
+        .collect();
+    assert_eq!(mine["v2"], (2, 0));
+    assert_eq!(mine.len(), 2);
+});

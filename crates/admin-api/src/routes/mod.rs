@@ -6,6 +6,8 @@ mod devices;
 mod doc;
 mod orgs;
 mod plans;
+mod review;
+mod runbooks;
 mod tokens;
 
 use auth::Role;
@@ -35,9 +37,18 @@ pub(crate) fn register(router: OpenApiRouter<AdminState>) -> OpenApiRouter<Admin
         .routes(routes!(plans::get_plan))
         .routes(routes!(plans::approve_plan))
         .routes(routes!(plans::reject_plan))
+        .routes(routes!(runbooks::list_runbooks, runbooks::create_runbook))
+        .routes(routes!(runbooks::get_runbook))
+        .routes(routes!(runbooks::list_versions))
+        .routes(routes!(runbooks::list_logs))
         .routes(routes!(audit::list_audit))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
+        .routes(routes!(review::list_pending))
+        .routes(routes!(review::get_proposal))
+        .routes(routes!(review::approve_proposal))
+        .routes(routes!(review::reject_proposal))
+        .routes(routes!(review::review_stats))
         .routes(routes!(doc::openapi_json))
 }
 
@@ -69,4 +80,6 @@ pub(crate) mod describe {
     pub const TOO_LARGE: &str = "The request body is larger than 64 KiB";
     pub const MEDIA_TYPE: &str = "The request body is not JSON (Content-Type: application/json)";
     pub const INTERNAL: &str = "The server failed; its log has the details";
+    pub const EVERY_PROJECT: &str = "The review queue takes the role for every project (a grant without a project), which the caller lacks";
+    pub const NO_RUNBOOKS: &str = "Runbooks are not set up on this server";
 }

@@ -1,4 +1,4 @@
-//! The admin API driven through its router, as the server mounts it: real SQLite registries,
+//! The admin API (and the runbook review queue beside it) driven through its router, as the server mounts it: real SQLite registries,
 //! simulated routers on loopback addresses, principals inserted the way the server's
 //! authentication middleware inserts them.
 
@@ -7,6 +7,7 @@
 mod input;
 mod openapi;
 mod rbac;
+mod review;
 mod routes;
 mod secrets;
 mod support;

@@ -17,6 +17,8 @@ async fn concrete(app: &App, path: &str, method: &str) -> String {
     };
     let id = if path.contains("/plans/") {
         app.propose(&app.device_a).await
+    } else if path.starts_with("/api/review/") {
+        app.propose_runbook().await.id
     } else if path.starts_with("/v1/tokens/") {
         app.mint_token().await
     } else {
@@ -25,6 +27,7 @@ async fn concrete(app: &App, path: &str, method: &str) -> String {
     path.replace("{org}", "acme")
         .replace("{project}", "site-a")
         .replace("{id}", &id)
+        .replace("{name}", "interface-down")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,10 +50,13 @@ async fn the_document_and_the_router_match() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 14, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
     let mut operations = 0;
     for (path, item) in paths {
-        assert!(path.starts_with("/v1/"), "{path}");
+        assert!(
+            path.starts_with("/v1/") || path.starts_with("/api/review/"),
+            "{path}"
+        );
         for method in METHODS {
             let documented = item.get(method).is_some();
             let uri = concrete(&app, path, method).await;
@@ -79,7 +85,20 @@ async fn the_document_and_the_router_match() {
             }
         }
     }
-    assert_eq!(operations, 20);
+    assert_eq!(operations, 30);
+    for listed in [
+        "/api/review/pending",
+        "/api/review/runbook/{id}",
+        "/api/review/approve/{id}",
+        "/api/review/reject/{id}",
+        "/api/review/stats",
+        "/v1/organizations/{org}/projects/{project}/runbooks",
+        "/v1/organizations/{org}/projects/{project}/runbooks/{name}",
+        "/v1/organizations/{org}/projects/{project}/runbooks/{name}/versions",
+        "/v1/organizations/{org}/projects/{project}/runbooks/{name}/logs",
+    ] {
+        assert!(paths.contains_key(listed), "{listed} is documented");
+    }
 
     // Paths the document does not have are not served.
     for path in [
@@ -90,6 +109,10 @@ async fn the_document_and_the_router_match() {
         "/v1/organizations/acme/projects/site-a/plans/x/apply",
         "/v1/organizations/acme/projects/site-a/devices/ra1/config",
         "/v1/tokens/x/rotate",
+        "/api/review",
+        "/api/review/runbook",
+        "/api/review/pending/x",
+        "/v1/organizations/acme/projects/site-a/runbooks/interface-down/run",
     ] {
         for method in [Method::GET, Method::POST, Method::DELETE] {
             let reply = app.call(Some(&root), method.clone(), path, None).await;

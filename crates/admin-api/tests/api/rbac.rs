@@ -35,6 +35,16 @@ enum Route {
     ListTokens,
     CreateToken,
     RevokeToken,
+    ListRunbooks,
+    CreateRunbook,
+    GetRunbook,
+    RunbookVersions,
+    RunbookLogs,
+    ReviewPending,
+    ReviewProposal,
+    ReviewApprove,
+    ReviewReject,
+    ReviewStats,
 }
 
 fn principals() -> Vec<(&'static str, Principal)> {
@@ -76,7 +86,30 @@ const TABLE: &[(Route, [u16; 7])] = &[
     (Route::ListTokens, [403, 403, 403, 200, 403, 403, 403]),
     (Route::CreateToken, [403, 403, 403, 201, 403, 403, 403]),
     (Route::RevokeToken, [403, 403, 403, 200, 403, 403, 403]),
+    (Route::ListRunbooks, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::CreateRunbook, [403, 201, 403, 201, 201, 404, 404]),
+    (Route::GetRunbook, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::RunbookVersions, [200, 200, 200, 200, 200, 404, 404]),
+    (Route::RunbookLogs, [200, 200, 200, 200, 200, 404, 404]),
+    // The review queue is every project's: a role for one project is not enough.
+    (Route::ReviewPending, [200, 200, 200, 200, 403, 403, 403]),
+    (Route::ReviewProposal, [200, 200, 200, 200, 403, 403, 403]),
+    (Route::ReviewApprove, [403, 403, 200, 200, 403, 403, 403]),
+    (Route::ReviewReject, [403, 403, 200, 200, 403, 403, 403]),
+    (Route::ReviewStats, [200, 200, 200, 200, 403, 403, 403]),
 ];
+
+/// A draft runbook named `name`.
+fn draft(name: &str) -> String {
+    format!(
+        "---\nname: {name}\ntitle: LAN check\ndescription: Checks the LAN side.\nversion: 0.1.0\n\
+         status: draft\ntags: [lan]\ntier: free\nrisk: low\nvariables:\n  device: {{type: device, \
+         description: The router, required: true}}\nlast_reviewed: 2026-12-01\n---\n## Symptom\n\
+         LAN hosts complain.\n\n## Diagnosis\n1. Read the addresses.\n```tool ip.list_addresses\n\
+         {{\"device_id\": \"{{var.device}}\"}}\n```\n\n## Remediation\nAsk the owner.\n\n## Verify\n\
+         Check again.\n"
+    )
+}
 
 /// The request for `route`, with a fresh object where a success would use one up.
 async fn request(app: &App, route: Route) -> (Method, String, Option<Value>) {
@@ -161,6 +194,48 @@ async fn request(app: &App, route: Route) -> (Method, String, Option<Value>) {
             let id = app.mint_token().await;
             (Method::DELETE, format!("/v1/tokens/{id}"), None)
         }
+        Route::ListRunbooks => (Method::GET, format!("{A}/runbooks"), None),
+        Route::CreateRunbook => {
+            let name = fresh("lan-check-");
+            (
+                Method::POST,
+                format!("{A}/runbooks"),
+                Some(json!({"name": name, "content": draft(&name)})),
+            )
+        }
+        Route::GetRunbook => (Method::GET, format!("{A}/runbooks/interface-down"), None),
+        Route::RunbookVersions => (
+            Method::GET,
+            format!("{A}/runbooks/interface-down/versions"),
+            None,
+        ),
+        Route::RunbookLogs => (
+            Method::GET,
+            format!("{A}/runbooks/interface-down/logs"),
+            None,
+        ),
+        Route::ReviewPending => (Method::GET, "/api/review/pending".into(), None),
+        Route::ReviewProposal => {
+            let id = app.propose_runbook().await.id;
+            (Method::GET, format!("/api/review/runbook/{id}"), None)
+        }
+        Route::ReviewApprove => {
+            let id = app.propose_runbook().await.id;
+            (
+                Method::POST,
+                format!("/api/review/approve/{id}"),
+                Some(json!({"notes": "fine"})),
+            )
+        }
+        Route::ReviewReject => {
+            let id = app.propose_runbook().await.id;
+            (
+                Method::POST,
+                format!("/api/review/reject/{id}"),
+                Some(json!({"reason": "not now"})),
+            )
+        }
+        Route::ReviewStats => (Method::GET, "/api/review/stats".into(), None),
     }
 }
 

@@ -21,6 +21,7 @@ use routeros::{Connections, Fingerprint, Limits};
 use routeros_sim::ManifestDevice;
 use routeros_sim::profiles::Profile;
 use serde_json::Value;
+use store::runbooks::{RunRow, VersionRow};
 use store::testing::TestDatabase;
 use store::{AuditContext, AuditFilter, NewDevice};
 use tower::ServiceExt as _;
@@ -46,6 +47,16 @@ pub struct App {
     pub device_a: DeviceId,
     /// `rb1`, in `acme/site-b`.
     pub device_b: DeviceId,
+    /// The operator's runbook folder (`ROUTEROS_MCP_RUNBOOK_DIR`).
+    pub runbook_dir: tempfile::TempDir,
+}
+
+/// A proposed runbook version and the failed run it came from.
+#[derive(Debug, Clone)]
+pub struct Proposed {
+    pub id: String,
+    pub run_id: String,
+    pub version: String,
 }
 
 /// A response: status, headers and JSON body (`Value::Null` when the body is not JSON).
@@ -173,7 +184,14 @@ impl App {
             ..WorkflowConfig::default()
         };
         let workflow = Workflow::new(fleet.clone(), &key, config, None);
-        let state = AdminState::new(fleet, workflow);
+        let runbook_dir = tempfile::tempdir().expect("a runbook folder");
+        let catalog = Arc::new(catalog::Catalog::embedded().expect("the tool catalog"));
+        let runbooks = tools::runbook::Runbooks::new(
+            runbook::Index::load(Arc::clone(&catalog), Some(runbook_dir.path().to_path_buf())),
+            None,
+            catalog,
+        );
+        let state = AdminState::new(fleet, workflow).with_runbooks(Some(Arc::new(runbooks)));
         let router = admin_api::router(state.clone());
         Self {
             sims,
@@ -183,7 +201,120 @@ impl App {
             manifest,
             device_a: ids[0],
             device_b: ids[1],
+            runbook_dir,
         }
+    }
+
+    /// Records the built-in `interface-down` as a version, a failed run of it on `ra1`
+    /// (`acme/site-a`), and a high-priority proposal generated from that run: the built-in with
+    /// a fresh version number and one line added. The proposal is pending.
+    pub async fn propose_runbook(&self) -> Proposed {
+        let store = self.store();
+        let ctx = AuditContext::new("test:learning");
+        let (_, original) = runbook::Index::built_in_files()
+            .iter()
+            .find(|(f, _)| *f == "interface-down.md")
+            .expect("the built-in");
+        let parsed = runbook::Runbook::parse("interface-down.md", original).expect("parses");
+        let parent = store
+            .runbook_version_record(&version_row(
+                "interface-down",
+                &parsed.meta.version,
+                original,
+                "built-in",
+                "published",
+                None,
+            ))
+            .await
+            .expect("the parent version");
+        let project = store
+            .project(&"acme/site-a".parse().expect("project"))
+            .await
+            .expect("site-a");
+        let n = NEXT_NAME.fetch_add(1, Ordering::SeqCst);
+        let now = store::time::now();
+        let run = RunRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            runbook: "interface-down".into(),
+            version_id: parent.id.clone(),
+            project_id: Some(project.id),
+            device_key: self.device_a.to_string(),
+            variables: r#"{"device":"ra1","interface":"ether2"}"#.into(),
+            variables_hash: "x".into(),
+            incident: Some(format!("INC-{n}")),
+            started_by: "mcp:http:assistant".into(),
+            status: "running".into(),
+            next_step: 1,
+            plan_id: None,
+            failed_step: None,
+            failure_type: None,
+            failure_reason: None,
+            steps: "[]".into(),
+            state_before: None,
+            state_after: None,
+            state_diff: None,
+            started_at: now.clone(),
+            updated_at: now.clone(),
+            finished_at: None,
+        };
+        store.runbook_run_start(&run, &ctx).await.expect("a run");
+        let mut failed = run.clone();
+        failed.status = "failed".into();
+        failed.failed_step = Some(2);
+        failed.failure_type = Some("runbook_insufficient".into());
+        failed.failure_reason = Some("the interface stayed down after the restart".into());
+        failed.steps = r#"[{"step":1,"tool":"interface.list","outcome":"ok"},{"step":2,"tool":"interface.enable","outcome":"failed"}]"#.into();
+        failed.next_step = 3;
+        failed.finished_at = Some(store::time::now());
+        store
+            .runbook_run_save(&failed, "running")
+            .await
+            .expect("the run failed");
+        let version = format!("1.0.{n}");
+        let content = original
+            .replacen(
+                &format!("version: {}", parsed.meta.version),
+                &format!("version: {version}"),
+                1,
+            )
+            .replacen(
+                "## Verify\n",
+                &format!("## Verify\nCheck the neighbour's side of the link too ({n}).\n"),
+                1,
+            );
+        let mut proposal = version_row(
+            "interface-down",
+            &version,
+            &content,
+            "proposal",
+            "pending_review",
+            Some(&parent.id),
+        );
+        proposal.base_hash = Some(parent.content_hash.clone());
+        proposal.generated_from_run = Some(run.id.clone());
+        proposal.priority = Some("high".into());
+        proposal.failure_type = Some("runbook_insufficient".into());
+        proposal.proposed_by = Some("learning:test".into());
+        proposal.rationale = Some("the restart alone did not bring the link up".into());
+        store
+            .runbook_propose(&proposal, &ctx)
+            .await
+            .expect("proposed");
+        Proposed {
+            id: proposal.id,
+            run_id: run.id,
+            version,
+        }
+    }
+
+    /// A proposal's stored status.
+    pub async fn version_status(&self, id: &str) -> String {
+        self.store()
+            .runbook_version(id)
+            .await
+            .expect("the store")
+            .expect("the version")
+            .status
     }
 
     pub fn store(&self) -> &store::Store {
@@ -365,6 +496,41 @@ impl App {
 
     pub async fn stop(self) {
         self.sims.shutdown().await;
+    }
+}
+
+/// A `runbook_versions` row with a fresh id, its hash computed from `content`.
+pub fn version_row(
+    name: &str,
+    version: &str,
+    content: &str,
+    origin: &str,
+    status: &str,
+    parent: Option<&str>,
+) -> VersionRow {
+    let hash = runbook::Runbook::parse("x.md", content)
+        .map(|r| r.hash)
+        .unwrap_or_else(|_| format!("unparsed-{}", uuid::Uuid::now_v7()));
+    VersionRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        name: name.into(),
+        version: version.into(),
+        content_hash: hash,
+        content: content.into(),
+        origin: origin.into(),
+        status: status.into(),
+        parent_id: parent.map(Into::into),
+        base_hash: None,
+        generated_from_run: None,
+        proposed_by: None,
+        failure_type: None,
+        priority: None,
+        rationale: None,
+        created_at: store::time::now(),
+        review_started_at: None,
+        reviewer: None,
+        review_notes: None,
+        reviewed_at: None,
     }
 }
 

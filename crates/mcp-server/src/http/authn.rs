@@ -311,6 +311,17 @@ pub(crate) fn is_public(path: &str) -> bool {
         || path.starts_with(&format!("{}/", auth::PROTECTED_RESOURCE_METADATA_PATH))
 }
 
+/// Paths of the admin API: `/v1` and the runbook review queue, `/api/review` (authenticated
+/// alike; the local principal of `MCP_AUTH_MODE=none` is an admin there).
+pub(crate) fn is_admin(path: &str) -> bool {
+    ["/v1", "/api/review"].iter().any(|p| {
+        path == *p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
 /// The middleware: authenticates every non-public request and puts the principal on it.
 pub(crate) async fn layer(
     State(authn): State<Arc<Authenticator>>,
@@ -321,7 +332,7 @@ pub(crate) async fn layer(
     if is_public(&path) {
         return next.run(request).await;
     }
-    let admin = path == "/v1" || path.starts_with("/v1/");
+    let admin = is_admin(&path);
     match authn.authenticate(request.headers(), admin).await {
         Ok(principal) => {
             request.extensions_mut().insert(principal);
@@ -363,6 +374,21 @@ mod tests {
             "/metrics/x",
         ] {
             assert!(!is_public(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn the_admin_api_and_the_review_queue_are_admin_paths() {
+        for p in [
+            "/v1",
+            "/v1/organizations",
+            "/api/review",
+            "/api/review/pending",
+        ] {
+            assert!(is_admin(p), "{p}");
+        }
+        for p in ["/mcp", "/v1x", "/api/reviewer", "/api", "/metrics"] {
+            assert!(!is_admin(p), "{p}");
         }
     }
 

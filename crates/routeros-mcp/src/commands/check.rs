@@ -376,7 +376,7 @@ fn check_runbooks(ctx: &Context, f: &mut Findings) {
             return;
         }
     };
-    match server::setup::runbooks(ctx.settings(), catalog) {
+    match server::setup::runbooks(ctx.settings(), catalog, None) {
         Ok(runbooks) => runbooks.with(|index| {
             let loaded = index.len();
             match index.problems() {

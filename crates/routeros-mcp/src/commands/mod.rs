@@ -7,13 +7,14 @@ mod config;
 mod device;
 mod key;
 mod plan;
+mod review;
 mod serve;
 mod tenancy;
 mod token;
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ConfigCommand, Output, OutputArgs};
+use crate::cli::{Cli, Command, ConfigCommand, Output, OutputArgs, RunbookCommand};
 use crate::context::Context;
 use crate::output;
 
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Plan(cmd) => plan::run(&ctx, cmd).await,
         Command::Token(cmd) => token::run(&ctx, cmd).await,
+        Command::Runbook(RunbookCommand::Review(cmd)) => review::run(&ctx, cmd).await,
     }
 }
 

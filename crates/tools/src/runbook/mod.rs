@@ -27,8 +27,13 @@ mod reviser;
 
 pub use reviser::Reviser;
 pub use run::execution_log;
+mod metrics;
+pub mod review;
 #[cfg(test)]
 mod run_tests;
+
+pub use create::{CreateError, Created, create_draft};
+pub use metrics::{REFRESH_EVERY as METRICS_REFRESH_EVERY, RunbookMetrics};
 
 /// How often the operator's folder is looked at for changes, at most.
 const RELOAD_EVERY: Duration = Duration::from_secs(2);
@@ -46,29 +51,11 @@ pub struct Runbooks {
     reviser: Option<Reviser>,
 }
 
-/// Told when a proposed version enters the review queue (the server sends it to the webhook).
+/// Told when a proposed version enters the review queue and when a person decides it (the
+/// server sends both to the webhook).
 pub trait ReviewNotice: std::fmt::Debug + Send + Sync {
     fn awaiting_review(&self, version: &store::runbooks::VersionRow);
-}
-
-/// `runbook_runs_total{runbook,version,outcome}`: runs that finished, by how.
-#[derive(Debug, Clone)]
-pub struct RunbookMetrics {
-    runs: prometheus::IntCounterVec,
-}
-
-impl RunbookMetrics {
-    pub fn register(registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
-        let runs = prometheus::IntCounterVec::new(
-            prometheus::Opts::new(
-                "runbook_runs_total",
-                "Runbook runs that finished, by runbook, version and outcome (succeeded, failed, abandoned)",
-            ),
-            &["runbook", "version", "outcome"],
-        )?;
-        registry.register(Box::new(runs.clone()))?;
-        Ok(Self { runs })
-    }
+    fn decided(&self, version: &store::runbooks::VersionRow);
 }
 
 impl Runbooks {
@@ -102,6 +89,13 @@ impl Runbooks {
         let _ = self.notify.set(notice);
     }
 
+    /// Tells the notice (if any) that a person decided `version`.
+    pub fn notify_decided(&self, version: &store::runbooks::VersionRow) {
+        if let Some(n) = self.notify.get() {
+            n.decided(version);
+        }
+    }
+
     pub(crate) fn notify_awaiting_review(&self, version: &store::runbooks::VersionRow) {
         if let Some(n) = self.notify.get() {
             n.awaiting_review(version);
@@ -118,6 +112,42 @@ impl Runbooks {
         if let Some(m) = &self.metrics {
             m.runs.with_label_values(&[runbook, version, outcome]).inc();
         }
+    }
+
+    /// Sets the runbook gauges from the database and the index (see [`RunbookMetrics`]), at
+    /// most every [`METRICS_REFRESH_EVERY`] unless a review decision outdated them. Without
+    /// metrics, does nothing.
+    pub async fn refresh_metrics(&self, store: &store::Store) -> Result<(), store::StoreError> {
+        let Some(metrics) = &self.metrics else {
+            return Ok(());
+        };
+        self.refresh_reviewed(store).await?;
+        let (served, broken) = self.with(|index| {
+            let served: Vec<(String, String, String)> = index
+                .iter()
+                .map(|e| {
+                    let m = &e.runbook.meta;
+                    (m.name.clone(), m.version.clone(), m.last_reviewed.clone())
+                })
+                .collect();
+            let broken: Vec<String> = index
+                .problems()
+                .iter()
+                .filter_map(|p| broken_runbook(&p.file))
+                .filter(|name| index.get(name).is_none())
+                .collect();
+            (served, broken)
+        });
+        metrics.refresh(store, &served, &broken).await
+    }
+
+    /// After a review decision: serves what was approved and has the next scrape read the
+    /// review gauges anew.
+    pub async fn reviewed(&self, store: &store::Store) -> Result<(), store::StoreError> {
+        if let Some(metrics) = &self.metrics {
+            metrics.outdate();
+        }
+        self.load_reviewed(store).await
     }
 
     /// Reads the proposals a person approved (at most every two seconds) and serves each in
@@ -261,6 +291,16 @@ pub async fn propose_drafted(
     .await
 }
 
+/// The runbook a file that did not load would have been (its name), for `runbook_stale`: a
+/// `NAME.md` whose name is a runbook name. Problems of folders or other files name none.
+fn broken_runbook(file: &str) -> Option<String> {
+    let stem = std::path::Path::new(file)
+        .file_name()?
+        .to_str()?
+        .strip_suffix(".md")?;
+    ::runbook::format::is_runbook_name(stem).then(|| stem.to_owned())
+}
+
 /// The runbooks of the context with the approved proposals read, or why there are none.
 pub(crate) async fn served(ctx: &crate::Ctx) -> Result<&Runbooks, crate::ToolError> {
     let runbooks = of(ctx)?;
@@ -285,10 +325,10 @@ pub(crate) fn unknown(name: &str) -> String {
 
 /// A runbook that was last reviewed more than this many days ago is stale: a stale runbook is
 /// worse than none.
-pub(crate) const STALE_AFTER_DAYS: i64 = 90;
+pub const STALE_AFTER_DAYS: i64 = 90;
 
 /// Whether `last_reviewed` (`YYYY-MM-DD`) is older than [`STALE_AFTER_DAYS`] (or unreadable).
-pub(crate) fn is_stale(last_reviewed: &str) -> bool {
+pub fn is_stale(last_reviewed: &str) -> bool {
     match chrono::NaiveDate::parse_from_str(last_reviewed, "%Y-%m-%d") {
         Ok(date) => (chrono::Utc::now().date_naive() - date).num_days() > STALE_AFTER_DAYS,
         Err(_) => true,
