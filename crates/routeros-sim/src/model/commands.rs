@@ -106,17 +106,53 @@ fn count_arg<K: AsRef<str>, V: AsRef<str>>(args: &[(K, V)]) -> Result<Option<u32
 const UNBOUNDED_PREVIEW: u32 = 3;
 
 impl RouterState {
-    /// Resolves a ping/traceroute target: an IPv4 address, or a name in `/ip/dns/static`.
+    /// Resolves a ping/traceroute target as the router's resolver does: an IPv4 address as is;
+    /// a name from `/ip/dns/static` first (an enabled entry answers before anything upstream is
+    /// asked); otherwise through the first upstream server (`servers`, else `dynamic-servers`)
+    /// when one answers from the router. The simulated internet's answer is a stable address in
+    /// 203.0.113.0/24 derived from the name; names under the reserved `.invalid` top-level
+    /// domain do not exist. Without an upstream server that answers, a name that is not static
+    /// does not resolve, as on RouterOS.
     pub fn resolve_target(&self, target: &str) -> Result<Ipv4Addr, RosError> {
-        if let Ok(ip) = target.trim().parse::<Ipv4Addr>() {
+        let target = target.trim();
+        if let Ok(ip) = target.parse::<Ipv4Addr>() {
             return Ok(ip);
         }
-        self.items_of("/ip/dns/static")
+        let no_record = || RosError::Failure("dns name exists, but no appropriate record".into());
+        if let Some(ip) = self
+            .items_of("/ip/dns/static")
             .filter(|it| !it.is_true("disabled"))
-            .find(|it| it.get("name") == Some(target.trim()))
+            .find(|it| it.get("name") == Some(target))
             .and_then(|it| it.get("address"))
             .and_then(|a| a.parse().ok())
-            .ok_or_else(|| RosError::Failure("dns name exists, but no appropriate record".into()))
+        {
+            return Ok(ip);
+        }
+        let Some(dns) = self.items_of("/ip/dns").next() else {
+            return Err(no_record());
+        };
+        let first = |key: &str| {
+            dns.get(key)
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .find_map(|s| s.parse::<Ipv4Addr>().ok())
+        };
+        let Some(upstream) = first("servers").or_else(|| first("dynamic-servers")) else {
+            return Err(no_record());
+        };
+        let routing = Routing::build(self);
+        if self.probe_rtt(&routing, upstream, 0).is_none() {
+            return Err(RosError::Failure(
+                "could not get answer from dns server".into(),
+            ));
+        }
+        let name = target.trim_end_matches('.').to_ascii_lowercase();
+        if name.ends_with(".invalid") || name == "invalid" || !name.contains('.') {
+            return Err(no_record());
+        }
+        let host = 1 + (hash_str(&name) % 254) as u8;
+        Ok(Ipv4Addr::new(203, 0, 113, host))
     }
 
     /// Whether the device is one of the router's own addresses.
