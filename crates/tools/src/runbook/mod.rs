@@ -22,6 +22,8 @@ crate::toolkit::tools! {
 }
 
 mod engine;
+#[cfg(test)]
+mod lab;
 mod proposals;
 mod reviser;
 
