@@ -1,8 +1,9 @@
 //! The test bench runbook runs share: simulated routers, a tool context serving the built-in
-//! runbooks and a test's own, and an assistant that calls tools and approves and applies the
-//! plans a run proposes (as the person it shows them to would).
+//! runbooks and a test's own, and an assistant that calls tools, approves and applies the plans a
+//! run proposes (as the person it shows them to would) and reports on handed-over prose.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use domain::Tier;
 use routeros_sim::profiles::Profile;
@@ -10,8 +11,13 @@ use serde_json::{Value, json};
 use store::AuditContext;
 use workflow::ApprovalVia;
 
-use crate::testing::Harness;
+use crate::testing::{Harness, Options};
 use crate::{Caller, ToolError};
+
+/// How much faster the routers of [`Lab::fast`] run than the wall clock. Modest, because an
+/// applied plan's auto-revert entry runs on the router's clock too: at 4, the 15 s it waits for
+/// confirmation still leave the apply almost 4 s of real time.
+const TIME_SCALE: f64 = 4.0;
 
 pub(super) struct Lab {
     pub(super) h: Harness,
@@ -31,6 +37,17 @@ impl Lab {
         reviser: Option<super::Reviser>,
     ) -> Self {
         Self::with(Harness::start(&[Profile::Home]).await, runbooks, reviser)
+    }
+
+    /// One router per profile and the built-in runbooks, the routers' clocks running
+    /// [`TIME_SCALE`] times faster (a five-probe ping answers in a second), calls to them giving
+    /// up after `timeout`.
+    pub(super) async fn fast(profiles: &[Profile], timeout: Duration) -> Self {
+        let options = Options {
+            timeout,
+            time_scale: TIME_SCALE,
+        };
+        Self::with(Harness::start_with(profiles, options).await, &[], None)
     }
 
     fn with(h: Harness, runbooks: &[(&str, &str)], reviser: Option<super::Reviser>) -> Self {
@@ -115,4 +132,65 @@ impl Lab {
             .await;
         assert_eq!(applied["status"], "applied", "{applied}");
     }
+
+    /// Starts a run of `runbook` with `variables`.
+    pub(super) async fn run(&self, runbook: &str, variables: Value) -> Value {
+        self.ok(
+            "runbook.run",
+            json!({"runbook": runbook, "variables": variables}),
+        )
+        .await
+    }
+
+    /// The assistant's next move on a run that waits: the proposed plan approved and applied,
+    /// then the run continued; or the handed-over prose reported done.
+    pub(super) async fn next(&self, answer: &Value) -> Value {
+        let run_id = &answer["run_id"];
+        match answer["status"].as_str() {
+            Some("waiting_approval") => {
+                self.approve_and_apply(&answer["plan"]).await;
+                self.ok("runbook.run", json!({"run_id": run_id})).await
+            }
+            Some("waiting_assistant") => {
+                self.ok(
+                    "runbook.record_outcome",
+                    json!({"run_id": run_id, "outcome": "done"}),
+                )
+                .await
+            }
+            _ => panic!("the run does not wait for the assistant: {answer}"),
+        }
+    }
+
+    /// Follows a run to its end ([`Lab::next`] until it succeeds or fails); the last answer.
+    pub(super) async fn finish(&self, mut answer: Value) -> Value {
+        for _ in 0..64 {
+            match answer["status"].as_str() {
+                Some("succeeded" | "failed" | "abandoned") => return answer,
+                _ => answer = self.next(&answer).await,
+            }
+        }
+        panic!("the run did not end: {answer}")
+    }
+
+    /// The run's log as stored: one entry per step that ran, was planned, applied or reported.
+    pub(super) async fn log(&self, answer: &Value) -> Vec<Value> {
+        let row = self
+            .ctx
+            .fleet
+            .store()
+            .runbook_run(answer["run_id"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::from_str(&row.steps).unwrap()
+    }
+}
+
+/// The last log entry of step `n`.
+pub(super) fn step(log: &[Value], n: u64) -> &Value {
+    log.iter()
+        .rev()
+        .find(|e| e["step"] == n)
+        .unwrap_or_else(|| panic!("no step {n} in the log: {log:#?}"))
 }

@@ -21,6 +21,8 @@ crate::toolkit::tools! {
     search,
 }
 
+#[cfg(test)]
+mod builtin_tests;
 mod engine;
 #[cfg(test)]
 mod lab;
