@@ -22,6 +22,26 @@ use crate::{ToolContext, ToolError, ToolOutput};
 
 static NEXT_BLOCK: AtomicU8 = AtomicU8::new(1);
 
+/// What a test may change about a [`Harness`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Options {
+    /// The deadline of one call to a router: short, so a router that answers too late times
+    /// out within a test's patience.
+    pub timeout: Duration,
+    /// Simulated seconds per real second on the routers: above 1, a ping's probes (one per
+    /// simulated second) come back in a fraction of the time.
+    pub time_scale: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(5),
+            time_scale: 1.0,
+        }
+    }
+}
+
 /// Simulated routers registered in a fresh registry, ready for tool calls.
 pub(crate) struct Harness {
     pub sims: routeros_sim::Fleet,
@@ -35,11 +55,21 @@ pub(crate) struct Harness {
 impl Harness {
     /// One device per profile, registered as `r1`, `r2`, … with pinned identities.
     pub(crate) async fn start(profiles: &[Profile]) -> Self {
+        Self::start_with(profiles, Options::default()).await
+    }
+
+    /// [`Harness::start`] with other [`Options`].
+    pub(crate) async fn start_with(profiles: &[Profile], options: Options) -> Self {
+        let Options {
+            timeout,
+            time_scale,
+        } = options;
         let block = NEXT_BLOCK.fetch_add(1, Ordering::SeqCst);
         let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
             count: profiles.len(),
             profiles: profiles.to_vec(),
             seed: 5,
+            time_scale,
             // Each test's routers get addresses of their own: 127.90.<block>.x.
             base_address: Ipv4Addr::new(127, 90, block, 1),
             ..routeros_sim::FleetOptions::default()
@@ -49,7 +79,7 @@ impl Harness {
         let db = TestDatabase::sqlite();
         let store = db.store().await;
         let limits = Limits {
-            timeout: Duration::from_secs(5),
+            timeout,
             read_retries: 0,
             rate_per_second: 1000,
             burst: 1000,

@@ -21,7 +21,11 @@ crate::toolkit::tools! {
     search,
 }
 
+#[cfg(test)]
+mod builtin_tests;
 mod engine;
+#[cfg(test)]
+mod lab;
 mod proposals;
 mod reviser;
 
