@@ -296,9 +296,13 @@ pub(crate) async fn advance(
                 };
                 let mut n = number;
                 while let Some(s) = run.runbook.step(n) {
+                    // One section at a time: a report then names the part it is about.
                     let StepKind::Prose { text } = &s.kind else {
                         break;
                     };
+                    if s.section != step.section {
+                        break;
+                    }
                     let text = sub.text(text).unwrap_or_else(|_| text.clone());
                     run.handed_over.push(json!({
                         "step": n,
@@ -544,7 +548,36 @@ async fn propose_writes(
         }
         return Ok(());
     }
-    let proposed = crate::proposal::propose(ctx, caller, request).await?;
+    let proposed = match crate::proposal::propose(ctx, caller, request).await {
+        Ok(p) => p,
+        // A lone write whose change is already in place: done, nothing for a person to approve.
+        Err(ToolError::InvalidArguments(m))
+            if steps.len() == 1 && m.contains("nothing to change") =>
+        {
+            for &n in &steps {
+                if let Some(e) = run
+                    .steps
+                    .iter_mut()
+                    .rev()
+                    .find(|e| e["step"].as_u64() == Some(n as u64))
+                {
+                    e["outcome"] = json!("applied");
+                    e["note"] = json!(redactor.redact(&m));
+                }
+            }
+            return Ok(());
+        }
+        // Anything else ends the run here, saying why, instead of leaving it half-moved.
+        Err(e) => {
+            let message = redactor.redact(&e.to_string()).into_owned();
+            run.fail(
+                reached,
+                FailureType::of_error(&e),
+                format!("the run's plan could not be made: {message}"),
+            );
+            return Ok(());
+        }
+    };
     let plan_id = proposed.structured["plan_id"]
         .as_str()
         .or_else(|| proposed.structured["id"].as_str())

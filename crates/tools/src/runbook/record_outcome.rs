@@ -68,9 +68,12 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
         }
         (RunStatus::WaitingAssistant, "done" | "failed") => {
             let first = usize::try_from(run.row.next_step).unwrap_or(0);
+            let section = run.runbook.step(first).map(|s| s.section);
             let mut n = first;
             while let Some(step) = run.runbook.step(n) {
-                if !matches!(step.kind, ::runbook::StepKind::Prose { .. }) {
+                if !matches!(step.kind, ::runbook::StepKind::Prose { .. })
+                    || Some(step.section) != section
+                {
                     break;
                 }
                 n += 1;
