@@ -690,6 +690,32 @@ impl Store {
         Ok(out)
     }
 
+    /// Records what the operator's model said of a failed run's cause (one of the failure
+    /// categories), beside the rules' category.
+    pub async fn runbook_run_set_model_category(
+        &self,
+        id: &str,
+        category: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE runbook_runs SET failure_type_model = $1 WHERE id = $2")
+            .bind(category)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// What the operator's model said of a run's cause, if it was asked.
+    pub async fn runbook_run_model_category(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar::<_, Option<String>>(
+            "SELECT failure_type_model FROM runbook_runs WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .flatten())
+    }
+
     /// Deletes the logs of runs finished before `before` (RFC 3339); returns how many.
     pub async fn runbook_runs_prune(&self, before: &str) -> Result<u64, StoreError> {
         let mut tx = self.begin_write().await?;

@@ -108,6 +108,40 @@ impl Reviser {
         log: &str,
     ) -> Result<String, String> {
         let (system, user) = request_text(runbook, failure, log);
+        Ok(markdown_of(&self.chat(&system, &user).await?))
+    }
+
+    /// Asks which failure category fits the failed run (the rules gave `failure` its first
+    /// one); `None` when the answer names none of them.
+    pub(crate) async fn classify(
+        &self,
+        runbook: &str,
+        failure: &str,
+        log: &str,
+    ) -> Result<Option<super::engine::FailureType>, String> {
+        let (_, user) = request_text(runbook, failure, log);
+        let names = super::engine::FailureType::ALL.map(super::engine::FailureType::as_str);
+        let system = format!(
+            "You classify why a run of a network runbook failed. Answer with exactly one of: {}. \
+             runbook_insufficient: the runbook's steps or checks were wrong or incomplete; \
+             environment_difference: this network differs from what the runbook assumes; \
+             wrong_diagnosis: the symptom was misread (a person rejected the change, say); \
+             wrong_runbook: this runbook does not fit the symptom; external_dependency: \
+             something outside the runbook failed (a device down, an upstream); \
+             permission_denied: access was refused.",
+            names.join(", ")
+        );
+        let answer = self.chat(&system, &user).await?;
+        let lower = answer.to_ascii_lowercase();
+        Ok(super::engine::FailureType::ALL
+            .into_iter()
+            .filter_map(|f| lower.find(f.as_str()).map(|at| (at, f)))
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, f)| f))
+    }
+
+    /// One chat-completions request; the answer's text.
+    async fn chat(&self, system: &str, user: &str) -> Result<String, String> {
         let body = json!({
             "model": self.model,
             "messages": [
@@ -165,7 +199,7 @@ impl Reviser {
                     self.host
                 )
             })?;
-        Ok(markdown_of(content))
+        Ok(content.to_owned())
     }
 }
 

@@ -94,8 +94,14 @@ async fn start(
     let (device_key, project_id) = device_of(ctx, &entry.runbook, &inputs).await?;
     let store = ctx.fleet.store();
     let now = chrono::Utc::now();
+    let version = engine::record_version(ctx, runbooks, &entry).await?;
+    // The cooldown counts the runs of the version served now: a new version, which a person
+    // wrote or approved, may run at once.
     let last = match &entry.runbook.meta.cooldown {
-        Some(_) => store.runbook_last_finished(name, &device_key).await?,
+        Some(_) => store
+            .runbook_last_finished(name, &device_key)
+            .await?
+            .filter(|r| r.version_id == version.id),
         None => None,
     };
     if let (Some(cooldown), Some(last)) = (&entry.runbook.meta.cooldown, last) {
@@ -137,7 +143,6 @@ async fn start(
             store.runbook_run_save(&stale, &active.status).await?;
         }
     }
-    let version = engine::record_version(ctx, runbooks, &entry).await?;
     let variables = serde_json::to_string(&inputs.shown()).map_err(|e| ToolError::internal(&e))?;
     let now_text = store::time::now();
     let id = uuid::Uuid::now_v7().to_string();
@@ -327,9 +332,11 @@ pub(crate) async fn save(
     Ok(())
 }
 
-/// After an improvable failure, asks the operator's model endpoint (if one is configured) for
-/// the next version, in the background; what it writes is queued for review like any proposal,
-/// and a draft that does not validate is logged and dropped.
+/// After a failed run, asks the operator's model endpoint (if one is configured), in the
+/// background, which failure category fits — the rules gave the first; the model's answer is
+/// recorded beside it and decides — and, for a failure a better runbook would avoid, for the
+/// next version, which is queued for review like any proposal (a draft that does not validate is
+/// logged and dropped).
 fn ask_reviser(ctx: &Ctx, run: &RunRow) {
     let Some(runbooks) = ctx.runbooks.clone() else {
         return;
@@ -337,28 +344,54 @@ fn ask_reviser(ctx: &Ctx, run: &RunRow) {
     if runbooks.reviser().is_none() {
         return;
     }
-    let improvable = run
+    let Some(by_rules) = run
         .failure_type
         .as_deref()
         .and_then(engine::FailureType::parse)
-        .is_some_and(engine::FailureType::improvable);
-    if !improvable {
+    else {
         return;
-    }
+    };
     let store = ctx.fleet.store().clone();
     let run = run.clone();
     tokio::spawn(async move {
         let Some(reviser) = runbooks.reviser() else {
             return;
         };
-        let lesson = match super::proposals::lesson(&store, run.clone()).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(run = %run.id, error = %e, "no revision asked for");
-                return;
-            }
+        let Ok(Some(version)) = store.runbook_version(&run.version_id).await else {
+            tracing::warn!(run = %run.id, "a failed run's version is missing; no revision asked for");
+            return;
         };
         let failure = run.failure_reason.clone().unwrap_or_default();
+        let category = match reviser.classify(&version.content, &failure, &run.steps).await {
+            Ok(Some(by_model)) => {
+                if let Err(e) = store
+                    .runbook_run_set_model_category(&run.id, by_model.as_str())
+                    .await
+                {
+                    tracing::warn!(run = %run.id, error = %e, "recording the model's category failed");
+                }
+                if by_model != by_rules {
+                    tracing::info!(run = %run.id, rules = %by_rules, model = %by_model, "the model files the failure differently");
+                }
+                by_model
+            }
+            Ok(None) => {
+                tracing::warn!(run = %run.id, "the model named no failure category; the rules' stands");
+                by_rules
+            }
+            Err(e) => {
+                tracing::warn!(run = %run.id, error = %e, "the model endpoint did not categorise the failure; the rules' category stands");
+                by_rules
+            }
+        };
+        if !category.improvable() {
+            return;
+        }
+        let lesson = super::proposals::Lesson {
+            run: run.clone(),
+            version,
+            failure: category,
+        };
         let drafted = reviser
             .draft(&lesson.version.content, &failure, &run.steps)
             .await;
@@ -482,6 +515,7 @@ pub async fn execution_log(ctx: &Ctx, runbook: &str, run_id: &str) -> Result<Val
         )));
     }
     let version = ctx.fleet.store().runbook_version(&row.version_id).await?;
+    let by_model = ctx.fleet.store().runbook_run_model_category(&row.id).await?;
     let parse = |t: &Option<String>| {
         t.as_deref()
             .map(|t| serde_json::from_str::<Value>(t).unwrap_or(Value::String(t.to_owned())))
@@ -502,6 +536,7 @@ pub async fn execution_log(ctx: &Ctx, runbook: &str, run_id: &str) -> Result<Val
         "plan_id": row.plan_id,
         "failure": row.failure_type.as_ref().map(|t| json!({
             "step": row.failed_step, "type": t, "reason": row.failure_reason,
+            "type_by_model": by_model,
         })),
         "steps": serde_json::from_str::<Value>(&row.steps).unwrap_or(Value::Null),
         "state_before": parse(&row.state_before),

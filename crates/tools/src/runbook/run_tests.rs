@@ -250,8 +250,9 @@ async fn one_active_run_per_device_and_bad_input_changes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_it() {
     // Version 1.0.0 checks the wrong thing after the change: its verify gate can never hold.
-    let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
-    let broken = no_cooldown.replace(
+    // With its cooldown: a failed run blocks its own version, not the revision a person approved.
+    let base = IDENTITY_FIX;
+    let broken = base.replace(
         "/identity == \"{var.identity}\"",
         "/identity == \"{var.identity}.lan\"",
     );
@@ -283,7 +284,7 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
     );
 
     // Bad proposals are refused and queue nothing.
-    let fixed = no_cooldown.replace("version: 1.0.0", "version: 1.0.1");
+    let fixed = base.replace("version: 1.0.0", "version: 1.0.1");
     for (content, says) in [
         (broken.clone(), "version is still 1.0.0"),
         (
@@ -388,7 +389,10 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
             json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-4"}}),
         )
         .await;
-    assert_eq!(next["version"], "1.0.1");
+    assert_eq!(
+        next["version"], "1.0.1",
+        "the approved revision runs at once: {next}"
+    );
     assert_eq!(next["version_id"], version_id.as_str());
     lab.approve_and_apply(&next["plan"]).await;
     let next_id = next["run_id"].as_str().unwrap();
@@ -414,9 +418,9 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
 /// What the model stub was sent: the `Authorization` header and the body of each request.
 type Seen = Arc<std::sync::Mutex<Vec<(Option<String>, Value)>>>;
 
-/// A local process speaking the chat-completions wire format: answers every request with
-/// `answer` and keeps what it was sent.
-async fn model_stub(answer: String) -> (String, Seen) {
+/// A local process speaking the chat-completions wire format: answers a request to categorise a
+/// failure with `verdict`, every other with `answer`, and keeps what it was sent.
+async fn model_stub(answer: String, verdict: &'static str) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let kept = Arc::clone(&seen);
     let app = axum::Router::new().route(
@@ -424,7 +428,14 @@ async fn model_stub(answer: String) -> (String, Seen) {
         axum::routing::post(
             move |headers: axum::http::HeaderMap, body: axum::Json<Value>| {
                 let kept = Arc::clone(&kept);
-                let answer = answer.clone();
+                let answer = if body.0["messages"][0]["content"]
+                    .as_str()
+                    .is_some_and(|s| s.starts_with("You classify"))
+                {
+                    verdict.to_owned()
+                } else {
+                    answer.clone()
+                };
                 async move {
                     let auth = headers
                         .get("authorization")
@@ -454,7 +465,11 @@ async fn the_operators_model_drafts_a_revision_that_waits_for_review() {
         "/identity == \"{var.identity}.lan\"",
     );
     let fixed = no_cooldown.replace("version: 1.0.0", "version: 1.0.1");
-    let (url, seen) = model_stub(format!("Here is the revision:\n```markdown\n{fixed}```\n")).await;
+    let (url, seen) = model_stub(
+        format!("Here is the revision:\n```markdown\n{fixed}```\n"),
+        "runbook_insufficient",
+    )
+    .await;
     let reviser = super::Reviser::new(
         &url,
         Some(secrecy::SecretString::from("sk-test-key".to_owned())),
@@ -522,7 +537,7 @@ async fn a_draft_that_does_not_validate_is_never_queued() {
         "/identity == \"{var.identity}\"",
         "/identity == \"{var.identity}.lan\"",
     );
-    let (url, seen) = model_stub("I cannot help with that.".into()).await;
+    let (url, seen) = model_stub("I cannot help with that.".into(), "I do not know.").await;
     let reviser = super::Reviser::new(&url, None, "stub-model").unwrap();
     let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
     let started = lab
@@ -662,4 +677,67 @@ async fn secrets_stay_out_of_logs_and_other_projects_cannot_reach_a_run() {
     .await
     .unwrap_err();
     assert!(started.to_string().contains("r1"), "{started}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_model_files_a_failure_and_its_category_decides() {
+    // The rules file a failed verify gate as runbook_insufficient; the model says the symptom
+    // was misread, which a revision cannot fix: its category is recorded and nothing is drafted.
+    let base = IDENTITY_FIX.replace("cooldown: 10m\n", "");
+    let broken = base.replace(
+        "/identity == \"{var.identity}\"",
+        "/identity == \"{var.identity}.lan\"",
+    );
+    let (url, seen) = model_stub(
+        format!(
+            "```markdown\n{}```\n",
+            base.replace("version: 1.0.0", "version: 1.0.1")
+        ),
+        "wrong_diagnosis: the router was renamed on purpose.",
+    )
+    .await;
+    let reviser = super::Reviser::new(&url, None, "stub-model").unwrap();
+    let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-9"}}),
+        )
+        .await;
+    lab.approve_and_apply(&started["plan"]).await;
+    let run_id = started["run_id"].as_str().unwrap();
+    lab.ok("runbook.run", json!({"run_id": run_id})).await;
+    let failed = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": run_id, "outcome": "done"}),
+        )
+        .await;
+    assert_eq!(failed["failure"]["type"], "runbook_insufficient");
+    let store = lab.ctx.fleet.store();
+    let by_model = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let Some(c) = store.runbook_run_model_category(run_id).await.unwrap() {
+                break c;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the model's category is recorded");
+    assert_eq!(by_model, "wrong_diagnosis");
+    let log = super::execution_log(&lab.ctx, "identity-fix", run_id)
+        .await
+        .unwrap();
+    assert_eq!(log["failure"]["type_by_model"], "wrong_diagnosis", "{log}");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "asked to categorise only, not to draft"
+    );
+    assert_eq!(
+        store.runbook_review_stats().await.unwrap().pending_review,
+        0
+    );
 }
