@@ -249,6 +249,15 @@ async fn runs_leave_logs_read_as_resources_and_kept_for_their_retention() {
         .await
         .unwrap_err();
     assert!(missing.to_string().contains("runbookName"), "{missing}");
+    let completed = client
+        .service
+        .complete(CompleteRequestParams::new(
+            Reference::for_prompt("execute-runbook"),
+            ArgumentInfo::new("runbookName", "dns"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(completed.completion.values, ["dns-not-resolving"]);
 
     let run = client
         .ok(

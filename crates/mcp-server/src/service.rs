@@ -708,8 +708,16 @@ impl ServerHandler for McpService {
             // A kind of reference this server does not know: nothing to complete.
             _ => false,
         };
-        let wants_runbook = matches!(&request.r#ref, Reference::Resource(r)
-            if r.uri.starts_with("runbook://") && request.argument.name == "runbook_id");
+        let wants_runbook = match &request.r#ref {
+            Reference::Resource(r) => {
+                (r.uri.starts_with("runbook://") || r.uri.starts_with("runbook-execution-log://"))
+                    && request.argument.name == "runbook_id"
+            }
+            Reference::Prompt(p) => {
+                p.name == "execute-runbook" && request.argument.name == "runbookName"
+            }
+            _ => false,
+        };
         let values = if wants_device {
             crate::resources::device_names(&ctx, &request.argument.value).await
         } else if wants_runbook {
