@@ -460,6 +460,19 @@ async fn a_sampling_clients_model_drafts_the_revision() {
         .ok("runbook.get", json!({"runbook": "sampled-gap"}))
         .await;
     assert_eq!(got["version"], "1.0.0", "not served before review");
+    let mut prompt = GetPromptRequestParams::new("sampled-gap");
+    prompt.arguments = Some(
+        json!({"device": world.names[0]})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let prompt = client.service.get_prompt(prompt).await.unwrap();
+    assert_eq!(
+        prompt.description.as_deref(),
+        Some("Runbook sampled-gap 1.0.0"),
+        "the prompt is the version served, not the proposal"
+    );
     client.close().await;
     store.close().await;
     world.stop().await;
