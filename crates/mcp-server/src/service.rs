@@ -354,6 +354,8 @@ impl McpService {
                 .collect(),
             gather: None,
             samples: !stateless(context) && crate::sampling::can_sample(context),
+            policy: (name == "runbook.run" || name == "runbook.record_outcome")
+                .then(|| Arc::new(policy.clone())),
         };
         let samples = caller.samples;
         let call = (handler.run)(Arc::clone(&ctx), arguments.clone(), caller);

@@ -171,6 +171,10 @@ pub struct Caller {
     /// The client can draft text with its own model (MCP sampling): the server asks it for a
     /// failed run's revision, before the operator's model endpoint.
     pub samples: bool,
+    /// The deployment's tool policy (`MCP_READ_ONLY`, `MCP_DISABLE_TOOLS`, tiers): a tool it
+    /// hides cannot run as a runbook step either. `None` outside the server (tests, the CLI),
+    /// where only `tiers` applies.
+    pub policy: Option<Arc<catalog::Policy>>,
 }
 
 /// Where write tools put their plan requests while a runbook run gathers them.
@@ -197,6 +201,7 @@ impl Caller {
             tiers: vec![domain::Tier::Free],
             gather: None,
             samples: false,
+            policy: None,
         }
     }
 

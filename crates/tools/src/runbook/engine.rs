@@ -690,6 +690,11 @@ async fn call_tool(
         .catalog()
         .get(name)
         .ok_or_else(|| ToolError::InvalidArguments(format!("unknown tool {name}")))?;
+    if let Some(policy) = &caller.policy
+        && let catalog::Visibility::Hidden(reason) = policy.visibility(spec)
+    {
+        return Err(ToolError::Refused(reason));
+    }
     if !caller.allows(spec.tier) {
         return Err(ToolError::Refused(format!(
             "{name} is a {} tool, which this session does not offer (MCP_DEFAULT_TOOL_TIER, MCP_ENABLED_TOOL_TIERS)",

@@ -741,3 +741,39 @@ async fn the_model_files_a_failure_and_its_category_decides() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tool_the_deployment_hides_cannot_run_as_a_step() {
+    let lab = Lab::start(&[("identity-fix.md", IDENTITY_FIX)]).await;
+    let handler = crate::handlers()
+        .into_iter()
+        .find(|h| h.name == "runbook.run")
+        .unwrap();
+    let caller = Caller {
+        policy: Some(Arc::new(catalog::Policy {
+            tiers: vec![Tier::Free, Tier::Basic, Tier::Professional],
+            session_tier: Tier::Professional,
+            read_only: false,
+            disabled: vec!["system.get_overview".into()],
+        })),
+        ..Caller::new("test:assistant").with_tiers(vec![Tier::Free, Tier::Basic])
+    };
+    let failed = (handler.run)(
+        lab.ctx.clone(),
+        json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-2"}}),
+        caller,
+    )
+    .await
+    .unwrap()
+    .structured;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["step"], 1);
+    assert_eq!(failed["failure"]["type"], "permission_denied");
+    assert!(
+        failed["failure"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("MCP_DISABLE_TOOLS"),
+        "{failed}"
+    );
+}
