@@ -27,7 +27,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
     let store = ctx.fleet.store();
     let to = match p.to.clone() {
         Some(id) => version(store, &p.runbook, &id).await?,
-        None => super::engine::record_version(&ctx, runbooks, &served).await?,
+        None => super::engine::record_version(&ctx, &served).await?,
     };
     let from: VersionRow = match p.from.as_deref() {
         None | Some("last_run") => {

@@ -211,11 +211,7 @@ impl Run {
 }
 
 /// The version row a runbook as served is recorded under (recorded on first use).
-pub(crate) async fn record_version(
-    ctx: &Ctx,
-    runbooks: &Runbooks,
-    entry: &Entry,
-) -> Result<VersionRow, ToolError> {
+pub(crate) async fn record_version(ctx: &Ctx, entry: &Entry) -> Result<VersionRow, ToolError> {
     let store = ctx.fleet.store();
     let r = &entry.runbook;
     if let Some(v) = store.runbook_version_by_hash(r.name(), &r.hash).await? {
@@ -233,7 +229,6 @@ pub(crate) async fn record_version(
         .into_iter()
         .rfind(|v| v.origin != "proposal")
         .map(|v| v.id);
-    let _ = runbooks;
     Ok(store
         .runbook_version_record(&VersionRow {
             id: uuid::Uuid::now_v7().to_string(),
@@ -324,7 +319,11 @@ pub(crate) async fn advance(
                         continue;
                     }
                     propose_writes(ctx, caller, runbooks, run, number).await?;
-                    return Ok(());
+                    // Nothing left to change: the writes are done and the run goes on.
+                    if run.status != RunStatus::Running {
+                        return Ok(());
+                    }
+                    continue;
                 }
                 read_step(ctx, caller, runbooks, run, number).await?;
                 if run.status == RunStatus::Running {

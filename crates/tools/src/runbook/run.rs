@@ -94,7 +94,7 @@ async fn start(
     let (device_key, project_id) = device_of(ctx, &entry.runbook, &inputs).await?;
     let store = ctx.fleet.store();
     let now = chrono::Utc::now();
-    let version = engine::record_version(ctx, runbooks, &entry).await?;
+    let version = engine::record_version(ctx, &entry).await?;
     // The cooldown counts the runs of the version served now: a new version, which a person
     // wrote or approved, may run at once.
     let last = match &entry.runbook.meta.cooldown {

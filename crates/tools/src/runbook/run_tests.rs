@@ -777,3 +777,34 @@ async fn a_tool_the_deployment_hides_cannot_run_as_a_step() {
         "{failed}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_already_in_place_is_done_and_the_run_goes_on() {
+    // Without the diagnosis gate: the router may already have the name.
+    let ungated = IDENTITY_FIX
+        .replace("```expect\n/identity != \"{var.identity}\"\n```\n", "")
+        .replace("2. Tell the team the router was renamed.\n", "");
+    assert!(!ungated.contains("!="), "the gate is gone");
+    let lab = Lab::start(&[("identity-fix.md", &ungated)]).await;
+    let current = lab.identity().await;
+    let done = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": current}}),
+        )
+        .await;
+    assert_eq!(done["status"], "succeeded", "in one call, no plan: {done}");
+    assert!(done["plan"].is_null());
+    let log = super::execution_log(&lab.ctx, "identity-fix", done["run_id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let write = &log["steps"][1];
+    assert_eq!(write["outcome"], "applied", "{log}");
+    assert!(
+        write["note"]
+            .as_str()
+            .unwrap()
+            .contains("nothing to change"),
+        "{write}"
+    );
+}
