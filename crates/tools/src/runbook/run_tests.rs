@@ -252,26 +252,10 @@ async fn a_failed_verify_leads_to_a_proposal_served_only_once_a_person_approves_
     // Version 1.0.0 checks the wrong thing after the change: its verify gate can never hold.
     // With its cooldown: a failed run blocks its own version, not the revision a person approved.
     let base = IDENTITY_FIX;
-    let broken = base.replace(
-        "/identity == \"{var.identity}\"",
-        "/identity == \"{var.identity}.lan\"",
-    );
+    let broken = wrong_verify(base);
     let lab = Lab::start(&[("identity-fix.md", &broken)]).await;
-    let started = lab
-        .ok(
-            "runbook.run",
-            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-3"}}),
-        )
-        .await;
-    lab.approve_and_apply(&started["plan"]).await;
+    let (started, failed) = run_past_the_change(&lab, "core-3").await;
     let run_id = started["run_id"].as_str().unwrap();
-    lab.ok("runbook.run", json!({"run_id": run_id})).await;
-    let failed = lab
-        .ok(
-            "runbook.record_outcome",
-            json!({"run_id": run_id, "outcome": "done"}),
-        )
-        .await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert_eq!(failed["failure"]["type"], "runbook_insufficient");
     assert_eq!(failed["failure"]["improvable"], true);
@@ -460,10 +444,7 @@ async fn model_stub(answer: String, verdict: &'static str) -> (String, Seen) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operators_model_drafts_a_revision_that_waits_for_review() {
     let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
-    let broken = no_cooldown.replace(
-        "/identity == \"{var.identity}\"",
-        "/identity == \"{var.identity}.lan\"",
-    );
+    let broken = wrong_verify(&no_cooldown);
     let fixed = no_cooldown.replace("version: 1.0.0", "version: 1.0.1");
     let (url, seen) = model_stub(
         format!("Here is the revision:\n```markdown\n{fixed}```\n"),
@@ -477,21 +458,8 @@ async fn the_operators_model_drafts_a_revision_that_waits_for_review() {
     )
     .unwrap();
     let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
-    let started = lab
-        .ok(
-            "runbook.run",
-            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-5"}}),
-        )
-        .await;
-    lab.approve_and_apply(&started["plan"]).await;
+    let (started, failed) = run_past_the_change(&lab, "core-5").await;
     let run_id = started["run_id"].as_str().unwrap();
-    lab.ok("runbook.run", json!({"run_id": run_id})).await;
-    let failed = lab
-        .ok(
-            "runbook.record_outcome",
-            json!({"run_id": run_id, "outcome": "done"}),
-        )
-        .await;
     assert_eq!(
         failed["failure"]["type"], "runbook_insufficient",
         "{failed}"
@@ -533,27 +501,11 @@ async fn the_operators_model_drafts_a_revision_that_waits_for_review() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_that_does_not_validate_is_never_queued() {
     let no_cooldown = IDENTITY_FIX.replace("cooldown: 10m\n", "");
-    let broken = no_cooldown.replace(
-        "/identity == \"{var.identity}\"",
-        "/identity == \"{var.identity}.lan\"",
-    );
+    let broken = wrong_verify(&no_cooldown);
     let (url, seen) = model_stub("I cannot help with that.".into(), "I do not know.").await;
     let reviser = super::Reviser::new(&url, None, "stub-model").unwrap();
     let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
-    let started = lab
-        .ok(
-            "runbook.run",
-            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-6"}}),
-        )
-        .await;
-    lab.approve_and_apply(&started["plan"]).await;
-    let run_id = started["run_id"].as_str().unwrap();
-    lab.ok("runbook.run", json!({"run_id": run_id})).await;
-    lab.ok(
-        "runbook.record_outcome",
-        json!({"run_id": run_id, "outcome": "done"}),
-    )
-    .await;
+    run_past_the_change(&lab, "core-6").await;
     tokio::time::timeout(std::time::Duration::from_secs(10), async {
         while seen.lock().unwrap().is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
@@ -684,10 +636,7 @@ async fn the_model_files_a_failure_and_its_category_decides() {
     // The rules file a failed verify gate as runbook_insufficient; the model says the symptom
     // was misread, which a revision cannot fix: its category is recorded and nothing is drafted.
     let base = IDENTITY_FIX.replace("cooldown: 10m\n", "");
-    let broken = base.replace(
-        "/identity == \"{var.identity}\"",
-        "/identity == \"{var.identity}.lan\"",
-    );
+    let broken = wrong_verify(&base);
     let (url, seen) = model_stub(
         format!(
             "```markdown\n{}```\n",
@@ -698,21 +647,8 @@ async fn the_model_files_a_failure_and_its_category_decides() {
     .await;
     let reviser = super::Reviser::new(&url, None, "stub-model").unwrap();
     let lab = Lab::start_with(&[("identity-fix.md", &broken)], Some(reviser)).await;
-    let started = lab
-        .ok(
-            "runbook.run",
-            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": "core-9"}}),
-        )
-        .await;
-    lab.approve_and_apply(&started["plan"]).await;
+    let (started, failed) = run_past_the_change(&lab, "core-9").await;
     let run_id = started["run_id"].as_str().unwrap();
-    lab.ok("runbook.run", json!({"run_id": run_id})).await;
-    let failed = lab
-        .ok(
-            "runbook.record_outcome",
-            json!({"run_id": run_id, "outcome": "done"}),
-        )
-        .await;
     assert_eq!(failed["failure"]["type"], "runbook_insufficient");
     let store = lab.ctx.fleet.store();
     let by_model = tokio::time::timeout(std::time::Duration::from_secs(10), async {
@@ -807,4 +743,34 @@ async fn a_write_already_in_place_is_done_and_the_run_goes_on() {
             .contains("nothing to change"),
         "{write}"
     );
+}
+
+/// Runs identity-fix to rename r1 to `identity`: the run's plan approved and applied, the
+/// prose reported done; the first answer and the last (after the verify step).
+async fn run_past_the_change(lab: &Lab, identity: &str) -> (Value, Value) {
+    let started = lab
+        .ok(
+            "runbook.run",
+            json!({"runbook": "identity-fix", "variables": {"device": "r1", "identity": identity}}),
+        )
+        .await;
+    lab.approve_and_apply(&started["plan"]).await;
+    lab.ok("runbook.run", json!({"run_id": started["run_id"]}))
+        .await;
+    let last = lab
+        .ok(
+            "runbook.record_outcome",
+            json!({"run_id": started["run_id"], "outcome": "done"}),
+        )
+        .await;
+    (started, last)
+}
+
+/// `text` whose verify gate looks for a name with `.lan`, which the router never has: runs of
+/// it fail after the change, as `runbook_insufficient`.
+fn wrong_verify(text: &str) -> String {
+    text.replace(
+        "/identity == \"{var.identity}\"",
+        "/identity == \"{var.identity}.lan\"",
+    )
 }
