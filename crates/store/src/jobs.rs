@@ -309,19 +309,6 @@ impl Store {
         Ok(rows.iter().map(job_row).collect::<Result<_, _>>()?)
     }
 
-    /// When the next job of `kind` nobody holds is due (`None`: no such job).
-    pub async fn job_next_due(&self, kind: &str) -> Result<Option<String>, StoreError> {
-        let (due,): (Option<String>,) = sqlx::query_as(
-            "SELECT MIN(due_at) FROM fleet_jobs WHERE kind = $1 \
-             AND (lease_until IS NULL OR lease_until <= $2)",
-        )
-        .bind(kind)
-        .bind(time::now())
-        .fetch_one(self.pool())
-        .await?;
-        Ok(due)
-    }
-
     /// Claims up to `limit` due jobs of `kind` for `owner`, leased for `lease`, earliest due
     /// first. Jobs another instance holds a live lease on are skipped; expired leases are taken
     /// over (the returned lease says from whom).
