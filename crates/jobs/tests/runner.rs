@@ -261,9 +261,14 @@ async fn a_killed_instance_jobs_are_finished_by_the_other_after_its_lease() {
     let a = runner(&sa, "inst-a")
         .register(kind_a)
         .spawn(CancellationToken::new());
-    until(Duration::from_secs(10), "A to hold 4 hung jobs", || async {
-        hung.load(Ordering::SeqCst) == 4
-    })
+    until(
+        Duration::from_secs(10),
+        "A to finish 4 jobs and hang on 4",
+        || async {
+            let finished = sa.jobs("backup").await.unwrap();
+            hung.load(Ordering::SeqCst) == 4 && finished.iter().filter(|j| j.runs == 1).count() == 4
+        },
+    )
     .await;
     let claimed_by_a = log.runs().iter().map(|r| r.start).max().unwrap();
     a.abort();
@@ -629,4 +634,65 @@ async fn jobs_follow_their_key_source() {
     assert_eq!(keys, ["dev-001", "dev-new"]);
     assert_eq!(log.runs()[3].key, "dev-new");
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_whose_lease_was_taken_over_is_stopped_and_records_nothing() {
+    let Some((db, sa, sb)) =
+        postgres("a_run_whose_lease_was_taken_over_is_stopped_and_records_nothing").await
+    else {
+        return;
+    };
+    sa.job_ensure("backup", "dev-a", Utc::now()).await.unwrap();
+    let log = Log::default();
+    let registry = prometheus::Registry::new();
+    let stop = CancellationToken::new();
+    let lease = Duration::from_millis(600);
+    let a = runner(&sa, "inst-a")
+        .metrics(Metrics::register(&registry).unwrap())
+        .register(logged("backup", "inst-a", &log, Duration::from_secs(30), HOUR).lease(lease))
+        .spawn(stop.clone());
+    until(Duration::from_secs(5), "A to start", || async {
+        !log.runs().is_empty()
+    })
+    .await;
+    // As if A had stalled past its lease: the lease runs out and another instance takes the job
+    // (again if A's renewal slipped in between the two statements).
+    let mut taken = Vec::new();
+    for _ in 0..10 {
+        sqlx::query("UPDATE fleet_jobs SET lease_until = '2000-01-01T00:00:00.000000Z'")
+            .execute(sb.pool())
+            .await
+            .unwrap();
+        taken = sb.jobs_claim("backup", "inst-b", 1, HOUR).await.unwrap();
+        if !taken.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(taken.len(), 1);
+    until(
+        Duration::from_secs(5),
+        "A to notice at its next renewal",
+        || async { counter(&registry, "mcp_jobs_leases_lost_total", "backup") == 1 },
+    )
+    .await;
+    stop.cancel();
+    let stopping = Instant::now();
+    a.await.unwrap();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "A's run was stopped, not drained for 30 s"
+    );
+    assert!(
+        log.runs()[0].end.is_none(),
+        "the handler did not run to its end"
+    );
+    let row = sb.job("backup", "dev-a").await.unwrap().unwrap();
+    assert_eq!(
+        row.lease_owner.as_deref(),
+        Some("inst-b"),
+        "B keeps the job"
+    );
+    assert_eq!((row.runs, row.attempts), (0, 0), "A recorded nothing");
+    close(db, &[&sa, &sb]).await;
 }

@@ -158,13 +158,14 @@ both_backends!(renewal_keeps_a_lease_past_its_first_expiry, |store| {
         .job_ensure("backup", "dev-a", Utc::now())
         .await
         .unwrap();
-    let short = Duration::from_millis(400);
+    let short = Duration::from_millis(1000);
     let mut held = store
         .jobs_claim("backup", "inst-a", 1, short)
         .await
         .unwrap();
+    // 1.6 s in all, past the first lease's end.
     for _ in 0..4 {
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(400)).await;
         assert!(store.job_renew(&mut held[0], short).await.unwrap());
         assert!(
             store
