@@ -25,4 +25,4 @@ CREATE TABLE fleet_jobs (
     PRIMARY KEY (kind, key)
 );
 
-CREATE INDEX fleet_jobs_due ON fleet_jobs (kind, due_at);
+CREATE INDEX fleet_jobs_due ON fleet_jobs (kind, due_at, key);

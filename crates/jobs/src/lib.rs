@@ -389,7 +389,13 @@ async fn run_kind(
         let full = running.len() >= kind.concurrency;
         tokio::select! {
             () = stop.cancelled() => break,
-            Some(ended) = running.join_next(), if !running.is_empty() => log_join(&kind, ended),
+            Some(ended) = running.join_next(), if !running.is_empty() => {
+                log_join(&kind, ended);
+                // Runs that ended together free their slots for one claim, not one claim each.
+                while let Some(ended) = running.try_join_next() {
+                    log_join(&kind, ended);
+                }
+            }
             () = tokio::time::sleep(poll), if !full => {}
         }
     }

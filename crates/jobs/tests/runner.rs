@@ -696,3 +696,57 @@ async fn a_run_whose_lease_was_taken_over_is_stopped_and_records_nothing() {
     assert_eq!((row.runs, row.attempts), (0, 0), "A recorded nothing");
     close(db, &[&sa, &sb]).await;
 }
+
+/// Two instances over ten thousand jobs: every one run exactly once. Slow in a debug build
+/// (tens of seconds), so run on request: `cargo test -p jobs --test runner -- --ignored`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "ten thousand jobs: run with --ignored"]
+async fn two_instances_run_ten_thousand_jobs_once_each() {
+    let Some((db, sa, sb)) = postgres("two_instances_run_ten_thousand_jobs_once_each").await else {
+        return;
+    };
+    sa.job_sync("backup", &device_keys(10_000), Utc::now())
+        .await
+        .unwrap();
+    let counts = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
+    let kind = || {
+        let counts = Arc::clone(&counts);
+        Kind::new("backup", move |key: String| {
+            let counts = Arc::clone(&counts);
+            async move {
+                *counts.lock().unwrap().entry(key).or_default() += 1;
+                Ok(HOUR)
+            }
+        })
+        .concurrency(32)
+    };
+    let started = Instant::now();
+    let stop = CancellationToken::new();
+    let a = runner(&sa, "inst-a").register(kind()).spawn(stop.clone());
+    let b = runner(&sb, "inst-b").register(kind()).spawn(stop.clone());
+    until(Duration::from_secs(300), "ten thousand runs", || async {
+        counts.lock().unwrap().len() == 10_000
+    })
+    .await;
+    until(Duration::from_secs(30), "every run recorded", || {
+        all_ran(&sa, "backup", 1)
+    })
+    .await;
+    let took = started.elapsed();
+    stop.cancel();
+    a.await.unwrap();
+    b.await.unwrap();
+    let counts = counts.lock().unwrap().clone();
+    assert!(counts.values().all(|n| *n == 1), "no job ran twice");
+    let rows = sa.jobs("backup").await.unwrap();
+    let by_a = rows
+        .iter()
+        .filter(|j| j.last_finished_by.as_deref() == Some("inst-a"))
+        .count();
+    eprintln!(
+        "10,000 jobs in {took:?}: {by_a} on instance a, {} on b",
+        rows.len() - by_a
+    );
+    assert!(rows.iter().all(|j| j.runs == 1));
+    close(db, &[&sa, &sb]).await;
+}

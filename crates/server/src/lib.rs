@@ -16,8 +16,8 @@
 //!    grace period runs out first, the process exits with the apply where it is; its
 //!    write-ahead journal is there, and the next start resolves the plan before taking a call.
 //! 3. [`mcp_server::App::shutdown`] is cancelled: sessions end, the transports return. Fleet
-//!    jobs still running get up to 10 s more; then they are stopped and their leases given back,
-//!    so another instance on the same database takes them at once.
+//!    jobs had 10 s from step 1 to end; those still running are stopped and their leases given
+//!    back, so another instance on the same database takes them at once.
 //! 4. The queued webhook notifications are delivered (up to 10 s; what is left is given up and
 //!    logged), the queued audit records (tool calls) are written (up to 30 s), the database
 //!    pool is closed, the demo's simulated routers (if any) are stopped. `run_until` returns
@@ -463,9 +463,10 @@ impl App {
             // runtime's shutdown.
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
-        // The jobs drained while the calls did; what still runs (a reconciling pass talking to
-        // a slow router) is stopped after 10 s and its lease given back. Past that it is left
-        // to the process's end, as it would be by a restart: its lease expires.
+        // The jobs drained while the calls did: what still runs 10 s after the stop began (a
+        // reconciling pass talking to a slow router) is stopped and its lease given back. A
+        // runner that does not return even then is left to the process's end, as it would be
+        // by a restart: its leases expire.
         if tokio::time::timeout(JOBS_STOP, &mut jobs_task)
             .await
             .is_err()
