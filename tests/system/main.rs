@@ -9,6 +9,7 @@ mod budget;
 mod cache;
 mod docs;
 mod fleet;
+mod jobs;
 mod kill;
 mod lifecycle;
 mod load;

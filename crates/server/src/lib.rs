@@ -7,15 +7,17 @@
 //! or SIGINT), or the stdio client closes its end when only stdio is served:
 //!
 //! 1. `STOPPING=1` to systemd; [`mcp_server::App::stopping`] is cancelled: the HTTP listener
-//!    closes, every HTTP connection closes once its request in flight is answered, the
-//!    reconciler stops. Calls in flight go on, and their answers reach their clients (over stdio
-//!    too: the session stays open meanwhile).
+//!    closes, every HTTP connection closes once its request in flight is answered, the fleet
+//!    jobs (the plan reconciler) claim nothing more. Calls in flight go on, and their answers
+//!    reach their clients (over stdio too: the session stays open meanwhile).
 //! 2. Up to `MCP_SHUTDOWN_GRACE_SECONDS` (default 30) for the tool calls in flight to finish
 //!    and their answers to be sent (admin API writes are waited for the same way). A
 //!    plan being applied is one of them: it runs to its end (applied, or rolled back). If the
 //!    grace period runs out first, the process exits with the apply where it is; its
 //!    write-ahead journal is there, and the next start resolves the plan before taking a call.
-//! 3. [`mcp_server::App::shutdown`] is cancelled: sessions end, the transports return.
+//! 3. [`mcp_server::App::shutdown`] is cancelled: sessions end, the transports return. Fleet
+//!    jobs had 10 s from step 1 to end; those still running are stopped and their leases given
+//!    back, so another instance on the same database takes them at once.
 //! 4. The queued webhook notifications are delivered (up to 10 s; what is left is given up and
 //!    logged), the queued audit records (tool calls) are written (up to 30 s), the database
 //!    pool is closed, the demo's simulated routers (if any) are stopped. `run_until` returns
@@ -60,6 +62,9 @@ pub const WEBHOOK_FLUSH: Duration = Duration::from_secs(10);
 
 /// How often plans left `failed` by a silent router are looked at again.
 const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
+/// The fleet job kind of the plan reconciler (one job, `plans`, so one instance at a time).
+pub const RECONCILE_JOB: &str = "reconcile";
 
 /// Why the service cannot be built or did not stop cleanly.
 #[derive(Debug, thiserror::Error)]
@@ -134,13 +139,14 @@ pub struct App {
     /// With the listener: how the HTTP transport serves (authentication among it).
     http: Option<mcp_server::http::HttpOptions>,
     mcp: Arc<mcp_server::App>,
-    workflow: workflow::Workflow,
     demo: Option<demo::Demo>,
     grace: Arc<Mutex<Duration>>,
     notifier: Notifier,
     reloader: Reloader,
     /// Notifications to `ROUTEROS_MCP_WEBHOOK_URL`, delivered by a task of their own.
     webhook: Option<webhook::Delivery>,
+    /// Background work shared with the other instances on the database (the reconciler).
+    jobs: jobs::Runner,
 }
 
 impl std::fmt::Debug for App {
@@ -248,6 +254,7 @@ impl App {
             runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
         }
         let log_store = fleet.store().clone();
+        let jobs = fleet_jobs(log_store.clone(), workflow.clone(), &registry)?;
         let tool_ctx =
             Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
         let mcp = mcp_server::App::new(
@@ -317,12 +324,12 @@ impl App {
             listener,
             http,
             mcp,
-            workflow,
             demo,
             grace,
             notifier,
             reloader,
             webhook,
+            jobs,
         })
     }
 
@@ -350,14 +357,20 @@ impl App {
             listener,
             http,
             mcp,
-            workflow,
             demo,
             grace,
             notifier,
             reloader: _,
             webhook,
+            jobs,
         } = self;
-        let mut reconciler = spawn_reconciler(workflow, mcp.stopping.clone());
+        tracing::info!(
+            target: NOTICE,
+            "fleet jobs ({}) run here as instance {}",
+            jobs.kinds().join(", "),
+            jobs.instance()
+        );
+        let mut jobs_task = jobs.spawn(mcp.stopping.clone());
 
         let mut http_task = match listener.zip(http) {
             Some((listener, http)) => {
@@ -450,13 +463,15 @@ impl App {
             // runtime's shutdown.
             let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
         }
-        // A reconciling pass still talking to a slow router is left to the process's end, as
-        // it would be by a restart.
-        if tokio::time::timeout(Duration::from_secs(10), &mut reconciler)
+        // The jobs drained while the calls did: what still runs 10 s after the stop began (a
+        // reconciling pass talking to a slow router) is stopped and its lease given back. A
+        // runner that does not return even then is left to the process's end, as it would be
+        // by a restart: its leases expire.
+        if tokio::time::timeout(JOBS_STOP, &mut jobs_task)
             .await
             .is_err()
         {
-            reconciler.abort();
+            jobs_task.abort();
         }
         if let Some(watchdog) = watchdog {
             let _ = watchdog.await;
@@ -714,31 +729,37 @@ impl Reloadable for DevicesPart {
     }
 }
 
-/// Records the final state of routers that stopped answering during a rollback, once they
-/// answer again (their auto-revert restored them meanwhile): at start, then every minute, until
-/// shutdown begins.
-fn spawn_reconciler(
+/// How long the fleet jobs may take to stop once the calls in flight are done: their own drain
+/// (10 s) and the release of the leases of runs that did not end.
+const JOBS_STOP: Duration = Duration::from_secs(20);
+
+/// The fleet jobs of this process, shared with every instance on the same database. The plan
+/// reconciler records the final state of routers that stopped answering during a rollback, once
+/// they answer again (their auto-revert restored them meanwhile): every minute, on one instance
+/// at a time (at start, unless another instance did it less than a minute ago).
+fn fleet_jobs(
+    store: store::Store,
     workflow: workflow::Workflow,
-    stop: tokio_util::sync::CancellationToken,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let ctx = AuditContext::new("server:reconcile");
-        loop {
+    registry: &prometheus::Registry,
+) -> Result<jobs::Runner, ServerError> {
+    let reconcile = jobs::Kind::singleton(RECONCILE_JOB, "plans", move |_key| {
+        let workflow = workflow.clone();
+        async move {
             // A pass in progress is not interrupted: it records what it finds as it goes.
-            match workflow.reconcile(&ctx).await {
-                Ok(reports) => {
-                    for r in reports {
-                        tracing::info!(plan = %r.plan_id, status = %r.status, devices = ?r.devices, "plan reconciled");
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "reconciling failed plans"),
+            let reports = workflow
+                .reconcile(&AuditContext::new("server:reconcile"))
+                .await?;
+            for r in reports {
+                tracing::info!(plan = %r.plan_id, status = %r.status, devices = ?r.devices, "plan reconciled");
             }
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = tokio::time::sleep(RECONCILE_EVERY) => {}
-            }
+            Ok(RECONCILE_EVERY)
         }
     })
+    .lease(Duration::from_secs(120))
+    .retry(RECONCILE_EVERY, 10 * RECONCILE_EVERY);
+    Ok(jobs::Runner::new(store, jobs::InstanceId::generate())
+        .metrics(jobs::Metrics::register(registry)?)
+        .register(reconcile))
 }
 
 /// How often finished runbook runs' logs are checked against their retention.

@@ -17,6 +17,7 @@ mod audit;
 mod audit_queue;
 mod credentials;
 mod devices;
+pub mod jobs;
 pub mod plans;
 pub mod runbooks;
 mod tenancy;
@@ -174,6 +175,9 @@ pub enum StoreError {
         status: String,
         allowed: String,
     },
+    /// A fleet job kind or key the jobs table does not accept.
+    #[error("{0}")]
+    InvalidJob(String),
 }
 
 /// The registry. Cheap to clone (a connection pool inside).
