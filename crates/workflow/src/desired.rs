@@ -284,7 +284,9 @@ pub const MODELS: &[FieldModel] = &[
     FieldModel {
         menu: "ip/firewall/filter",
         shape: Shape::Ordered,
-        key: &["comment"],
+        // The comment names a rule; the chain is part of the key because RouterOS's own
+        // default configuration has "defconf: drop invalid" in both input and forward.
+        key: &["chain", "comment"],
         properties: FIREWALL_PROPERTIES,
         read_only: &["bytes", "packets", "invalid", "dynamic"],
         write_only: &[],
