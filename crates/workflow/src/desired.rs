@@ -793,6 +793,38 @@ pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, Wo
         }
         matched.push(found);
     }
+    if desired.complete {
+        // Restoring: an item whose key changed (a rule's comment edited) but is otherwise the
+        // same is the same item, set back rather than removed and added.
+        let rest = |item: &Props| -> Vec<(String, String)> {
+            model
+                .content_key(item)
+                .into_iter()
+                .filter(|(k, _)| !model.key.contains(&k.as_str()))
+                .collect()
+        };
+        for (i, want) in desired.items.iter().enumerate() {
+            if matched[i].is_some() {
+                continue;
+            }
+            let content = rest(want);
+            let found = configured
+                .iter()
+                .copied()
+                .filter(|c| !used.contains(&id_of(c)))
+                .filter(|c| {
+                    !desired
+                        .items
+                        .iter()
+                        .any(|w| key_of(model, w, true) == key_of(model, c, true))
+                })
+                .find(|c| rest(c) == content);
+            if let Some(f) = found {
+                used.insert(id_of(f));
+                matched[i] = Some(f);
+            }
+        }
+    }
     let unlisted: Vec<&Props> = configured
         .iter()
         .copied()

@@ -36,15 +36,8 @@ pub async fn propose_restore(
             &diffs,
         ))
     } else {
-        crate::proposal::propose_on(
-            ctx,
-            caller,
-            tool,
-            title,
-            device.id.to_string(),
-            changes,
-        )
-        .await?
+        crate::proposal::propose_on(ctx, caller, tool, title, device.id.to_string(), changes)
+            .await?
     };
     if let Some(o) = out.structured.as_object_mut()
         && (o.contains_key("plan_id") || o.contains_key("status"))
