@@ -526,16 +526,6 @@ pub fn validate(
             out.insert(k.clone(), menus::normalize(model.menu, k, v));
         }
         if model.shape != Shape::Singleton {
-            for r in model.required {
-                if out.get(*r).is_none_or(String::is_empty) {
-                    return Err(invalid(format!(
-                        "items[{i}]: {r} is missing; an item of /{} needs {} (its key is {})",
-                        model.menu,
-                        model.required.join(", "),
-                        model.key.join(" + ")
-                    )));
-                }
-            }
             let key = model.natural_key(&out).ok_or_else(|| {
                 invalid(format!(
                     "items[{i}]: the key of /{} is {}; give each of them",
@@ -682,7 +672,8 @@ fn difference(
         if !model.compared(k) {
             continue;
         }
-        if model.value_of(have, k).as_deref() != Some(v.as_str()) {
+        // RouterOS prints nothing for an empty value without a default (a cleared comment).
+        if model.value_of(have, k).unwrap_or_default() != *v {
             set.insert(k.clone(), v.clone());
         }
     }
@@ -823,6 +814,23 @@ pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, Wo
                 used.insert(id_of(f));
                 matched[i] = Some(f);
             }
+        }
+    }
+    for (i, (want, m)) in desired.items.iter().zip(&matched).enumerate() {
+        if m.is_some() {
+            continue;
+        }
+        if let Some(r) = model
+            .required
+            .iter()
+            .find(|r| want.get(**r).is_none_or(String::is_empty))
+        {
+            return Err(invalid(format!(
+                "items[{i}]: the device has no item {} of /{}, and {r} is missing to add one (an added item needs {})",
+                model.show_key(want),
+                model.menu,
+                model.required.join(", ")
+            )));
         }
     }
     let unlisted: Vec<&Props> = configured

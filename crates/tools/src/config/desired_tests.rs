@@ -143,11 +143,32 @@ async fn every_allow_listed_menu_round_trips_to_no_changes() {
     let plan = round_trip(
         &h,
         json!({"device_id": "r1", "menu": "interface/vlan", "items": [
-            {"name": "vlan10", "interface": "bridge", "vlan-id": 10, "mtu": 1400},
+            {"name": "vlan10", "interface": "bridge", "vlan-id": 10, "mtu": 1400, "comment": ""},
         ]}),
     )
     .await;
     assert_eq!(actions(&plan), vec!["set"]);
+    // A comment set, then cleared with an empty value.
+    round_trip(
+        &h,
+        json!({"device_id": "r1", "menu": "interface/vlan", "items": [
+            {"name": "vlan10", "interface": "bridge", "vlan-id": 10, "comment": "iot"},
+        ]}),
+    )
+    .await;
+    round_trip(
+        &h,
+        json!({"device_id": "r1", "menu": "interface/vlan", "items": [
+            {"name": "vlan10", "comment": ""},
+        ]}),
+    )
+    .await;
+    let vlan = items(&h, "/interface/vlan");
+    assert!(
+        vlan.iter()
+            .all(|v| v["comment"].as_str().unwrap_or_default().is_empty()),
+        "{vlan:?}"
+    );
     assert!(
         plan["changes"][0]["description"]
             .as_str()
@@ -351,6 +372,11 @@ async fn bad_desired_state_is_refused_and_stores_no_plan() {
     .await;
     assert!(
         e.contains("items[0].comment") && e.contains("control"),
+        "{e}"
+    );
+    let e = refused(json!({"device_id": "r1", "menu": "interface/vlan", "items": [{"name": "vlan77", "vlan-id": 77}]})).await;
+    assert!(
+        e.contains("items[0]") && e.contains("interface is missing") && e.contains("vlan77"),
         "{e}"
     );
     let e = refused(json!({"device_id": "r1", "menu": "ip/dns", "items": [{"servers": "1.1.1.1"}], "remove_unlisted": true})).await;
