@@ -720,6 +720,10 @@ fn longest_increasing(seq: &[usize]) -> Vec<usize> {
     out
 }
 
+fn id_of(item: &Props) -> String {
+    item.get(".id").cloned().unwrap_or_default()
+}
+
 /// The smallest change set taking `current` (the menu as printed) to `desired`. Pure.
 pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, WorkflowError> {
     let model = desired.model;
@@ -728,7 +732,6 @@ pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, Wo
         menu: menu.clone(),
         op,
     };
-    let id_of = |item: &Props| item.get(".id").cloned().unwrap_or_default();
     if model.shape == Shape::Singleton {
         let want = desired.items.first().cloned().unwrap_or_default();
         let have = current.first().cloned().unwrap_or_default();
@@ -889,7 +892,7 @@ pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, Wo
         // Where items with no later desired item go: before the first item after the last
         // stable one that stays where it is (an unlisted one kept), else the end.
         let fallback: Option<String> = stable.iter().next_back().and_then(|last| {
-            let last_id = matched[*last].map(|m| id_of(m))?;
+            let last_id = matched[*last].map(id_of)?;
             let pos = order.iter().position(|x| *x == last_id)?;
             order[pos + 1..]
                 .iter()
@@ -899,7 +902,7 @@ pub fn diff(desired: &DesiredState, current: &[Props]) -> Result<DesiredDiff, Wo
         let anchor = |i: usize| -> Option<String> {
             matched[i + 1..]
                 .iter()
-                .find_map(|m| m.map(|m| id_of(m)))
+                .find_map(|m| m.map(id_of))
                 .or_else(|| fallback.clone())
         };
         for i in (0..matched.len()).rev() {
