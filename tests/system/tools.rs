@@ -424,6 +424,14 @@ fn samples() -> Vec<Sample> {
             device_scoped: true,
         },
         Sample {
+            tool: "config.plan_desired_state",
+            valid: json!({"device_id": d, "menu": "ip/firewall/address-list", "items": [
+                {"list": "sampled", "address": "192.0.2.77", "comment": "desired"}]}),
+            invalid: json!({"device_id": d, "menu": "ip/dns/static", "items": "nas.lan"}),
+            invalid_says: "/items",
+            device_scoped: true,
+        },
+        Sample {
             tool: "firewall.list_filter_rules",
             valid: json!({"device_id": d, "chain": "input", "limit": 20}),
             invalid: json!({"device_id": d, "limit": 0}),

@@ -52,6 +52,7 @@ mod wireguard;
 
 pub use budget::{Budget, Finished};
 pub use config::hide_in_export;
+pub use config::restore::propose_restore;
 pub use error::ToolError;
 pub use registry::handlers;
 pub use toolkit::{

@@ -16,6 +16,7 @@
 
 mod apply;
 pub mod clock;
+pub mod desired;
 mod device_ops;
 mod error;
 mod journal;

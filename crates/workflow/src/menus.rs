@@ -8,6 +8,8 @@
 
 use std::net::Ipv4Addr;
 
+use routeros::secret;
+
 use crate::model::{Action, Props};
 
 /// How a menu holds its items.
@@ -87,6 +89,24 @@ const MENUS: &[MenuSpec] = &[
         commands: &[],
     },
     MenuSpec {
+        path: "ip/dns",
+        kind: MenuKind::Singleton,
+        key: &["servers"],
+        read_only: &["dynamic-servers", "cache-used"],
+        writable: None,
+        actions: &[Set],
+        commands: &[],
+    },
+    MenuSpec {
+        path: "system/ntp/client",
+        kind: MenuKind::Singleton,
+        key: &["servers"],
+        read_only: &[],
+        writable: None,
+        actions: &[Set],
+        commands: &[],
+    },
+    MenuSpec {
         path: "ip/dhcp-server/lease",
         kind: MenuKind::List,
         key: &["mac-address", "address"],
@@ -129,6 +149,30 @@ const MENUS: &[MenuSpec] = &[
         kind: MenuKind::List,
         key: &["name", "vlan-id"],
         read_only: &["l2mtu", "mac-address"],
+        writable: None,
+        actions: LIST,
+        commands: &[],
+    },
+    MenuSpec {
+        path: "interface/bridge/vlan",
+        kind: MenuKind::List,
+        key: &["bridge", "vlan-ids"],
+        read_only: &["current-tagged", "current-untagged"],
+        writable: None,
+        actions: LIST,
+        commands: &[],
+    },
+    MenuSpec {
+        path: "interface/wireguard/peers",
+        kind: MenuKind::List,
+        key: &["name", "interface", "allowed-address"],
+        read_only: &[
+            "current-endpoint-address",
+            "current-endpoint-port",
+            "last-handshake",
+            "rx",
+            "tx",
+        ],
         writable: None,
         actions: LIST,
         commands: &[],
@@ -267,17 +311,35 @@ impl MenuSpec {
                 .any(|p| prop.starts_with(p))
     }
 
-    /// Whether a plan may write `prop`.
+    /// Whether a plan may write `prop`. Never a secret (a WireGuard peer's `preshared-key`):
+    /// a plan is stored and shown for review, so it must not carry one.
     pub fn is_writable(&self, prop: &str) -> bool {
-        !self.is_read_only(prop) && self.writable.is_none_or(|w| w.contains(&prop))
+        !self.is_read_only(prop)
+            && !self.is_secret(prop)
+            && self.writable.is_none_or(|w| w.contains(&prop))
     }
 
-    /// The configuration of an item as read: its properties minus the computed ones.
+    /// Whether `prop` holds a secret or a script body here (`routeros::secret`).
+    pub fn is_secret(&self, prop: &str) -> bool {
+        secret::classify(self.path, prop) != secret::Sensitivity::Plain
+    }
+
+    /// The configuration of an item as read: its properties minus the computed ones and minus
+    /// secrets, which a plan never records (in its preconditions, state or undo).
     pub fn config(&self, record: &Props) -> Props {
         record
             .iter()
-            .filter(|(k, _)| !self.is_read_only(k))
+            .filter(|(k, _)| !self.is_read_only(k) && !self.is_secret(k))
             .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The secret properties `record` has a value for (a plan cannot re-create it exactly).
+    pub fn secrets_of(&self, record: &Props) -> Vec<String> {
+        record
+            .iter()
+            .filter(|(k, v)| self.is_secret(k) && !v.is_empty())
+            .map(|(k, _)| k.clone())
             .collect()
     }
 

@@ -886,6 +886,15 @@ fn plan_change(
             if spec.kind == MenuKind::Singleton {
                 return Err(invalid(format!("/{} cannot be removed", spec.path)));
             }
+            let secrets = spec.secrets_of(&item);
+            if !secrets.is_empty() {
+                return Err(WorkflowError::Refused(format!(
+                    "{} of /{} has a secret ({}): its undo would have to carry it, and a plan never carries secrets; remove it on the router",
+                    describe_item(spec, &item),
+                    spec.path,
+                    secrets.join(", ")
+                )));
+            }
             let id = id_of(&item);
             change.preconditions.push(item_precondition(&item));
             let place_before = if spec.kind == MenuKind::Ordered {
