@@ -1537,6 +1537,99 @@ mod tests {
     }
 
     #[test]
+    fn kept_unlisted_rules_never_move_and_listed_ones_end_in_order() {
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            usize::try_from(seed >> 33).unwrap_or(0)
+        };
+        for _ in 0..300 {
+            let current: Vec<Props> = (0..9)
+                .map(|i| rule(&format!("*{i}"), &format!("r{i}")))
+                .collect();
+            let mut wanted: Vec<String> = Vec::new();
+            for i in 0..9 {
+                if next() % 3 != 0 {
+                    wanted.push(format!("r{i}"));
+                }
+            }
+            for i in 0..next() % 3 {
+                wanted.push(format!("new{i}"));
+            }
+            for i in (1..wanted.len()).rev() {
+                wanted.swap(i, next() % (i + 1));
+            }
+            let items: Vec<Props> = wanted.iter().map(|c| want(c)).collect();
+            let d = diff(&filter_state(items, false), &current).unwrap_or_else(|e| panic!("{e}"));
+            let after = replay(&current, &d);
+            let listed: Vec<&String> = after.iter().filter(|c| wanted.contains(c)).collect();
+            assert_eq!(listed, wanted.iter().collect::<Vec<_>>(), "{:?}", ops(&d));
+            let unlisted: Vec<&String> = after.iter().filter(|c| !wanted.contains(c)).collect();
+            let unlisted_before: Vec<String> = (0..9)
+                .map(|i| format!("r{i}"))
+                .filter(|c| !wanted.contains(c))
+                .collect();
+            assert_eq!(unlisted, unlisted_before.iter().collect::<Vec<_>>());
+            assert!(
+                !d.changes.iter().any(|c| match &c.op {
+                    Op::Move {
+                        target: Selector::Id(id),
+                        ..
+                    }
+                    | Op::Remove {
+                        target: Selector::Id(id),
+                    } => current
+                        .iter()
+                        .any(|r| r[".id"] == *id && !wanted.contains(&r["comment"])),
+                    _ => false,
+                }),
+                "an unlisted rule was moved or removed: {:?}",
+                ops(&d)
+            );
+        }
+    }
+
+    #[test]
+    fn restoring_whole_items_resets_defaults_unsets_the_rest_and_leaves_secrets() {
+        let model = model("interface/wireguard/peers").unwrap_or_else(|| unreachable!());
+        let current = vec![props(&[
+            (".id", "*1"),
+            ("public-key", "PK="),
+            ("interface", "wg0"),
+            ("allowed-address", "10.0.0.2/32"),
+            ("comment", "added later"),
+            ("disabled", "true"),
+            ("endpoint-port", "0"),
+            ("preshared-key", "c2VjcmV0"),
+            ("rx", "1234"),
+        ])];
+        let state = DesiredState {
+            model,
+            items: vec![props(&[
+                ("public-key", "PK="),
+                ("interface", "wg0"),
+                ("allowed-address", "10.0.0.2/32"),
+            ])],
+            remove_unlisted: true,
+            ordered: false,
+            complete: true,
+        };
+        let d = diff(&state, &current).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ops(&d), vec!["set Id(\"*1\") disabled=false !comment"]);
+        // The same item partially declared: nothing to do.
+        let partial = DesiredState {
+            complete: false,
+            ..state
+        };
+        assert!(
+            diff(&partial, &current)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .changes
+                .is_empty()
+        );
+    }
+
+    #[test]
     fn defaults_routeros_does_not_print_compare_equal() {
         let current = vec![props(&[
             (".id", "*1"),

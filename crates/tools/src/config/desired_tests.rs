@@ -686,3 +686,45 @@ async fn secrets_never_enter_a_plan() {
     let plans = h.ok("plan.list", json!({})).await;
     assert_eq!(plans["total"], 1, "only the first plan exists: {plans}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_projects_caller_cannot_plan_or_restore_a_device() {
+    let h = Harness::start(&[Profile::Home]).await;
+    let stranger = h.ctx.for_call(crate::Access::new(
+        std::sync::Arc::new(auth::Principal {
+            subject: "mallory".into(),
+            display: "mallory".into(),
+            kind: auth::PrincipalKind::Local,
+            grants: vec![auth::Grant {
+                role: auth::Role::Admin,
+                scope: auth::Scope::Project("other/elsewhere".parse().unwrap()),
+            }],
+        }),
+        auth::Role::Operator,
+    ));
+    let p: super::plan_desired_state::Params = serde_json::from_value(json!({
+        "device_id": "r1", "menu": "ip/dns", "items": [{"servers": "6.6.6.6"}]}))
+    .unwrap();
+    let e = super::plan_desired_state::run(stranger.clone(), p, crate::Caller::new("mallory"))
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("no device \"r1\""), "{e}");
+    let e = super::restore::propose_restore(
+        &stranger,
+        &crate::Caller::new("mallory"),
+        "config.plan_restore",
+        "restore".into(),
+        "r1",
+        "/ip dns\nset servers=6.6.6.6\n",
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(e.contains("no device \"r1\""), "{e}");
+    assert_eq!(items(&h, "/ip/dns")[0]["servers"], "1.1.1.1,9.9.9.9");
+    let plans = h.ok("plan.list", json!({})).await;
+    assert_eq!(plans["total"], 0);
+}
