@@ -19,6 +19,7 @@ mod credentials;
 mod devices;
 pub mod plans;
 pub mod runbooks;
+pub mod snapshots;
 mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

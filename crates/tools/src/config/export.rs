@@ -234,7 +234,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         None => 0,
     };
     let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let text = client.export(&ExportOptions { verbose: false }).await?;
+    let text = client.export(&ExportOptions::default()).await?;
     let mut lines = logical_lines(&text);
     if let Some(s) = &section {
         lines = section_lines(lines, s);
