@@ -23,6 +23,7 @@
 //!
 //! systemd: see [`notify`]. Configuration reload: see [`reload`].
 
+pub mod backups;
 pub mod notify;
 pub mod reload;
 pub mod setup;
@@ -213,11 +214,14 @@ impl App {
             (setup::fleet(store, key.key, Arc::clone(&connections)), None)
         };
 
+        let backups =
+            backup::Backups::new(fleet.clone(), backups::options(s)).with_metrics(&registry)?;
         let workflow = workflow::Workflow::new(
             fleet.clone(),
             fleet.master_key(),
             workflow::WorkflowConfig {
                 notifier: webhook_notifier,
+                after_apply: Some(backups::after_apply(backups.clone())),
                 ..setup::workflow_config(s)
             },
             Some(workflow::Metrics::register(&registry)?),
@@ -248,8 +252,11 @@ impl App {
             runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
         }
         let log_store = fleet.store().clone();
-        let tool_ctx =
-            Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
+        let tool_ctx = Arc::new(
+            tools::ToolContext::new(fleet, workflow.clone(), 32)
+                .with_runbooks(runbooks)
+                .with_backups(backups.clone()),
+        );
         let mcp = mcp_server::App::new(
             mcp_config(s, options.read_only),
             catalog,
@@ -258,6 +265,7 @@ impl App {
         )?;
 
         spawn_log_pruner(log_store, s.runbooks.log_retention, mcp.stopping.clone());
+        backups::spawn_schedule(backups, s.backup.interval, mcp.stopping.clone());
         let grace = Arc::new(Mutex::new(s.shutdown_grace));
         let reloader = Reloader::new(
             loaded.entries.clone(),
