@@ -19,6 +19,7 @@ pub(crate) struct Params {
     device_id: String,
     limit: Option<u32>,
     cursor: Option<String>,
+    fields: Option<Vec<String>>,
 }
 
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("config.list_snapshots", run);
@@ -63,7 +64,16 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     );
     out.insert(
         "items".into(),
-        Value::Array(rows.iter().map(super::snapshot_summary).collect()),
+        Value::Array(
+            rows.iter()
+                .map(|r| match super::snapshot_summary(r) {
+                    Value::Object(m) => {
+                        Value::Object(crate::normalize::project(m, p.fields.as_deref()))
+                    }
+                    other => other,
+                })
+                .collect(),
+        ),
     );
     Ok(ToolOutput {
         structured: Value::Object(out),

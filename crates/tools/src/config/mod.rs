@@ -52,3 +52,6 @@ pub(crate) fn snapshot_summary(s: &store::snapshots::SnapshotRow) -> serde_json:
         "encrypted": s.key_id.is_some(),
     })
 }
+
+#[cfg(test)]
+mod snapshot_tests;
