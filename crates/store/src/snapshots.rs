@@ -409,6 +409,22 @@ impl Store {
         Ok(())
     }
 
+    /// The device's last backup check.
+    pub async fn check_get(&self, device_id: &str) -> Result<Option<CheckRow>, StoreError> {
+        let row: Option<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT device_id, checked_at, status, error FROM config_checks WHERE device_id = $1",
+        )
+        .bind(device_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(device_id, checked_at, status, error)| CheckRow {
+            device_id,
+            checked_at,
+            status,
+            error,
+        }))
+    }
+
     /// Every device's last backup check.
     pub async fn check_list(&self) -> Result<Vec<CheckRow>, StoreError> {
         let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
