@@ -93,7 +93,10 @@ pub struct WorkflowConfig {
 /// A callback run when a plan reaches `applied` (see [`WorkflowConfig::after_apply`]). It must
 /// return at once (spawn what takes time) and cannot fail the apply.
 #[derive(Clone)]
-pub struct AfterApply(pub Arc<dyn Fn(&str, &[domain::DeviceId]) + Send + Sync>);
+pub struct AfterApply(pub Arc<AfterApplyFn>);
+
+/// What [`AfterApply`] calls: the plan's id and its devices.
+pub type AfterApplyFn = dyn Fn(&str, &[domain::DeviceId]) + Send + Sync;
 
 impl std::fmt::Debug for AfterApply {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
