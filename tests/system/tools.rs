@@ -521,6 +521,24 @@ async fn first_snapshot(client: &Client, device: &str) -> String {
     panic!("no configuration snapshot of {device} within 10 s of starting");
 }
 
+/// Waits for the snapshot the server takes after applying `plan` on `device`, marked with it.
+async fn snapshot_marked_with(client: &Client, device: &str, plan: &str) {
+    for _ in 0..100 {
+        let list = client
+            .ok("config.list_snapshots", json!({"device_id": device}))
+            .await;
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if items
+            .iter()
+            .any(|i| i["cause"] == "plan" && i["plan_id"] == plan)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no snapshot of {device} marked with plan {plan} within 10 s of applying it");
+}
+
 async fn exercise(client: &Client, up: &str, down: Option<&str>) {
     let listed: BTreeSet<String> = client.tool_names().into_iter().collect();
     let sampled: BTreeSet<String> = samples().iter().map(|s| s.tool.to_owned()).collect();
@@ -603,6 +621,7 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
             );
         }
     }
+    snapshot_marked_with(client, up, &plans.applied).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
