@@ -350,6 +350,7 @@ async fn resources_prompts_completions_and_their_switches() {
         [
             "device://{device_id}",
             "device://{device_id}/config",
+            "device://{device_id}/drift",
             "plan://{plan_id}",
             "runbook://{host}/{runbook_id}",
             "runbook-execution-log://{runbook_id}/logs/{log_id}"
@@ -396,6 +397,20 @@ async fn resources_prompts_completions_and_their_switches() {
     for password in &world.passwords {
         assert!(!export.contains(password.as_str()));
     }
+    let drift = s
+        .read_resource(ReadResourceRequestParams::new(format!(
+            "device://{device}/drift"
+        )))
+        .await
+        .unwrap();
+    let drift: Value = match &drift.contents[0] {
+        rmcp::model::ResourceContents::TextResourceContents { text, .. } => {
+            serde_json::from_str(text).unwrap()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(drift["device"]["name"], device.as_str());
+    assert_eq!(drift["drift"], false, "{drift}");
     let plan = client
         .ok(
             "dns.add_static_entry",

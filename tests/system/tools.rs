@@ -209,6 +209,34 @@ fn samples() -> Vec<Sample> {
             device_scoped: true,
         },
         Sample {
+            tool: "config.list_snapshots",
+            valid: json!({"device_id": d, "limit": 5}),
+            invalid: json!({"device_id": d, "since": "yesterday"}),
+            invalid_says: "since",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "config.get_snapshot",
+            valid: json!({"snapshot_id": "S", "section": "/ip"}),
+            invalid: json!({"snapshot": "S"}),
+            invalid_says: "snapshot_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "config.diff",
+            valid: json!({"device_id": d, "against_device_id": d}),
+            invalid: json!({"snapshot_id": 7}),
+            invalid_says: "/snapshot_id",
+            device_scoped: true,
+        },
+        Sample {
+            tool: "fleet.get_drift",
+            valid: json!({"environment": "lab"}),
+            invalid: json!({"tags": "site=x"}),
+            invalid_says: "/tags",
+            device_scoped: false,
+        },
+        Sample {
             tool: "fleet.get_health",
             valid: json!({"environment": "lab"}),
             invalid: json!({"tags": "site=x"}),
@@ -451,7 +479,8 @@ fn samples() -> Vec<Sample> {
 /// Replaces the `"D"` placeholder with a device name.
 /// Replaces the placeholders: `D` the device under test, `P` a plan applied during the run,
 /// `T` its approval token, `Q` a plan left pending, `R` a runbook run in progress, `F` a run
-/// that failed in a way a revision can fix, `GAP-FIXED` that revision.
+/// that failed in a way a revision can fix, `GAP-FIXED` that revision, `S` a configuration
+/// snapshot of the device under test.
 fn on(args: &Value, device: &str, plans: &Plans) -> Value {
     match args {
         Value::String(s) if s == "D" => json!(device),
@@ -460,6 +489,7 @@ fn on(args: &Value, device: &str, plans: &Plans) -> Value {
         Value::String(s) if s == "Q" => json!(plans.pending),
         Value::String(s) if s == "R" => json!(plans.run),
         Value::String(s) if s == "F" => json!(plans.failed_run),
+        Value::String(s) if s == "S" => json!(plans.snapshot),
         Value::String(s) if s == "GAP-FIXED" => json!(
             GAP.replace("version: 1.0.0", "version: 1.0.1")
                 .replace("{step.1./no_such_field}", "{step.1./device/name}")
@@ -481,6 +511,40 @@ struct Plans {
     pending: String,
     run: String,
     failed_run: String,
+    snapshot: String,
+}
+
+/// The id of the device's first configuration snapshot, which the server's backup schedule
+/// takes soon after it starts (every device is due then).
+async fn first_snapshot(client: &Client, device: &str) -> String {
+    for _ in 0..100 {
+        let list = client
+            .ok("config.list_snapshots", json!({"device_id": device}))
+            .await;
+        if let Some(id) = list["items"][0]["id"].as_str() {
+            return id.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no configuration snapshot of {device} within 10 s of starting");
+}
+
+/// Waits for the snapshot the server takes after applying `plan` on `device`, marked with it.
+async fn snapshot_marked_with(client: &Client, device: &str, plan: &str) {
+    for _ in 0..100 {
+        let list = client
+            .ok("config.list_snapshots", json!({"device_id": device}))
+            .await;
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if items
+            .iter()
+            .any(|i| i["cause"] == "plan" && i["plan_id"] == plan)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no snapshot of {device} marked with plan {plan} within 10 s of applying it");
 }
 
 async fn exercise(client: &Client, up: &str, down: Option<&str>) {
@@ -532,6 +596,7 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
             );
             failed["run_id"].as_str().unwrap().to_owned()
         },
+        snapshot: first_snapshot(client, up).await,
     };
     for s in samples() {
         client.ok(s.tool, on(&s.valid, up, &plans)).await;
@@ -564,6 +629,7 @@ async fn exercise(client: &Client, up: &str, down: Option<&str>) {
             );
         }
     }
+    snapshot_marked_with(client, up, &plans.applied).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,8 @@
 //! Resources: `device://{device_id}` (the device and its overview, JSON),
 //! `device://{device_id}/config` (its configuration export, secrets hidden and script bodies
-//! withheld, one command per line) and
+//! withheld, one command per line) and `device://{device_id}/drift` (whether its configuration
+//! changed outside the product since it last applied one: menus, since when, as the last backup
+//! saw it; JSON) and
 //! `plan://{plan_id}` (a change plan, as `plan.get` shows it) and
 //! `runbook://{host}/{runbook_id}` (a runbook's markdown; the host is the server's name) and
 //! `runbook-execution-log://{runbook_id}/logs/{log_id}` (a run's execution log, JSON).
@@ -29,6 +31,12 @@ pub(crate) fn templates() -> ListResourceTemplatesResult {
                 "The router's configuration as /export prints it, one command per line, secrets hidden and script bodies withheld.",
             )
             .with_mime_type("text/plain"),
+        ResourceTemplate::new("device://{device_id}/drift", "device-drift")
+            .with_title("Router configuration drift")
+            .with_description(
+                "Whether the router's configuration changed outside the product since it last applied one: the menus, since when, and the snapshots compared (JSON).",
+            )
+            .with_mime_type("application/json"),
         ResourceTemplate::new("plan://{plan_id}", "plan")
             .with_title("Change plan")
             .with_description(
@@ -162,7 +170,7 @@ pub(crate) async fn read(
     let Some(rest) = uri.strip_prefix("device://") else {
         return Err(McpError::resource_not_found(
             format!(
-                "unknown resource {}: resources are device://{{device_id}}, device://{{device_id}}/config, plan://{{plan_id}}, runbook://{{host}}/{{runbook_id}} and runbook-execution-log://{{runbook_id}}/logs/{{log_id}}",
+                "unknown resource {}: resources are device://{{device_id}}, device://{{device_id}}/config, device://{{device_id}}/drift, plan://{{plan_id}}, runbook://{{host}}/{{runbook_id}} and runbook-execution-log://{{runbook_id}}/logs/{{log_id}}",
                 domain::text::escape(uri)
                     .chars()
                     .take(200)
@@ -171,14 +179,26 @@ pub(crate) async fn read(
             Some(json!({"uri": uri})),
         ));
     };
-    let (device_id, config) = match rest.strip_suffix("/config") {
+    let (device_id, drift) = match rest.strip_suffix("/drift") {
         Some(d) => (d, true),
         None => (rest, false),
+    };
+    let (device_id, config) = match device_id.strip_suffix("/config") {
+        Some(d) if !drift => (d, true),
+        _ => (device_id, false),
     };
     let not_found = |e: String| McpError::resource_not_found(e, Some(json!({"uri": uri})));
     let (device, client) = tools::resolve_device(ctx, device_id)
         .await
         .map_err(|e| not_found(e.to_string()))?;
+    if drift {
+        let body = drift_body(ctx, &device)
+            .await
+            .map_err(|e| McpError::internal_error(tools::ToolError::from(e).to_string(), None))?;
+        return Ok(ReadResourceResult::new(vec![
+            ResourceContents::text(body.to_string(), uri).with_mime_type("application/json"),
+        ]));
+    }
     if config {
         let text = client
             .export(&ExportOptions::default())
@@ -213,4 +233,30 @@ pub(crate) async fn read(
     Ok(ReadResourceResult::new(vec![
         ResourceContents::text(body.to_string(), uri).with_mime_type("application/json"),
     ]))
+}
+
+/// `device://{device_id}/drift`: the device's drift record and last backup check.
+async fn drift_body(
+    ctx: &tools::Ctx,
+    device: &store::Device,
+) -> Result<serde_json::Value, store::StoreError> {
+    let store = ctx.fleet.store();
+    let id = device.id.to_string();
+    let check = store.check_get(&id).await?;
+    let mut body = json!({
+        "device": {"id": device.id, "name": device.name},
+        "drift": false,
+        "checked_at": check.as_ref().map(|c| c.checked_at.clone()),
+        "last_check": check.as_ref().map(|c| c.status.clone()),
+    });
+    if let Some(d) = store.drift_get(&id).await? {
+        let menus: serde_json::Value =
+            serde_json::from_str(&d.menus).unwrap_or(serde_json::Value::Null);
+        body["drift"] = json!(true);
+        body["menus"] = menus;
+        body["since"] = json!(d.since);
+        body["baseline_snapshot_id"] = json!(d.baseline_id);
+        body["snapshot_id"] = json!(d.snapshot_id);
+    }
+    Ok(body)
 }

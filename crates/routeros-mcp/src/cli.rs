@@ -94,6 +94,9 @@ applies what can change live (log level, tool policy, token budget, device rate 
     /// Review, approve or reject the changes an assistant proposed.
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Back up device configurations now, and read the stored snapshots.
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Mint, list and revoke API tokens for the HTTP transport (MCP_AUTH_MODE=token, or oidc
     /// with MCP_AUTH_ALLOW_API_TOKENS=true).
     #[command(subcommand)]
@@ -775,6 +778,49 @@ pub struct AuditList {
     /// Only events of one request.
     #[arg(long, value_name = "ID")]
     pub correlation_id: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Back up devices now (all active devices when none is named); a snapshot is stored only
+    /// when the configuration changed. Exit status 1 if any device failed.
+    #[command(
+        after_help = "Examples:\n  routeros-mcp backup run\n  routeros-mcp backup run core-1 edge-2 --output json"
+    )]
+    Run(BackupRun),
+    /// List a device's snapshots, newest first.
+    #[command(after_help = "Example:\n  routeros-mcp backup list core-1 --output json")]
+    List(BackupList),
+    /// Show one snapshot (secrets hidden).
+    #[command(after_help = "Example:\n  routeros-mcp backup show 0190a1b2-...")]
+    Show(BackupShow),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupRun {
+    /// Device names or ids (default: every active device).
+    pub devices: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupList {
+    /// Device name or id.
+    pub device: String,
+    /// Maximum snapshots to show.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit: u32,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupShow {
+    /// Snapshot id (see `backup list`).
+    pub id: String,
     #[command(flatten)]
     pub output: OutputArgs,
 }

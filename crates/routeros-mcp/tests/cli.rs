@@ -1516,3 +1516,87 @@ fn the_review_queue_from_the_command_line_on_postgresql() {
     review_from_the_command_line(&op, store::Target::Postgres(url.into()));
     rt.block_on(db.cleanup());
 }
+
+#[test]
+fn backups_from_the_command_line() {
+    let sims = Sims::start(1, 5);
+    let m = sims.manifest().devices[0].clone();
+    let op = Operator::new();
+    let mut args = add_args(&m);
+    args.push("--trust-on-first-use".into());
+    op.run(&strs(&args), Some(&format!("{}\n", m.password)))
+        .ok();
+
+    let first = op.run(&["backup", "run"], None).ok();
+    assert!(
+        first
+            .stdout
+            .contains(&format!("{}: stored snapshot", m.name)),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first
+            .stdout
+            .contains("1 devices: 1 changed, 0 unchanged, 0 failed"),
+        "{}",
+        first.stdout
+    );
+    let again = op
+        .run(&["backup", "run", &m.name, "--output", "json"], None)
+        .ok()
+        .json();
+    assert_eq!(again["summary"]["unchanged"], 1);
+
+    // A change made on the router itself is a new snapshot, and drift.
+    sims.device(&m.name).write_state(|s| {
+        s.insert_raw(
+            "/ip/dns/static",
+            &[("name", "rogue.lan"), ("address", "10.6.6.6")],
+        )
+        .unwrap();
+    });
+    let changed = op.run(&["backup", "run", &m.name], None).ok();
+    assert!(
+        changed.stdout.contains("(outside; /ip dns static)"),
+        "{}",
+        changed.stdout
+    );
+    assert!(changed.stdout.contains("DRIFT since"), "{}", changed.stdout);
+
+    let list = op
+        .run(&["backup", "list", &m.name, "--output", "json"], None)
+        .ok()
+        .json();
+    let snapshots = list["snapshots"].as_array().unwrap();
+    assert_eq!(snapshots.len(), 2);
+    assert_eq!(snapshots[0]["cause"], "outside");
+    assert_eq!(snapshots[1]["cause"], "baseline");
+    let id = snapshots[0]["id"].as_str().unwrap();
+    let shown = op.run(&["backup", "show", id], None).ok();
+    assert!(shown.stdout.contains("name=rogue.lan"), "{}", shown.stdout);
+    assert!(shown.stdout.contains("cause: outside"), "{}", shown.stdout);
+
+    // A device that does not exist fails the run, with the others still backed up.
+    let failed = op.run(&["backup", "run", &m.name, "no-such-router"], None);
+    assert_ne!(failed.code, 0);
+    assert!(
+        failed.stdout.contains("no-such-router: failed"),
+        "{}",
+        failed.stdout
+    );
+    assert!(
+        failed
+            .stdout
+            .contains("2 devices: 0 changed, 1 unchanged, 1 failed"),
+        "{}",
+        failed.stdout
+    );
+    let missing = op.run(&["backup", "show", "nope"], None);
+    assert_ne!(missing.code, 0);
+    assert!(
+        missing.stderr.contains("no configuration snapshot"),
+        "{}",
+        missing.stderr
+    );
+}

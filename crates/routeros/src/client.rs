@@ -509,7 +509,8 @@ impl DeviceClient {
             .await
     }
 
-    /// The configuration as `/export` prints it (through the read cache, like `print`).
+    /// The configuration as `/export` prints it (through the read cache, like `print`, unless
+    /// it shows secrets).
     pub async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
         let fetch = async {
             self.call(Op::Read, None, |d| {
@@ -517,7 +518,8 @@ impl DeviceClient {
             })
             .await
         };
-        if !self.shared_reads {
+        // An export with secrets is never kept in the shared cache.
+        if !self.shared_reads || options.show_sensitive {
             return fetch.await;
         }
         let key = ReadKey::Export {

@@ -223,6 +223,9 @@ pub enum DeviceCommand {
 pub struct ExportOptions {
     /// All values, not only non-defaults.
     pub verbose: bool,
+    /// Keys and passwords included (`show-sensitive`); such an export is never cached and is
+    /// for the encrypted backup store only, never for a client.
+    pub show_sensitive: bool,
 }
 
 /// A SHA-256 fingerprint of a TLS certificate (DER) or an SSH public key (wire blob).

@@ -25,6 +25,7 @@
 //!
 //! systemd: see [`notify`]. Configuration reload: see [`reload`].
 
+pub mod backups;
 pub mod notify;
 pub mod reload;
 pub mod setup;
@@ -219,11 +220,14 @@ impl App {
             (setup::fleet(store, key.key, Arc::clone(&connections)), None)
         };
 
+        let backups =
+            backup::Backups::new(fleet.clone(), backups::options(s)).with_metrics(&registry)?;
         let workflow = workflow::Workflow::new(
             fleet.clone(),
             fleet.master_key(),
             workflow::WorkflowConfig {
                 notifier: webhook_notifier,
+                after_apply: Some(backups::after_apply(backups.clone())),
                 ..setup::workflow_config(s)
             },
             Some(workflow::Metrics::register(&registry)?),
@@ -255,8 +259,11 @@ impl App {
         }
         let log_store = fleet.store().clone();
         let jobs = fleet_jobs(log_store.clone(), workflow.clone(), &registry)?;
-        let tool_ctx =
-            Arc::new(tools::ToolContext::new(fleet, workflow.clone(), 32).with_runbooks(runbooks));
+        let tool_ctx = Arc::new(
+            tools::ToolContext::new(fleet, workflow.clone(), 32)
+                .with_runbooks(runbooks)
+                .with_backups(backups.clone()),
+        );
         let mcp = mcp_server::App::new(
             mcp_config(s, options.read_only),
             catalog,
@@ -265,6 +272,7 @@ impl App {
         )?;
 
         spawn_log_pruner(log_store, s.runbooks.log_retention, mcp.stopping.clone());
+        backups::spawn_schedule(backups, s.backup.interval, mcp.stopping.clone());
         let grace = Arc::new(Mutex::new(s.shutdown_grace));
         let reloader = Reloader::new(
             loaded.entries.clone(),

@@ -16,10 +16,10 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, AuthSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features, HttpSettings,
-    LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings, ResourceCache,
-    RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport, VaultSettings,
-    WebhookSettings,
+    AuthMode, AuthSettings, BackupSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features,
+    HttpSettings, LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
+    ResourceCache, RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
+    VaultSettings, WebhookSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -721,6 +721,16 @@ impl Resolver<'_> {
             ),
             llm,
         };
+        let backup = BackupSettings {
+            interval: Some(self.required("backup.interval", interval)).filter(|d| !d.is_zero()),
+            keep: usize::try_from(self.required("backup.keep", |t| integer(t, 1, 10_000)))
+                .unwrap_or(usize::MAX),
+            max_age: Some(Duration::from_secs(
+                86_400 * self.required("backup.max_age_days", |t| integer(t, 0, 36_500)),
+            ))
+            .filter(|d| !d.is_zero()),
+            show_sensitive: self.required("backup.show_sensitive", boolean),
+        };
         let webhook = WebhookSettings {
             url: self.parse("webhook.url", |t| {
                 Ok(SecretString::from(t.trim().to_owned()))
@@ -787,6 +797,7 @@ impl Resolver<'_> {
             runbooks,
             webhook,
             shutdown_grace,
+            backup,
         };
         self.cross_check(&settings, warnings);
         settings
@@ -906,6 +917,31 @@ fn boolean(t: &str) -> Result<bool, String> {
         "false" | "no" | "off" | "0" => Ok(false),
         _ => Err("expected true or false".into()),
     }
+}
+
+/// `0`, or a number with `s`, `m`, `h` or `d` between one minute and 365 days.
+fn interval(t: &str) -> Result<Duration, String> {
+    let t = t.trim();
+    let expected =
+        || "expected 0 or a number with s, m, h or d between 1m and 365d (e.g. 24h)".to_owned();
+    if t == "0" {
+        return Ok(Duration::ZERO);
+    }
+    let (number, unit) = t.split_at(t.len().saturating_sub(1));
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(expected()),
+    };
+    let secs = number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|s| (60..=365 * 86_400).contains(s))
+        .ok_or_else(expected)?;
+    Ok(Duration::from_secs(secs))
 }
 
 fn integer(t: &str, min: u64, max: u64) -> Result<u64, String> {

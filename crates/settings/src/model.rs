@@ -59,6 +59,20 @@ pub struct Settings {
     pub webhook: WebhookSettings,
     /// How long calls in flight may take to finish once shutdown begins.
     pub shutdown_grace: Duration,
+    pub backup: BackupSettings,
+}
+
+/// Configuration backups (`ROUTEROS_MCP_BACKUP_*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupSettings {
+    /// How often each device is backed up; `None`: never on a schedule (the CLI still can).
+    pub interval: Option<Duration>,
+    /// Snapshots kept per device (the newest).
+    pub keep: usize,
+    /// Snapshots older than this are removed; `None`: by count only.
+    pub max_age: Option<Duration>,
+    /// Export with secrets and keep the snapshot encrypted under the master key.
+    pub show_sensitive: bool,
 }
 
 /// How hard the server may push one device, and how it copes when one does not answer.

@@ -408,6 +408,30 @@ pub const ROWS: &[Row] = &[
         "days a finished runbook run's execution log is kept (1-3650); logs a proposed version learned from are kept while it exists",
     ),
     row(
+        "backup.interval",
+        "ROUTEROS_MCP_BACKUP_INTERVAL",
+        Some("24h"),
+        "how often each device's configuration is backed up (a snapshot is stored only when it changed): a number with s, m, h or d (1m-365d); 0 = no scheduled backups",
+    ),
+    row(
+        "backup.keep",
+        "ROUTEROS_MCP_BACKUP_KEEP",
+        Some("30"),
+        "configuration snapshots kept per device, newest first (1-10000); the one drift is measured against is always kept",
+    ),
+    row(
+        "backup.max_age_days",
+        "ROUTEROS_MCP_BACKUP_MAX_AGE_DAYS",
+        Some("90"),
+        "days a configuration snapshot is kept (0-36500; 0 = by count only); a device's newest is always kept",
+    ),
+    row(
+        "backup.show_sensitive",
+        "ROUTEROS_MCP_BACKUP_SHOW_SENSITIVE",
+        Some("false"),
+        "back up with show-sensitive (keys, passwords) and keep those snapshots encrypted under the master key; tools still hide secrets",
+    ),
+    row(
         "runbooks.llm_base_url",
         "RUNBOOK_LLM_BASE_URL",
         None,

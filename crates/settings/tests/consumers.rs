@@ -90,6 +90,13 @@ const READERS: &[(&str, &str)] = &[
     ("RUNBOOK_LLM_API_KEY", "llm.api_key"),
     ("RUNBOOK_LLM_MODEL", "llm.model"),
     ("ROUTEROS_MCP_WEBHOOK_URL", ".webhook.url"),
+    ("ROUTEROS_MCP_BACKUP_INTERVAL", ".backup.interval"),
+    ("ROUTEROS_MCP_BACKUP_KEEP", ".backup.keep"),
+    ("ROUTEROS_MCP_BACKUP_MAX_AGE_DAYS", ".backup.max_age"),
+    (
+        "ROUTEROS_MCP_BACKUP_SHOW_SENSITIVE",
+        ".backup.show_sensitive",
+    ),
     ("ROUTEROS_MCP_DATA_DIR", ".data_dir"),
     ("ROUTEROS_MCP_MASTER_KEY", ".vault.master_key"),
     ("ROUTEROS_MCP_MASTER_KEY_FILE", ".vault.master_key_file"),

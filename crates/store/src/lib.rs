@@ -20,6 +20,7 @@ mod devices;
 pub mod jobs;
 pub mod plans;
 pub mod runbooks;
+pub mod snapshots;
 mod tenancy;
 #[cfg(feature = "testing")]
 pub mod testing;

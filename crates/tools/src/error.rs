@@ -118,6 +118,21 @@ impl From<workflow::WorkflowError> for ToolError {
     }
 }
 
+impl From<backup::BackupError> for ToolError {
+    fn from(e: backup::BackupError) -> Self {
+        use backup::BackupError as B;
+        match e {
+            B::Store(s) => s.into(),
+            B::Fleet(f) => f.into(),
+            B::Driver(d) => ToolError::Device(d),
+            B::NotFound(id) => ToolError::InvalidArguments(format!(
+                "no configuration snapshot \"{id}\": config.list_snapshots shows a device's snapshots and their ids"
+            )),
+            other => ToolError::internal(&other),
+        }
+    }
+}
+
 impl From<FleetError> for ToolError {
     fn from(e: FleetError) -> Self {
         match e {

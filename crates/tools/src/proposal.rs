@@ -14,7 +14,26 @@ pub async fn resource(ctx: &Ctx, plan_id: &str) -> Result<Value, ToolError> {
     let plan = crate::plan(ctx, plan_id).await?;
     let mut v = view(ctx, &plan, None);
     v["decisions"] = Value::Array(ctx.workflow.decisions(&plan.id).await?);
+    v["drift"] = Value::Array(drift(ctx, &plan).await?);
     Ok(v)
+}
+
+/// The plan's devices whose configuration changed outside the product since it last applied one
+/// (as the last backup saw it): a change planned against such a device may meet surprises.
+async fn drift(ctx: &Ctx, plan: &Plan) -> Result<Vec<Value>, ToolError> {
+    let mut out = Vec::new();
+    for d in &plan.devices {
+        if let Some(row) = ctx
+            .fleet
+            .store()
+            .drift_get(&d.device_id.to_string())
+            .await?
+        {
+            let menus: Value = serde_json::from_str(&row.menus).unwrap_or(Value::Null);
+            out.push(json!({"device": d.name, "menus": menus, "since": row.since}));
+        }
+    }
+    Ok(out)
 }
 
 /// Plans a request for a write tool and returns the plan as the tool's result.

@@ -27,6 +27,9 @@ pub struct ToolContext {
     pub access: Access,
     /// The runbooks on offer (the `runbook` tools answer "not set up" without them).
     pub runbooks: Option<Arc<crate::runbook::Runbooks>>,
+    /// Configuration snapshots as the server takes them (with its `show-sensitive` choice);
+    /// without one, the snapshot tools read with the defaults.
+    pub backups: Option<backup::Backups>,
 }
 
 impl ToolContext {
@@ -42,7 +45,21 @@ impl ToolContext {
             fleet_concurrency,
             access: Access::nobody(),
             runbooks: None,
+            backups: None,
         }
+    }
+
+    /// This context with the server's backup service.
+    pub fn with_backups(mut self, backups: backup::Backups) -> Self {
+        self.backups = Some(backups);
+        self
+    }
+
+    /// The backup service (the server's, or one with the default options).
+    pub fn backups(&self) -> backup::Backups {
+        self.backups.clone().unwrap_or_else(|| {
+            backup::Backups::new(self.fleet.clone(), backup::BackupOptions::default())
+        })
     }
 
     /// This context with `runbooks` on offer.

@@ -86,6 +86,23 @@ pub struct WorkflowConfig {
     /// Who is told when a plan waits for approval, is decided, and ends
     /// (`ROUTEROS_MCP_WEBHOOK_URL`; see [`Workflow::recorded`]). `None`: nobody.
     pub notifier: Option<webhook::Notifier>,
+    /// Told when a plan has been applied, with the plan's id and devices — how the backups take
+    /// the snapshot that marks what the product applied. `None`: nobody.
+    pub after_apply: Option<AfterApply>,
+}
+
+/// A callback run when a plan reaches `applied` (see [`WorkflowConfig::after_apply`]). It must
+/// return at once (spawn what takes time) and cannot fail the apply.
+#[derive(Clone)]
+pub struct AfterApply(pub Arc<AfterApplyFn>);
+
+/// What [`AfterApply`] calls: the plan's id and its devices.
+pub type AfterApplyFn = dyn Fn(&str, &[domain::DeviceId]) + Send + Sync;
+
+impl std::fmt::Debug for AfterApply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterApply(..)")
+    }
 }
 
 impl Default for WorkflowConfig {
@@ -107,6 +124,7 @@ impl Default for WorkflowConfig {
             ]),
             clock: Arc::new(clock::SystemClock),
             notifier: None,
+            after_apply: None,
         }
     }
 }
@@ -693,6 +711,10 @@ impl Workflow {
     pub(crate) async fn recorded(&self, plan: &Plan, status: PlanStatus, said: Said<'_>) {
         use webhook::Event;
         self.count(status);
+        if let (PlanStatus::Applied, Some(hook)) = (status, &self.inner.config.after_apply) {
+            let devices: Vec<domain::DeviceId> = plan.devices.iter().map(|d| d.device_id).collect();
+            (hook.0)(&plan.id, &devices);
+        }
         let Some(notifier) = &self.inner.config.notifier else {
             return;
         };

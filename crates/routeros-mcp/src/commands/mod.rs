@@ -1,6 +1,7 @@
 //! One module per command group; `run` dispatches.
 
 mod audit;
+mod backup;
 mod catalog;
 mod check;
 mod config;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Config(ConfigCommand::Show(args)) => config::show(&ctx, args),
         Command::Audit(cmd) => audit::run(&ctx, cmd).await,
         Command::Plan(cmd) => plan::run(&ctx, cmd).await,
+        Command::Backup(cmd) => backup::run(&ctx, cmd).await,
         Command::Token(cmd) => token::run(&ctx, cmd).await,
         Command::Runbook(RunbookCommand::Review(cmd)) => review::run(&ctx, cmd).await,
     }

@@ -442,7 +442,11 @@ impl Driver for RestDriver {
     }
 
     async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
-        let mut body = json!({ "hide-sensitive": "" });
+        let mut body = if options.show_sensitive {
+            json!({ "show-sensitive": "" })
+        } else {
+            json!({ "hide-sensitive": "" })
+        };
         if let (true, Value::Object(map)) = (options.verbose, &mut body) {
             map.insert("verbose".into(), Value::String(String::new()));
         }

@@ -232,10 +232,15 @@ pub(crate) fn run(command: &DeviceCommand) -> Result<String, String> {
 }
 
 pub(crate) fn export(options: &ExportOptions) -> String {
-    if options.verbose {
-        "/export hide-sensitive verbose".to_owned()
+    let sensitive = if options.show_sensitive {
+        "show-sensitive"
     } else {
-        "/export hide-sensitive".to_owned()
+        "hide-sensitive"
+    };
+    if options.verbose {
+        format!("/export {sensitive} verbose")
+    } else {
+        format!("/export {sensitive}")
     }
 }
 

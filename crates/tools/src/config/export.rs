@@ -27,7 +27,7 @@ const MAX_LINES: usize = 400;
 /// The most characters (as JSON-escaped text) of export on one page. The result carries the
 /// text twice (structured and rendered), and tokens are estimated at four characters each, so
 /// 8,500 characters stay under 5,000 tokens with room for the other fields.
-const PAGE_CHARS: usize = 8_500;
+pub(crate) const PAGE_CHARS: usize = 8_500;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,7 +65,7 @@ fn logical_lines(export: &str) -> Vec<String> {
 }
 
 /// `/ip firewall filter`, `ip/firewall/filter`, ` /IP  Firewall ` → `/ip firewall filter` form.
-fn console_section(text: &str) -> Result<String, ToolError> {
+pub(crate) fn console_section(text: &str) -> Result<String, ToolError> {
     let words: Vec<String> = text
         .split(|c: char| c == '/' || c.is_whitespace())
         .filter(|w| !w.is_empty())
@@ -84,7 +84,7 @@ fn console_section(text: &str) -> Result<String, ToolError> {
 }
 
 /// The lines of `section` and its submenus, header lines included.
-fn section_lines(lines: Vec<String>, section: &str) -> Vec<String> {
+pub(crate) fn section_lines(lines: Vec<String>, section: &str) -> Vec<String> {
     let mut inside = false;
     lines
         .into_iter()
@@ -135,7 +135,7 @@ fn split_args(line: &str) -> Vec<String> {
 
 /// The words of a `/menu path` header line up to its first command or argument
 /// (`/ip ipsec peer` → `ip/ipsec/peer`), or `None` for a line that is not a header.
-fn header_menu(line: &str) -> Option<String> {
+pub(crate) fn header_menu(line: &str) -> Option<String> {
     let rest = line.strip_prefix('/')?;
     let words: Vec<&str> = rest
         .split_whitespace()
@@ -152,7 +152,7 @@ fn header_menu(line: &str) -> Option<String> {
 }
 
 /// The menu each line belongs to (from the last header line before it, or its own).
-fn line_menus(lines: &[String]) -> Vec<String> {
+pub(crate) fn line_menus(lines: &[String]) -> Vec<String> {
     let mut current = String::new();
     lines
         .iter()
@@ -167,7 +167,7 @@ fn line_menus(lines: &[String]) -> Vec<String> {
 
 /// The line with the value of every secret property of `menu` replaced by `"(hidden)"` and
 /// every script body by `"(withheld)"`, by the one definition in `routeros::secret`.
-fn hide_secrets(menu: &str, line: &str) -> String {
+pub(crate) fn hide_secrets(menu: &str, line: &str) -> String {
     if line.starts_with('#') || !line.contains('=') {
         return line.to_owned();
     }
@@ -202,7 +202,7 @@ pub fn hide_in_export(export: &str) -> String {
 }
 
 /// How many of `lines` (from the start) fit one page.
-fn page_len(lines: &[String], limit: usize) -> usize {
+pub(crate) fn page_len(lines: &[String], limit: usize) -> usize {
     let mut chars = 0;
     let mut n = 0;
     for line in lines.iter().take(limit) {
@@ -234,7 +234,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         None => 0,
     };
     let (dev, client) = crate::device(&ctx, &p.device_id).await?;
-    let text = client.export(&ExportOptions { verbose: false }).await?;
+    let text = client.export(&ExportOptions::default()).await?;
     let mut lines = logical_lines(&text);
     if let Some(s) = &section {
         lines = section_lines(lines, s);

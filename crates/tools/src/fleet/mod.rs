@@ -8,6 +8,7 @@
 
 crate::toolkit::tools! {
     find_address,
+    get_drift,
     get_health,
 }
 

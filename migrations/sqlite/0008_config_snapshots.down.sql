@@ -1,0 +1,3 @@
+DROP TABLE config_checks;
+DROP TABLE config_drift;
+DROP TABLE config_snapshots;
