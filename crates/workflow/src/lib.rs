@@ -15,6 +15,7 @@
 //! Every plan, decision, apply step, rollback and recovery is audited.
 
 mod apply;
+pub mod capabilities;
 pub mod clock;
 mod device_ops;
 mod error;
@@ -28,6 +29,7 @@ pub mod planner;
 mod recovery;
 mod repo;
 pub mod risk;
+pub mod rollout;
 pub mod script;
 pub mod token;
 
@@ -51,6 +53,7 @@ pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
 pub use recovery::{ReconcileReport, RecoveryReport};
 pub use repo::{JournalEntry, PlanFilter, ProjectPlanFilter};
+pub use rollout::{Control, Progress, Rollout, RolloutSpec};
 
 /// Which plans may be approved without a human, and whether an MCP client's user may approve,
 /// for one environment.
@@ -85,6 +88,10 @@ pub struct WorkflowConfig {
     /// Who is told when a plan waits for approval, is decided, and ends
     /// (`ROUTEROS_MCP_WEBHOOK_URL`; see [`Workflow::recorded`]). `None`: nobody.
     pub notifier: Option<webhook::Notifier>,
+    /// Each catalog tool's tier, which decides whether its plans need `allow_basic_writes` or
+    /// `allow_professional_workflows` on their devices (see [`capabilities`]). A tool not in
+    /// it is judged by its plan's risk alone.
+    pub tool_tiers: BTreeMap<String, domain::Tier>,
 }
 
 impl Default for WorkflowConfig {
@@ -106,6 +113,7 @@ impl Default for WorkflowConfig {
             ]),
             clock: Arc::new(clock::SystemClock),
             notifier: None,
+            tool_tiers: BTreeMap::new(),
         }
     }
 }
@@ -362,7 +370,25 @@ impl Workflow {
         request: &PlanRequest,
         ctx: &AuditContext,
     ) -> Result<Proposal, WorkflowError> {
-        self.propose_kind(request, PlanKind::Change, None, ctx)
+        self.propose_kind(request, PlanKind::Change, None, None, ctx)
+            .await
+    }
+
+    /// Plans a request over many devices as a staged rollout: canary first, then the waves of
+    /// `spec`, with a soak and health gates between waves (see [`rollout`]).
+    pub async fn propose_rollout(
+        &self,
+        request: &PlanRequest,
+        spec: RolloutSpec,
+        ctx: &AuditContext,
+    ) -> Result<Proposal, WorkflowError> {
+        if request.devices.len() < 2 {
+            return Err(WorkflowError::Invalid(format!(
+                "a staged rollout needs at least 2 devices (a canary and a wave); this request names {}",
+                request.devices.len()
+            )));
+        }
+        self.propose_kind(request, PlanKind::Change, None, Some(spec), ctx)
             .await
     }
 
@@ -371,10 +397,19 @@ impl Workflow {
         request: &PlanRequest,
         kind: PlanKind,
         rollback_of: Option<String>,
+        rollout: Option<RolloutSpec>,
         ctx: &AuditContext,
     ) -> Result<Proposal, WorkflowError> {
         check_text(request)?;
         let planned = planner::plan(&self.inner.fleet, request).await?;
+        match kind {
+            PlanKind::Change => {
+                self.check_capabilities(&request.tool, planned.risk, &planned.devices)
+                    .await?;
+            }
+            // Undoing returns the devices to a state a person approved before.
+            PlanKind::Rollback => {}
+        }
         let project_id = repo::project_of_device(self.store(), &planned.first_device).await?;
         let now = store::time::now();
         let mut plan = Plan {
@@ -395,6 +430,7 @@ impl Workflow {
             devices: planned.devices,
             changes: planned.changes,
             outcome: None,
+            rollout,
         };
         if plan.title.is_empty() {
             return Err(WorkflowError::Invalid("a plan needs a title".into()));
@@ -674,8 +710,14 @@ impl Workflow {
         }
         let journal = repo::journal(self.store(), plan_id).await?;
         let request = recovery::rollback_request(&plan, &journal)?;
-        self.propose_kind(&request, PlanKind::Rollback, Some(plan.id.clone()), ctx)
-            .await
+        self.propose_kind(
+            &request,
+            PlanKind::Rollback,
+            Some(plan.id.clone()),
+            None,
+            ctx,
+        )
+        .await
     }
 
     pub(crate) fn count(&self, status: PlanStatus) {
