@@ -416,6 +416,27 @@ fn samples() -> Vec<Sample> {
             device_scoped: false,
         },
         Sample {
+            tool: "plan.pause",
+            valid: json!({"plan_id": "Q"}),
+            invalid: json!({"plan_id": "Q", "until": "x"}),
+            invalid_says: "until",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.resume",
+            valid: json!({"plan_id": "Q"}),
+            invalid: json!({}),
+            invalid_says: "plan_id",
+            device_scoped: false,
+        },
+        Sample {
+            tool: "plan.abort",
+            valid: json!({"plan_id": "Q"}),
+            invalid: json!({"plan_id": 7}),
+            invalid_says: "/plan_id",
+            device_scoped: false,
+        },
+        Sample {
             tool: "plan.create",
             valid: json!({"title": "name a port", "changes": [{"device_id": d, "menu": "interface",
                 "action": "set", "where": {"name": "ether4"}, "properties": {"comment": "printer"}}]}),

@@ -1104,7 +1104,11 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     // And then the server starts on it: `migrate` applies what check announced.
     op.run(&["migrate"], None).ok();
     let again = op.run(&["check"], None).ok();
-    assert!(again.stdout.contains("up to date at 10"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("up to date at 10"),
+        "{}",
+        again.stdout
+    );
 }
 
 #[test]

@@ -5,7 +5,8 @@
 //!
 //! A plan needs `professional` when the tool that proposed it is a professional tool or when
 //! its risk is high or critical; otherwise `basic`. Plans proposed outside the tool catalog
-//! (`plan.create`, the admin API, the CLI) are judged by their risk alone. Proposing the undoing
+//! (the admin API, the CLI) and raw change sets (`plan.create`, whose tier says who may write
+//! raw changes at all, not how risky one is) are judged by their risk alone. Proposing the undoing
 //! of an applied plan is not checked: it returns devices to a state a person approved before.
 
 use std::collections::BTreeMap;
@@ -16,13 +17,21 @@ use crate::Workflow;
 use crate::error::WorkflowError;
 use crate::model::{PlanDevice, Risk};
 
+/// Tools whose plans are judged by their risk alone: raw change sets.
+pub const JUDGED_BY_RISK: [&str; 1] = ["plan.create"];
+
 /// The tier a plan needs on every one of its devices.
 pub fn required_tier(tool_tiers: &BTreeMap<String, Tier>, tool: &str, risk: Risk) -> Tier {
+    let tool_tier = if JUDGED_BY_RISK.contains(&tool) {
+        None
+    } else {
+        tool_tiers.get(tool)
+    };
     let by_risk = match risk {
         Risk::Low | Risk::Medium => Tier::Basic,
         Risk::High | Risk::Critical => Tier::Professional,
     };
-    let by_tool = match tool_tiers.get(tool) {
+    let by_tool = match tool_tier {
         Some(Tier::Professional) => Tier::Professional,
         // Every plan writes: a plan is at least basic.
         Some(Tier::Basic | Tier::Free) | None => Tier::Basic,
@@ -31,7 +40,12 @@ pub fn required_tier(tool_tiers: &BTreeMap<String, Tier>, tool: &str, risk: Risk
 }
 
 fn why(tool_tiers: &BTreeMap<String, Tier>, tool: &str, risk: Risk, tier: Tier) -> String {
-    match (tier, tool_tiers.get(tool)) {
+    let tool_tier = if JUDGED_BY_RISK.contains(&tool) {
+        None
+    } else {
+        tool_tiers.get(tool)
+    };
+    match (tier, tool_tier) {
         (Tier::Professional, Some(Tier::Professional)) => {
             format!("{tool} is a professional tool")
         }
@@ -121,6 +135,8 @@ mod tests {
             Tier::Professional
         );
         // Outside the catalog (`plan.create`, the admin API): by risk.
+        let mut tiers = tiers;
+        tiers.insert("plan.create".into(), Tier::Professional);
         assert_eq!(
             required_tier(&tiers, "plan.create", Risk::Medium),
             Tier::Basic
