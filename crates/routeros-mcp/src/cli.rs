@@ -295,6 +295,15 @@ hash and works once.")]
     /// Show a plan's apply journal: every step on every device, in order.
     #[command(after_help = "Example:\n  routeros-mcp plan journal 0193c1f2-… --output json")]
     Journal(PlanRef),
+    /// Pause a running staged rollout: no further device starts until it is resumed or aborted.
+    #[command(after_help = "Example:\n  routeros-mcp plan pause 0193c1f2-…")]
+    Pause(PlanRef),
+    /// Resume a paused staged rollout.
+    #[command(after_help = "Example:\n  routeros-mcp plan resume 0193c1f2-…")]
+    Resume(PlanRef),
+    /// Abort a staged rollout: it stops and every device it changed is reverted.
+    #[command(after_help = "Example:\n  routeros-mcp plan abort 0193c1f2-…")]
+    Abort(PlanRef),
 }
 
 #[derive(Debug, Args)]
