@@ -645,3 +645,45 @@ async fn lab_and_staging_allow_professional_plans_by_default() {
         lab.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn on_postgresql_a_paused_rollout_is_aborted_and_reverted() {
+    let Some(db) = store::testing::TestDatabase::postgres("rollout_postgres").await else {
+        return;
+    };
+    let lab = Lab::start_with(&[Profile::Home; 3], db, quick_config(), Environment::Lab).await;
+    let before: Vec<Value> = lab.names.iter().map(|n| lab.config(n)).collect();
+    let request = everywhere(
+        &lab.names,
+        "nas everywhere",
+        &[dns_add("nas.lan", "192.168.88.20")],
+    );
+    let proposal = lab
+        .workflow
+        .propose_rollout(&request, spec(Some(1), None, 1), &lab.ctx())
+        .await
+        .unwrap();
+    let id = proposal.plan.id.clone();
+    let token = proposal.auto_approval.unwrap().approval_token;
+    let wf = lab.workflow.clone();
+    let ctx = lab.ctx();
+    let id2 = id.clone();
+    let apply = tokio::spawn(async move { wf.apply(&id2, &token, &ctx).await });
+    wait_for(&lab.workflow, &id, "canary soaking", |p| {
+        p.phase == Phase::Soaking
+    })
+    .await;
+    let operator = store::AuditContext::new("cli:bob");
+    lab.workflow.pause(&id, &operator).await.unwrap();
+    wait_for(&lab.workflow, &id, "paused", |p| p.phase == Phase::Paused).await;
+    let aborted = lab.workflow.abort(&id, &operator).await.unwrap();
+    assert_eq!(aborted.control, workflow::Control::Aborting);
+    assert_eq!(aborted.control_by.as_deref(), Some("cli:bob"));
+    let report = apply.await.unwrap().unwrap();
+    assert_eq!(report.status, PlanStatus::RolledBack, "{}", report.message);
+    for (i, name) in lab.names.iter().enumerate() {
+        assert_eq!(&lab.config(name), &before[i], "{name}");
+    }
+    lab.sims.shutdown().await;
+    lab.db.cleanup().await;
+}
