@@ -347,7 +347,7 @@ fn menu(path: &str) -> Result<MenuPath, WorkflowError> {
 }
 
 impl Workflow {
-    /// Records how a plan rolls out.
+    /// A plan's rollout as stored (`None`: not a staged rollout).
     pub(crate) async fn load_rollout(
         &self,
         plan_id: &str,
