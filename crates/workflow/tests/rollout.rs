@@ -687,3 +687,42 @@ async fn on_postgresql_a_paused_rollout_is_aborted_and_reverted() {
     lab.sims.shutdown().await;
     lab.db.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waves_edited_after_approval_void_the_approval() {
+    let lab = Lab::start(&[Profile::Home; 2]).await;
+    let before: Vec<Value> = lab.names.iter().map(|n| lab.config(n)).collect();
+    let request = everywhere(
+        &lab.names,
+        "nas everywhere",
+        &[dns_add("nas.lan", "192.168.88.20")],
+    );
+    let proposal = lab
+        .workflow
+        .propose_rollout(&request, spec(Some(1), None, 600), &lab.ctx())
+        .await
+        .unwrap();
+    let id = proposal.plan.id.clone();
+    let token = proposal.auto_approval.unwrap().approval_token;
+    // Someone with database access shortens the soak to nothing.
+    let edited = serde_json::to_string(&spec(Some(1), None, 0)).unwrap();
+    sqlx::query("UPDATE plan_rollouts SET spec = $1 WHERE plan_id = $2")
+        .bind(edited)
+        .bind(&id)
+        .execute(lab.fleet.store().pool())
+        .await
+        .unwrap();
+    let err = lab
+        .workflow
+        .apply(&id, &token, &lab.ctx())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("changed after it was approved"),
+        "{err}"
+    );
+    for (i, name) in lab.names.iter().enumerate() {
+        assert_eq!(&lab.config(name), &before[i], "{name}");
+    }
+    lab.stop().await;
+}
