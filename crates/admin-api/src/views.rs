@@ -97,6 +97,19 @@ pub(crate) struct DeviceView {
     pub decommissioned_at: Option<String>,
     /// When a call last reached the device.
     pub last_seen_at: Option<String>,
+    /// What plans may be proposed for the device (an admin's setting, else the environment's
+    /// default).
+    pub capabilities: CapabilitiesView,
+}
+
+/// A device's capability flags, each with where its value comes from.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub(crate) struct CapabilitiesView {
+    pub allow_basic_writes: bool,
+    pub allow_professional_workflows: bool,
+    /// `admin` when an admin set it, `environment` when it follows the environment.
+    pub allow_basic_writes_source: &'static str,
+    pub allow_professional_workflows_source: &'static str,
 }
 
 impl From<&store::Device> for DeviceView {
@@ -126,6 +139,19 @@ impl From<&store::Device> for DeviceView {
             updated_at: d.updated_at.clone(),
             decommissioned_at: d.decommissioned_at.clone(),
             last_seen_at: d.last_seen_at.clone(),
+            capabilities: {
+                let c = d.capabilities();
+                let source = |set: Option<bool>| match set {
+                    Some(_) => "admin",
+                    None => "environment",
+                };
+                CapabilitiesView {
+                    allow_basic_writes: c.allow_basic_writes,
+                    allow_professional_workflows: c.allow_professional_workflows,
+                    allow_basic_writes_source: source(d.allow_basic_writes),
+                    allow_professional_workflows_source: source(d.allow_professional_workflows),
+                }
+            },
         }
     }
 }

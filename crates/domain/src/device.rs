@@ -107,6 +107,79 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A per-device switch an admin sets on the device record: which plans the workflow may
+    /// propose for the device.
+    CapabilityFlag, "capability flag" {
+        /// Plans of `basic` tools (low-risk writes), and plans of low or medium risk.
+        BasicWrites = "allow_basic_writes",
+        /// Plans of `professional` tools, and plans of high or critical risk.
+        ProfessionalWorkflows = "allow_professional_workflows",
+    }
+}
+
+/// What a device lets the workflow plan on it, resolved from its record: a flag the admin never
+/// set follows the environment (lab and staging allow both; prod allows basic writes only, and
+/// an admin enables professional workflows per device).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Capabilities {
+    pub allow_basic_writes: bool,
+    pub allow_professional_workflows: bool,
+}
+
+impl Capabilities {
+    /// The flags of a device whose admin set neither.
+    pub const fn default_for(environment: Environment) -> Self {
+        match environment {
+            Environment::Lab | Environment::Staging => Self {
+                allow_basic_writes: true,
+                allow_professional_workflows: true,
+            },
+            Environment::Prod => Self {
+                allow_basic_writes: true,
+                allow_professional_workflows: false,
+            },
+        }
+    }
+
+    /// The flags of a device: what its admin set, the environment's default otherwise.
+    pub fn resolve(
+        environment: Environment,
+        allow_basic_writes: Option<bool>,
+        allow_professional_workflows: Option<bool>,
+    ) -> Self {
+        let default = Self::default_for(environment);
+        Self {
+            allow_basic_writes: allow_basic_writes.unwrap_or(default.allow_basic_writes),
+            allow_professional_workflows: allow_professional_workflows
+                .unwrap_or(default.allow_professional_workflows),
+        }
+    }
+
+    /// Whether a plan of `tier` may be proposed: the flags it needs that are off (none: yes).
+    /// A `professional` plan is also a write, so it needs both flags.
+    pub fn missing(&self, tier: Tier) -> Vec<CapabilityFlag> {
+        let mut missing = Vec::new();
+        match tier {
+            Tier::Free => {}
+            Tier::Basic => {
+                if !self.allow_basic_writes {
+                    missing.push(CapabilityFlag::BasicWrites);
+                }
+            }
+            Tier::Professional => {
+                if !self.allow_basic_writes {
+                    missing.push(CapabilityFlag::BasicWrites);
+                }
+                if !self.allow_professional_workflows {
+                    missing.push(CapabilityFlag::ProfessionalWorkflows);
+                }
+            }
+        }
+        missing
+    }
+}
+
 /// The stable identity of a registered device (a UUIDv7, so ids sort by creation time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DeviceId(Uuid);
@@ -159,6 +232,32 @@ mod tests {
             err.to_string(),
             "invalid environment \"qa\": expected one of lab|staging|prod"
         );
+    }
+
+    #[test]
+    fn capability_defaults_follow_the_environment_until_an_admin_sets_them() {
+        let lab = Capabilities::resolve(Environment::Lab, None, None);
+        let staging = Capabilities::resolve(Environment::Staging, None, None);
+        let prod = Capabilities::resolve(Environment::Prod, None, None);
+        assert!(lab.missing(Tier::Professional).is_empty());
+        assert!(staging.missing(Tier::Professional).is_empty());
+        assert!(prod.missing(Tier::Basic).is_empty());
+        assert_eq!(
+            prod.missing(Tier::Professional),
+            vec![CapabilityFlag::ProfessionalWorkflows]
+        );
+        let enabled = Capabilities::resolve(Environment::Prod, None, Some(true));
+        assert!(enabled.missing(Tier::Professional).is_empty());
+        let frozen = Capabilities::resolve(Environment::Lab, Some(false), None);
+        assert_eq!(
+            frozen.missing(Tier::Basic),
+            vec![CapabilityFlag::BasicWrites]
+        );
+        assert_eq!(
+            frozen.missing(Tier::Professional),
+            vec![CapabilityFlag::BasicWrites]
+        );
+        assert!(frozen.missing(Tier::Free).is_empty());
     }
 
     #[test]

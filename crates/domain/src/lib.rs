@@ -10,7 +10,9 @@ mod names;
 mod net;
 pub mod text;
 
-pub use device::{DeviceId, DeviceStatus, DriverPreference, Environment, Tier};
+pub use device::{
+    Capabilities, CapabilityFlag, DeviceId, DeviceStatus, DriverPreference, Environment, Tier,
+};
 pub use names::{CorrelationId, DeviceName, OrgName, ProjectName, ProjectRef, Tag, TagKey};
 pub use net::{Host, Port};
 

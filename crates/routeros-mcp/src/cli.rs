@@ -298,6 +298,15 @@ hash and works once.")]
     /// Show a plan's apply journal: every step on every device, in order.
     #[command(after_help = "Example:\n  routeros-mcp plan journal 0193c1f2-… --output json")]
     Journal(PlanRef),
+    /// Pause a running staged rollout: no further device starts until it is resumed or aborted.
+    #[command(after_help = "Example:\n  routeros-mcp plan pause 0193c1f2-…")]
+    Pause(PlanRef),
+    /// Resume a paused staged rollout.
+    #[command(after_help = "Example:\n  routeros-mcp plan resume 0193c1f2-…")]
+    Resume(PlanRef),
+    /// Abort a staged rollout: it stops and every device it changed is reverted.
+    #[command(after_help = "Example:\n  routeros-mcp plan abort 0193c1f2-…")]
+    Abort(PlanRef),
 }
 
 #[derive(Debug, Args)]
@@ -657,6 +666,46 @@ pub struct DeviceUpdate {
     pub insecure_http: Option<bool>,
     #[arg(long, value_name = "N")]
     pub http_port: Option<Port>,
+    /// Whether plans of basic tools (and of low or medium risk) may be proposed for the device;
+    /// `default` follows its environment (on everywhere).
+    #[arg(long, value_name = "true|false|default")]
+    pub allow_basic_writes: Option<FlagSetting>,
+    /// Whether plans of professional tools (and of high or critical risk) may be proposed for
+    /// the device; `default` follows its environment (on in lab and staging, off in prod).
+    #[arg(long, value_name = "true|false|default")]
+    pub allow_professional_workflows: Option<FlagSetting>,
+}
+
+/// A capability flag as `device update` sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagSetting {
+    Set(bool),
+    /// Back to the environment's default.
+    Default,
+}
+
+impl FlagSetting {
+    /// The value stored on the device record (`None`: the environment's default).
+    pub fn stored(self) -> Option<bool> {
+        match self {
+            FlagSetting::Set(b) => Some(b),
+            FlagSetting::Default => None,
+        }
+    }
+}
+
+impl std::str::FromStr for FlagSetting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "true" => Ok(FlagSetting::Set(true)),
+            "false" => Ok(FlagSetting::Set(false)),
+            "default" => Ok(FlagSetting::Default),
+            other => Err(format!(
+                "{other:?}: expected true, false or default (follow the device's environment)"
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

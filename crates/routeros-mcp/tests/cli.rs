@@ -1064,7 +1064,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     assert!(
         check
             .stdout
-            .contains("a new database: 8 migrations to apply"),
+            .contains("a new database: 11 migrations to apply"),
         "{}",
         check.stdout
     );

@@ -112,6 +112,9 @@ pub fn workflow_config(s: &Settings) -> workflow::WorkflowConfig {
         rollback_timeout: (p.confirm_timeout + std::time::Duration::from_secs(60))
             .max(std::time::Duration::from_secs(180)),
         policies: Environment::ALL.iter().map(|e| (*e, policy(*e))).collect(),
+        tool_tiers: catalog::Catalog::embedded()
+            .map(|c| c.iter().map(|t| (t.name.clone(), t.tier)).collect())
+            .unwrap_or_default(),
         ..workflow::WorkflowConfig::default()
     }
 }

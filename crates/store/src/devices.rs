@@ -47,9 +47,24 @@ pub struct Device {
     pub decommissioned_at: Option<String>,
     /// When a call last reached the device.
     pub last_seen_at: Option<String>,
+    /// Whether the workflow may plan basic writes here, as an admin set it (`None`: the
+    /// environment's default; see [`Device::capabilities`]).
+    pub allow_basic_writes: Option<bool>,
+    /// Whether the workflow may plan professional workflows here, as an admin set it.
+    pub allow_professional_workflows: Option<bool>,
 }
 
 impl Device {
+    /// What the workflow may plan on this device: the flags its admin set, else its
+    /// environment's defaults.
+    pub fn capabilities(&self) -> domain::Capabilities {
+        domain::Capabilities::resolve(
+            self.environment,
+            self.allow_basic_writes,
+            self.allow_professional_workflows,
+        )
+    }
+
     /// The audit target naming this device.
     pub fn audit_target(&self) -> String {
         format!("device:{}", self.id)
@@ -102,6 +117,9 @@ pub struct DevicePatch {
     pub status: Option<DeviceStatus>,
     pub set_tags: Vec<Tag>,
     pub remove_tags: Vec<String>,
+    /// `Some(Some(flag))` sets the flag, `Some(None)` returns it to the environment's default.
+    pub allow_basic_writes: Option<Option<bool>>,
+    pub allow_professional_workflows: Option<Option<bool>>,
 }
 
 impl DevicePatch {
@@ -117,6 +135,8 @@ impl DevicePatch {
             && self.status.is_none()
             && self.set_tags.is_empty()
             && self.remove_tags.is_empty()
+            && self.allow_basic_writes.is_none()
+            && self.allow_professional_workflows.is_none()
     }
 }
 
@@ -153,7 +173,8 @@ const SELECT: &str = "SELECT d.id, o.name AS org, p.name AS project, d.name, d.a
      d.rest_port, d.ssh_port, d.driver, d.environment, d.tags, d.status, d.routeros_version, \
      d.board, d.architecture, d.identity, d.tls_cert_sha256, d.ssh_host_key_sha256, \
      c.username AS username, c.version AS credential_version, \
-     d.created_at, d.updated_at, d.decommissioned_at, d.http_port, d.insecure_http, d.last_seen_at \
+     d.created_at, d.updated_at, d.decommissioned_at, d.http_port, d.insecure_http, d.last_seen_at, \
+     d.allow_basic_writes, d.allow_professional_workflows \
      FROM devices d \
      JOIN projects p ON p.id = d.project_id \
      JOIN organizations o ON o.id = p.organization_id \
@@ -186,6 +207,8 @@ struct DeviceRow {
     http_port: Option<i64>,
     insecure_http: i64,
     last_seen_at: Option<String>,
+    allow_basic_writes: Option<i64>,
+    allow_professional_workflows: Option<i64>,
 }
 
 impl TryFrom<DeviceRow> for Device {
@@ -223,6 +246,8 @@ impl TryFrom<DeviceRow> for Device {
             updated_at: r.updated_at,
             decommissioned_at: r.decommissioned_at,
             last_seen_at: r.last_seen_at,
+            allow_basic_writes: r.allow_basic_writes.map(|v| v != 0),
+            allow_professional_workflows: r.allow_professional_workflows.map(|v| v != 0),
         })
     }
 }
@@ -494,13 +519,31 @@ impl Store {
             tags.insert(tag.key.to_string(), tag.value.clone());
         }
         note("tags", json!(current.tags), json!(tags));
+        // Audited as set (`true`/`false`) or following the environment (`null`).
+        let allow_basic_writes = patch
+            .allow_basic_writes
+            .unwrap_or(current.allow_basic_writes);
+        note(
+            "allow_basic_writes",
+            json!(current.allow_basic_writes),
+            json!(allow_basic_writes),
+        );
+        let allow_professional_workflows = patch
+            .allow_professional_workflows
+            .unwrap_or(current.allow_professional_workflows);
+        note(
+            "allow_professional_workflows",
+            json!(current.allow_professional_workflows),
+            json!(allow_professional_workflows),
+        );
         if changed.is_empty() {
             return Ok(current);
         }
         sqlx::query(
             "UPDATE devices SET name = $1, address = $2, rest_port = $3, ssh_port = $4, driver = $5, \
              environment = $6, status = $7, tags = $8, updated_at = $9, http_port = $10, \
-             insecure_http = $11 WHERE id = $12",
+             insecure_http = $11, allow_basic_writes = $12, allow_professional_workflows = $13 \
+             WHERE id = $14",
         )
         .bind(name.as_str())
         .bind(address.to_string())
@@ -513,6 +556,8 @@ impl Store {
         .bind(time::now())
         .bind(http_port.map(|p| i64::from(p.get())))
         .bind(i64::from(insecure_http))
+        .bind(allow_basic_writes.map(i64::from))
+        .bind(allow_professional_workflows.map(i64::from))
         .bind(id.to_string())
         .execute(&mut *tx)
         .await

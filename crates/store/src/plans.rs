@@ -465,3 +465,96 @@ pub async fn journal(store: &Store, plan_id: &str) -> Result<Vec<JournalRow>, St
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?)
 }
+
+/// A `plan_rollouts` row: how a multi-device plan rolls out, what operators asked of it, and
+/// where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutRow {
+    pub plan_id: String,
+    /// JSON.
+    pub spec: String,
+    /// `running`, `paused` or `aborting`.
+    pub control: String,
+    /// Who asked for the current control (none while it was never changed).
+    pub control_by: Option<String>,
+    /// JSON, once the rollout started.
+    pub progress: Option<String>,
+    pub updated_at: String,
+}
+
+/// Records how a plan rolls out (with the plan, in its transaction).
+pub async fn insert_rollout(
+    tx: &mut Transaction<'static, Any>,
+    plan_id: &str,
+    spec: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO plan_rollouts (plan_id, spec, control, updated_at) VALUES ($1, $2, 'running', $3)",
+    )
+    .bind(plan_id)
+    .bind(spec)
+    .bind(crate::time::now())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// How a plan rolls out, if it is a staged rollout.
+pub async fn rollout(store: &Store, plan_id: &str) -> Result<Option<RolloutRow>, StoreError> {
+    let row = sqlx::query(
+        "SELECT plan_id, spec, control, control_by, progress, updated_at FROM plan_rollouts \
+         WHERE plan_id = $1",
+    )
+    .bind(plan_id)
+    .fetch_optional(store.pool())
+    .await?;
+    row.map(|r: AnyRow| {
+        Ok(RolloutRow {
+            plan_id: r.try_get("plan_id")?,
+            spec: r.try_get("spec")?,
+            control: r.try_get("control")?,
+            control_by: r.try_get("control_by")?,
+            progress: r.try_get("progress")?,
+            updated_at: r.try_get("updated_at")?,
+        })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| StoreError::from(e))
+}
+
+/// Moves a rollout's control from `from` to `to` in one statement (false: it was not `from`).
+pub async fn move_rollout_control(
+    tx: &mut Transaction<'static, Any>,
+    plan_id: &str,
+    from: &str,
+    to: &str,
+    by: &str,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE plan_rollouts SET control = $1, control_by = $2, updated_at = $3 \
+         WHERE plan_id = $4 AND control = $5",
+    )
+    .bind(to)
+    .bind(by)
+    .bind(crate::time::now())
+    .bind(plan_id)
+    .bind(from)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records where a rollout is.
+pub async fn set_rollout_progress(
+    store: &Store,
+    plan_id: &str,
+    progress: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE plan_rollouts SET progress = $1, updated_at = $2 WHERE plan_id = $3")
+        .bind(progress)
+        .bind(crate::time::now())
+        .bind(plan_id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}

@@ -1773,3 +1773,91 @@ both_backends!(runbook_lineage_project_runs_and_tallies, |store, _db| {
     assert_eq!(mine["v2"], (2, 0));
     assert_eq!(mine.len(), 2);
 });
+
+both_backends!(
+    capability_flags_follow_the_environment_until_an_admin_sets_them,
+    |store, _db| {
+        use domain::{CapabilityFlag, Tier};
+        let key = MasterKey::generate().unwrap();
+        let mut new = new_device("edge");
+        new.environment = Environment::Prod;
+        let d = store.add_device(&new, &key, &ctx()).await.unwrap();
+        assert_eq!(
+            (d.allow_basic_writes, d.allow_professional_workflows),
+            (None, None)
+        );
+        assert_eq!(
+            d.capabilities().missing(Tier::Professional),
+            vec![CapabilityFlag::ProfessionalWorkflows]
+        );
+        // Moved to staging, it follows staging's defaults.
+        let staged = store
+            .update_device(
+                &d.id,
+                &DevicePatch {
+                    environment: Some(Environment::Staging),
+                    ..DevicePatch::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        assert!(staged.capabilities().missing(Tier::Professional).is_empty());
+        // An admin's setting outlives environment changes and is audited.
+        let set = store
+            .update_device(
+                &d.id,
+                &DevicePatch {
+                    environment: Some(Environment::Prod),
+                    allow_professional_workflows: Some(Some(true)),
+                    allow_basic_writes: Some(Some(false)),
+                    ..DevicePatch::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(set.allow_professional_workflows, Some(true));
+        assert_eq!(
+            set.capabilities().missing(Tier::Basic),
+            vec![CapabilityFlag::BasicWrites]
+        );
+        let event = &store
+            .audit_events(&AuditFilter {
+                action: Some("device.update".into()),
+                limit: 1,
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap()[0];
+        let changed = &event.details["changed"];
+        assert_eq!(
+            changed["allow_basic_writes"]["from"],
+            serde_json::Value::Null
+        );
+        assert_eq!(changed["allow_basic_writes"]["to"], false);
+        assert_eq!(changed["allow_professional_workflows"]["to"], true);
+        // Back to the environment's default.
+        let reset = store
+            .update_device(
+                &d.id,
+                &DevicePatch {
+                    allow_basic_writes: Some(None),
+                    allow_professional_workflows: Some(None),
+                    ..DevicePatch::default()
+                },
+                &ctx(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (reset.allow_basic_writes, reset.allow_professional_workflows),
+            (None, None)
+        );
+        let reread = store.device_by_id(&d.id).await.unwrap();
+        assert_eq!(
+            reread.capabilities(),
+            domain::Capabilities::default_for(Environment::Prod)
+        );
+    }
+);

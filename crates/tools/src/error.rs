@@ -99,6 +99,7 @@ impl From<StoreError> for ToolError {
             StoreError::Decommissioned(name) => ToolError::Refused(format!(
                 "device {name} is decommissioned and is never contacted"
             )),
+            e @ StoreError::ProjectNotFound(_) => ToolError::InvalidArguments(e.to_string()),
             other => ToolError::internal(&other),
         }
     }

@@ -15,6 +15,10 @@ pub async fn resource(ctx: &Ctx, plan_id: &str) -> Result<Value, ToolError> {
     let mut v = view(ctx, &plan, None);
     v["decisions"] = Value::Array(ctx.workflow.decisions(&plan.id).await?);
     v["drift"] = Value::Array(drift(ctx, &plan).await?);
+    // A staged rollout's per-device progress (wave, state, gate results).
+    if let Some(rollout) = ctx.workflow.rollout_of(&plan.id).await? {
+        v["rollout"] = serde_json::to_value(rollout).unwrap_or(Value::Null);
+    }
     Ok(v)
 }
 
@@ -40,13 +44,38 @@ async fn drift(ctx: &Ctx, plan: &Plan) -> Result<Vec<Value>, ToolError> {
 pub(crate) async fn propose(
     ctx: &Ctx,
     caller: &Caller,
+    request: PlanRequest,
+) -> Result<ToolOutput, ToolError> {
+    propose_with(ctx, caller, request, None).await
+}
+
+/// Plans a request over many devices as a staged rollout (`plan.create` with `rollout`).
+pub(crate) async fn propose_rollout(
+    ctx: &Ctx,
+    caller: &Caller,
+    request: PlanRequest,
+    spec: workflow::RolloutSpec,
+) -> Result<ToolOutput, ToolError> {
+    propose_with(ctx, caller, request, Some(spec)).await
+}
+
+async fn propose_with(
+    ctx: &Ctx,
+    caller: &Caller,
     mut request: PlanRequest,
+    rollout: Option<workflow::RolloutSpec>,
 ) -> Result<ToolOutput, ToolError> {
     // Every device is resolved as the caller may see it and checked for the role to change it;
     // the workflow then gets ids, never a name it would resolve across every project.
     for d in &mut request.devices {
         let (device, _) = crate::device(ctx, &d.device).await?;
         d.device = device.id.to_string();
+    }
+    if caller.gather.is_some() && rollout.is_some() {
+        return Err(ToolError::InvalidArguments(
+            "rollout: a staged rollout cannot be a runbook step; propose it with plan.create on its own"
+                .into(),
+        ));
     }
     if let Some(gather) = &caller.gather {
         gather
@@ -59,7 +88,14 @@ pub(crate) async fn propose(
     let Proposal {
         plan,
         auto_approval,
-    } = ctx.workflow.propose(&request, &caller.audit).await?;
+    } = match rollout {
+        Some(spec) => {
+            ctx.workflow
+                .propose_rollout(&request, spec, &caller.audit)
+                .await?
+        }
+        None => ctx.workflow.propose(&request, &caller.audit).await?,
+    };
     Ok(ToolOutput::new(view(ctx, &plan, auto_approval.as_ref())))
 }
 

@@ -61,17 +61,17 @@ pub struct ApplyReport {
 
 /// A device whose changes were all applied and confirmed (kept in case a later device fails).
 #[derive(Debug)]
-struct Done {
-    device_id: DeviceId,
-    name: String,
+pub(crate) struct Done {
+    pub(crate) device_id: DeviceId,
+    pub(crate) name: String,
     created: HashMap<u32, String>,
-    applied: usize,
+    pub(crate) applied: usize,
 }
 
 /// Why a device failed, and how far it got.
 #[derive(Debug)]
-struct Failure {
-    outcome: DeviceOutcome,
+pub(crate) struct Failure {
+    pub(crate) outcome: DeviceOutcome,
 }
 
 /// Writes in progress on one device.
@@ -269,6 +269,9 @@ impl Workflow {
     }
 
     async fn rollout(&self, plan: &Plan, ctx: &AuditContext) -> ApplyReport {
+        if let Some(spec) = &plan.rollout {
+            return self.staged(plan, spec, ctx).await;
+        }
         let mut done: Vec<Done> = Vec::new();
         let mut outcomes: Vec<DeviceOutcome> = Vec::new();
         let mut failed_at = None;
@@ -364,7 +367,7 @@ impl Workflow {
         }
     }
 
-    async fn apply_device(
+    pub(crate) async fn apply_device(
         &self,
         plan: &Plan,
         device_id: &DeviceId,
@@ -426,7 +429,7 @@ impl Workflow {
     }
 
     /// Undoes a device that was fully applied (a later device failed).
-    async fn rollback_done(
+    pub(crate) async fn rollback_done(
         &self,
         plan: &Plan,
         d: &Done,

@@ -15,6 +15,7 @@
 //! Every plan, decision, apply step, rollback and recovery is audited.
 
 mod apply;
+pub mod capabilities;
 pub mod clock;
 pub mod desired;
 mod device_ops;
@@ -29,6 +30,7 @@ pub mod planner;
 mod recovery;
 mod repo;
 pub mod risk;
+pub mod rollout;
 pub mod script;
 pub mod token;
 
@@ -52,6 +54,7 @@ pub use model::{Action, Change, ItemRef, Plan, PlanKind, PlanStatus, Props, Risk
 pub use planner::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
 pub use recovery::{ReconcileReport, RecoveryReport};
 pub use repo::{JournalEntry, PlanFilter, ProjectPlanFilter};
+pub use rollout::{Control, Progress, Rollout, RolloutSpec};
 
 /// Which plans may be approved without a human, and whether an MCP client's user may approve,
 /// for one environment.
@@ -89,6 +92,10 @@ pub struct WorkflowConfig {
     /// Told when a plan has been applied, with the plan's id and devices — how the backups take
     /// the snapshot that marks what the product applied. `None`: nobody.
     pub after_apply: Option<AfterApply>,
+    /// Each catalog tool's tier, which decides whether its plans need `allow_basic_writes` or
+    /// `allow_professional_workflows` on their devices (see [`capabilities`]). A tool not in
+    /// it is judged by its plan's risk alone.
+    pub tool_tiers: BTreeMap<String, domain::Tier>,
 }
 
 /// A callback run when a plan reaches `applied` (see [`WorkflowConfig::after_apply`]). It must
@@ -125,6 +132,7 @@ impl Default for WorkflowConfig {
             clock: Arc::new(clock::SystemClock),
             notifier: None,
             after_apply: None,
+            tool_tiers: BTreeMap::new(),
         }
     }
 }
@@ -381,7 +389,25 @@ impl Workflow {
         request: &PlanRequest,
         ctx: &AuditContext,
     ) -> Result<Proposal, WorkflowError> {
-        self.propose_kind(request, PlanKind::Change, None, ctx)
+        self.propose_kind(request, PlanKind::Change, None, None, ctx)
+            .await
+    }
+
+    /// Plans a request over many devices as a staged rollout: canary first, then the waves of
+    /// `spec`, with a soak and health gates between waves (see [`rollout`]).
+    pub async fn propose_rollout(
+        &self,
+        request: &PlanRequest,
+        spec: RolloutSpec,
+        ctx: &AuditContext,
+    ) -> Result<Proposal, WorkflowError> {
+        if request.devices.len() < 2 {
+            return Err(WorkflowError::Invalid(format!(
+                "a staged rollout needs at least 2 devices (a canary and a wave); this request names {}",
+                request.devices.len()
+            )));
+        }
+        self.propose_kind(request, PlanKind::Change, None, Some(spec), ctx)
             .await
     }
 
@@ -390,10 +416,19 @@ impl Workflow {
         request: &PlanRequest,
         kind: PlanKind,
         rollback_of: Option<String>,
+        rollout: Option<RolloutSpec>,
         ctx: &AuditContext,
     ) -> Result<Proposal, WorkflowError> {
         check_text(request)?;
         let planned = planner::plan(&self.inner.fleet, request).await?;
+        match kind {
+            PlanKind::Change => {
+                self.check_capabilities(&request.tool, planned.risk, &planned.devices)
+                    .await?;
+            }
+            // Undoing returns the devices to a state a person approved before.
+            PlanKind::Rollback => {}
+        }
         let project_id = repo::project_of_device(self.store(), &planned.first_device).await?;
         let now = store::time::now();
         let mut plan = Plan {
@@ -414,6 +449,7 @@ impl Workflow {
             devices: planned.devices,
             changes: planned.changes,
             outcome: None,
+            rollout,
         };
         if plan.title.is_empty() {
             return Err(WorkflowError::Invalid("a plan needs a title".into()));
@@ -693,8 +729,14 @@ impl Workflow {
         }
         let journal = repo::journal(self.store(), plan_id).await?;
         let request = recovery::rollback_request(&plan, &journal)?;
-        self.propose_kind(&request, PlanKind::Rollback, Some(plan.id.clone()), ctx)
-            .await
+        self.propose_kind(
+            &request,
+            PlanKind::Rollback,
+            Some(plan.id.clone()),
+            None,
+            ctx,
+        )
+        .await
     }
 
     pub(crate) fn count(&self, status: PlanStatus) {

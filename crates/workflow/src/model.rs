@@ -216,6 +216,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// What happened when it was applied (per device), once it was.
     pub outcome: Option<Value>,
+    /// How it rolls out when it is a staged rollout (waves, soak, gates); covered by the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<crate::rollout::RolloutSpec>,
 }
 
 impl Plan {
@@ -232,6 +235,14 @@ impl Plan {
             "risk_reasons": self.risk_reasons,
             "changes": self.changes,
         });
+        // Only a staged rollout has the key, so the hashes of other plans stay as they were.
+        let mut content = content;
+        if let (Some(spec), Some(map)) = (&self.rollout, content.as_object_mut()) {
+            map.insert(
+                "rollout".into(),
+                serde_json::to_value(spec).unwrap_or(Value::Null),
+            );
+        }
         let mut hasher = Sha256::new();
         hasher.update(canonical(&content).as_bytes());
         hex::encode(hasher.finalize())

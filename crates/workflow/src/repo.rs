@@ -77,7 +77,11 @@ pub(crate) async fn insert_plan(
             device_environment: String::new(),
         })
         .collect();
-    Ok(rows::insert_plan(tx, &row, &changes).await?)
+    rows::insert_plan(tx, &row, &changes).await?;
+    if let Some(spec) = &plan.rollout {
+        rows::insert_rollout(tx, &plan.id, &text(spec)).await?;
+    }
+    Ok(())
 }
 
 fn plan_of(row: rows::PlanRow) -> Result<Plan, WorkflowError> {
@@ -101,6 +105,7 @@ fn plan_of(row: rows::PlanRow) -> Result<Plan, WorkflowError> {
             .map(|o| serde_json::from_str(&o).unwrap_or(Value::String(o))),
         devices: Vec::new(),
         changes: Vec::new(),
+        rollout: None,
         id,
     })
 }
@@ -111,6 +116,9 @@ pub(crate) async fn load_plan(store: &Store, id: &str) -> Result<Plan, WorkflowE
         .await?
         .ok_or_else(|| WorkflowError::PlanNotFound(id.to_owned()))?;
     let mut plan = plan_of(row)?;
+    if let Some(r) = rows::rollout(store, id).await? {
+        plan.rollout = Some(json(&r.spec, id)?);
+    }
     for c in changes {
         let device_id: DeviceId = parse(&c.device_id, id)?;
         let device_order =

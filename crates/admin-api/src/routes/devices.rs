@@ -152,6 +152,49 @@ pub(crate) struct PatchDevice {
     /// Tag keys to remove.
     #[serde(default)]
     remove_tags: Vec<String>,
+    /// Whether plans of basic tools (and of low or medium risk) may be proposed for the device:
+    /// `true`, `false`, or `"default"` to follow the environment (lab, staging, prod: on).
+    #[schema(value_type = Option<Object>)]
+    allow_basic_writes: Option<FlagSetting>,
+    /// Whether plans of professional tools (and of high or critical risk) may be proposed for
+    /// the device: `true`, `false`, or `"default"` to follow the environment (lab, staging:
+    /// on; prod: off).
+    #[schema(value_type = Option<Object>)]
+    allow_professional_workflows: Option<FlagSetting>,
+}
+
+/// A capability flag as a request sets it: on, off, or back to the environment's default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlagSetting {
+    Set(bool),
+    Default,
+}
+
+impl<'de> Deserialize<'de> for FlagSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(b) => Ok(FlagSetting::Set(b)),
+            Raw::Text(t) if t == "default" => Ok(FlagSetting::Default),
+            Raw::Text(_) => Err(serde::de::Error::custom(
+                "expected true, false or \"default\" (follow the device's environment)",
+            )),
+        }
+    }
+}
+
+impl FlagSetting {
+    fn stored(self) -> Option<bool> {
+        match self {
+            FlagSetting::Set(b) => Some(b),
+            FlagSetting::Default => None,
+        }
+    }
 }
 
 /// How to contact a device under test.
@@ -526,10 +569,14 @@ pub(crate) async fn update_device(
         status: request.status,
         set_tags,
         remove_tags,
+        allow_basic_writes: request.allow_basic_writes.map(FlagSetting::stored),
+        allow_professional_workflows: request
+            .allow_professional_workflows
+            .map(FlagSetting::stored),
     };
     if patch.is_empty() {
         return Err(ApiError::invalid(
-            "nothing to change: give at least one of name, address, rest_port, ssh_port, http_port, insecure_http, driver, environment, status, set_tags, remove_tags",
+            "nothing to change: give at least one of name, address, rest_port, ssh_port, http_port, insecure_http, driver, environment, status, set_tags, remove_tags, allow_basic_writes, allow_professional_workflows",
         ));
     }
     let environment = patch.environment.unwrap_or(device.environment);

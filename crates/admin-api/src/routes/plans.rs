@@ -300,3 +300,127 @@ pub(crate) async fn reject_plan(
     let plan = state.workflow.plan(&plan.id).await?;
     Ok(Json(PlanSummary::from(&plan)))
 }
+
+/// A staged rollout's control after an operator's request.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub(crate) struct RolloutControlView {
+    pub plan_id: String,
+    /// `running`, `paused` or `aborting` (the process running the rollout reverts the devices
+    /// it changed; the plan's status tells how that ended).
+    pub control: String,
+    /// Who asked.
+    pub control_by: Option<String>,
+}
+
+async fn rollout_control(
+    state: &AdminState,
+    caller: &Caller,
+    path: &(String, String, String),
+    op: fn(&workflow::Workflow, String, store::AuditContext) -> RolloutFuture,
+) -> Result<Json<RolloutControlView>, ApiError> {
+    let (_, plan) = open_plan(state, caller, path, Role::Approver).await?;
+    let rollout = op(&state.workflow, plan.id.clone(), caller.audit.clone()).await?;
+    Ok(Json(RolloutControlView {
+        plan_id: plan.id,
+        control: rollout.control.to_string(),
+        control_by: rollout.control_by,
+    }))
+}
+
+type RolloutFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<workflow::Rollout, WorkflowError>> + Send>,
+>;
+
+/// Pauses a running staged rollout: no further device starts until it is resumed or aborted.
+#[utoipa::path(
+    post,
+    path = "/v1/organizations/{org}/projects/{project}/plans/{id}/pause",
+    tag = "plans",
+    params(
+        ("org" = String, Path, description = "Organization name"),
+        ("project" = String, Path, description = "Project name"),
+        ("id" = String, Path, description = "Plan id"),
+    ),
+    responses(
+        (status = 200, description = "Paused", body = RolloutControlView),
+        (status = 401, description = describe::UNAUTHENTICATED, body = ErrorBody),
+        (status = 403, description = describe::FORBIDDEN, body = ErrorBody),
+        (status = 404, description = describe::NOT_FOUND, body = ErrorBody),
+        (status = 409, description = "Not a running staged rollout (not a rollout, not started, ended, already paused or being aborted)", body = ErrorBody),
+        (status = 500, description = describe::INTERNAL, body = ErrorBody),
+    )
+)]
+pub(crate) async fn pause_plan(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Json<RolloutControlView>, ApiError> {
+    rollout_control(&state, &caller, &path, |wf, id, ctx| {
+        let wf = wf.clone();
+        Box::pin(async move { wf.pause(&id, &ctx).await })
+    })
+    .await
+}
+
+/// Resumes a paused staged rollout.
+#[utoipa::path(
+    post,
+    path = "/v1/organizations/{org}/projects/{project}/plans/{id}/resume",
+    tag = "plans",
+    params(
+        ("org" = String, Path, description = "Organization name"),
+        ("project" = String, Path, description = "Project name"),
+        ("id" = String, Path, description = "Plan id"),
+    ),
+    responses(
+        (status = 200, description = "Resumed", body = RolloutControlView),
+        (status = 401, description = describe::UNAUTHENTICATED, body = ErrorBody),
+        (status = 403, description = describe::FORBIDDEN, body = ErrorBody),
+        (status = 404, description = describe::NOT_FOUND, body = ErrorBody),
+        (status = 409, description = "Not a paused staged rollout", body = ErrorBody),
+        (status = 500, description = describe::INTERNAL, body = ErrorBody),
+    )
+)]
+pub(crate) async fn resume_plan(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Json<RolloutControlView>, ApiError> {
+    rollout_control(&state, &caller, &path, |wf, id, ctx| {
+        let wf = wf.clone();
+        Box::pin(async move { wf.resume(&id, &ctx).await })
+    })
+    .await
+}
+
+/// Aborts a running or paused staged rollout: it stops, and every device it changed is
+/// reverted.
+#[utoipa::path(
+    post,
+    path = "/v1/organizations/{org}/projects/{project}/plans/{id}/abort",
+    tag = "plans",
+    params(
+        ("org" = String, Path, description = "Organization name"),
+        ("project" = String, Path, description = "Project name"),
+        ("id" = String, Path, description = "Plan id"),
+    ),
+    responses(
+        (status = 200, description = "Aborting: the changed devices are being reverted", body = RolloutControlView),
+        (status = 401, description = describe::UNAUTHENTICATED, body = ErrorBody),
+        (status = 403, description = describe::FORBIDDEN, body = ErrorBody),
+        (status = 404, description = describe::NOT_FOUND, body = ErrorBody),
+        (status = 409, description = "Not a running or paused staged rollout (not a rollout, not started, ended, or already being aborted)", body = ErrorBody),
+        (status = 500, description = describe::INTERNAL, body = ErrorBody),
+    )
+)]
+pub(crate) async fn abort_plan(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path(path): Path<(String, String, String)>,
+) -> Result<Json<RolloutControlView>, ApiError> {
+    rollout_control(&state, &caller, &path, |wf, id, ctx| {
+        let wf = wf.clone();
+        Box::pin(async move { wf.abort(&id, &ctx).await })
+    })
+    .await
+}

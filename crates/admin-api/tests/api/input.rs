@@ -506,3 +506,66 @@ fn futures_stream(bytes: Vec<u8>) -> Body {
         bytes.chunks(8192).map(|c| Ok(c.to_vec())).collect();
     Body::from_stream(futures::stream::iter(chunks))
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn capability_flags_are_set_by_admins_and_bad_values_change_nothing() {
+    let app = App::start().await;
+    let root = admin();
+    let path = format!("{A}/devices/ra1");
+    let patch = |body: Value| {
+        Request::builder()
+            .method(Method::PATCH)
+            .uri(&path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let shown = app.get(&root, &path).await;
+    let caps = &shown.body["capabilities"];
+    // ra1 is prod: basic writes on, professional workflows off, both by environment.
+    assert_eq!(caps["allow_basic_writes"], true, "{caps}");
+    assert_eq!(caps["allow_professional_workflows"], false, "{caps}");
+    assert_eq!(caps["allow_professional_workflows_source"], "environment");
+    let audit = app.audit_count().await;
+    for bad in [
+        json!({"allow_professional_workflows": "maybe"}),
+        json!({"allow_basic_writes": 1}),
+    ] {
+        let reply = app.send(Some(&root), patch(bad.clone())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {}",
+            reply.text
+        );
+        assert!(
+            reply.message().contains("allow_"),
+            "{bad}: {}",
+            reply.message()
+        );
+    }
+    assert_eq!(app.audit_count().await, audit, "refusals changed nothing");
+    let set = app
+        .send(
+            Some(&root),
+            patch(json!({"allow_professional_workflows": true})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let caps = &set.body["capabilities"];
+    assert_eq!(caps["allow_professional_workflows"], true);
+    assert_eq!(caps["allow_professional_workflows_source"], "admin");
+    assert_eq!(app.audit_count().await, audit + 1, "the change is audited");
+    let reset = app
+        .send(
+            Some(&root),
+            patch(json!({"allow_professional_workflows": "default"})),
+        )
+        .await;
+    assert_eq!(reset.status, StatusCode::OK, "{}", reset.text);
+    assert_eq!(
+        reset.body["capabilities"]["allow_professional_workflows"],
+        false
+    );
+    app.stop().await;
+}

@@ -30,6 +30,9 @@ enum Route {
     GetPlan,
     Approve,
     Reject,
+    Pause,
+    Resume,
+    Abort,
     Audit,
     OpenApi,
     ListTokens,
@@ -81,6 +84,10 @@ const TABLE: &[(Route, [u16; 7])] = &[
     (Route::GetPlan, [200, 200, 200, 200, 200, 404, 404]),
     (Route::Approve, [403, 403, 200, 200, 200, 404, 404]),
     (Route::Reject, [403, 403, 200, 200, 200, 404, 404]),
+    // Allowed to an approver, then refused by what the plan is (not a staged rollout).
+    (Route::Pause, [403, 403, 409, 409, 409, 404, 404]),
+    (Route::Resume, [403, 403, 409, 409, 409, 404, 404]),
+    (Route::Abort, [403, 403, 409, 409, 409, 404, 404]),
     (Route::Audit, [200, 200, 200, 200, 200, 404, 404]),
     (Route::OpenApi, [200, 200, 200, 200, 200, 200, 200]),
     (Route::ListTokens, [403, 403, 403, 200, 403, 403, 403]),
@@ -181,6 +188,15 @@ async fn request(app: &App, route: Route) -> (Method, String, Option<Value>) {
                 format!("{A}/plans/{plan}/reject"),
                 Some(json!({"reason": "not now"})),
             )
+        }
+        Route::Pause | Route::Resume | Route::Abort => {
+            let plan = app.propose(&app.device_a).await;
+            let op = match route {
+                Route::Pause => "pause",
+                Route::Resume => "resume",
+                _ => "abort",
+            };
+            (Method::POST, format!("{A}/plans/{plan}/{op}"), None)
         }
         Route::Audit => (Method::GET, format!("{A}/audit"), None),
         Route::OpenApi => (Method::GET, "/v1/openapi.json".into(), None),

@@ -554,7 +554,19 @@ async fn plans_are_listed_read_approved_and_rejected() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
-    // A person approving through the API may approve what no MCP client or policy may.
+    // A person approving through the API may approve what no MCP client or policy may. (ra1 is
+    // prod: an admin first allows professional workflows on it, or the plan is refused.)
+    app.store()
+        .update_device(
+            &app.device_a,
+            &store::DevicePatch {
+                allow_professional_workflows: Some(Some(true)),
+                ..store::DevicePatch::default()
+            },
+            &store::AuditContext::new("test:admin"),
+        )
+        .await
+        .unwrap();
     let critical = app
         .propose_change(
             &app.device_a,

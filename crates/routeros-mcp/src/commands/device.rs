@@ -15,7 +15,7 @@ use futures::StreamExt;
 use crate::UsageError;
 use crate::cli::{
     DeviceAdd, DeviceCommand, DeviceImport, DeviceList, DeviceRef, DeviceRotate, DeviceTest,
-    DeviceUpdate, Output,
+    DeviceUpdate, FlagSetting, Output,
 };
 use crate::context::Context;
 use crate::output::{self, or_dash};
@@ -386,12 +386,14 @@ async fn update(ctx: &Context, args: DeviceUpdate) -> Result<()> {
         status: args.status,
         set_tags: args.tags,
         remove_tags: args.remove_tags,
+        allow_basic_writes: args.allow_basic_writes.map(FlagSetting::stored),
+        allow_professional_workflows: args.allow_professional_workflows.map(FlagSetting::stored),
     };
     if patch.is_empty() && pins.0.is_none() && pins.1.is_none() {
         return Err(UsageError(
             "nothing to update: give at least one of --rename, --address, --rest-port, --ssh-port, \
              --http-port, --insecure-http, --driver, --env, --status, --tag, --remove-tag, \
-             --tls-fingerprint, --ssh-host-key"
+             --tls-fingerprint, --ssh-host-key, --allow-basic-writes, --allow-professional-workflows"
                 .into(),
         )
         .into());

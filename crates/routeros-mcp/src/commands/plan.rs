@@ -1,4 +1,4 @@
-//! `routeros-mcp plan list|show|approve|reject|cancel|journal`: the person in plan → approve →
+//! `routeros-mcp plan list|show|approve|reject|cancel|journal|pause|resume|abort`: the person in plan → approve →
 //! apply. Approving prints the token an assistant needs for `plan.apply`; nothing here writes
 //! to a router.
 
@@ -7,7 +7,7 @@ use serde_json::json;
 use workflow::{ApprovalVia, Plan, PlanFilter, PlanStatus, Workflow};
 
 use crate::UsageError;
-use crate::cli::{Output, PlanCommand};
+use crate::cli::{Output, PlanCommand, PlanRef};
 use crate::context::Context;
 use crate::output;
 
@@ -207,6 +207,18 @@ async fn command(ctx: &Context, wf: &Workflow, cmd: PlanCommand) -> Result<()> {
                 &json!({"plan_id": plan.id, "status": plan.status}),
             )
         }
+        PlanCommand::Pause(args) => {
+            let rollout = wf.pause(args.plan_id.trim(), &ctx.audit()).await?;
+            print_control(&args, &rollout)
+        }
+        PlanCommand::Resume(args) => {
+            let rollout = wf.resume(args.plan_id.trim(), &ctx.audit()).await?;
+            print_control(&args, &rollout)
+        }
+        PlanCommand::Abort(args) => {
+            let rollout = wf.abort(args.plan_id.trim(), &ctx.audit()).await?;
+            print_control(&args, &rollout)
+        }
         PlanCommand::Journal(args) => {
             let plan = wf.plan(args.plan_id.trim()).await?;
             let entries = wf.journal(&plan.id).await?;
@@ -235,4 +247,19 @@ async fn command(ctx: &Context, wf: &Workflow, cmd: PlanCommand) -> Result<()> {
             )
         }
     }
+}
+
+/// What `plan pause|resume|abort` says: the rollout's control now. Abort returns once it is
+/// recorded; the process running the rollout reverts the changed devices and `plan show` tells
+/// how that ended.
+fn print_control(args: &PlanRef, rollout: &workflow::Rollout) -> Result<()> {
+    let id = args.plan_id.trim();
+    output::print_record(
+        args.output.output,
+        vec![
+            ("plan", id.to_owned()),
+            ("rollout", rollout.control.to_string()),
+        ],
+        &json!({"plan_id": id, "control": rollout.control}),
+    )
 }

@@ -1,10 +1,11 @@
 //! `plan.create`: a raw change set on the menus plans may change, across one or more devices
 //! (rolled out in the order the devices first appear: the first is the canary). For what no
-//! specific tool covers.
+//! specific tool covers. With `targets` the same changes go to every selected device (by ids,
+//! tag or project); with `rollout` the plan is a staged rollout (canary, waves, soak, gates).
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use workflow::{ChangeRequest, DeviceRequest, Op, PlanRequest, Selector};
+use workflow::{ChangeRequest, DeviceRequest, Op, PlanRequest, RolloutSpec, Selector};
 
 use crate::args::text_props;
 use crate::Caller;
@@ -15,7 +16,31 @@ use crate::{Ctx, ToolError, ToolOutput};
 pub(crate) struct Params {
     title: String,
     changes: Vec<RawChange>,
+    targets: Option<Targets>,
+    rollout: Option<Rollout>,
 }
+
+/// The devices the same changes go to.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Targets {
+    device_ids: Option<Vec<String>>,
+    tag: Option<String>,
+    project: Option<String>,
+}
+
+/// How a staged rollout goes.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rollout {
+    wave_size: Option<u32>,
+    waves: Option<Vec<u8>>,
+    soak_seconds: Option<u64>,
+    max_cpu_percent: Option<u8>,
+}
+
+/// The most devices one plan may name.
+const MAX_TARGETS: usize = 5000;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,7 +53,7 @@ struct Target {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawChange {
-    device_id: String,
+    device_id: Option<String>,
     menu: String,
     action: String,
     item_id: Option<String>,
@@ -57,8 +82,60 @@ fn selector(
 
 pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler_as_caller!("plan.create", run);
 
+/// The devices `targets` selects, as ids, in registry order (the first is the canary).
+async fn targets(ctx: &Ctx, t: Targets) -> Result<Vec<String>, ToolError> {
+    let ids = match (t.device_ids, t.tag, t.project) {
+        (Some(ids), None, None) => {
+            let mut seen = Vec::new();
+            for id in ids {
+                if seen.contains(&id) {
+                    return Err(ToolError::InvalidArguments(format!(
+                        "targets.device_ids names {id} twice"
+                    )));
+                }
+                seen.push(id);
+            }
+            seen
+        }
+        (None, tag, project) if tag.is_some() || project.is_some() => {
+            let tags = tag.map(|t| vec![t]);
+            crate::fleet::select(ctx, project.as_deref(), None, tags.as_deref())
+                .await?
+                .into_iter()
+                .map(|d| d.id.to_string())
+                .collect()
+        }
+        _ => {
+            return Err(ToolError::InvalidArguments(
+                "targets: give device_ids, or tag and/or project".into(),
+            ));
+        }
+    };
+    if ids.is_empty() {
+        return Err(ToolError::InvalidArguments(
+            "targets selects no active device the caller may see".into(),
+        ));
+    }
+    if ids.len() > MAX_TARGETS {
+        return Err(ToolError::InvalidArguments(format!(
+            "targets selects {} devices; one plan names at most {MAX_TARGETS}: narrow it by tag or project",
+            ids.len()
+        )));
+    }
+    Ok(ids)
+}
+
 pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutput, ToolError> {
+    let targets = match p.targets {
+        Some(t) => Some(targets(&ctx, t).await?),
+        None => None,
+    };
+    let rollout = p
+        .rollout
+        .map(|r| RolloutSpec::new(r.wave_size, r.waves, r.soak_seconds, r.max_cpu_percent))
+        .transpose()?;
     let mut devices: Vec<DeviceRequest> = Vec::new();
+    let mut shared: Vec<ChangeRequest> = Vec::new();
     for (i, c) in p.changes.into_iter().enumerate() {
         let at = |e: ToolError| match e {
             ToolError::InvalidArguments(m) => {
@@ -107,22 +184,45 @@ pub(crate) async fn run(ctx: Ctx, p: Params, caller: Caller) -> Result<ToolOutpu
             }
         };
         let change = ChangeRequest { menu: c.menu, op };
-        match devices.iter_mut().find(|d| d.device == c.device_id) {
-            Some(d) => d.changes.push(change),
-            None => devices.push(DeviceRequest {
-                device: c.device_id,
-                changes: vec![change],
-            }),
+        match (&targets, c.device_id) {
+            (Some(_), Some(_)) => {
+                return Err(ToolError::InvalidArguments(format!(
+                    "changes[{i}].device_id: leave it out when targets names the devices"
+                )));
+            }
+            (Some(_), None) => shared.push(change),
+            (None, None) => {
+                return Err(ToolError::InvalidArguments(format!(
+                    "changes[{i}].device_id: required unless targets names the devices"
+                )));
+            }
+            (None, Some(device_id)) => {
+                match devices.iter_mut().find(|d| d.device == device_id) {
+                    Some(d) => d.changes.push(change),
+                    None => devices.push(DeviceRequest {
+                        device: device_id,
+                        changes: vec![change],
+                    }),
+                }
+            }
         }
     }
-    crate::proposal::propose(
-        &ctx,
-        &caller,
-        PlanRequest {
-            title: p.title,
-            tool: "plan.create".into(),
-            devices,
-        },
-    )
-    .await
+    if let Some(ids) = targets {
+        devices = ids
+            .into_iter()
+            .map(|device| DeviceRequest {
+                device,
+                changes: shared.clone(),
+            })
+            .collect();
+    }
+    let request = PlanRequest {
+        title: p.title,
+        tool: "plan.create".into(),
+        devices,
+    };
+    match rollout {
+        Some(spec) => crate::proposal::propose_rollout(&ctx, &caller, request, spec).await,
+        None => crate::proposal::propose(&ctx, &caller, request).await,
+    }
 }

@@ -1,21 +1,27 @@
 //! The `plan` tools — see a plan, list plans, apply one with its approval token, cancel one,
-//! propose the undoing of an applied one, propose a raw change set. What every write tool shares — turning a change request into a
+//! propose the undoing of an applied one, propose a raw change set (or a staged rollout of one),
+//! pause, resume or abort a rollout. What every write tool shares — turning a change request into a
 //! stored plan and showing it — is [`crate::proposal`].
 //!
 //! No tool approves: an approval token comes from a person (`routeros-mcp plan approve`, or the
 //! client's user through elicitation where policy allows) or from policy for low risk in lab.
 
 crate::toolkit::tools! {
+    abort,
     apply,
     cancel,
     create,
     get,
     list,
+    pause,
+    resume,
     rollback,
 }
 
 pub use crate::proposal::resource;
 
+#[cfg(test)]
+mod rollout_tests;
 #[cfg(test)]
 mod write_tests;
 
