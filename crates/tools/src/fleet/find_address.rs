@@ -158,7 +158,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     // A cursor is checked before any device is contacted.
     list.answer(Map::new(), Vec::new(), &window)?;
     let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref()).await?;
-    let count = devices.len();
+    let count = devices.devices.len();
     let outcomes = fan_out(&ctx, devices, |_, client| search(client, wanted.clone())).await;
     let mut errors = ErrorCounts::default();
     let (mut matches, mut matched) = (0usize, 0usize);
@@ -346,10 +346,30 @@ mod tests {
                 .starts_with("device r3: ")
         );
         assert_eq!(partial["items"][1]["name"], "r1");
+        // A credential changed in the registry takes effect on the next call (the clients a
+        // fleet-wide call reuses are only reused while the registry is unchanged).
+        let r1 = h.ctx.fleet.store().find_device(None, "r1").await.unwrap();
+        h.ctx
+            .fleet
+            .store()
+            .rotate_credentials(
+                &r1.id,
+                None,
+                &vault::SecretString::from("not-the-password".to_owned()),
+                h.ctx.fleet.master_key(),
+                &store::AuditContext::new("test"),
+            )
+            .await
+            .unwrap();
+        let stale = h
+            .ok("fleet.find_address", json!({"address": "192.168.88.1"}))
+            .await;
+        assert_eq!(stale["summary"]["errors"], json!({"auth_failed": 2}), "{stale}");
         let nothing = h
             .ok("fleet.find_address", json!({"address": "203.0.113.250"}))
             .await;
         assert_eq!(nothing["summary"]["matches"], 0);
+        assert_eq!(nothing["summary"]["devices"], 3);
         let bad = h
             .call("fleet.find_address", json!({"address": "10.0.0.300"}))
             .await
@@ -377,7 +397,9 @@ mod tests {
                 json!({"address": "192.168.88.1", "limit": 1, "cursor": cursor}),
             )
             .await;
-        assert_eq!(rest["items"][0]["name"], "r1");
+        // Both home routers now refuse the server's login: one failed router per page.
+        assert_eq!(one["items"][0]["name"], "r1");
+        assert_eq!(rest["items"][0]["name"], "r3");
         assert!(rest["next_cursor"].is_null());
     }
 }

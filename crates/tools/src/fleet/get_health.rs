@@ -91,7 +91,7 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     // A cursor is checked before any device is contacted.
     list.answer(Map::new(), Vec::new(), &window)?;
     let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref()).await?;
-    let total = devices.len();
+    let total = devices.devices.len();
     let outcomes = fan_out(&ctx, devices, |_, client| async move {
         let [resource, identity] = client
             .print_each([
@@ -337,6 +337,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_thousand_routers_a_few_down_answered_in_one_call() {
         const N: usize = 2_000;
+        let set_up = Instant::now();
         let h = Harness::start_with(
             &[Profile::Home; N],
             Options {
@@ -391,7 +392,10 @@ mod tests {
         );
         assert!(out["next_cursor"].is_null());
         assert!(tokens <= 5_000, "{tokens} tokens");
-        eprintln!("fleet.get_health over {N} routers: {elapsed:?}, {tokens} tokens");
+        eprintln!(
+            "{N} routers started and registered in {:?}; fleet.get_health over them: {elapsed:?}, {tokens} tokens",
+            set_up.elapsed() - elapsed
+        );
 
         // Asking for the healthy ones too: the few still first, the rest cut to the budget.
         let (all, tokens) = call("fleet.get_health", json!({"include_healthy": true})).await;
@@ -411,19 +415,12 @@ mod tests {
             json!({"devices": N, "failed": 5, "errors": found["summary"]["errors"],
                    "devices_matched": N - 5, "matches": N - 5})
         );
-        let first = names(&found);
-        assert_eq!(first[..5], ["r1001", "r17", "r1999", "r404", "r777"]);
+        assert_eq!(names(&found)[..5], ["r1001", "r17", "r1999", "r404", "r777"]);
         assert!(found["items"][0]["error"]["kind"].is_string());
         assert_eq!(found["items"][5]["matches"][0]["table"], "ip/address");
-        let (next, _) = call(
-            "fleet.find_address",
-            json!({"address": "192.168.88.1", "cursor": found["next_cursor"]}),
-        )
-        .await;
-        let second = names(&next);
-        assert!(!second.is_empty());
-        assert!(second.iter().all(|n| !first.contains(n)), "{second:?}");
-        assert_eq!(next["summary"], found["summary"]);
+        // The rest continues from the last router shown (paging itself: the 100-router test).
+        assert_eq!(found["total"], N);
+        assert!(found["next_cursor"].is_string());
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,11 +5,14 @@
 //!
 //! 1. [`select`]: the devices, picked from the registry the way `device.list` does (project,
 //!    environment, tags; active devices only — an inactive device is one an operator has taken
-//!    out of service), limited to the projects the caller may see.
+//!    out of service), limited to the projects the caller may see, with the registry generation
+//!    they were read at.
 //! 2. [`fan_out`]: every selected device contacted with at most `ctx.fleet_concurrency` calls in
 //!    flight. Each device's outcome stands alone: one that is down, slow or rejecting
 //!    credentials becomes an entry with its error, never the failure of the whole call, and a
-//!    slow device holds only its own place (the others go on being probed).
+//!    slow device holds only its own place (the others go on being probed). Devices' clients
+//!    are served from memory while the registry generation holds, so asking the whole fleet
+//!    again costs no query per device.
 //! 3. The tool's summary, counted over every device of the selection (never over a page).
 //! 4. [`AttentionFirst`]: the per-device list, devices needing attention first (unreachable,
 //!    failed, or whatever the tool calls attention), then the ones worth listing, then — only
@@ -40,13 +43,20 @@ use crate::budget::Budget;
 use crate::paging::MAX_LIMIT;
 use crate::{Ctx, ToolError};
 
+/// The devices of a fleet-wide call, and the registry generation they were read at (their
+/// clients are served from memory while it holds; see [`fleet::Fleet::client_at`]).
+pub(crate) struct Selected {
+    pub devices: Vec<Device>,
+    generation: Option<i64>,
+}
+
 /// The active devices matching the registry filters, in registry order (project, name).
 pub(crate) async fn select(
     ctx: &Ctx,
     project: Option<&str>,
     environment: Option<Environment>,
     tags: Option<&[String]>,
-) -> Result<Vec<Device>, ToolError> {
+) -> Result<Selected, ToolError> {
     let project = project
         .map(str::parse)
         .transpose()
@@ -57,7 +67,8 @@ pub(crate) async fn select(
         .map(|t| t.parse::<Tag>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ToolError::InvalidArguments(e.to_string()))?;
-    crate::visible_devices(
+    let generation = ctx.fleet.generation().await;
+    let devices = crate::visible_devices(
         ctx,
         &DeviceFilter {
             project,
@@ -67,7 +78,11 @@ pub(crate) async fn select(
             include_decommissioned: false,
         },
     )
-    .await
+    .await?;
+    Ok(Selected {
+        devices,
+        generation,
+    })
 }
 
 /// Runs `f` against every device with at most `ctx.fleet_concurrency` in flight, returning
@@ -76,7 +91,7 @@ pub(crate) async fn select(
 /// no other.
 pub(crate) async fn fan_out<T, F, Fut>(
     ctx: &Ctx,
-    devices: Vec<Device>,
+    selected: Selected,
     f: F,
 ) -> Vec<(Device, Result<T, ToolError>)>
 where
@@ -84,10 +99,11 @@ where
     Fut: Future<Output = Result<T, ToolError>>,
 {
     let f = &f;
+    let generation = selected.generation;
     let mut outcomes: Vec<(usize, Device, Result<T, ToolError>)> =
-        futures::stream::iter(devices.into_iter().enumerate())
+        futures::stream::iter(selected.devices.into_iter().enumerate())
             .map(|(i, d)| async move {
-                let outcome = match ctx.fleet.client(&d).await {
+                let outcome = match ctx.fleet.client_at(generation, &d).await {
                     Ok(client) => f(d.clone(), client).await,
                     Err(e) => Err(ToolError::from(e)),
                 };
