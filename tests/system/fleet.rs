@@ -1,6 +1,6 @@
 //! `fleet.get_health` over 100 simulated routers with five of them down, through the real server
 //! (on PostgreSQL when `TEST_DATABASE_URL` is set): a partial result with a per-device error for
-//! each router that does not answer — never a failed call.
+//! each router that does not answer — never a failed call — listed before the healthy ones.
 
 use std::time::{Duration, Instant};
 
@@ -39,19 +39,36 @@ async fn fleet_health_over_a_hundred_routers_with_five_down() {
         ])
         .await;
     let started = Instant::now();
-    let (health, result) = client
-        .ok_result("fleet.get_health", json!({"limit": 100}))
-        .await;
+    let (health, result) = client.ok_result("fleet.get_health", json!({})).await;
     let took = started.elapsed();
     assert_ne!(result.is_error, Some(true));
     assert_eq!(health["summary"]["total"], 100);
     assert_eq!(health["summary"]["reachable"], 95);
     assert_eq!(health["summary"]["unreachable"], 5);
-    let items = health["items"].as_array().unwrap();
+    assert_eq!(health["summary"]["healthy"], 95);
+    // Only the five that need attention are listed; the healthy ones are counted.
+    let mut listed: Vec<&str> = health["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    listed.sort_unstable();
+    let mut expected: Vec<&str> = down.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    let (everything, _) = client
+        .ok_result(
+            "fleet.get_health",
+            json!({"limit": 100, "include_healthy": true}),
+        )
+        .await;
+    let items = everything["items"].as_array().unwrap();
     assert_eq!(items.len(), 100);
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         let name = item["name"].as_str().unwrap();
         if down.iter().any(|d| d == name) {
+            assert!(i < 5, "needing attention, listed first: {item}");
             assert_eq!(item["reachable"], false, "{item}");
             let message = item["error"]["message"].as_str().unwrap();
             assert!(
@@ -78,7 +95,7 @@ async fn fleet_health_over_a_hundred_routers_with_five_down() {
     let page = client
         .ok(
             "fleet.get_health",
-            json!({"environment": "lab", "limit": 10}),
+            json!({"environment": "lab", "limit": 10, "include_healthy": true}),
         )
         .await;
     assert_eq!(page["total"], 100);

@@ -67,6 +67,23 @@ impl World {
         })
         .await
         .unwrap();
+        let manifest = sims.manifest();
+        Self::import(Some(sims), manifest, opts.postgres, 16).await
+    }
+
+    /// Routers served elsewhere (other processes), described by `manifest`, registered in a
+    /// fresh data directory by `device import` with `concurrency` probes at once.
+    pub async fn with_manifest(manifest: routeros_sim::Manifest, concurrency: usize) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Self::import(None, manifest, None, concurrency).await
+    }
+
+    async fn import(
+        sims: Option<routeros_sim::Fleet>,
+        manifest: routeros_sim::Manifest,
+        postgres: Option<&'static str>,
+        concurrency: usize,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut env = vec![
             (
@@ -75,14 +92,13 @@ impl World {
             ),
             ("USER".to_owned(), "system-test".to_owned()),
         ];
-        let db = match opts.postgres {
+        let db = match postgres {
             Some(test) => TestDatabase::postgres(test).await,
             None => None,
         };
         if let Some(url) = db.as_ref().and_then(TestDatabase::postgres_url) {
             env.push(("DATABASE_URL".to_owned(), url));
         }
-        let manifest = sims.manifest();
         let names = manifest.devices.iter().map(|d| d.name.clone()).collect();
         let passwords = manifest
             .devices
@@ -90,7 +106,7 @@ impl World {
             .map(|d| d.password.clone())
             .collect();
         let mut world = Self {
-            sims: Some(sims),
+            sims,
             dir,
             env,
             db,
@@ -107,7 +123,7 @@ impl World {
                 "import",
                 file.to_str().unwrap(),
                 "--concurrency",
-                "16",
+                &concurrency.to_string(),
                 // Said explicitly: a device without an environment is recorded as prod.
                 "--env",
                 "lab",

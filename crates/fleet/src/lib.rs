@@ -152,6 +152,34 @@ impl Fleet {
             .client(target, device.driver, device.routeros_version.as_deref()))
     }
 
+    /// The registry's generation now, for [`Fleet::client_at`] (`None` when it cannot be read:
+    /// then nothing is served from memory).
+    pub async fn generation(&self) -> Option<i64> {
+        self.store.registry_generation().await.ok()
+    }
+
+    /// [`Fleet::client`] for one of many devices: served from memory while the registry is
+    /// still at `generation` (read once by the caller, before it listed the devices), so asking
+    /// a whole fleet again costs no query and no decryption per device.
+    pub async fn client_at(
+        &self,
+        generation: Option<i64>,
+        device: &Device,
+    ) -> Result<Arc<DeviceClient>, FleetError> {
+        let key = device.id.to_string();
+        if let Some(g) = generation
+            && let Some((_, client)) = self.lookups.get(g, None, &key)
+        {
+            return Ok(client);
+        }
+        let client = self.client(device).await?;
+        if let Some(g) = generation {
+            self.lookups
+                .put(g, None, &key, (device.clone(), Arc::clone(&client)));
+        }
+        Ok(client)
+    }
+
     /// Resolves a device id or name and returns it with its client. A device resolved before is
     /// served from memory while the registry's generation shows nothing changed (one small
     /// query instead of two and a decryption; see `lookup`).

@@ -17,8 +17,8 @@ use routeros::DeviceClient;
 use store::Device;
 
 /// Most resolved names kept; past it the cache starts over (a fleet this large resolves each
-/// device again once).
-const MAX_ENTRIES: usize = 10_000;
+/// device again once). Room for a 10,000-device fleet asked for as a whole (by id) and by name.
+const MAX_ENTRIES: usize = 30_000;
 
 type Key = (Option<ProjectRef>, String);
 

@@ -185,7 +185,10 @@ impl McpService {
 
     /// The tool context of one request, acting for `principal` with the role `needs`.
     fn ctx_for(&self, principal: Arc<auth::Principal>, needs: auth::Role) -> tools::Ctx {
-        self.app.ctx.for_call(tools::Access::new(principal, needs))
+        self.app.ctx.for_call_within(
+            tools::Access::new(principal, needs),
+            self.app.config().budget,
+        )
     }
 
     fn actor(&self, context: &RequestContext<RoleServer>) -> String {

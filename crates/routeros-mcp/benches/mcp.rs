@@ -11,14 +11,23 @@
 //!    stdio call − ping − direct call is the server's own work per call.
 //! 3. Tool calls per second with 50 concurrent HTTP sessions, at the default settings: sessions
 //!    driven like a load generator drives a server, and the same with rmcp's client.
-//! 4. `fleet.get_health` over 1,000 simulated routers: wall time and the server's peak RSS.
+//! 4. `fleet.get_health` over 1,000 simulated routers (one call): wall time and the server's peak
+//!    RSS.
 //! 5. `system.get_overview` at the default settings, as a new user meets it: 30 and then 300
 //!    calls in a row from a fresh server over stdio and over HTTP, with the read cache as
 //!    configured by default and with it off (`MCP_RESOURCE_CACHE_ENABLED=false`), beside the same
 //!    three reads made directly on a driver client with the default limits.
 //!
+//! 6. `fleet.get_health` at fleet scale (`--only fleet`, 10,000 routers unless `--devices` says
+//!    otherwise): the routers served by several simulator processes (this benchmark started again
+//!    with `--sim-child`, 2,500 routers each, as one process's open files allow), registered by
+//!    `device import`, then one call over all of them — cold (no connection open), warm, and again
+//!    after the idle time closed every connection — with wall time, answer size in tokens and the
+//!    server's RSS.
+//!
 //! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet,
-//! `-- --only overview` for section 5 alone, `-- --only throughput` for section 3 alone).
+//! `-- --only overview` for section 5 alone, `-- --only throughput` for section 3 alone,
+//! `-- --only fleet` for section 6 alone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -56,11 +65,16 @@ fn ms(d: Duration) -> String {
 }
 
 fn peak_rss_mib(pid: u32) -> f64 {
+    status_mib(pid, "VmHWM:")
+}
+
+/// A memory figure of `/proc/PID/status` (`VmHWM:` peak, `VmRSS:` now), in MiB.
+fn status_mib(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .find_map(|l| l.strip_prefix(field))
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
@@ -504,27 +518,10 @@ async fn fleet_health(devices: usize) {
         "second (connections reused)",
     ] {
         let started = Instant::now();
-        let mut answered = 0u64;
-        let mut seen = 0u64;
-        let mut cursor: Option<String> = None;
-        loop {
-            let mut args = json!({"limit": 1000});
-            if let Some(c) = &cursor {
-                args["cursor"] = json!(c);
-            }
-            let page = client.ok("fleet.get_health", args).await;
-            seen += page["returned"].as_u64().unwrap_or(0);
-            answered += page["items"].as_array().map_or(0, |items| {
-                items
-                    .iter()
-                    .filter(|i| i["reachable"] == Value::Bool(true))
-                    .count()
-            }) as u64;
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break,
-            }
-        }
+        // One call answers for every router: the summary counts them all.
+        let health = client.ok("fleet.get_health", json!({})).await;
+        let answered = health["summary"]["reachable"].as_u64().unwrap_or(0);
+        let seen = health["summary"]["total"].as_u64().unwrap_or(0);
         println!(
             "| {run} | {:.2} s | {answered} / {seen} | {:.1} MiB |",
             started.elapsed().as_secs_f64(),
@@ -535,8 +532,169 @@ async fn fleet_health(devices: usize) {
     world.stop().await;
 }
 
+/// Routers per simulator process in section 6 (three listening sockets each, plus the
+/// connections clients hold: well inside a process's open-file limit).
+const ROUTERS_PER_PROCESS: usize = 2_500;
+
+/// `--sim-child COUNT OCTET MANIFEST`: serves COUNT routers on 127.OCTET.x.y, writes their
+/// manifest to MANIFEST once all listen, and serves until its standard input closes.
+fn sim_child(args: &[String]) {
+    let count: usize = args[0].parse().unwrap();
+    let octet: u8 = args[1].parse().unwrap();
+    let manifest_path = args[2].clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
+            count,
+            profiles: vec![Profile::Home],
+            seed: u64::from(octet),
+            base_address: std::net::Ipv4Addr::new(127, octet, 1, 1),
+            ..routeros_sim::FleetOptions::default()
+        })
+        .await
+        .unwrap();
+        std::fs::write(
+            &manifest_path,
+            serde_json::to_string(&sims.manifest()).unwrap(),
+        )
+        .unwrap();
+        let mut stdin = tokio::io::stdin();
+        let mut sink = Vec::new();
+        let _ = tokio::io::AsyncReadExt::read_to_end(&mut stdin, &mut sink).await;
+        sims.shutdown().await;
+    });
+}
+
+/// One `fleet.get_health` over everything: (wall time, structured answer, estimated tokens).
+async fn health_once(client: &support::Client) -> (Duration, Value, u64) {
+    let started = Instant::now();
+    let r = tokio::time::timeout(
+        Duration::from_secs(600),
+        client.service.call_tool(
+            rmcp::model::CallToolRequestParams::new("fleet.get_health")
+                .with_arguments(serde_json::Map::new()),
+        ),
+    )
+    .await
+    .expect("fleet.get_health answers within 10 minutes")
+    .expect("fleet.get_health: no protocol error");
+    let took = started.elapsed();
+    assert_ne!(r.is_error, Some(true), "{}", support::text(&r));
+    let tokens = support::meta(&r, "estimated_tokens").as_u64().unwrap_or(0);
+    (took, r.structured_content.unwrap_or(Value::Null), tokens)
+}
+
+async fn fleet_at_scale(devices: usize) {
+    let t = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut children = Vec::new();
+    let mut manifest: Option<routeros_sim::Manifest> = None;
+    let mut remaining = devices;
+    let mut k = 0usize;
+    while remaining > 0 {
+        let count = remaining.min(ROUTERS_PER_PROCESS);
+        let path = dir.path().join(format!("sims-{k}.json"));
+        let octet = u8::try_from(120 + k).expect("at most 135 simulator processes");
+        let child = tokio::process::Command::new(&exe)
+            .args(["--sim-child", &count.to_string(), &octet.to_string()])
+            .arg(&path)
+            .stdin(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        children.push((child, path, k));
+        remaining -= count;
+        k += 1;
+    }
+    for (_, path, k) in &children {
+        let part: routeros_sim::Manifest = loop {
+            if let Ok(text) = std::fs::read_to_string(path)
+                && let Ok(m) = serde_json::from_str(&text)
+            {
+                break m;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        // Every process names its routers sim-0001…: registry names must differ.
+        let devices = part.devices.into_iter().map(|mut d| {
+            d.name = format!("p{k}-{}", d.name);
+            d
+        });
+        match &mut manifest {
+            Some(m) => m.devices.extend(devices),
+            None => {
+                manifest = Some(routeros_sim::Manifest {
+                    control_url: part.control_url,
+                    devices: devices.collect(),
+                })
+            }
+        }
+    }
+    let started = t.elapsed();
+    let world = World::with_manifest(manifest.unwrap(), 64).await;
+    println!(
+        "\nfleet.get_health over {devices} simulated routers in {} simulator processes \
+         (routers started in {:.1} s, imported in {:.1} s)",
+        children.len(),
+        started.as_secs_f64(),
+        (t.elapsed() - started).as_secs_f64()
+    );
+    const IDLE_SECONDS: u64 = 10;
+    let client = world
+        .stdio(&[
+            ("LOG_LEVEL", "warn"),
+            ("ROUTEROS_DEVICE_IDLE_SECONDS", &IDLE_SECONDS.to_string()),
+        ])
+        .await;
+    let pid = client.pid.expect("the server's pid");
+    println!(
+        "| run | wall time | checked | reachable | listed | answer | server RSS after | server peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in [
+        "cold (connects to every router)",
+        "warm (connections reused)",
+        "after the idle time closed every connection",
+    ] {
+        if run.starts_with("after") {
+            let before = status_mib(pid, "VmRSS:");
+            tokio::time::sleep(Duration::from_secs(IDLE_SECONDS * 2)).await;
+            println!(
+                "| idle {} s | | | | | | {before:.1} → {:.1} MiB | |",
+                IDLE_SECONDS * 2,
+                status_mib(pid, "VmRSS:")
+            );
+        }
+        let (took, answer, tokens) = health_once(&client).await;
+        println!(
+            "| {run} | {:.2} s | {} | {} | {} | {tokens} tokens | {:.1} MiB | {:.1} MiB |",
+            took.as_secs_f64(),
+            answer["summary"]["total"],
+            answer["summary"]["reachable"],
+            answer["returned"],
+            status_mib(pid, "VmRSS:"),
+            peak_rss_mib(pid)
+        );
+    }
+    client.close().await;
+    world.stop().await;
+    for (mut child, _, _) in children {
+        drop(child.stdin.take());
+        let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sim-child") {
+        sim_child(&args[i + 1..]);
+        return;
+    }
     let devices = args
         .iter()
         .position(|a| a == "--devices")
@@ -556,6 +714,16 @@ fn main() {
     runtime.block_on(async {
         if only.as_deref() == Some("overview") {
             overview_at_defaults().await;
+            return;
+        }
+        if only.as_deref() == Some("fleet") {
+            let devices = args
+                .iter()
+                .position(|a| a == "--devices")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10_000);
+            fleet_at_scale(devices).await;
             return;
         }
         if only.as_deref() == Some("throughput") {

@@ -16,6 +16,11 @@
 //! The rate ceiling and the concurrency cap can be changed while the server runs
 //! ([`Connections::set_rate_limits`], on a configuration reload); the other limits hold for the
 //! life of the process.
+//!
+//! A client's drivers — and with them its open connections — are made on first use and dropped
+//! once the device has had no call for [`Limits::idle`] ([`Connections::close_idle`], run
+//! periodically by [`Connections::close_idle_in_background`]); the next call makes them again,
+//! so a caller never notices. The client itself (breaker, concurrency cap) stays.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,7 +33,7 @@ use futures::future::join_all;
 use governor::DefaultKeyedRateLimiter;
 use secrecy::ExposeSecret;
 use sha2::Digest;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::cache::{Answer, Freshness, ReadKey, Reads};
@@ -116,14 +121,7 @@ impl Connections {
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) =
             rate_limiter(&limits).map(Arc::new);
-        let clients: Vec<Arc<DeviceClient>> = self
-            .clients
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .map(|(_, c)| Arc::clone(c))
-            .collect();
-        for client in clients {
+        for client in self.all_clients() {
             client.cap.resize(&client.in_flight, concurrency);
         }
     }
@@ -173,6 +171,54 @@ impl Connections {
             Arc::clone(&self.shared),
             false,
         )
+    }
+
+    /// Closes the connections of every device that has had no call for [`Limits::idle`]
+    /// (connections in use by a call are left alone). Returns how many devices' connections
+    /// were closed.
+    pub fn close_idle(&self) -> usize {
+        let idle = self.shared.limits().idle;
+        self.all_clients()
+            .iter()
+            .filter(|c| c.close_if_idle(idle))
+            .count()
+    }
+
+    /// How many devices have connections (or drivers ready to make them) open now.
+    pub fn open_devices(&self) -> usize {
+        self.all_clients().iter().filter(|c| c.is_open()).count()
+    }
+
+    /// Runs [`Connections::close_idle`] every quarter of the idle time (between 1 s and 30 s)
+    /// until these connections are dropped. Needs a Tokio runtime; `None` outside one.
+    pub fn close_idle_in_background(self: &Arc<Self>) -> Option<tokio::task::JoinHandle<()>> {
+        let runtime = tokio::runtime::Handle::try_current().ok()?;
+        let every = (self.limits().idle / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+        let connections = Arc::downgrade(self);
+        Some(runtime.spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(connections) = connections.upgrade() else {
+                    return;
+                };
+                let closed = connections.close_idle();
+                if closed > 0 {
+                    tracing::debug!(closed, "closed the connections of idle devices");
+                }
+            }
+        }))
+    }
+
+    fn all_clients(&self) -> Vec<Arc<DeviceClient>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(|(_, c)| Arc::clone(c))
+            .collect()
     }
 
     /// Drops a device's cached client (its connections close when the last user is done) and
@@ -243,8 +289,11 @@ type CallFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, DriverError>> + S
 pub struct DeviceClient {
     target: Target,
     order: Vec<DriverKind>,
-    rest: OnceCell<Arc<RestDriver>>,
-    ssh: OnceCell<Arc<SshDriver>>,
+    /// Made on first use, dropped when idle ([`DeviceClient::close_if_idle`]).
+    rest: std::sync::Mutex<Option<Arc<RestDriver>>>,
+    ssh: std::sync::Mutex<Option<Arc<SshDriver>>>,
+    /// When a call last started or ended (or a driver was handed out).
+    last_used: std::sync::Mutex<Instant>,
     breaker: Breaker,
     in_flight: Semaphore,
     /// How many permits `in_flight` should have (the concurrency cap, changeable live).
@@ -270,8 +319,9 @@ impl DeviceClient {
             cap: Cap::new(concurrency),
             target,
             order,
-            rest: OnceCell::new(),
-            ssh: OnceCell::new(),
+            rest: std::sync::Mutex::new(None),
+            ssh: std::sync::Mutex::new(None),
+            last_used: std::sync::Mutex::new(Instant::now()),
             shared,
         }
     }
@@ -288,24 +338,52 @@ impl DeviceClient {
     /// One specific driver (built on first use), bypassing the preference order.
     pub async fn driver(&self, kind: DriverKind) -> Result<Arc<dyn Driver>, DriverError> {
         let timeout = self.shared.limits().timeout;
+        self.touch();
         match kind {
             DriverKind::Rest => {
-                let d = self
-                    .rest
-                    .get_or_try_init(|| async {
-                        RestDriver::new(&self.target, timeout).map(Arc::new)
-                    })
-                    .await?;
-                Ok(Arc::clone(d) as Arc<dyn Driver>)
+                let mut slot = lock(&self.rest);
+                if let Some(d) = slot.as_ref() {
+                    return Ok(Arc::clone(d) as Arc<dyn Driver>);
+                }
+                let d = Arc::new(RestDriver::new(&self.target, timeout)?);
+                *slot = Some(Arc::clone(&d));
+                Ok(d as Arc<dyn Driver>)
             }
             DriverKind::Ssh => {
-                let d = self
-                    .ssh
-                    .get_or_init(|| async { Arc::new(SshDriver::new(&self.target, timeout)) })
-                    .await;
+                let mut slot = lock(&self.ssh);
+                let d = slot.get_or_insert_with(|| Arc::new(SshDriver::new(&self.target, timeout)));
                 Ok(Arc::clone(d) as Arc<dyn Driver>)
             }
         }
+    }
+
+    /// Drops the drivers (closing their connections) when no call has used them for `idle`
+    /// and none holds one now. Returns whether anything was closed.
+    fn close_if_idle(&self, idle: Duration) -> bool {
+        if lock(&self.last_used).elapsed() < idle {
+            return false;
+        }
+        fn unused<D>(slot: &std::sync::Mutex<Option<Arc<D>>>) -> bool {
+            let mut slot = lock(slot);
+            // Held by someone else: a call in flight (or a caller of `driver`) is using it.
+            if slot.as_ref().is_some_and(|d| Arc::strong_count(d) == 1) {
+                *slot = None;
+                return true;
+            }
+            false
+        }
+        let rest = unused(&self.rest);
+        let ssh = unused(&self.ssh);
+        rest || ssh
+    }
+
+    /// Whether a driver (and so perhaps an open connection) exists.
+    fn is_open(&self) -> bool {
+        lock(&self.rest).is_some() || lock(&self.ssh).is_some()
+    }
+
+    fn touch(&self) {
+        *lock(&self.last_used) = Instant::now();
     }
 
     /// Items of a menu: from the read cache when it holds a young enough answer, else from the
@@ -666,10 +744,12 @@ impl DeviceClient {
         }
         let deadline = limits.timeout + extra_time.unwrap_or_default();
         let started = Instant::now();
+        self.touch();
         let result = match tokio::time::timeout(deadline, f(driver)).await {
             Ok(r) => r,
             Err(_) => Err(self.err(ErrorKind::Timeout(deadline))),
         };
+        self.touch();
         self.count(Some(kind), result.as_ref().map(|_| ()), started.elapsed());
         result
     }
@@ -770,6 +850,10 @@ impl Cap {
         s.total -= 1;
         true
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The records of a print's answer (a print's key only ever holds records).

@@ -42,6 +42,10 @@ pub struct Limits {
     /// The short-lived read cache ([`crate::cache`]); `None` = every read goes to the device
     /// (identical reads in flight at once are still made once).
     pub cache: Option<CacheLimits>,
+    /// How long a device's connections (REST keep-alive pool, SSH session) stay open without a
+    /// call before they are closed ([`crate::Connections::close_idle`]); the next call opens new
+    /// ones. Memory then follows the devices in use, not every device ever contacted.
+    pub idle: Duration,
 }
 
 /// How long cached reads are served and how many are kept (process-wide).
@@ -66,6 +70,7 @@ impl Default for Limits {
             breaker_cooldown: Duration::from_secs(30),
             queue_timeout: Duration::from_secs(60),
             cache: None,
+            idle: Duration::from_secs(120),
         }
     }
 }

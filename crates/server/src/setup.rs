@@ -171,14 +171,18 @@ pub fn device_limits(s: &Settings) -> routeros::Limits {
         read_retries: d.read_retries,
         breaker_failures: d.breaker_failures,
         breaker_cooldown: d.breaker_cooldown,
+        idle: d.idle,
         cache: read_cache(s),
         ..routeros::Limits::default()
     }
 }
 
-/// The connections to devices, with driver metrics when given.
+/// The connections to devices, with driver metrics when given. Inside a Tokio runtime, idle
+/// devices' connections are closed in the background for as long as these connections live.
 pub fn connections(s: &Settings, metrics: Option<routeros::Metrics>) -> Arc<routeros::Connections> {
-    Arc::new(routeros::Connections::new(device_limits(s), metrics))
+    let connections = Arc::new(routeros::Connections::new(device_limits(s), metrics));
+    connections.close_idle_in_background();
+    connections
 }
 
 /// A fleet over an open store, a key and the connections.

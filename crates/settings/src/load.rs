@@ -677,6 +677,9 @@ impl Resolver<'_> {
                     integer(t, 1, 86_400)
                 }),
             ),
+            idle: Duration::from_secs(
+                self.required("devices.idle_seconds", |t| integer(t, 1, 86_400)),
+            ),
         };
         let llm_base_url = self.parse("runbooks.llm_base_url", |t| {
             let t = t.trim().trim_end_matches('/');

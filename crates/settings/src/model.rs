@@ -86,6 +86,8 @@ pub struct DeviceLimits {
     pub read_retries: u32,
     pub breaker_failures: u32,
     pub breaker_cooldown: Duration,
+    /// Connections of a device without a call for this long are closed.
+    pub idle: Duration,
 }
 
 /// What the server announces in `serverInfo`.

@@ -390,6 +390,12 @@ pub const ROWS: &[Row] = &[
         "cool-down before one probe call tries an unreachable device again",
     ),
     row(
+        "devices.idle_seconds",
+        "ROUTEROS_DEVICE_IDLE_SECONDS",
+        Some("120"),
+        "a device's connections (REST keep-alive, SSH session) are closed after this long without a call and reopened by the next one",
+    ),
+    row(
         "runbooks.dir",
         "ROUTEROS_MCP_RUNBOOK_DIR",
         None,

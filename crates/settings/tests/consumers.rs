@@ -80,6 +80,7 @@ const READERS: &[(&str, &str)] = &[
     ("ROUTEROS_READ_RETRIES", "d.read_retries"),
     ("ROUTEROS_BREAKER_FAILURES", "d.breaker_failures"),
     ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "d.breaker_cooldown"),
+    ("ROUTEROS_DEVICE_IDLE_SECONDS", "d.idle"),
     ("ROUTEROS_MCP_RUNBOOK_DIR", ".runbooks.dir"),
     ("ROUTEROS_MCP_RUNBOOK_ENV", ".runbooks.env_file"),
     (

@@ -146,6 +146,7 @@ fn each_variable_overrides_its_setting() {
         ("ROUTEROS_READ_RETRIES", "0"),
         ("ROUTEROS_BREAKER_FAILURES", "3"),
         ("ROUTEROS_BREAKER_COOLDOWN_SECONDS", "5"),
+        ("ROUTEROS_DEVICE_IDLE_SECONDS", "45"),
         ("ROUTEROS_MCP_RUNBOOK_DIR", "/srv/runbooks"),
         ("ROUTEROS_MCP_RUNBOOK_ENV", "/srv/runbooks/env.yaml"),
         ("ROUTEROS_MCP_RUNBOOK_LOG_RETENTION_DAYS", "30"),
@@ -206,6 +207,7 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.devices.rate_per_second, 5);
     assert_eq!(s.devices.read_retries, 0);
     assert_eq!(s.devices.timeout.as_secs(), 3);
+    assert_eq!(s.devices.idle.as_secs(), 45);
     assert_eq!(s.http.max_init_per_second, 7);
     assert_eq!(s.shutdown_grace.as_secs(), 5);
     assert_eq!(s.clients.principal_rate_limit, 25);

@@ -17,6 +17,16 @@ pub struct Budget {
     pub error: u64,
 }
 
+impl Default for Budget {
+    /// The documented defaults of `MCP_TOKEN_BUDGET_WARNING_THRESHOLD` and `…_ERROR_THRESHOLD`.
+    fn default() -> Self {
+        Self {
+            warning: 5_000,
+            error: 50_000,
+        }
+    }
+}
+
 /// A result ready to send.
 #[derive(Debug, Clone)]
 pub struct Finished {
@@ -40,6 +50,12 @@ fn render(structured: &Value) -> (String, u64) {
     let text = crate::render::text(structured);
     let tokens = estimate(structured, &text);
     (text, tokens)
+}
+
+/// The estimate [`finish`] will make of `structured` (its JSON and its text rendering), for a
+/// handler that sizes its own answer.
+pub fn estimate_tokens(structured: &Value) -> u64 {
+    render(structured).1
 }
 
 /// Keeps the first `keep` items of the page and adds the continuation.

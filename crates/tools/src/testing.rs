@@ -31,6 +31,10 @@ pub(crate) struct Options {
     /// Simulated seconds per real second on the routers: above 1, a ping's probes (one per
     /// simulated second) come back in a fraction of the time.
     pub time_scale: f64,
+    /// Register the routers straight into the registry (pins from the simulator's manifest)
+    /// instead of onboarding each one: for fleets of thousands, where probing every router
+    /// first would take most of the test's time.
+    pub register_only: bool,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
         Self {
             timeout: Duration::from_secs(5),
             time_scale: 1.0,
+            register_only: false,
         }
     }
 }
@@ -63,8 +68,11 @@ impl Harness {
         let Options {
             timeout,
             time_scale,
+            register_only,
         } = options;
-        let block = NEXT_BLOCK.fetch_add(1, Ordering::SeqCst);
+        // 253 routers fit one /24 block (.0, .254 and .255 are skipped).
+        let blocks = u8::try_from(profiles.len().div_ceil(253).max(1)).unwrap();
+        let block = NEXT_BLOCK.fetch_add(blocks, Ordering::SeqCst);
         let sims = routeros_sim::Fleet::start(routeros_sim::FleetOptions {
             count: profiles.len(),
             profiles: profiles.to_vec(),
@@ -113,10 +121,18 @@ impl Harness {
                 ),
                 facts: None,
             };
-            fleet
-                .onboard(new, fleet::TrustMode::Registry, &AuditContext::new("test"))
-                .await
-                .unwrap_or_else(|e| panic!("{}", e.reason));
+            if register_only {
+                fleet
+                    .store()
+                    .add_device(&new, fleet.master_key(), &AuditContext::new("test"))
+                    .await
+                    .unwrap();
+            } else {
+                fleet
+                    .onboard(new, fleet::TrustMode::Registry, &AuditContext::new("test"))
+                    .await
+                    .unwrap_or_else(|e| panic!("{}", e.reason));
+            }
             names.push(name);
         }
         let workflow = workflow::Workflow::new(

@@ -1,5 +1,5 @@
 //! What every tool shares, and imports from nowhere but the crate's other leaf modules
-//! (`error`, `paging`, `normalize`, `redact`): the context a handler runs with ([`ToolContext`],
+//! (`error`, `paging`, `normalize`, `redact`, `budget`): the context a handler runs with ([`ToolContext`],
 //! [`Ctx`]), who calls ([`Caller`]), the entry point each tool declares ([`Handler`], with the
 //! `handler!` and `handler_as_caller!` macros), a result before budgets ([`ToolOutput`]), the
 //! device lookup, and [`MenuList`], the one way a list tool reads a menu and pages it.
@@ -30,6 +30,9 @@ pub struct ToolContext {
     /// Configuration snapshots as the server takes them (with its `show-sensitive` choice);
     /// without one, the snapshot tools read with the defaults.
     pub backups: Option<backup::Backups>,
+    /// The token thresholds results are held to (`MCP_TOKEN_BUDGET_*`), for handlers that size
+    /// their own answers (the fleet-wide tools fit the warning threshold by default).
+    pub budget: crate::budget::Budget,
 }
 
 impl ToolContext {
@@ -46,6 +49,7 @@ impl ToolContext {
             access: Access::nobody(),
             runbooks: None,
             backups: None,
+            budget: crate::budget::Budget::default(),
         }
     }
 
@@ -72,6 +76,16 @@ impl ToolContext {
     pub fn for_call(&self, access: Access) -> Ctx {
         Arc::new(Self {
             access,
+            ..self.clone()
+        })
+    }
+
+    /// This context acting for `access` (one call), held to `budget` (the thresholds in force
+    /// now; they change on a configuration reload).
+    pub fn for_call_within(&self, access: Access, budget: crate::budget::Budget) -> Ctx {
+        Arc::new(Self {
+            access,
+            budget,
             ..self.clone()
         })
     }

@@ -4,6 +4,11 @@
 //! entry itself. Equality is tested on the device where RouterOS can (ARP, leases, interfaces),
 //! so a 500-lease router sends only the matching lease; `/ip/address` holds `addr/len` and is
 //! matched here.
+//!
+//! One call answers for the whole selection: `summary` counts every device searched, failed and
+//! matched; the list shows the devices that could not be searched first, then those where the
+//! address was found (each with its hits), cut to fit the token budget with a cursor to
+//! continue (see [`super`]).
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -12,9 +17,10 @@ use std::sync::Arc;
 use domain::Environment;
 use routeros::{DeviceClient, PrintQuery, Record};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
-use super::{error_value, fan_out, select};
+use super::{AttentionFirst, Entry, ErrorCounts, Group, Window, error_value, fan_out, select};
+use crate::paging::scope;
 use crate::{Ctx, ToolError, ToolOutput};
 
 #[derive(Debug, Deserialize)]
@@ -24,6 +30,8 @@ pub(crate) struct Params {
     project: Option<String>,
     environment: Option<Environment>,
     tags: Option<Vec<String>>,
+    limit: Option<u32>,
+    cursor: Option<String>,
 }
 
 /// What is being looked for.
@@ -134,50 +142,110 @@ pub(crate) const HANDLER: crate::Handler = crate::toolkit::handler!("fleet.find_
 
 pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
     let wanted = Wanted::parse(&p.address)?;
+    let list = AttentionFirst {
+        scope: scope(
+            "fleet.find_address",
+            &json!({"address": wanted.text(), "project": p.project,
+                    "environment": p.environment, "tags": p.tags}),
+        ),
+        budget: ctx.budget,
+    };
+    let window = Window {
+        limit: p.limit,
+        cursor: p.cursor,
+        include_quiet: false,
+    };
+    // A cursor is checked before any device is contacted.
+    list.answer(Map::new(), Vec::new(), &window)?;
     let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref()).await?;
-    let count = devices.len();
+    let count = devices.devices.len();
     let outcomes = fan_out(&ctx, devices, |_, client| search(client, wanted.clone())).await;
-    let mut matches = Vec::new();
-    let mut errors = Vec::new();
-    for (d, outcome) in outcomes {
-        let device = json!({"id": d.id, "name": d.name});
-        match outcome {
-            Ok(found) => matches.extend(found.into_iter().map(|h| {
-                json!({
-                    "device": device,
-                    "table": h.table,
-                    "interface": h.interface,
-                    "entry": crate::normalize::record(&h.entry),
-                })
-            })),
-            Err(e) => {
-                let mut err = error_value(&e);
-                err["device"] = device;
-                errors.push(err);
+    let mut errors = ErrorCounts::default();
+    let (mut matches, mut matched) = (0usize, 0usize);
+    let entries: Vec<Entry> = outcomes
+        .into_iter()
+        .map(|(d, outcome)| {
+            let mut item = Map::new();
+            item.insert("id".into(), json!(d.id));
+            item.insert("name".into(), json!(d.name));
+            let group = match outcome {
+                Ok(found) if found.is_empty() => Group::Quiet,
+                Ok(found) => {
+                    matches += found.len();
+                    matched += 1;
+                    let hits: Vec<Value> = found
+                        .into_iter()
+                        .map(|h| {
+                            json!({
+                                "table": h.table,
+                                "interface": h.interface,
+                                "entry": crate::normalize::record(&h.entry),
+                            })
+                        })
+                        .collect();
+                    item.insert("matches".into(), Value::Array(hits));
+                    Group::Found
+                }
+                Err(e) => {
+                    errors.add(&e);
+                    item.insert("error".into(), error_value(&e));
+                    Group::Attention
+                }
+            };
+            Entry {
+                group,
+                device: d,
+                value: Value::Object(item),
             }
-        }
-    }
+        })
+        .collect();
     let kind = match wanted {
         Wanted::Ipv4(_) => "ipv4",
         Wanted::Mac(_) => "mac",
     };
-    let structured = json!({
-        "address": wanted.text(),
-        "kind": kind,
-        "summary": {"devices": count, "failed": errors.len(), "matches": matches.len()},
-        "matches": matches,
-        "errors": errors,
-    });
-    Ok(ToolOutput::new(structured))
+    let mut envelope = Map::new();
+    envelope.insert("address".into(), json!(wanted.text()));
+    envelope.insert("kind".into(), json!(kind));
+    envelope.insert(
+        "summary".into(),
+        json!({
+            "devices": count,
+            "failed": errors.total(),
+            "errors": errors.value(),
+            "devices_matched": matched,
+            "matches": matches,
+        }),
+    );
+    Ok(ToolOutput::new(list.answer(envelope, entries, &window)?))
 }
 
 #[cfg(test)]
 mod tests {
     use routeros_sim::Faults;
     use routeros_sim::profiles::Profile;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use crate::testing::Harness;
+
+    /// (device, table, interface) of every hit, in the answer's order.
+    fn hits(answer: &Value) -> Vec<(String, String, String)> {
+        answer["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|d| {
+                d["matches"].as_array().cloned().unwrap_or_default().into_iter().map(
+                    move |m| {
+                        (
+                            d["name"].as_str().unwrap().to_owned(),
+                            m["table"].as_str().unwrap().to_owned(),
+                            m["interface"].as_str().unwrap_or("-").to_owned(),
+                        )
+                    },
+                )
+            })
+            .collect()
+    }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn addresses_and_macs_across_the_fleet_with_partial_failures() {
@@ -203,29 +271,21 @@ mod tests {
         assert_eq!(by_mac["address"], lease_mac);
         assert_eq!(
             by_mac["summary"],
-            json!({"devices": 3, "failed": 0, "matches": 2})
+            json!({"devices": 3, "failed": 0, "errors": {}, "devices_matched": 1, "matches": 2})
         );
-        let tables: Vec<(&str, &str, &str)> = by_mac["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                (
-                    m["device"]["name"].as_str().unwrap(),
-                    m["table"].as_str().unwrap(),
-                    m["interface"].as_str().unwrap(),
-                )
-            })
-            .collect();
+        // Routers where nothing was found are only counted.
+        assert_eq!((&by_mac["total"], &by_mac["returned"]), (&json!(1), &json!(1)));
+        let r = |d: &str, t: &str, i: &str| (d.to_owned(), t.to_owned(), i.to_owned());
         assert_eq!(
-            tables,
+            hits(&by_mac),
             [
-                ("r2", "ip/arp", "sfp-sfpplus2"),
-                ("r2", "ip/dhcp-server/lease", "sfp-sfpplus2")
+                r("r2", "ip/arp", "sfp-sfpplus2"),
+                r("r2", "ip/dhcp-server/lease", "sfp-sfpplus2")
             ]
         );
-        assert_eq!(by_mac["matches"][1]["entry"]["address"], lease_ip);
-        assert_eq!(by_mac["matches"][1]["entry"]["host-name"], "host-040");
+        let lease = &by_mac["items"][0]["matches"][1]["entry"];
+        assert_eq!(lease["address"], lease_ip);
+        assert_eq!(lease["host-name"], "host-040");
         let by_ip = h
             .ok("fleet.find_address", json!({"address": lease_ip}))
             .await;
@@ -236,20 +296,17 @@ mod tests {
         let lan = h
             .ok("fleet.find_address", json!({"address": "192.168.88.1"}))
             .await;
-        let owners: Vec<(&str, &str)> = lan["matches"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| {
-                (
-                    m["device"]["name"].as_str().unwrap(),
-                    m["interface"].as_str().unwrap(),
-                )
-            })
-            .collect();
-        assert_eq!(owners, [("r1", "bridge"), ("r3", "bridge")]);
-        assert_eq!(lan["matches"][0]["table"], "ip/address");
-        assert_eq!(lan["matches"][0]["entry"]["address"], "192.168.88.1/24");
+        assert_eq!(
+            hits(&lan),
+            [
+                r("r1", "ip/address", "bridge"),
+                r("r3", "ip/address", "bridge")
+            ]
+        );
+        assert_eq!(
+            lan["items"][0]["matches"][0]["entry"]["address"],
+            "192.168.88.1/24"
+        );
 
         // A router's interface MAC is found in its interface table.
         let ether1_mac = h.sim("r3").read_state(|s| {
@@ -262,17 +319,11 @@ mod tests {
             .ok("fleet.find_address", json!({"address": ether1_mac}))
             .await;
         assert!(
-            own["matches"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|m| m["device"]["name"] == "r3"
-                    && m["table"] == "interface"
-                    && m["interface"] == "ether1"),
+            hits(&own).contains(&r("r3", "interface", "ether1")),
             "{own}"
         );
 
-        // One router refusing logins costs only its own answer.
+        // One router refusing logins costs only its own answer, and is listed first.
         h.sim("r3").set_faults(Faults {
             reject_auth: true,
             ..Faults::default()
@@ -282,24 +333,73 @@ mod tests {
             .await;
         assert_eq!(
             partial["summary"],
-            json!({"devices": 3, "failed": 1, "matches": 1})
+            json!({"devices": 3, "failed": 1, "errors": {"auth_failed": 1},
+                   "devices_matched": 1, "matches": 1})
         );
-        assert_eq!(partial["errors"][0]["device"]["name"], "r3");
-        assert_eq!(partial["errors"][0]["kind"], "auth_failed");
+        let failed = &partial["items"][0];
+        assert_eq!(failed["name"], "r3");
+        assert_eq!(failed["error"]["kind"], "auth_failed");
         assert!(
-            partial["errors"][0]["message"]
+            failed["error"]["message"]
                 .as_str()
                 .unwrap()
                 .starts_with("device r3: ")
         );
+        assert_eq!(partial["items"][1]["name"], "r1");
+        // A credential changed in the registry takes effect on the next call (the clients a
+        // fleet-wide call reuses are only reused while the registry is unchanged).
+        let r1 = h.ctx.fleet.store().find_device(None, "r1").await.unwrap();
+        h.ctx
+            .fleet
+            .store()
+            .rotate_credentials(
+                &r1.id,
+                None,
+                &vault::SecretString::from("not-the-password".to_owned()),
+                h.ctx.fleet.master_key(),
+                &store::AuditContext::new("test"),
+            )
+            .await
+            .unwrap();
+        let stale = h
+            .ok("fleet.find_address", json!({"address": "192.168.88.1"}))
+            .await;
+        assert_eq!(stale["summary"]["errors"], json!({"auth_failed": 2}), "{stale}");
         let nothing = h
             .ok("fleet.find_address", json!({"address": "203.0.113.250"}))
             .await;
         assert_eq!(nothing["summary"]["matches"], 0);
+        assert_eq!(nothing["summary"]["devices"], 3);
         let bad = h
             .call("fleet.find_address", json!({"address": "10.0.0.300"}))
             .await
             .unwrap_err();
         assert!(bad.to_string().contains("neither an IPv4 address"), "{bad}");
+        // A cursor of another address is refused before any router is asked.
+        let one = h
+            .ok(
+                "fleet.find_address",
+                json!({"address": "192.168.88.1", "limit": 1}),
+            )
+            .await;
+        let cursor = one["next_cursor"].as_str().unwrap();
+        let other = h
+            .call(
+                "fleet.find_address",
+                json!({"address": "192.168.88.2", "cursor": cursor}),
+            )
+            .await
+            .unwrap_err();
+        assert!(other.to_string().contains("different query"), "{other}");
+        let rest = h
+            .ok(
+                "fleet.find_address",
+                json!({"address": "192.168.88.1", "limit": 1, "cursor": cursor}),
+            )
+            .await;
+        // Both home routers now refuse the server's login: one failed router per page.
+        assert_eq!(one["items"][0]["name"], "r1");
+        assert_eq!(rest["items"][0]["name"], "r3");
+        assert!(rest["next_cursor"].is_null());
     }
 }

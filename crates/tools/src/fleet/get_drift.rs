@@ -32,7 +32,9 @@ pub(crate) async fn run(ctx: Ctx, p: Params) -> Result<ToolOutput, ToolError> {
         "fleet.get_drift",
         &json!({"project": p.project, "environment": p.environment, "tags": p.tags}),
     );
-    let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref()).await?;
+    let devices = select(&ctx, p.project.as_deref(), p.environment, p.tags.as_deref())
+        .await?
+        .devices;
     let store = ctx.fleet.store();
     let drift: HashMap<String, store::snapshots::DriftRow> = store
         .drift_list()

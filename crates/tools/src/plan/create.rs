@@ -101,6 +101,7 @@ async fn targets(ctx: &Ctx, t: Targets) -> Result<Vec<String>, ToolError> {
             let tags = tag.map(|t| vec![t]);
             crate::fleet::select(ctx, project.as_deref(), None, tags.as_deref())
                 .await?
+                .devices
                 .into_iter()
                 .map(|d| d.id.to_string())
                 .collect()

@@ -544,10 +544,19 @@ async fn device_unreachable_stops_at_the_read_that_names_the_error_kind() {
     let end = lab.run("device-unreachable", json!({"device": "r1"})).await;
     let log = lab.log(&end).await;
     let health = &step(&log, 1)["result"];
+    let summary = &health["summary"];
     assert_eq!(
-        health["summary"],
-        json!({"reachable": 1, "total": 2, "unreachable": 1}),
+        (
+            &summary["reachable"],
+            &summary["total"],
+            &summary["unreachable"]
+        ),
+        (&json!(1), &json!(2), &json!(1)),
         "one router of two: {health}"
+    );
+    assert_eq!(
+        health["items"][0]["name"], "r1",
+        "the one down is listed: {health}"
     );
     let registered = &step(&log, 2)["result"];
     assert_eq!(registered["tls_pinned"], true, "{registered}");

@@ -46,6 +46,7 @@ impl Lab {
         let options = Options {
             timeout,
             time_scale: TIME_SCALE,
+            ..Options::default()
         };
         Self::with(Harness::start_with(profiles, options).await, &[], None)
     }
