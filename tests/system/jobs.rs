@@ -1,6 +1,6 @@
 //! Fleet jobs in the real server: two `serve` processes on one database (PostgreSQL when
 //! `TEST_DATABASE_URL` is set, else one SQLite file) share the plan reconciler — each announces
-//! its instance, and a pass runs on one of them, not both.
+//! its instance, and a pass runs on one of them, not both; likewise each device's backup.
 
 use std::time::Duration;
 
@@ -15,8 +15,11 @@ fn instance(server: &HttpServer) -> String {
         .text()
         .lines()
         .find_map(|l| {
-            l.strip_prefix("fleet jobs (reconcile) run here as instance ")
-                .map(str::to_owned)
+            let (kinds, id) = l
+                .strip_prefix("fleet jobs (")?
+                .split_once(") run here as instance ")?;
+            assert_eq!(kinds, "reconcile, backup", "{l}");
+            Some(id.to_owned())
         })
         .unwrap_or_else(|| panic!("no instance announced:\n{}", server.log.text()))
 }
@@ -73,6 +76,36 @@ async fn two_servers_on_one_database_run_the_reconciler_on_one_of_them() {
     let job = registry.job("reconcile", "plans").await.unwrap().unwrap();
     assert_eq!(job.runs, 1, "next pass in a minute: {job:?}");
     assert!(job.lease_owner.is_none());
+
+    // The device's scheduled backup ran once, on one of the two, and stored its first snapshot.
+    let devices = registry.list_devices(&Default::default()).await.unwrap();
+    assert_eq!(devices.len(), 1);
+    let key = devices[0].id.to_string();
+    let backup = tokio::time::timeout(STEP, async {
+        loop {
+            if let Some(job) = registry.job("backup", &key).await.unwrap()
+                && job.runs >= 1
+            {
+                break job;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the device is backed up at start");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = registry.job("backup", &key).await.unwrap().unwrap();
+    assert_eq!(
+        again.runs, 1,
+        "once per interval, not once per instance: {again:?}"
+    );
+    assert!(
+        backup.last_finished_by.as_ref() == Some(&id_a)
+            || backup.last_finished_by.as_ref() == Some(&id_b)
+    );
+    let snapshots = registry.snapshot_list(&key, 0, 10).await.unwrap();
+    assert_eq!(snapshots.len(), 1, "{snapshots:?}");
+    assert_eq!(snapshots[0].cause, "baseline");
     registry.close().await;
     a.stop().await;
     b.stop().await;

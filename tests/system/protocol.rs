@@ -242,8 +242,10 @@ async fn tools_list_follows_tiers_read_only_and_disabled_tools() {
         assert!(annotations.read_only_hint.is_some(), "{}", t.name);
     }
     full.close().await;
-    // The default tier (MCP_DEFAULT_TOOL_TIER's default, free) stays under 42 KB (40 KB until the
-    // four read-only runbook tools joined it).
+    // The default tier (MCP_DEFAULT_TOOL_TIER's default, free) stays under 47 KB, about 12,000
+    // tokens a client loads once: 40 KB until the four read-only runbook tools joined it, 42 KB
+    // until the snapshot and drift tools (config.list_snapshots, config.get_snapshot,
+    // config.diff, fleet.get_drift) did.
     let free = world.stdio(&[("MCP_DEFAULT_TOOL_TIER", "free")]).await;
     let size = serde_json::to_string(&json!({"tools": free.tools}))
         .unwrap()
@@ -253,8 +255,8 @@ async fn tools_list_follows_tiers_read_only_and_disabled_tools() {
         free.tools.len()
     );
     assert!(
-        size < 42_000,
-        "tools/list is {size} bytes; the budget is 42 KB"
+        size < 47_000,
+        "tools/list is {size} bytes; the budget is 47 KB"
     );
     free.close().await;
 

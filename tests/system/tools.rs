@@ -230,6 +230,13 @@ fn samples() -> Vec<Sample> {
             device_scoped: true,
         },
         Sample {
+            tool: "config.plan_restore",
+            valid: json!({"snapshot_id": "S"}),
+            invalid: json!({"snapshot_id": "S", "menus": ["ip/dns"]}),
+            invalid_says: "menus",
+            device_scoped: false,
+        },
+        Sample {
             tool: "fleet.get_drift",
             valid: json!({"environment": "lab"}),
             invalid: json!({"tags": "site=x"}),

@@ -12,12 +12,11 @@ use domain::DeviceStatus;
 use futures::StreamExt;
 use settings::Settings;
 use store::DeviceFilter;
-use tokio_util::sync::CancellationToken;
 
-/// Devices backed up at once by the schedule.
+/// Devices one instance backs up at once.
 pub const CONCURRENCY: usize = 8;
-/// How often the schedule looks for devices that are due (at most; sooner for short intervals).
-const LOOK_EVERY: Duration = Duration::from_secs(60);
+/// The job kind of scheduled backups (one job per device, keyed by its id).
+pub const BACKUP_JOB: &str = "backup";
 
 /// The backup options the settings ask for.
 pub fn options(s: &Settings) -> BackupOptions {
@@ -62,33 +61,6 @@ pub fn after_apply(backups: Backups) -> workflow::AfterApply {
     ))
 }
 
-/// The active devices whose last backup check is older than `interval` (or never happened).
-pub async fn due(
-    backups: &Backups,
-    interval: Duration,
-) -> Result<Vec<store::Device>, store::StoreError> {
-    let store = backups.fleet().store();
-    let cutoff = store::time::ago(interval);
-    let checked: std::collections::HashMap<String, String> = store
-        .check_list()
-        .await?
-        .into_iter()
-        .map(|c| (c.device_id, c.checked_at))
-        .collect();
-    let mut devices = store
-        .list_devices(&DeviceFilter {
-            status: Some(DeviceStatus::Active),
-            ..DeviceFilter::default()
-        })
-        .await?;
-    devices.retain(|d| {
-        checked
-            .get(&d.id.to_string())
-            .is_none_or(|at| at.as_str() <= cutoff.as_str())
-    });
-    Ok(devices)
-}
-
 /// Backs up `devices` with at most `concurrency` at once; returns (succeeded, failed).
 pub async fn run(
     backups: &Backups,
@@ -121,34 +93,39 @@ pub async fn run(
     (ok, results.len() - ok)
 }
 
-/// The backup schedule, until `stop`; nothing when `interval` is `None` (backups off).
-pub fn spawn_schedule(backups: Backups, interval: Option<Duration>, stop: CancellationToken) {
-    let Some(interval) = interval else {
-        return;
-    };
-    tokio::spawn(async move {
-        if let Err(e) = backups.refresh_gauge().await {
-            tracing::warn!(error = %e, "reading configuration drift failed");
-        }
-        loop {
-            match due(&backups, interval).await {
-                Ok(devices) if !devices.is_empty() => {
-                    let n = devices.len();
-                    let (ok, failed) = run(&backups, devices, Trigger::Schedule, CONCURRENCY).await;
-                    tracing::info!(
-                        devices = n,
-                        ok,
-                        failed,
-                        "scheduled configuration backups done"
-                    );
-                }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "finding devices due for a backup failed"),
+/// The job kind a device's backup runs as: one job per active device, claimed through the
+/// database's leases (so several instances on one PostgreSQL split the fleet and a dead
+/// instance's devices are taken over when its leases expire), due again `interval` after it
+/// ran. Each run is one [`Backups::capture`], which is also the device's drift check. A device
+/// that does not answer is tried again after 5 minutes, backing off up to the interval.
+pub fn job_kind(backups: Backups, interval: Duration) -> jobs::Kind {
+    let store = backups.fleet().store().clone();
+    jobs::Kind::new(BACKUP_JOB, move |key: String| {
+        let backups = backups.clone();
+        async move {
+            let device = backups.fleet().store().find_device(None, &key).await?;
+            let captured = backups.capture(&device, Trigger::Schedule).await?;
+            if captured.drift_first_seen {
+                tracing::warn!(device = %device.name, "configuration drift: changed outside the product");
             }
-            tokio::select! {
-                () = stop.cancelled() => break,
-                () = tokio::time::sleep(LOOK_EVERY.min(interval)) => {}
-            }
+            Ok(interval)
         }
-    });
+    })
+    .keys_from(Duration::from_secs(60), move || {
+        let store = store.clone();
+        async move {
+            Ok(store
+                .list_devices(&DeviceFilter {
+                    status: Some(DeviceStatus::Active),
+                    ..DeviceFilter::default()
+                })
+                .await?
+                .into_iter()
+                .map(|d| d.id.to_string())
+                .collect())
+        }
+    })
+    .concurrency(CONCURRENCY)
+    .lease(Duration::from_secs(300))
+    .retry(Duration::from_secs(300).min(interval), interval)
 }

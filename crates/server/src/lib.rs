@@ -258,7 +258,13 @@ impl App {
             runbooks.set_notice(Arc::new(ReviewsToWebhook(notifier)));
         }
         let log_store = fleet.store().clone();
-        let jobs = fleet_jobs(log_store.clone(), workflow.clone(), &registry)?;
+        let jobs = fleet_jobs(
+            log_store.clone(),
+            workflow.clone(),
+            backups.clone(),
+            s.backup.interval,
+            &registry,
+        )?;
         let tool_ctx = Arc::new(
             tools::ToolContext::new(fleet, workflow.clone(), 32)
                 .with_runbooks(runbooks)
@@ -272,7 +278,12 @@ impl App {
         )?;
 
         spawn_log_pruner(log_store, s.runbooks.log_retention, mcp.stopping.clone());
-        backups::spawn_schedule(backups, s.backup.interval, mcp.stopping.clone());
+        // The drift gauge starts from what the last backups recorded, not from zero.
+        tokio::spawn(async move {
+            if let Err(e) = backups.refresh_gauge().await {
+                tracing::warn!(error = %e, "reading configuration drift failed");
+            }
+        });
         let grace = Arc::new(Mutex::new(s.shutdown_grace));
         let reloader = Reloader::new(
             loaded.entries.clone(),
@@ -748,6 +759,8 @@ const JOBS_STOP: Duration = Duration::from_secs(20);
 fn fleet_jobs(
     store: store::Store,
     workflow: workflow::Workflow,
+    backups: backup::Backups,
+    backup_interval: Option<Duration>,
     registry: &prometheus::Registry,
 ) -> Result<jobs::Runner, ServerError> {
     let reconcile = jobs::Kind::singleton(RECONCILE_JOB, "plans", move |_key| {
@@ -765,9 +778,13 @@ fn fleet_jobs(
     })
     .lease(Duration::from_secs(120))
     .retry(RECONCILE_EVERY, 10 * RECONCILE_EVERY);
-    Ok(jobs::Runner::new(store, jobs::InstanceId::generate())
+    let mut runner = jobs::Runner::new(store, jobs::InstanceId::generate())
         .metrics(jobs::Metrics::register(registry)?)
-        .register(reconcile))
+        .register(reconcile);
+    if let Some(interval) = backup_interval {
+        runner = runner.register(backups::job_kind(backups, interval));
+    }
+    Ok(runner)
 }
 
 /// How often finished runbook runs' logs are checked against their retention.

@@ -453,7 +453,10 @@ async fn an_earlier_export_brings_changed_menus_back() {
     let h = Harness::start(&[Profile::Home]).await;
     let (_, client) = crate::device(&h.ctx, "r1").await.unwrap();
     let export = client
-        .export(&ExportOptions { verbose: false })
+        .export(&ExportOptions {
+            verbose: false,
+            show_sensitive: false,
+        })
         .await
         .unwrap();
     let before: Vec<(String, Vec<Value>)> = [

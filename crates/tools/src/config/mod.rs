@@ -7,6 +7,7 @@ crate::toolkit::tools! {
     get_snapshot,
     diff,
     plan_desired_state,
+    plan_restore,
 }
 
 pub mod restore;

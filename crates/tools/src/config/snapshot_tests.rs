@@ -363,3 +363,107 @@ async fn bogus_foreign_and_tampered_requests_change_nothing() {
         1
     );
 }
+
+/// Approves `plan` as an operator would (unless policy already did) and applies it.
+async fn approve_and_apply(h: &Harness, plan: &Value) -> Value {
+    let token = match plan["approval"]["approval_token"].as_str() {
+        Some(t) => t.to_owned(),
+        None => {
+            h.ctx
+                .workflow
+                .approve(
+                    plan["plan_id"].as_str().unwrap(),
+                    "alice",
+                    ApprovalVia::Cli,
+                    &AuditContext::new("alice"),
+                )
+                .await
+                .unwrap()
+                .approval_token
+        }
+    };
+    h.ok(
+        "plan.apply",
+        json!({"plan_id": plan["plan_id"], "approval_token": token}),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_restores_what_changed_outside_through_an_approved_plan() {
+    let h = Harness::start(&[Profile::Home]).await;
+    let backups = Backups::new(h.ctx.fleet.clone(), BackupOptions::default());
+    let r1 = device(&h, "r1").await;
+    let baseline = backups.capture(&r1, Trigger::Operator).await.unwrap();
+    add_on_router(
+        &h,
+        "r1",
+        "/ip/dns/static",
+        &[("name", "rogue.lan"), ("address", "10.6.6.6")],
+    );
+    add_on_router(
+        &h,
+        "r1",
+        "/ip/firewall/address-list",
+        &[("list", "rogue"), ("address", "203.0.113.66")],
+    );
+    let outside = backups.capture(&r1, Trigger::Schedule).await.unwrap();
+    assert!(outside.drift.is_some(), "the outside change is drift");
+
+    // Planning a restore changes nothing on the router: it is a plan for a person to approve.
+    let plan = h
+        .ok(
+            "config.plan_restore",
+            json!({"snapshot_id": baseline.snapshot_id}),
+        )
+        .await;
+    // (Low risk in lab: policy approves it; elsewhere a person does.)
+    assert!(
+        plan["status"] == "pending" || plan["status"] == "approved",
+        "{plan}"
+    );
+    let diff = plan["changes"].to_string();
+    assert!(
+        diff.contains("rogue.lan") && diff.contains("203.0.113.66"),
+        "{diff}"
+    );
+    assert!(
+        plan["compared"].as_array().is_some_and(|c| !c.is_empty()),
+        "{plan}"
+    );
+    let dump = serde_json::to_string(&h.sim("r1").state_dump(false)).unwrap();
+    assert!(dump.contains("rogue.lan"), "nothing applied yet");
+
+    let applied = approve_and_apply(&h, &plan).await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    let dump = serde_json::to_string(&h.sim("r1").state_dump(false)).unwrap();
+    assert!(!dump.contains("rogue.lan") && !dump.contains("203.0.113.66"));
+    let back = backups.capture(&r1, Trigger::Schedule).await.unwrap();
+    assert!(back.drift.is_none(), "back at the baseline: no drift");
+
+    // Restoring again finds nothing to do and creates no plan.
+    let again = h
+        .ok(
+            "config.plan_restore",
+            json!({"snapshot_id": baseline.snapshot_id}),
+        )
+        .await;
+    assert_eq!(again["status"], "no_changes", "{again}");
+    assert!(again.get("plan_id").is_none());
+
+    // Another tenant's caller, a bogus id, an oversized one: the same "no snapshot" answer.
+    for id in [
+        baseline.snapshot_id.clone(),
+        "not-a-uuid".into(),
+        "x".repeat(5000),
+    ] {
+        let e = call_as(
+            &stranger(&h),
+            "config.plan_restore",
+            json!({"snapshot_id": id}),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("no configuration snapshot"), "{e}");
+    }
+}
