@@ -182,3 +182,62 @@ async fn a_viewer_cannot_pause_or_abort_a_rollout() {
     let got = h.ok("plan.get", json!({"plan_id": id})).await;
     assert_eq!(got["rollout"]["control"], "running", "{got}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dns_and_ntp_servers_roll_out_to_every_router() {
+    let h = Harness::start(&[Profile::Home; 3]).await;
+    let plan = h
+        .ok(
+            "plan.create",
+            json!({
+                "title": "new resolvers and time servers",
+                "targets": {"tag": "profile=home"},
+                "rollout": {"wave_size": 1, "soak_seconds": 0},
+                "changes": [
+                    {"menu": "ip/dns", "action": "set",
+                     "properties": {"servers": "9.9.9.9,149.112.112.112"}},
+                    {"menu": "system/ntp/client", "action": "set",
+                     "properties": {"enabled": "yes", "servers": "192.0.2.123,192.0.2.124"}},
+                ],
+            }),
+        )
+        .await;
+    assert_eq!(plan["devices"], json!(["r1", "r2", "r3"]), "{plan}");
+    let id = plan["plan_id"].as_str().unwrap().to_owned();
+    let token = match plan["approval"]["approval_token"].as_str() {
+        Some(t) => t.to_owned(),
+        None => {
+            h.ctx
+                .workflow
+                .approve(
+                    &id,
+                    "alice",
+                    workflow::ApprovalVia::Cli,
+                    &store::AuditContext::new("alice"),
+                )
+                .await
+                .unwrap()
+                .approval_token
+        }
+    };
+    let applied = h
+        .ok(
+            "plan.apply",
+            json!({"plan_id": id, "approval_token": token}),
+        )
+        .await;
+    assert_eq!(applied["status"], "applied", "{applied}");
+    for n in &h.names {
+        let dump = serde_json::to_value(h.sim(n).state_dump(false)).unwrap();
+        let one = |menu: &str| match &dump[menu] {
+            Value::Array(a) => a[0].clone(),
+            other => other.clone(),
+        };
+        assert_eq!(one("/ip/dns")["servers"], "9.9.9.9,149.112.112.112", "{n}");
+        assert_eq!(
+            one("/system/ntp/client")["servers"],
+            "192.0.2.123,192.0.2.124",
+            "{n}"
+        );
+    }
+}
