@@ -101,38 +101,6 @@ pub(crate) fn section_lines(lines: Vec<String>, section: &str) -> Vec<String> {
         .collect()
 }
 
-/// The line's arguments split on spaces outside quoted strings (escapes respected).
-fn split_args(line: &str) -> Vec<String> {
-    let mut args = Vec::new();
-    let mut current = String::new();
-    let mut in_string = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => {
-                current.push(c);
-                if let Some(next) = chars.next() {
-                    current.push(next);
-                }
-            }
-            '"' => {
-                in_string = !in_string;
-                current.push(c);
-            }
-            ' ' if !in_string => {
-                if !current.is_empty() {
-                    args.push(std::mem::take(&mut current));
-                }
-            }
-            _ => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        args.push(current);
-    }
-    args
-}
-
 /// The words of a `/menu path` header line up to its first command or argument
 /// (`/ip ipsec peer` → `ip/ipsec/peer`), or `None` for a line that is not a header.
 pub(crate) fn header_menu(line: &str) -> Option<String> {
@@ -175,7 +143,7 @@ pub(crate) fn hide_secrets(menu: &str, line: &str) -> String {
         arg.split_once('=')
             .and_then(|(k, _)| secret::classify(menu, k).placeholder().map(|p| (k, p)))
     }
-    let args = split_args(line);
+    let args = backup::normalize::split_args(line);
     if !args.iter().any(|a| placeholder(menu, a).is_some()) {
         return line.to_owned();
     }

@@ -200,28 +200,7 @@ async fn a_change_through_a_plan_is_not_drift_and_one_outside_is() {
             json!({"device_id": "r1", "name": "printer.lan", "address": "192.168.88.50"}),
         )
         .await;
-    let token = match plan["approval"]["approval_token"].as_str() {
-        Some(t) => t.to_owned(),
-        None => {
-            h.ctx
-                .workflow
-                .approve(
-                    plan["plan_id"].as_str().unwrap(),
-                    "alice",
-                    ApprovalVia::Cli,
-                    &AuditContext::new("alice"),
-                )
-                .await
-                .unwrap()
-                .approval_token
-        }
-    };
-    let applied = h
-        .ok(
-            "plan.apply",
-            json!({"plan_id": plan["plan_id"], "approval_token": token}),
-        )
-        .await;
+    let applied = approve_and_apply(&h, &plan).await;
     assert_eq!(applied["status"], "applied", "{applied}");
     let after = backups.capture(&r1, Trigger::Schedule).await.unwrap();
     assert!(after.stored);
