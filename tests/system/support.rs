@@ -74,8 +74,18 @@ impl World {
     /// Routers served elsewhere (other processes), described by `manifest`, registered in a
     /// fresh data directory by `device import` with `concurrency` probes at once.
     pub async fn with_manifest(manifest: routeros_sim::Manifest, concurrency: usize) -> Self {
+        Self::with_manifest_on(manifest, concurrency, None).await
+    }
+
+    /// [`World::with_manifest`] on a fresh PostgreSQL database of `TEST_DATABASE_URL` when
+    /// `postgres` names the run (SQLite without that variable).
+    pub async fn with_manifest_on(
+        manifest: routeros_sim::Manifest,
+        concurrency: usize,
+        postgres: Option<&'static str>,
+    ) -> Self {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Self::import(None, manifest, None, concurrency).await
+        Self::import(None, manifest, postgres, concurrency).await
     }
 
     async fn import(

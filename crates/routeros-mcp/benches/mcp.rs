@@ -24,10 +24,15 @@
 //!    `device import`, then one call over all of them — cold (no connection open), warm, and again
 //!    after the idle time closed every connection — with wall time, answer size in tokens and the
 //!    server's RSS.
+//! 7. Backups at fleet scale (`--only backups`, 10,000 routers unless `--devices` says
+//!    otherwise; needs `TEST_DATABASE_URL`): the same simulator processes, registered in a fresh
+//!    PostgreSQL database, backed up by two `serve` instances through the `backup` fleet jobs —
+//!    wall time until every router has its first snapshot, the split between the instances, that
+//!    none was backed up twice, each instance's RSS and the database's size.
 //!
 //! Run with `cargo bench -p routeros-mcp --bench mcp` (add `-- --devices 200` for a smaller fleet,
 //! `-- --only overview` for section 5 alone, `-- --only throughput` for section 3 alone,
-//! `-- --only fleet` for section 6 alone).
+//! `-- --only fleet` for section 6 alone, `-- --only backups` for section 7 alone).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
@@ -583,7 +588,13 @@ async fn health_once(client: &support::Client) -> (Duration, Value, u64) {
     .expect("fleet.get_health answers within 10 minutes")
     .expect("fleet.get_health: no protocol error");
     let took = started.elapsed();
-    assert_ne!(r.is_error, Some(true), "{}", support::text(&r));
+    assert_ne!(
+        r.is_error,
+        Some(true),
+        "{}\nserver log:\n{}",
+        support::text(&r),
+        client.log.text()
+    );
     let tokens = support::meta(&r, "estimated_tokens").as_u64().unwrap_or(0);
     (took, r.structured_content.unwrap_or(Value::Null), tokens)
 }
@@ -591,6 +602,66 @@ async fn health_once(client: &support::Client) -> (Duration, Value, u64) {
 async fn fleet_at_scale(devices: usize) {
     let t = Instant::now();
     let dir = tempfile::tempdir().unwrap();
+    let (children, manifest) = sim_processes(devices, dir.path()).await;
+    let started = t.elapsed();
+    let world = World::with_manifest(manifest, 64).await;
+    println!(
+        "\nfleet.get_health over {devices} simulated routers in {} simulator processes \
+         (routers started in {:.1} s, imported in {:.1} s)",
+        children.len(),
+        started.as_secs_f64(),
+        (t.elapsed() - started).as_secs_f64()
+    );
+    const IDLE_SECONDS: u64 = 10;
+    let client = world
+        .stdio(&[
+            ("LOG_LEVEL", "warn"),
+            ("ROUTEROS_DEVICE_IDLE_SECONDS", &IDLE_SECONDS.to_string()),
+            // The health calls alone: no scheduled backups beside them (section 7 has those).
+            ("ROUTEROS_MCP_BACKUP_INTERVAL", "0"),
+        ])
+        .await;
+    let pid = client.pid.expect("the server's pid");
+    println!(
+        "| run | wall time | checked | reachable | listed | answer | server RSS after | server peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for run in [
+        "cold (connects to every router)",
+        "warm (connections reused)",
+        "after the idle time closed every connection",
+    ] {
+        if run.starts_with("after") {
+            let before = status_mib(pid, "VmRSS:");
+            tokio::time::sleep(Duration::from_secs(IDLE_SECONDS * 2)).await;
+            println!(
+                "| idle {} s | | | | | | {before:.1} → {:.1} MiB | |",
+                IDLE_SECONDS * 2,
+                status_mib(pid, "VmRSS:")
+            );
+        }
+        let (took, answer, tokens) = health_once(&client).await;
+        println!(
+            "| {run} | {:.2} s | {} | {} | {} | {tokens} tokens | {:.1} MiB | {:.1} MiB |",
+            took.as_secs_f64(),
+            answer["summary"]["total"],
+            answer["summary"]["reachable"],
+            answer["returned"],
+            status_mib(pid, "VmRSS:"),
+            peak_rss_mib(pid)
+        );
+    }
+    client.close().await;
+    world.stop().await;
+    stop_sim_processes(children).await;
+}
+
+/// Starts `devices` routers in simulator processes of [`ROUTERS_PER_PROCESS`] each (children of
+/// this benchmark) and returns them with one manifest naming every router uniquely.
+async fn sim_processes(
+    devices: usize,
+    dir: &std::path::Path,
+) -> (Vec<tokio::process::Child>, routeros_sim::Manifest) {
     let exe = std::env::current_exe().unwrap();
     let mut children = Vec::new();
     let mut manifest: Option<routeros_sim::Manifest> = None;
@@ -598,7 +669,7 @@ async fn fleet_at_scale(devices: usize) {
     let mut k = 0usize;
     while remaining > 0 {
         let count = remaining.min(ROUTERS_PER_PROCESS);
-        let path = dir.path().join(format!("sims-{k}.json"));
+        let path = dir.join(format!("sims-{k}.json"));
         let octet = u8::try_from(120 + k).expect("at most 135 simulator processes");
         let child = tokio::process::Command::new(&exe)
             .args(["--sim-child", &count.to_string(), &octet.to_string()])
@@ -635,58 +706,110 @@ async fn fleet_at_scale(devices: usize) {
             }
         }
     }
-    let started = t.elapsed();
-    let world = World::with_manifest(manifest.unwrap(), 64).await;
-    println!(
-        "\nfleet.get_health over {devices} simulated routers in {} simulator processes \
-         (routers started in {:.1} s, imported in {:.1} s)",
-        children.len(),
-        started.as_secs_f64(),
-        (t.elapsed() - started).as_secs_f64()
-    );
-    const IDLE_SECONDS: u64 = 10;
-    let client = world
-        .stdio(&[
-            ("LOG_LEVEL", "warn"),
-            ("ROUTEROS_DEVICE_IDLE_SECONDS", &IDLE_SECONDS.to_string()),
-        ])
-        .await;
-    let pid = client.pid.expect("the server's pid");
-    println!(
-        "| run | wall time | checked | reachable | listed | answer | server RSS after | server peak RSS |"
-    );
-    println!("|---|---|---|---|---|---|---|---|");
-    for run in [
-        "cold (connects to every router)",
-        "warm (connections reused)",
-        "after the idle time closed every connection",
-    ] {
-        if run.starts_with("after") {
-            let before = status_mib(pid, "VmRSS:");
-            tokio::time::sleep(Duration::from_secs(IDLE_SECONDS * 2)).await;
-            println!(
-                "| idle {} s | | | | | | {before:.1} → {:.1} MiB | |",
-                IDLE_SECONDS * 2,
-                status_mib(pid, "VmRSS:")
-            );
-        }
-        let (took, answer, tokens) = health_once(&client).await;
-        println!(
-            "| {run} | {:.2} s | {} | {} | {} | {tokens} tokens | {:.1} MiB | {:.1} MiB |",
-            took.as_secs_f64(),
-            answer["summary"]["total"],
-            answer["summary"]["reachable"],
-            answer["returned"],
-            status_mib(pid, "VmRSS:"),
-            peak_rss_mib(pid)
-        );
-    }
-    client.close().await;
-    world.stop().await;
-    for (mut child, _, _) in children {
+    (
+        children.into_iter().map(|(c, _, _)| c).collect(),
+        manifest.unwrap(),
+    )
+}
+
+/// Ends the simulator processes [`sim_processes`] started.
+async fn stop_sim_processes(children: Vec<tokio::process::Child>) {
+    for mut child in children {
         drop(child.stdin.take());
         let _ = tokio::time::timeout(Duration::from_secs(30), child.wait()).await;
     }
+}
+
+/// Section 7 (`--only backups`): `devices` routers backed up by two `serve` instances on one
+/// PostgreSQL database (`TEST_DATABASE_URL`), through the `backup` fleet jobs: wall time until
+/// every router has its first snapshot, how the routers split between the instances, that no
+/// router was backed up twice, each instance's RSS and the database's size.
+async fn backups_at_scale(devices: usize) {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        println!(
+            "backups at scale: set TEST_DATABASE_URL to a PostgreSQL server to run this section"
+        );
+        return;
+    }
+    let t = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let (children, manifest) = sim_processes(devices, dir.path()).await;
+    let started = t.elapsed();
+    let world = World::with_manifest_on(manifest, 64, Some("bench::backups_at_scale")).await;
+    let imported = t.elapsed() - started;
+    let registry = world.registry().await;
+    let env = [
+        ("LOG_LEVEL", "warn"),
+        ("ROUTEROS_MCP_BACKUP_INTERVAL", "24h"),
+    ];
+    let begun = Instant::now();
+    let a = world.http_server(&env).await;
+    let b = world.http_server(&env).await;
+    let done = loop {
+        let jobs = registry.jobs("backup").await.unwrap();
+        let done = jobs.iter().filter(|j| j.runs >= 1).count();
+        if jobs.len() == devices && done == devices {
+            break jobs;
+        }
+        assert!(
+            begun.elapsed() < Duration::from_secs(1800),
+            "{done} of {devices} routers backed up after 30 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let wall = begun.elapsed();
+    // Time for a second backup to show up if any router were taken by both instances.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let jobs = registry.jobs("backup").await.unwrap();
+    let twice = jobs.iter().filter(|j| j.runs > 1).count();
+    let failed = done.iter().filter(|j| j.last_error.is_some()).count();
+    let mut by_instance: std::collections::BTreeMap<String, usize> = Default::default();
+    for j in &jobs {
+        *by_instance
+            .entry(j.last_finished_by.clone().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let size: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(registry.pool())
+        .await
+        .unwrap();
+    let snapshots: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM config_snapshots")
+        .fetch_one(registry.pool())
+        .await
+        .unwrap();
+    let rss = |s: &support::HttpServer| s.child.id().map_or(0.0, |pid| status_mib(pid, "VmRSS:"));
+    let peak = |s: &support::HttpServer| s.child.id().map_or(0.0, peak_rss_mib);
+    println!(
+        "\nbackups of {devices} simulated routers by two instances on one PostgreSQL \
+         (routers started in {:.1} s, imported in {:.1} s)",
+        started.as_secs_f64(),
+        imported.as_secs_f64()
+    );
+    println!(
+        "| wall time to every router's first snapshot | routers per instance | backed up twice | failed | snapshots | instance RSS (now / peak) | database size |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| {:.1} s ({:.0} routers/s) | {} | {twice} | {failed} | {snapshots} | {:.1} / {:.1} MiB and {:.1} / {:.1} MiB | {:.1} MiB |",
+        wall.as_secs_f64(),
+        devices as f64 / wall.as_secs_f64(),
+        by_instance
+            .values()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" / "),
+        rss(&a),
+        peak(&a),
+        rss(&b),
+        peak(&b),
+        size as f64 / (1024.0 * 1024.0)
+    );
+    assert_eq!(twice, 0, "every router once per interval");
+    registry.close().await;
+    a.stop().await;
+    b.stop().await;
+    world.stop().await;
+    stop_sim_processes(children).await;
 }
 
 fn main() {
@@ -724,6 +847,16 @@ fn main() {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(10_000);
             fleet_at_scale(devices).await;
+            return;
+        }
+        if only.as_deref() == Some("backups") {
+            let devices = args
+                .iter()
+                .position(|a| a == "--devices")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10_000);
+            backups_at_scale(devices).await;
             return;
         }
         if only.as_deref() == Some("throughput") {
