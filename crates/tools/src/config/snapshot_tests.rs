@@ -228,6 +228,105 @@ async fn a_change_through_a_plan_is_not_drift_and_one_outside_is() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_lists_drifted_routers_first_and_its_pages_never_overlap() {
+    let h = Harness::start(&[Profile::Home; 5]).await;
+    let backups = Backups::new(h.ctx.fleet.clone(), BackupOptions::default());
+    // r1–r4 backed up (r5 never), then r3 changed on the router itself.
+    for name in ["r1", "r2", "r3", "r4"] {
+        backups
+            .capture(&device(&h, name).await, Trigger::Operator)
+            .await
+            .unwrap();
+    }
+    add_on_router(
+        &h,
+        "r3",
+        "/ip/dns/static",
+        &[("name", "rogue.lan"), ("address", "10.6.6.6")],
+    );
+    backups
+        .capture(&device(&h, "r3").await, Trigger::Schedule)
+        .await
+        .unwrap();
+
+    let names = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["device"]["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // By default only what needs a look is listed; the summary counts everything.
+    let drift = h.ok("fleet.get_drift", json!({})).await;
+    assert_eq!(names(&drift), ["r3", "r5"], "{drift}");
+    assert_eq!(drift["items"][0]["status"], "drift");
+    assert_eq!(drift["items"][1]["status"], "never_checked");
+    assert_eq!(
+        drift["summary"],
+        json!({"devices": 5, "drift": 1, "in_line": 3, "check_failed": 0, "never_checked": 1})
+    );
+
+    // Walked two at a time with the in-line devices too: each router once, drift first. A
+    // router that drifts between pages does not come back on a later page.
+    let mut seen = Vec::new();
+    let mut cursor: Option<Value> = None;
+    for page in 0.. {
+        assert!(page < 5, "the walk ends: {seen:?}");
+        let mut args = json!({"include_in_line": true, "limit": 2});
+        if let Some(c) = &cursor {
+            args["cursor"] = c.clone();
+        }
+        let answer = h.ok("fleet.get_drift", args).await;
+        assert_eq!(answer["total"], 5);
+        seen.extend(names(&answer));
+        if page == 0 {
+            add_on_router(
+                &h,
+                "r1",
+                "/ip/dns/static",
+                &[("name", "later.lan"), ("address", "10.6.6.7")],
+            );
+            backups
+                .capture(&device(&h, "r1").await, Trigger::Schedule)
+                .await
+                .unwrap();
+        }
+        match &answer["next_cursor"] {
+            Value::Null => break,
+            c => cursor = Some(c.clone()),
+        }
+    }
+    assert_eq!(seen[..2], ["r3", "r5"], "{seen:?}");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "no router twice: {seen:?}");
+    // r1 moved ahead of the cursor when it drifted; every other router was listed once.
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let other = h
+        .call(
+            "fleet.get_drift",
+            json!({"cursor": cursor_of(&h).await, "project": "default/default"}),
+        )
+        .await;
+    assert!(
+        other.is_err(),
+        "a cursor of another query is refused: {other:?}"
+    );
+}
+
+/// A cursor `fleet.get_drift` issued for the unfiltered query with the in-line devices.
+async fn cursor_of(h: &Harness) -> Value {
+    h.ok(
+        "fleet.get_drift",
+        json!({"include_in_line": true, "limit": 1}),
+    )
+    .await["next_cursor"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bogus_foreign_and_tampered_requests_change_nothing() {
     let h = Harness::start(&[Profile::Home]).await;
     let backups = Backups::new(h.ctx.fleet.clone(), BackupOptions::default());
