@@ -23,7 +23,8 @@
 //!    with `--sim-child`, 2,500 routers each, as one process's open files allow), registered by
 //!    `device import`, then one call over all of them — cold (no connection open), warm, and again
 //!    after the idle time closed every connection — with wall time, answer size in tokens and the
-//!    server's RSS.
+//!    server's RSS. Five routers reboot before the cold call: the cold and warm answers must list
+//!    exactly those five first, with a summary that counts every router once (asserted).
 //! 7. Backups at fleet scale (`--only backups`, 10,000 routers unless `--devices` says
 //!    otherwise; needs `TEST_DATABASE_URL`): the same simulator processes, registered in a fresh
 //!    PostgreSQL database, backed up by two `serve` instances through the `backup` fleet jobs —
@@ -604,6 +605,8 @@ async fn fleet_at_scale(devices: usize) {
     let dir = tempfile::tempdir().unwrap();
     let (children, manifest) = sim_processes(devices, dir.path()).await;
     let started = t.elapsed();
+    // The first simulator process's control API (its routers are `p0-…` in the registry).
+    let control_url = manifest.control_url.clone();
     let world = World::with_manifest(manifest, 64).await;
     println!(
         "\nfleet.get_health over {devices} simulated routers in {} simulator processes \
@@ -622,6 +625,31 @@ async fn fleet_at_scale(devices: usize) {
         ])
         .await;
     let pid = client.pid.expect("the server's pid");
+    // A few routers down (rebooting: connections refused) for the first two runs: the answer
+    // must list exactly them, and its summary must count every router once.
+    let first = devices.min(ROUTERS_PER_PROCESS);
+    let mut down: Vec<String> = [3, first / 5, first / 2, first / 2 + 1, first - 2]
+        .iter()
+        .map(|i| format!("sim-{:04}", (*i).max(1)))
+        .collect();
+    down.dedup();
+    let http = reqwest::Client::new();
+    for name in &down {
+        http.post(format!("{control_url}/devices/{name}/reboot"))
+            .json(&serde_json::json!({"seconds": 120}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+    }
+    let mut expected: Vec<String> = down.iter().map(|n| format!("p0-{n}")).collect();
+    expected.sort_unstable();
+    println!(
+        "{} routers rebooting for the cold and warm runs ({})",
+        down.len(),
+        expected.join(", ")
+    );
     println!(
         "| run | wall time | checked | reachable | listed | answer | server RSS after | server peak RSS |"
     );
@@ -641,6 +669,25 @@ async fn fleet_at_scale(devices: usize) {
             );
         }
         let (took, answer, tokens) = health_once(&client).await;
+        if !run.starts_with("after") {
+            let mut listed: Vec<String> = answer["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            listed.sort_unstable();
+            assert_eq!(
+                listed, expected,
+                "exactly the routers that are down are listed"
+            );
+            assert_eq!(answer["summary"]["total"], devices);
+            assert_eq!(answer["summary"]["unreachable"], down.len());
+            assert_eq!(answer["summary"]["reachable"], devices - down.len());
+        }
         println!(
             "| {run} | {:.2} s | {} | {} | {} | {tokens} tokens | {:.1} MiB | {:.1} MiB |",
             took.as_secs_f64(),
