@@ -4,7 +4,8 @@
 //! `netmiko.send_command(use_textfsm=True)` would.
 //!
 //! Asserted: the commands in [`PARSING`] parse (records, no empty key field, one record per
-//! item); commands of menus the simulator lacks still answer `bad command name` (adding such a
+//! item); every other covered command carries the reason its template cannot parse faithful
+//! 7.x output (the script's `REASONS` table); commands of menus the simulator lacks still answer `bad command name` (adding such a
 //! menu makes this fail until its command is checked); the number of parsing commands never
 //! drops below [`PARSING`]'s length. Without textfsm/ntc-templates the test is skipped with a
 //! loud notice, except under CI (`CI` set), where it fails.
@@ -25,7 +26,10 @@ const PARSING: &[&str] = &[
     "/interface ethernet print",
     "/interface print terse without-paging",
     "/ip address print",
+    "/interface vlan print detail",
     "/ip arp print without-paging",
+    "/ip firewall filter print all without-paging",
+    "/ip firewall nat print all without-paging",
     "/system identity print",
     "/system routerboard print",
 ];
@@ -83,6 +87,12 @@ async fn ntc_templates_parse_console_output() {
             .find(|l| l["command"] == *cmd)
             .unwrap_or_else(|| panic!("{cmd} was not run: {stdout}"));
         assert_eq!(r["status"], "parsed", "{cmd}: {r}");
+    }
+    for r in lines.iter().filter(|l| l["status"] == "failed") {
+        assert!(
+            r["reason"].as_str().is_some_and(|s| !s.is_empty()),
+            "a template that does not parse needs its reason in REASONS: {r}"
+        );
     }
     for r in lines.iter().filter(|l| l.get("command").is_some()) {
         assert_ne!(

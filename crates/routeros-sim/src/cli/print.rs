@@ -151,6 +151,18 @@ fn detail_only(menu: &MenuSpec, name: &str) -> bool {
     menu.path == "/interface" && matches!(name, "ifname" | "ifindex" | "id")
 }
 
+/// Optional settings a console print leaves out while they hold their default (RouterOS prints
+/// them once they are set): recorded 7.x firewall rules show no `log=no log-prefix=""` and
+/// recorded leases no `lease-time=0s block-access=no use-src-mac=no`. REST still returns them.
+fn hidden_at_default(menu: &MenuSpec, name: &str, value: &str) -> bool {
+    match (menu.path, name, value) {
+        (_, "log", "false") | (_, "log-prefix", "") => detail_layout(menu),
+        ("/ip/dhcp-server/lease", "lease-time", "0s")
+        | ("/ip/dhcp-server/lease", "block-access" | "use-src-mac", "false") => true,
+        _ => false,
+    }
+}
+
 fn quoted_name(spec: Option<&PropSpec>) -> bool {
     match spec {
         Some(p) if matches!(p.ty, PropType::Text) => matches!(
@@ -495,10 +507,11 @@ fn detail_tokens(menu: &MenuSpec, record: &Record, proplist: Option<&[String]>) 
     record
         .props
         .iter()
-        .filter(|(k, _)| {
+        .filter(|(k, v)| {
             *k != "comment"
                 && !menu.flags.iter().any(|f| f.prop == *k)
                 && (proplist.is_some() || !stats_only(menu, k))
+                && (proplist.is_some() || !hidden_at_default(menu, k, v))
         })
         .filter(|(k, _)| proplist.is_none_or(|pl| pl.iter().any(|p| p == k)))
         .map(|(k, v)| {
@@ -627,7 +640,9 @@ pub fn terse(menu: &MenuSpec, rows: &[Row], style: &Style, proplist: Option<&[St
             if proplist.is_some_and(|pl| !pl.iter().any(|p| p == k)) {
                 continue;
             }
-            if proplist.is_none() && (stats_only(menu, k) || detail_only(menu, k)) {
+            if proplist.is_none()
+                && (stats_only(menu, k) || detail_only(menu, k) || hidden_at_default(menu, k, v))
+            {
                 continue;
             }
             let shown = console_value(menu, k, v);

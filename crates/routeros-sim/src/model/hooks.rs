@@ -69,6 +69,31 @@ pub fn interface(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out
             .unwrap_or(65535);
         out.push(("l2mtu", l2.to_string()));
     }
+    // A VLAN carries its parent's MAC address and 4 bytes less L2 MTU (the tag).
+    if item.get("type") == Some("vlan") {
+        let parent = ctx
+            .state
+            .items_of("/interface")
+            .find(|i| i.get("name") == Some(name))
+            .and_then(|i| i.get("interface"))
+            .and_then(|p| {
+                ctx.state
+                    .items_of("/interface")
+                    .find(|i| i.get("name") == Some(p))
+            });
+        if let Some(parent) = parent {
+            if item.get("l2mtu").is_none()
+                && let Some(l2) = parent.get("l2mtu").and_then(|v| v.parse::<u32>().ok())
+            {
+                out.push(("l2mtu", l2.saturating_sub(4).to_string()));
+            }
+            if item.get("mac-address").is_none()
+                && let Some(mac) = parent.get("mac-address")
+            {
+                out.push(("mac-address", mac.to_string()));
+            }
+        }
+    }
     // The Linux device: `eth0` for the first Ethernet port, `br1`, `vlan5`, `wg9` … and its
     // kernel index, both stable per item.
     let n = item.id().get();

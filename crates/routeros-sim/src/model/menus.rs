@@ -59,13 +59,16 @@ const F_INVALID: FlagSpec = flag('I', "invalid", "invalid");
 const F_DYNAMIC: FlagSpec = flag('D', "dynamic", "dynamic");
 const F_RUNNING: FlagSpec = flag('R', "running", "running");
 const F_SLAVE: FlagSpec = flag('S', "slave", "slave");
+// Layer-2 passthrough of a bonding or container port; listed in 7.x `/interface print detail`
+// legends (and given a column) although the simulator never sets it.
+const F_PASSTHROUGH: FlagSpec = flag('P', "passthrough", "passthrough");
 
 const U_IFACE_NAME: &[UniqueSpec] = &[UniqueSpec {
     keys: &["name"],
     message: "already have interface with such name",
 }];
 
-const IFACE_FLAGS: &[FlagSpec] = &[F_DYNAMIC, F_DISABLED, F_RUNNING, F_SLAVE];
+const IFACE_FLAGS: &[FlagSpec] = &[F_DYNAMIC, F_DISABLED, F_RUNNING, F_SLAVE, F_PASSTHROUGH];
 
 /// Group policies RouterOS knows.
 pub const POLICIES: &[&str] = &[
@@ -132,6 +135,7 @@ const INTERFACE_PROPS: &[PropSpec] = &[
     p("fp-tx-packet", CNT).volatile(),
     RUNNING,
     SLAVE,
+    p("passthrough", B).ro(),
     DYNAMIC,
     DISABLED,
     COMMENT,
@@ -278,6 +282,7 @@ const BRIDGE_VLAN_PROPS: &[PropSpec] = &[
 ];
 
 const VLAN_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`/interface vlan print detail`, recorded).
     p("name", T),
     p("mtu", MTU).def("1500"),
     p("l2mtu", CNT).ro(),
@@ -294,12 +299,14 @@ const VLAN_PROPS: &[PropSpec] = &[
     )
     .def("enabled"),
     p("arp-timeout", PropType::DurationOr(&["auto"])).def("auto"),
-    p("interface", IFACE).req(),
-    p("vlan-id", PropType::Int { min: 1, max: 4095 }).req(),
-    p("use-service-tag", B).def("false"),
     p("loop-protect", PropType::Enum(&["default", "off", "on"])).def("default"),
+    p("loop-protect-status", T).def("off").ro(),
+    p("loop-protect-send-interval", DUR).def("5s"),
+    p("loop-protect-disable-time", DUR).def("5m"),
+    p("vlan-id", PropType::Int { min: 1, max: 4095 }).req(),
+    p("interface", IFACE).req(),
+    p("use-service-tag", B).def("false"),
     RUNNING,
-    DISABLED,
     COMMENT,
 ];
 
@@ -541,30 +548,31 @@ const DHCP_SERVER_PROPS: &[PropSpec] = &[
 ];
 
 const DHCP_LEASE_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`print terse`, recorded).
     p("address", T).req(),
     p("mac-address", MAC),
     p("client-id", T),
+    p("address-lists", T).def(""),
     p(
         "server",
         PropType::reference_or("/ip/dhcp-server", &["all"]),
     )
     .def("all"),
-    p("address-lists", T).def(""),
-    p("lease-time", DUR).def("0s"),
     p("dhcp-option", T).def(""),
+    p("lease-time", DUR).def("0s"),
     p("always-broadcast", B),
     p("block-access", B).def("false"),
     p("rate-limit", T),
     p("use-src-mac", B).def("false"),
     p("insert-queue-before", T),
     p("status", T).def("waiting").ro(),
+    p("expires-after", T).volatile(),
+    p("last-seen", T).volatile(),
     p("active-address", T).ro(),
     p("active-mac-address", T).ro(),
     p("active-client-id", T).ro(),
     p("active-server", T).ro(),
     p("host-name", T).ro(),
-    p("expires-after", T).volatile(),
-    p("last-seen", T).volatile(),
     p("radius", B).def("false").ro(),
     p("blocked", B).def("false").ro(),
     DYNAMIC,
@@ -630,19 +638,30 @@ const SERVICE_PROPS: &[PropSpec] = &[
 
 macro_rules! firewall_props {
     ($action:expr, $($extra:expr),* $(,)?) => {
+        // Console order as RouterOS prints it (`/ip firewall filter print`, recorded): the
+        // action and its parameters, then the matchers.
         &[
             p("chain", T).req(),
             p("action", PropType::Enum($action)).def("accept"),
+            $($extra,)*
+            p("jump-target", T),
+            p("address-list", T),
+            p("address-list-timeout", PropType::DurationOr(&["none-dynamic", "none-static"])),
+            p("connection-state", PropType::EnumSet(&[
+                "established", "invalid", "new", "related", "untracked",
+            ])),
+            p("connection-nat-state", PropType::EnumSet(&["dstnat", "srcnat"])),
+            p("protocol", T),
             p("src-address", PropType::Ipv4Match),
             p("dst-address", PropType::Ipv4Match),
             p("src-address-list", T),
             p("dst-address-list", T),
-            p("src-address-type", T),
-            p("dst-address-type", T),
-            p("protocol", T),
+            p("in-interface-list", PropType::reference_match("/interface/list", &[])),
+            p("out-interface-list", PropType::reference_match("/interface/list", &[])),
             p("src-port", PropType::Ports),
             p("dst-port", PropType::Ports),
             p("port", PropType::Ports),
+            p("src-mac-address", MAC),
             p("in-interface", PropType::reference_match(
                 "/interface",
                 &["all-ethernet", "all-ppp", "all-vlan", "all-wireless"],
@@ -651,18 +670,14 @@ macro_rules! firewall_props {
                 "/interface",
                 &["all-ethernet", "all-ppp", "all-vlan", "all-wireless"],
             )),
-            p("in-interface-list", PropType::reference_match("/interface/list", &[])),
-            p("out-interface-list", PropType::reference_match("/interface/list", &[])),
+            p("ipsec-policy", T),
+            p("src-address-type", T),
+            p("dst-address-type", T),
             p("in-bridge-port", T),
             p("out-bridge-port", T),
-            p("connection-state", PropType::EnumSet(&[
-                "established", "invalid", "new", "related", "untracked",
-            ])),
-            p("connection-nat-state", PropType::EnumSet(&["dstnat", "srcnat"])),
             p("connection-mark", T),
             p("packet-mark", T),
             p("routing-mark", T),
-            p("ipsec-policy", T),
             p("icmp-options", T),
             p("tcp-flags", T),
             p("tcp-mss", T),
@@ -672,7 +687,6 @@ macro_rules! firewall_props {
             p("connection-rate", T),
             p("connection-bytes", T),
             p("packet-size", T),
-            p("src-mac-address", MAC),
             p("layer7-protocol", T),
             p("content", T),
             p("tls-host", T),
@@ -684,10 +698,6 @@ macro_rules! firewall_props {
             p("priority", T),
             p("fragment", B),
             p("hotspot", T),
-            p("address-list", T),
-            p("address-list-timeout", PropType::DurationOr(&["none-dynamic", "none-static"])),
-            p("jump-target", T),
-            $($extra,)*
             p("log", B).def("false"),
             p("log-prefix", T).def(""),
             p("bytes", CNT).volatile(),
