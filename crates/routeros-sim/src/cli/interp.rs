@@ -194,6 +194,9 @@ pub struct ScriptOutput {
     /// For a run-time error of a menu command: the command (`/ip/service/set`) and the line it
     /// is on, which RouterOS adds when it reports script errors (`… (/ip/service/set; line 1)`).
     pub context: Option<(String, u32)>,
+    /// A `print without-paging` ran: an interactive console shows the output without stopping
+    /// at the terminal height.
+    pub without_paging: bool,
 }
 
 impl ScriptOutput {
@@ -270,11 +273,13 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
         depth: 0,
         context: None,
         calls: 0,
+        without_paging: false,
     };
     let result = it.block(&parsed.block, false);
     let out = std::mem::take(&mut it.out);
     it.session.menu = parsed.menu;
-    match result {
+    let without_paging = it.without_paging;
+    let mut output = match result {
         Ok(value) | Err(Flow::Return(value)) => ScriptOutput {
             text: out,
             value,
@@ -299,7 +304,9 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
             context: it.context.take(),
             ..ScriptOutput::default()
         },
-    }
+    };
+    output.without_paging = without_paging;
+    output
 }
 
 /// Non-local control flow while running.
@@ -349,6 +356,8 @@ struct Interp<'d, 's, D: Device> {
     context: Option<(String, u32)>,
     /// Nesting of function calls and script runs (bounded: a script may recurse).
     calls: usize,
+    /// A `print without-paging` ran (see [`ScriptOutput::without_paging`]).
+    without_paging: bool,
 }
 
 /// Deepest nesting of function calls and script runs.
@@ -1621,6 +1630,17 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             let ids = self.resolve_numbers(spec, &from)?;
             rows.retain(|(_, r)| r.id.is_some_and(|i| ids.contains(&i)));
         }
+        // `dynamic` / `static` keep the items the router made / the configured ones; `all`
+        // (firewall menus: built-in rules too) has nothing more to show here.
+        if m.flag("dynamic") {
+            rows.retain(|(_, r)| r.is_true("dynamic"));
+        }
+        if m.flag("static") {
+            rows.retain(|(_, r)| !r.is_true("dynamic"));
+        }
+        if m.flag("without-paging") {
+            self.without_paging = true;
+        }
         if m.flag("as-value") {
             let values = rows
                 .iter()
@@ -1646,10 +1666,23 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             }
             return Ok(Value::Num(rows.len() as i64));
         }
+        let stats = m.flag("stats") || m.flag("stats-detail");
         let style = Style {
             width: self.session.width,
             show_ids: m.flag("show-ids"),
+            stats,
         };
+        let (naming, counters) = print::stats_props(spec);
+        // `stats-detail` is the detail layout of the naming properties and every counter.
+        let stats_list: Option<Vec<String>> = (m.flag("stats-detail") && !counters.is_empty())
+            .then(|| {
+                naming
+                    .iter()
+                    .chain(counters)
+                    .map(|s| s.to_string())
+                    .collect()
+            });
+        let proplist = proplist.or(stats_list);
         let pl = proplist.as_deref();
         if spec.kind == MenuKind::Singleton {
             if let Some((_, rec)) = rows.first() {
@@ -1661,7 +1694,14 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             .into_iter()
             .map(|(number, record)| Row { number, record })
             .collect();
-        let text = if m.flag("detail")
+        let text = if m.flag("stats") && !counters.is_empty() && !m.flag("stats-detail") {
+            let cols = match pl {
+                Some(pl) => pl.iter().map(String::as_str).collect(),
+                None => print::stats_columns(spec),
+            };
+            print::table(spec, &rows, &cols, &style)
+        } else if m.flag("detail")
+            || m.flag("stats-detail")
             || (print::detail_layout(spec) && !m.flag("terse") && pl.is_none())
         {
             print::detail_with(spec, &rows, &style, pl)

@@ -74,11 +74,16 @@ pub struct CmdSpec {
 }
 
 const PRINT_FLAGS: &[&str] = &[
+    "all",
     "as-value",
     "brief",
     "count-only",
     "detail",
+    "dynamic",
     "show-ids",
+    "static",
+    "stats",
+    "stats-detail",
     "terse",
     "value-list",
     "without-paging",

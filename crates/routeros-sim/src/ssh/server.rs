@@ -4,7 +4,8 @@
 //! [`GatedStream`] that follows the device's condition (management path, hang, reboot), and served
 //! by a handler that authenticates passwords against the device's `/user` menu (login-name
 //! options after `+` stripped), runs an interactive console on shell requests (banner, prompt,
-//! echo, `\r\n` line ends) and runs exec requests without prompt or echo. Every command is a
+//! echo, `\r\n` line ends, output paged at the terminal height when there is a PTY) and runs
+//! exec requests without prompt, echo or paging. Every command is a
 //! request: it is counted and goes through the device's fault decision first (latency,
 //! `failure:` errors, dropped connection, hang).
 
@@ -22,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::link::{GatedStream, LinkCheck, LinkState};
 use super::login::{LoginOptions, parse_login};
-use super::terminal::{LineEditor, TermEvent, crlf};
+use super::terminal::{LineEditor, Pager, PagerStep, TermEvent, crlf};
 use crate::cli::{self, Globals, Session};
 use crate::model::UserInfo;
 
@@ -208,6 +209,8 @@ fn config_for(
 struct ChanState {
     /// Terminal width from the PTY request.
     cols: Option<u32>,
+    /// Terminal height from the PTY request.
+    rows: Option<u32>,
     /// Whether a PTY was requested.
     pty: bool,
     /// Input for the running shell.
@@ -277,6 +280,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             channel.id(),
             ChanState {
                 cols: None,
+                rows: None,
                 pty: false,
                 input: None,
             },
@@ -290,7 +294,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         channel: ChannelId,
         _term: &str,
         col_width: u32,
-        _row_height: u32,
+        row_height: u32,
         _pix_width: u32,
         _pix_height: u32,
         _modes: &[(russh::Pty, u32)],
@@ -299,6 +303,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         if let Some(c) = self.channels.get_mut(&channel) {
             c.pty = true;
             c.cols = (col_width > 0).then_some(col_width);
+            c.rows = (row_height > 0).then_some(row_height);
         }
         session.channel_success(channel)?;
         Ok(())
@@ -337,15 +342,18 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             return Ok(());
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        let cols = match self.channels.get_mut(&channel) {
+        let (cols, rows, pty) = match self.channels.get_mut(&channel) {
             Some(c) => {
                 c.input = Some(tx);
-                c.cols
+                (c.cols, c.rows, c.pty)
             }
-            None => None,
+            None => (None, None, false),
         };
         session.channel_success(channel)?;
         let width = login.options.width.or(cols).unwrap_or(80) as usize;
+        // Only a terminal pages: the login name's height, else the PTY's. RouterOS assumes 24
+        // rows when a terminal reports none.
+        let height = pty.then(|| login.options.height.or(rows).unwrap_or(24) as usize);
         let shell = Shell {
             host: self.host.clone(),
             handle: session.handle(),
@@ -358,7 +366,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             kill: self.kill.clone(),
             input: Arc::new(AsyncMutex::new(rx)),
         };
-        tokio::spawn(shell.run(login, width));
+        tokio::spawn(shell.run(login, width, height));
         Ok(())
     }
 
@@ -522,7 +530,42 @@ impl<H: SshHost> Shell<H> {
         self.handle.data(self.channel, bytes).await.is_ok()
     }
 
-    async fn run(self, login: Login, width: usize) {
+    /// Shows a command's output followed by `prompt`, through the pager when the terminal has a
+    /// height and the output does not fit. Returns the input typed after the key that ended the
+    /// pager (for the line editor), or `None` when the connection went away.
+    async fn show(&self, text: &str, prompt: &str, height: Option<usize>) -> Option<Vec<u8>> {
+        let Some(mut pager) = height.and_then(|h| Pager::new(text, h)) else {
+            return self
+                .send(crlf(&format!("{text}{prompt}")))
+                .await
+                .then(Vec::new);
+        };
+        if !self.send(pager.start()).await {
+            return None;
+        }
+        loop {
+            let chunk = {
+                let mut rx = self.input.lock().await;
+                tokio::select! {
+                    c = rx.recv() => c,
+                    _ = self.kill.cancelled() => None,
+                }
+            }?;
+            match pager.feed(&chunk) {
+                PagerStep::More(out) => {
+                    if !out.is_empty() && !self.send(out).await {
+                        return None;
+                    }
+                }
+                PagerStep::Done(mut out, rest) => {
+                    out.extend(crlf(prompt));
+                    return self.send(out).await.then_some(rest);
+                }
+            }
+        }
+    }
+
+    async fn run(self, login: Login, width: usize, height: Option<usize>) {
         let mut session = Session::new(
             login.info.name.clone(),
             login.info.policies.clone(),
@@ -550,8 +593,12 @@ impl<H: SshHost> Shell<H> {
         // Log lines with an `echo` action appear on the console as they happen.
         let mut echoed = self.host.read(last_log_id);
         let mut echo_tick = tokio::time::interval(ECHO_CHECK);
+        // Input typed while the pager had the terminal, after the key that ended it.
+        let mut typed_ahead: Vec<u8> = Vec::new();
         loop {
-            let chunk = {
+            let chunk = if !typed_ahead.is_empty() {
+                Some(Some(std::mem::take(&mut typed_ahead)))
+            } else {
                 let mut rx = self.input.lock().await;
                 tokio::select! {
                     c = rx.recv() => Some(c),
@@ -637,8 +684,10 @@ impl<H: SshHost> Shell<H> {
                         }
                         let p = s.prompt(&self.host.identity());
                         session = Some(s);
-                        if !self.send(crlf(&format!("{text}{p}"))).await {
-                            return;
+                        let height = if out.without_paging { None } else { height };
+                        match self.show(&text, &p, height).await {
+                            Some(rest) => typed_ahead.extend(rest),
+                            None => return,
                         }
                     }
                 }
