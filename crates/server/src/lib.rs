@@ -573,6 +573,7 @@ fn mcp_config(s: &Settings, read_only: bool) -> mcp_server::AppConfig {
         stdio_role: role(s.auth.stdio_role),
         principal_rate_limit: s.clients.principal_rate_limit,
         log_unknown_capabilities: s.clients.log_unknown_capabilities,
+        console_base: s.http.public_url.clone(),
     }
 }
 
