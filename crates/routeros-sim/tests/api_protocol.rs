@@ -227,6 +227,11 @@ async fn librouteros_works_unchanged_over_plain_and_tls() {
         "invalid user name or password (6)"
     );
     step("done");
+    let via_tls = sim.fleet.devices()[0].read_state(|st| {
+        st.items_of("/log")
+            .any(|l| l.get("message") == Some("user admin logged in from 127.0.0.1 via api-ssl"))
+    });
+    assert!(via_tls, "logins over TLS are logged via api-ssl");
     let counters = sim.fleet.devices()[0].counters().snapshot();
     assert!(counters.api_connections >= 2 && counters.api_ssl_connections >= 1);
     assert!(
@@ -411,6 +416,26 @@ async fn commands_before_login_are_refused_and_wrong_passwords_are_bounded() {
             .count()
     });
     assert_eq!(failures, 3);
+    // A user whose group lacks the `api` policy cannot log in, with the right password.
+    let (status, _) = sim
+        .put(
+            "/user/group",
+            json!({"name": "rest-only", "policy": "read,rest-api"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = sim
+        .put(
+            "/user",
+            json!({"name": "restie", "group": "rest-only", "password": "pw-1"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut denied = Raw::connect(api_addr(&sim)).await;
+    assert_eq!(
+        denied.login("restie", "pw-1").await[0],
+        s(&["!trap", "=message=invalid user name or password (6)"])
+    );
     // The old challenge login (no name) is refused like a wrong password.
     let mut old = Raw::connect(api_addr(&sim)).await;
     assert_eq!(
