@@ -346,6 +346,11 @@ async fn invalid_options_are_reported_together() {
         base_address: Ipv4Addr::new(10, 0, 0, 1),
         time_scale: 0.0,
         control_address: SocketAddr::from(([0, 0, 0, 0], 0)),
+        api_limits: routeros_sim::api::ApiLimits {
+            max_word_len: 0,
+            login_timeout: std::time::Duration::ZERO,
+            ..routeros_sim::api::ApiLimits::default()
+        },
         ..FleetOptions::default()
     };
     let err = Fleet::start(bad).await.unwrap_err();
@@ -357,6 +362,7 @@ async fn invalid_options_are_reported_together() {
         "loopback address (127.x.y.z)",
         "time scale",
         "control API listens on loopback only",
+        "API limits must be above zero: max_word_len, login_timeout",
     ] {
         assert!(msg.contains(needle), "{msg} lacks {needle}");
     }
