@@ -36,8 +36,8 @@ pub enum SentenceError {
     },
 }
 
-/// A parsed command sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed command sentence. `Debug` shows attribute names only: values may be passwords.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Command {
     /// The command word, `/ip/address/print`.
     pub word: String,
@@ -47,6 +47,20 @@ pub struct Command {
     pub queries: Vec<String>,
     /// The `.tag` value, if one was given and not empty.
     pub tag: Option<String>,
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Command")
+            .field("word", &self.word)
+            .field(
+                "attrs",
+                &self.attrs.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("queries", &self.queries.len())
+            .field("tag", &self.tag)
+            .finish()
+    }
 }
 
 /// The `.tag` of a sentence, read leniently so that even a sentence that cannot be parsed is
@@ -277,6 +291,16 @@ mod tests {
         let v = Command::parse(&words(&["/system/identity/set", "=name=a=b", ".tag="])).unwrap();
         assert_eq!(v.attr("name"), Some("a=b"), "values may hold =");
         assert_eq!(v.tag, None, "an empty tag is no tag");
+    }
+
+    #[test]
+    fn debug_never_shows_attribute_values() {
+        let c = Command::parse(&words(&["/login", "=name=admin", "=password=hunter2"])).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            shown.contains("password") && !shown.contains("hunter2"),
+            "{shown}"
+        );
     }
 
     #[test]
