@@ -94,7 +94,7 @@ async fn connection(
                     http(Arc::clone(&device), tls, peer, transport, kill.clone()).await;
                 }
             }
-            Transport::Http | Transport::Ssh => {
+            Transport::Http | Transport::Ssh | Transport::Api | Transport::ApiSsl => {
                 http(Arc::clone(&device), stream, peer, transport, kill.clone()).await;
             }
         }
