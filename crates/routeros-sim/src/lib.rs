@@ -34,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod control;
