@@ -37,6 +37,7 @@
 //! ```
 
 pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod control;

@@ -1322,6 +1322,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             ("tool", "traceroute") => return self.cmd_tool(Tool::Traceroute, m),
             ("interface", "monitor-traffic") => return self.cmd_tool(Tool::MonitorTraffic, m),
             ("system/script", "run") => return self.cmd_script_run(m),
+            ("system/backup", "save") => return self.cmd_backup_save(m),
             _ => {}
         }
         let spec = spec_of(&m.menu)?;
@@ -1787,6 +1788,24 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
         };
         let text = self.dev.read(|s| super::export::export(s, &opts));
         self.out.push_str(&text);
+        Ok(Value::Nil)
+    }
+
+    /// `/system backup save`: writes the backup file (see [`crate::backup`]).
+    fn cmd_backup_save(&mut self, m: &MenuCmd) -> Res<Value> {
+        self.need("write")?;
+        self.need("sensitive")?;
+        let mut args: Vec<(String, String)> = Vec::new();
+        for a in &m.args {
+            let v = match &a.value {
+                Some(e) => self.eval_arg_text(e, None)?,
+                None => String::new(),
+            };
+            args.push((a.name.clone(), v));
+        }
+        let req = crate::backup::SaveRequest::parse(&args)?;
+        self.dev.write(|s| crate::backup::save(s, &req))?;
+        self.out.push_str("Configuration backup saved\n");
         Ok(Value::Nil)
     }
 

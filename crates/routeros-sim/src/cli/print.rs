@@ -59,6 +59,12 @@ pub fn console_value(menu: &MenuSpec, prop: &str, raw: &str) -> String {
             other => other.into(),
         };
     }
+    if menu.path == "/file"
+        && prop == "size"
+        && let Ok(bytes) = raw.parse::<u64>()
+    {
+        return human_bytes(bytes);
+    }
     if menu.path == "/system/resource" {
         if BYTE_SIZES.contains(&prop)
             && let Ok(bytes) = raw.parse::<u64>()

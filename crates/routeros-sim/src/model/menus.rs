@@ -1781,4 +1781,5 @@ pub static MENUS: &[MenuSpec] = &[
     MenuSpec::list("/log", LOG_PROPS)
         .read_only()
         .columns(&["time", "topics", "message"]),
+    super::files::FILE_MENU,
 ];

@@ -26,6 +26,7 @@
 
 mod commands;
 mod error;
+pub mod files;
 mod hooks;
 mod ids;
 mod item;

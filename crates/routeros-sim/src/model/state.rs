@@ -51,8 +51,8 @@ impl WriteCtx<'_> {
 type ParsedArgs = (Vec<(&'static str, String)>, Option<String>);
 
 #[derive(Debug, Clone, Default)]
-struct Table {
-    items: Vec<Item>,
+pub(super) struct Table {
+    pub(super) items: Vec<Item>,
     /// Last id handed out to a configured item.
     last_id: u32,
     /// Last id handed out to a dynamic item (offset from [`RosId::DYNAMIC_BASE`]).
@@ -150,7 +150,7 @@ impl RouterState {
         &self.tables[menu_index(storage_of(spec))]
     }
 
-    fn table_mut(&mut self, spec: &'static MenuSpec) -> &mut Table {
+    pub(super) fn table_mut(&mut self, spec: &'static MenuSpec) -> &mut Table {
         &mut self.tables[menu_index(storage_of(spec))]
     }
 
@@ -374,7 +374,7 @@ impl RouterState {
         Ok(())
     }
 
-    fn next_id(&mut self, spec: &'static MenuSpec) -> RosId {
+    pub(super) fn next_id(&mut self, spec: &'static MenuSpec) -> RosId {
         let t = self.table_mut(spec);
         t.last_id += 1;
         RosId::new(t.last_id)

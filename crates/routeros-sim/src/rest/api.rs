@@ -523,6 +523,7 @@ async fn post(
     match joined.as_slice() {
         ["execute"] => return execute(device, user, &args).await,
         ["export"] => return hook(cli_hooks::export(device, user, None, &args.plain).await),
+        ["system", "backup", "save"] => return backup_save(device, user, &args),
         ["system", "script", "run"] => {
             let script = args
                 .id
@@ -542,6 +543,18 @@ async fn post(
         Target::Sub(m, cmd) => menu_command(device, user, m, cmd, args).await,
         Target::Menu(_) => RestReply::error(&RosError::NoSuchCommand),
         Target::Unknown => prefix_error(),
+    }
+}
+
+/// `POST /rest/system/backup/save`: writes the backup file and answers `[]`.
+fn backup_save(device: &SimDevice, user: &UserInfo, args: &Args) -> RestReply {
+    let result = need(user, "write")
+        .and_then(|()| need(user, "sensitive"))
+        .and_then(|()| crate::backup::SaveRequest::parse(&args.plain))
+        .and_then(|req| device.write_state(|s| crate::backup::save(s, &req)));
+    match result {
+        Ok(_) => RestReply::empty_list(),
+        Err(e) => RestReply::error(&e),
     }
 }
 

@@ -149,6 +149,7 @@ pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: Canc
             kill: kill.clone(),
             user: None,
             channels: HashMap::new(),
+            unclaimed: HashMap::new(),
         };
         let reboot = host.reboot_started(epoch);
         tokio::spawn(async move {
@@ -232,6 +233,9 @@ struct Conn<H: SshHost> {
     kill: CancellationToken,
     user: Option<Login>,
     channels: HashMap<ChannelId, ChanState>,
+    /// Channels opened but not yet given a shell, exec or subsystem: an SFTP subsystem takes
+    /// its channel from here; a shell or exec drops it (they are driven through the handler).
+    unclaimed: HashMap<ChannelId, Channel<Msg>>,
 }
 
 impl<H: SshHost> russh::server::Handler for Conn<H> {
@@ -276,8 +280,9 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         reply: ChannelOpenHandle,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        let id = channel.id();
         self.channels.insert(
-            channel.id(),
+            id,
             ChanState {
                 cols: None,
                 rows: None,
@@ -285,6 +290,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
                 input: None,
             },
         );
+        self.unclaimed.insert(id, channel);
         reply.accept().await;
         Ok(())
     }
@@ -337,6 +343,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         channel: ChannelId,
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        self.unclaimed.remove(&channel);
         let Some(login) = self.user.clone() else {
             session.channel_failure(channel)?;
             return Ok(());
@@ -376,6 +383,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         data: &[u8],
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        self.unclaimed.remove(&channel);
         let Some(login) = self.user.clone() else {
             session.channel_failure(channel)?;
             return Ok(());
@@ -411,6 +419,30 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         Ok(())
     }
 
+    /// `sftp` for users with the `ftp` policy (see [`super::sftp`]); any other subsystem, or a
+    /// user without the policy, is refused.
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        let allowed = name == "sftp"
+            && self
+                .user
+                .as_ref()
+                .is_some_and(|l| l.info.policies.iter().any(|p| p == "ftp"));
+        match (allowed, self.unclaimed.remove(&channel)) {
+            (true, Some(chan)) => {
+                session.channel_success(channel)?;
+                let sftp = super::sftp::SftpSession::new(self.host.clone());
+                russh_sftp::server::run(chan.into_stream(), sftp).await;
+            }
+            (true, None) | (false, _) => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
     async fn data(
         &mut self,
         channel: ChannelId,
@@ -440,6 +472,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
         self.channels.remove(&channel);
+        self.unclaimed.remove(&channel);
         Ok(())
     }
 }
