@@ -29,7 +29,7 @@ use crate::cli::host::DeviceHost;
 use crate::clock::SimClock;
 use crate::faults::{FaultState, Faults, RequestKind, Verdict};
 use crate::model::{
-    LoginFailure, RosError, RouterState, StateDump, UserInfo, management_path_ok, menu, mix,
+    LoginFailure, RosError, RosId, RouterState, StateDump, UserInfo, management_path_ok, menu, mix,
 };
 use crate::profiles::{Profile, ProfileParams, device_address};
 use crate::tls::{DeviceKeys, KeyError, KeySource};
@@ -252,6 +252,24 @@ pub struct Ports {
     pub api_ssl: u16,
 }
 
+/// A session listed in `/user/active` while this value lives.
+#[derive(Debug)]
+pub struct ActiveSession {
+    device: std::sync::Weak<SimDevice>,
+    id: Option<RosId>,
+}
+
+impl Drop for ActiveSession {
+    fn drop(&mut self) {
+        if let (Some(dev), Some(id)) = (self.device.upgrade(), self.id) {
+            dev.state
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .close_session(id);
+        }
+    }
+}
+
 /// One simulated router.
 pub struct SimDevice {
     name: String,
@@ -443,6 +461,20 @@ impl SimDevice {
             }
         }
         info
+    }
+
+    /// Opens a `/user/active` entry for a session of `user` from `from` over `via`; the entry
+    /// lasts as long as the returned value (drop it when the session closes).
+    pub fn open_session(self: &Arc<Self>, user: &str, from: IpAddr, via: &str) -> ActiveSession {
+        let id = self
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .open_session(user, &from.to_string(), via);
+        ActiveSession {
+            device: Arc::downgrade(self),
+            id,
+        }
     }
 
     // ----------------------------------------------------------------------------------------

@@ -233,6 +233,11 @@ pub fn from_rest(reply: &RestReply, print: bool) -> Vec<Reply> {
                 404 => "no such command prefix".to_string(),
                 other => crate::rest::api::reason(other).to_lowercase(),
             });
+        // REST names the unknown word ("no such command or directory (x)"); the API protocol
+        // answers a path that names nothing with "no such command prefix".
+        if detail.starts_with("no such command or directory") {
+            return failure("no such command prefix");
+        }
         return failure(&detail);
     }
     match parsed {

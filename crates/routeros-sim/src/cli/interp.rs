@@ -211,11 +211,34 @@ impl ScriptOutput {
     }
 }
 
-/// The console command tree, built once from the model's menu table.
-pub fn tree() -> &'static Tree {
-    static TREE: OnceLock<Tree> = OnceLock::new();
-    TREE.get_or_init(|| {
-        Tree::new(mspec::menus().iter().map(|m| {
+/// The console command tree of a device with every optional package installed.
+pub fn tree() -> Arc<Tree> {
+    let all: Vec<&'static str> = {
+        let mut v: Vec<&'static str> = mspec::menus().iter().filter_map(|m| m.package).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    tree_for(&all)
+}
+
+/// The console command tree of a device with these optional `packages` installed (sorted, as
+/// [`crate::model::RouterState::packages`] gives them): menus of other packages do not exist,
+/// so naming them is `bad command name`. Built once per package set.
+pub fn tree_for(packages: &[&'static str]) -> Arc<Tree> {
+    type Cache = Mutex<Vec<(Vec<&'static str>, Arc<Tree>)>>;
+    static TREES: OnceLock<Cache> = OnceLock::new();
+    let cache = TREES.get_or_init(|| Mutex::new(Vec::new()));
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, t)) = cache.iter().find(|(p, _)| p.as_slice() == packages) {
+        return t.clone();
+    }
+    let menus = mspec::menus()
+        .iter()
+        .filter(|m| m.package.is_none_or(|p| packages.contains(&p)))
+        .map(|m| {
             let kind = match m.kind {
                 MenuKind::Singleton => NodeKind::Singleton {
                     writable: m.can_set,
@@ -243,19 +266,22 @@ pub fn tree() -> &'static Tree {
                     .map(|p| p.name.to_string())
                     .collect(),
             }
-        }))
-    })
+        });
+    let tree = Arc::new(Tree::new(menus));
+    cache.push((packages.to_vec(), tree.clone()));
+    tree
 }
 
 /// Parses `src` in the session's current menu without running it.
 pub fn parse(session: &Session, src: &str) -> Result<Parsed, CliError> {
-    parser::parse(tree(), &session.menu, src)
+    parser::parse(&tree(), &session.menu, src)
 }
 
 /// Runs a script: parses it whole, then executes it. The session's current menu follows bare
 /// path commands (`/ip address`), as the console prompt does.
 pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput {
-    let parsed = match parse(session, src) {
+    let tree = tree_for(&dev.read(|s| s.packages().to_vec()));
+    let parsed = match parser::parse(&tree, &session.menu, src) {
         Ok(p) => p,
         Err(e) => {
             return ScriptOutput {
@@ -266,6 +292,7 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
     };
     let mut it = Interp {
         dev,
+        tree,
         session,
         out: String::new(),
         scopes: vec![BTreeMap::new()],
@@ -346,6 +373,8 @@ struct ItemCtx<'r> {
 
 struct Interp<'d, 's, D: Device> {
     dev: &'d D,
+    /// The device's command tree (its optional packages decide which menus exist).
+    tree: Arc<Tree>,
     session: &'s mut Session,
     out: String,
     scopes: Vec<BTreeMap<String, Value>>,
@@ -772,7 +801,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
 
     /// Parses and runs source text (a stored script, `:execute`) at the root menu.
     fn run_source(&mut self, src: &str) -> Res<Value> {
-        let parsed = parser::parse(tree(), "", src)?;
+        let parsed = parser::parse(&self.tree, "", src)?;
         self.run_code(&parsed.block, BTreeMap::new())
     }
 
@@ -1188,7 +1217,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
                     .arg(g, 0, "value")?
                     .unwrap_or(Value::Nothing)
                     .to_string();
-                let parsed = parser::parse(tree(), "", &src)?;
+                let parsed = parser::parse(&self.tree, "", &src)?;
                 Ok(Value::Code(Arc::new(parsed.block), Arc::from(src.as_str())))
             }
             "execute" => {

@@ -597,3 +597,57 @@ pub fn write_clock(ctx: &WriteCtx<'_>, item: &mut Item) -> Result<(), RosError> 
     }
     Ok(())
 }
+
+/// `/ip/settings`: fast-path counters grow with uptime.
+pub fn ip_settings(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up = ctx.uptime_secs();
+    let pps = rate(ctx, item, 21, 50, 4000);
+    out.push(("ipv4-fast-path-packets", (pps * up).to_string()));
+    out.push(("ipv4-fast-path-bytes", (pps * up * 700).to_string()));
+    out.push(("ipv4-fasttrack-packets", (pps * up / 2).to_string()));
+    out.push(("ipv4-fasttrack-bytes", (pps * up * 350).to_string()));
+}
+
+/// `/queue/tree`: rates and counters of an enabled queue.
+pub fn queue_tree(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up = if item.is_true("disabled") {
+        0
+    } else {
+        ctx.uptime_secs()
+    };
+    let pps = rate(ctx, item, 22, 0, 900);
+    let size = rate(ctx, item, 23, 80, 1400);
+    out.push(("rate", if up == 0 { 0 } else { pps * size * 8 }.to_string()));
+    out.push(("packet-rate", if up == 0 { 0 } else { pps }.to_string()));
+    out.push(("packets", (pps * up).to_string()));
+    out.push(("bytes", (pps * up * size).to_string()));
+    out.push(("dropped", (pps * up / 5000).to_string()));
+}
+
+/// `/tool/netwatch`: a host is `up` when the routing table reaches it (a connected network or
+/// an active route, not a blackhole), `down` otherwise; `unknown` while disabled. Test counts
+/// grow with uptime at the entry's interval.
+pub fn netwatch(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up_secs = ctx.uptime_secs();
+    if item.is_true("disabled") {
+        out.push(("status", "unknown".to_string()));
+        return;
+    }
+    let reachable = item
+        .get("host")
+        .and_then(|h| h.parse::<std::net::Ipv4Addr>().ok())
+        .and_then(|dst| ctx.routing().egress(ctx.state, dst))
+        .is_some_and(|e| !matches!(e, super::routing::Egress::Blackhole));
+    out.push(("status", if reachable { "up" } else { "down" }.to_string()));
+    out.push(("since", iso(ctx, up_secs)));
+    let interval = item
+        .get("interval")
+        .and_then(parse_duration)
+        .map_or(10, |d| d.max(1));
+    let tests = up_secs / interval;
+    out.push(("done-tests", tests.to_string()));
+    out.push((
+        "failed-tests",
+        if reachable { 0 } else { tests }.to_string(),
+    ));
+}

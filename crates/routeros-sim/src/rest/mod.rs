@@ -237,6 +237,8 @@ async fn handle(
         Ok(info) => info,
         Err(LoginFailure::BadCredentials | LoginFailure::PolicyDenied) => return unauthorized(),
     };
+    // Listed in `/user/active` while the request is served.
+    let _session = device.open_session(&user, IpAddr::V4(client), "rest-api");
 
     let reply = api::dispatch(&device, &info, &request).await;
 

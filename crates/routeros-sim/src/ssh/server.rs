@@ -63,6 +63,9 @@ pub trait SshHost: cli::Device + Send + Sync + 'static {
     /// success. `None` rejects it (bad credentials, missing `ssh` policy, or the
     /// reject-credentials fault).
     fn authenticate(&self, user: &str, password: &str, peer: SocketAddr) -> Option<UserInfo>;
+    /// Lists a logged-in session in `/user/active`; the entry goes when the value is dropped
+    /// (the connection closes).
+    fn session_opened(&self, user: &str, peer: SocketAddr) -> Box<dyn std::any::Any + Send + Sync>;
     /// A number that changes whenever the device reboots; connections from an older boot die.
     fn boot_epoch(&self) -> u64;
     /// Completes when the device starts rebooting after boot `epoch` (its connections die).
@@ -148,6 +151,7 @@ pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: Canc
             epoch,
             kill: kill.clone(),
             user: None,
+            active: None,
             channels: HashMap::new(),
             unclaimed: HashMap::new(),
         };
@@ -232,6 +236,8 @@ struct Conn<H: SshHost> {
     epoch: u64,
     kill: CancellationToken,
     user: Option<Login>,
+    /// The `/user/active` entry of the logged-in user, removed when the connection ends.
+    active: Option<Box<dyn std::any::Any + Send + Sync>>,
     channels: HashMap<ChannelId, ChanState>,
     /// Channels opened but not yet given a shell, exec or subsystem: an SFTP subsystem takes
     /// its channel from here; a shell or exec drops it (they are driven through the handler).
@@ -260,6 +266,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             .flatten();
         match info {
             Some(info) => {
+                self.active = Some(self.host.session_opened(&info.name, self.peer));
                 self.user = Some(Login { info, options });
                 Ok(Auth::Accept)
             }
