@@ -879,8 +879,14 @@ mod tests {
 
     #[test]
     fn the_console_lives_at_the_public_urls_origin() {
-        assert_eq!(origin("https://mcp.example.net/mcp"), "https://mcp.example.net");
-        assert_eq!(origin("https://mcp.example.net:8443"), "https://mcp.example.net:8443");
+        assert_eq!(
+            origin("https://mcp.example.net/mcp"),
+            "https://mcp.example.net"
+        );
+        assert_eq!(
+            origin("https://mcp.example.net:8443"),
+            "https://mcp.example.net:8443"
+        );
         assert_eq!(origin("https://h.example/a/b?x#y"), "https://h.example");
         assert_eq!(origin("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
     }
