@@ -18,6 +18,7 @@
 //! includes keys and passwords and the snapshot is sealed under the master key; nothing here
 //! returns snapshot text with secrets except [`Backups::content`], for callers that hide them.
 
+pub mod binary;
 pub mod diff;
 pub mod normalize;
 
@@ -31,6 +32,7 @@ use store::snapshots::{CheckRow, DriftRow, SnapshotRow};
 use store::{AuditContext, Device, StoreError};
 use vault::{ExposeSecret, SecretString};
 
+pub use binary::{BINARY_SAVED, BinaryOptions, BinaryTaken, OpenedBackup};
 pub use diff::{MenuDiff, changed_menus, diff};
 pub use normalize::{Normalized, normalize};
 
@@ -51,8 +53,25 @@ pub enum BackupError {
     Driver(#[from] routeros::DriverError),
     #[error(transparent)]
     Vault(#[from] vault::VaultError),
-    #[error("no configuration snapshot \"{0}\"; `routeros-mcp backup list DEVICE` shows them")]
+    #[error(transparent)]
+    Transfer(#[from] routeros::TransferError),
+    #[error("no backup \"{0}\"; `routeros-mcp backup list DEVICE` shows them")]
     NotFound(String),
+    /// The backup was fetched but its file could not be removed from the device; nothing was
+    /// stored.
+    #[error(
+        "the backup file {file} could not be removed from the device ({error}); nothing was stored: remove it by hand (/file remove {file})"
+    )]
+    LeftOnDevice { file: String, error: String },
+    /// The backup failed, and so did removing its file from the device.
+    #[error(
+        "{error}; and the backup file {file} could not be removed from the device ({cleanup}): remove it by hand if it exists (/file remove {file})"
+    )]
+    FailedAndLeft {
+        error: Box<BackupError>,
+        file: String,
+        cleanup: String,
+    },
     /// A stored row the application would never have written.
     #[error("configuration snapshot {0} is unreadable: {1}")]
     Corrupt(String, &'static str),
@@ -138,6 +157,7 @@ pub struct Captured {
 pub struct Backups {
     fleet: fleet::Fleet,
     options: BackupOptions,
+    binary: BinaryOptions,
     drift_gauge: Option<prometheus::IntGauge>,
 }
 
@@ -146,8 +166,19 @@ impl Backups {
         Self {
             fleet,
             options,
+            binary: BinaryOptions::default(),
             drift_gauge: None,
         }
+    }
+
+    /// Uses `binary` for binary backups (size cap, download deadline).
+    pub fn with_binary_options(mut self, binary: BinaryOptions) -> Self {
+        self.binary = binary;
+        self
+    }
+
+    pub fn binary_options(&self) -> &BinaryOptions {
+        &self.binary
     }
 
     /// Registers `routeros_config_drift_devices` in `registry` and keeps it.

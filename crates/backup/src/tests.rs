@@ -338,3 +338,235 @@ async fn sensitive_snapshots_are_sealed_at_rest() {
         Err(BackupError::Vault(_))
     ));
 }
+
+// ---------------------------------------------------------------- binary backups
+
+impl Lab {
+    fn sim(&self) -> Arc<routeros_sim::SimDevice> {
+        self.sims
+            .device(&self.sims.manifest().devices[0].name)
+            .unwrap()
+    }
+
+    fn files_on_router(&self) -> Vec<String> {
+        self.sim()
+            .read_state(|s| s.file_list())
+            .into_iter()
+            .map(|(name, _, _)| name)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_backup_is_fetched_sealed_and_removed_from_the_router() {
+    let lab = lab(TestDatabase::sqlite()).await;
+    let backups = Backups::new(lab.fleet.clone(), BackupOptions::default());
+    let taken = backups.binary(&lab.device, "cli:alice").await.unwrap();
+    assert!(lab.files_on_router().is_empty(), "left on the router");
+
+    let opened = backups.binary_open(&taken.backup_id, None).await.unwrap();
+    let password = opened.password.expose_secret().to_owned();
+    assert_eq!(password.len(), 64);
+    assert_eq!(opened.file.len() as u64, taken.size_bytes);
+    // Exactly the backup the router made of its configuration, with that password.
+    assert!(lab.sim().read_state(|s| routeros_sim::backup::is_backup_of(
+        s,
+        &opened.file,
+        Some(&password)
+    )));
+    let row = &opened.row;
+    assert_eq!(row.requested_by, "cli:alice");
+    assert!(!format!("{row:?}").contains(&row.content));
+
+    // Audited with who asked, never the password.
+    let events = lab
+        .fleet
+        .store()
+        .audit_events(&AuditFilter::default())
+        .await
+        .unwrap();
+    let saved = events
+        .iter()
+        .find(|e| e.action == BINARY_SAVED)
+        .expect("audited");
+    assert_eq!(saved.actor, "cli:alice");
+    assert!(!saved.details.to_string().contains(&password));
+
+    // Neither the file nor its password is in the database file or its WAL.
+    let path = lab.fleet.store().sqlite_path().unwrap().to_owned();
+    lab.fleet.store().close().await;
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{}-wal", path.display())) {
+        bytes.extend(wal);
+    }
+    for needle in [password.as_bytes(), &opened.file[..64]] {
+        assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_binary_backup_of_another_project_or_a_bogus_id_is_refused() {
+    let lab = lab(TestDatabase::sqlite()).await;
+    let backups = Backups::new(lab.fleet.clone(), BackupOptions::default());
+    let taken = backups.binary(&lab.device, "cli:alice").await.unwrap();
+    let other: ProjectRef = "acme/lab".parse().unwrap();
+    for (id, project) in [
+        (taken.backup_id.as_str(), Some(&other)),
+        ("0193c1f2-0000-7000-8000-000000000000", None),
+        ("../../etc/passwd", None),
+    ] {
+        let err = backups.binary_open(id, project).await.unwrap_err();
+        assert!(matches!(err, BackupError::NotFound(_)), "{id}: {err}");
+        assert!(err.to_string().contains("backup list"), "{err}");
+    }
+    let own = ProjectRef::default();
+    assert!(
+        backups
+            .binary_open(&taken.backup_id, Some(&own))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_binary_backup_leaves_nothing_on_the_router_nor_in_the_store() {
+    let lab = lab(TestDatabase::sqlite()).await;
+    let store = lab.fleet.store().clone();
+    let device_id = lab.device.id.to_string();
+
+    // Too large for the cap.
+    let small = Backups::new(lab.fleet.clone(), BackupOptions::default()).with_binary_options(
+        BinaryOptions {
+            max_bytes: 100,
+            timeout: Duration::from_secs(20),
+        },
+    );
+    let err = small.binary(&lab.device, "cli:alice").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BackupError::Transfer(routeros::TransferError::TooLarge { limit: 100, .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("100-byte limit"), "{err}");
+    assert!(lab.files_on_router().is_empty());
+
+    // SFTP refused: the device user's group lost the ftp policy.
+    lab.sim().write_state(|s| {
+        let group = routeros_sim::model::menu("/user/group").unwrap();
+        s.add(
+            group,
+            &[
+                ("name", "noftp"),
+                ("policy", "ssh,read,write,rest-api,sensitive,policy,test"),
+            ],
+        )
+        .unwrap();
+        let user = routeros_sim::model::menu("/user").unwrap();
+        let id = s.resolve(user, "admin").unwrap();
+        s.set(user, Some(id), &[("group", "noftp")]).unwrap();
+    });
+    let backups = Backups::new(lab.fleet.clone(), BackupOptions::default());
+    let err = backups.binary(&lab.device, "cli:alice").await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BackupError::Transfer(routeros::TransferError::Refused { .. })
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ftp policy"), "{err}");
+    assert!(lab.files_on_router().is_empty());
+
+    // Unreachable: nothing saved, a clear error.
+    lab.sims.shutdown().await;
+    let err = backups.binary(&lab.device, "cli:alice").await.unwrap_err();
+    assert!(err.to_string().contains("unreachable"), "{err}");
+
+    assert!(
+        store
+            .binary_backup_list(&device_id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn binary_backups_follow_retention() {
+    let lab = lab(TestDatabase::sqlite()).await;
+    let backups = Backups::new(
+        lab.fleet.clone(),
+        BackupOptions {
+            keep: 2,
+            ..BackupOptions::default()
+        },
+    );
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(backups.binary(&lab.device, "cli:alice").await.unwrap());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(ids[2].pruned, 1);
+    let left: Vec<String> = lab
+        .fleet
+        .store()
+        .binary_backup_list(&lab.device.id.to_string(), 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(
+        left,
+        vec![ids[2].backup_id.clone(), ids[1].backup_id.clone()]
+    );
+}
+
+/// Captures the product's own log lines at trace level.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_backup_password_never_reaches_the_logs() {
+    use tracing_subscriber::layer::SubscriberExt;
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let targets = tracing_subscriber::filter::Targets::new()
+        .with_target("backup", tracing::Level::TRACE)
+        .with_target("routeros", tracing::Level::TRACE)
+        .with_target("fleet", tracing::Level::TRACE)
+        .with_target("store", tracing::Level::TRACE)
+        .with_target("vault", tracing::Level::TRACE)
+        .with_target("sqlx", tracing::Level::TRACE);
+    let subscriber = tracing_subscriber::registry().with(targets).with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || sink.clone()),
+    );
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let lab = lab(TestDatabase::sqlite()).await;
+    let backups = Backups::new(lab.fleet.clone(), BackupOptions::default());
+    let taken = backups.binary(&lab.device, "cli:alice").await.unwrap();
+    let opened = backups.binary_open(&taken.backup_id, None).await.unwrap();
+    tracing::trace!(target: "backup", "marker line");
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("marker line"), "capture works");
+    assert!(
+        logs.contains("binary backup stored"),
+        "the backup's own lines captured"
+    );
+    assert!(logs.contains("saving a binary backup"), "{logs}");
+    assert!(!logs.contains(opened.password.expose_secret()));
+}

@@ -42,6 +42,12 @@ pub struct ImportEntry {
     /// Informational fields of the simulator's manifest.
     #[serde(default)]
     pub identity: Option<String>,
+    /// The simulator's RouterOS API ports (informational: devices are managed over REST
+    /// and SSH).
+    #[serde(default)]
+    pub api_port: Option<u16>,
+    #[serde(default)]
+    pub api_ssl_port: Option<u16>,
     #[serde(default)]
     pub profile: Option<String>,
 }
@@ -110,7 +116,9 @@ fn expected(field: &str) -> Option<Expect> {
         | "project"
         | "identity"
         | "profile" => Expect::Text,
-        "https_port" | "rest_port" | "http_port" | "ssh_port" => Expect::Port,
+        "https_port" | "rest_port" | "http_port" | "ssh_port" | "api_port" | "api_ssl_port" => {
+            Expect::Port
+        }
         "insecure_http" => Expect::Flag,
         "tags" => Expect::Tags,
         _ => return None,
@@ -339,7 +347,8 @@ mod tests {
     fn reads_the_simulator_manifest_as_is() {
         let manifest = r#"{"control_url":"http://127.0.0.1:9","devices":[
           {"name":"sim-0001","identity":"sim-0001","profile":"home","address":"127.0.1.1",
-           "http_port":8080,"https_port":8443,"ssh_port":2222,"username":"admin","password":"pw",
+           "http_port":8080,"https_port":8443,"ssh_port":2222,"api_port":8728,"api_ssl_port":8729,
+           "username":"admin","password":"pw",
            "tls_sha256":"aa00000000000000000000000000000000000000000000000000000000000000",
            "ssh_host_key_sha256":"SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}]}"#;
         let entries = parse_file(manifest).unwrap();

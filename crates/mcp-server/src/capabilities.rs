@@ -19,7 +19,8 @@ const MAX_NAMES: usize = 16;
 const MAX_NAME_CHARS: usize = 64;
 
 /// Capabilities the server knows but does not use either way are not reported: roots,
-/// sampling and elicitation are part of the protocol (elicitation is used for approvals).
+/// sampling and elicitation are part of the protocol (elicitation is used for approvals), and
+/// the MCP Apps extension is one the server uses (see [`crate::apps`]).
 #[derive(Debug, Default)]
 pub(crate) struct UnknownCapabilities {
     seen: Mutex<HashSet<String>>,
@@ -36,7 +37,9 @@ impl UnknownCapabilities {
             .chain(
                 caps.extensions
                     .iter()
-                    .flat_map(|m| m.keys().map(|k| format!("extensions.{}", bounded(k)))),
+                    .flat_map(|m| m.keys())
+                    .filter(|k| k.as_str() != crate::apps::EXTENSION)
+                    .map(|k| format!("extensions.{}", bounded(k))),
             )
             .collect();
         if names.is_empty() {
@@ -92,11 +95,12 @@ mod tests {
         let announced = caps(serde_json::json!({
             "elicitation": {},
             "experimental": {"acme/telepathy": {}},
-            "extensions": {"io.modelcontextprotocol/ui": {}}
+            "extensions": {"io.example/canvas": {}, "io.modelcontextprotocol/ui": {}}
         }));
         assert_eq!(
             noted.note("claude", &announced).as_deref(),
-            Some("experimental.acme/telepathy, extensions.io.modelcontextprotocol/ui")
+            Some("experimental.acme/telepathy, extensions.io.example/canvas"),
+            "MCP Apps is used, so not reported"
         );
         assert_eq!(noted.note("claude", &announced), None, "once");
         assert!(noted.note("other", &announced).is_some(), "per client");

@@ -18,6 +18,7 @@
 
 pub mod access;
 mod approval;
+pub mod apps;
 mod capabilities;
 pub mod http;
 mod limits;
@@ -58,6 +59,10 @@ pub struct AppConfig {
     /// Log the experimental capabilities and extensions clients announce
     /// (`MCP_LOG_UNKNOWN_CAPABILITIES`).
     pub log_unknown_capabilities: bool,
+    /// The server's public URL (`MCP_HTTP_PUBLIC_URL`): the plan view links to the web console
+    /// page of a plan under it (`{console_base}/console/plans/{plan_id}`); unset, it names the
+    /// other ways to approve.
+    pub console_base: Option<String>,
 }
 
 /// Why the server cannot be built.

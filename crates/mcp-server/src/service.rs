@@ -183,6 +183,13 @@ impl McpService {
         }
     }
 
+    /// Whether the client renders MCP Apps views (it declared the extension) and the server
+    /// serves resources, so the view a tool names can be read.
+    fn renders_views(&self, context: &RequestContext<RoleServer>) -> bool {
+        self.app.config().resources
+            && crate::apps::supported(context.client_capabilities().as_ref())
+    }
+
     /// The tool context of one request, acting for `principal` with the role `needs`.
     fn ctx_for(&self, principal: Arc<auth::Principal>, needs: auth::Role) -> tools::Ctx {
         self.app.ctx.for_call_within(
@@ -216,7 +223,9 @@ impl McpService {
         )
     }
 
-    fn tool_def(spec: &catalog::ToolSpec) -> Tool {
+    /// A tool as `tools/list` shows it; `views`: the client renders MCP Apps views (the
+    /// tool's `_meta.ui`, see [`crate::apps`]).
+    fn tool_def(spec: &catalog::ToolSpec, views: bool) -> Tool {
         // The title is the tool's own `title`; destructive and idempotent hints mean something
         // only for tools that change things (MCP leaves them undefined for read-only ones).
         let a = &spec.annotations;
@@ -231,6 +240,9 @@ impl McpService {
         let mut meta = Map::new();
         meta.insert("tier".into(), json!(spec.tier));
         meta.insert("version".into(), json!(spec.version));
+        if views {
+            crate::apps::annotate(spec, &mut meta);
+        }
         Tool::new(
             spec.name.clone(),
             spec.description.clone(),
@@ -534,6 +546,37 @@ impl McpService {
     }
 }
 
+impl McpService {
+    /// `resources/read` of a `ui://` resource: the plan view, for a client that renders views.
+    fn read_view(
+        &self,
+        uri: &str,
+        context: &RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ReadResourceResult, McpError> {
+        let shown: String = domain::text::escape(uri).chars().take(200).collect();
+        if uri != crate::apps::PLAN_VIEW_URI {
+            return Err(McpError::resource_not_found(
+                format!(
+                    "no view {shown}: the one view this server offers is {}",
+                    crate::apps::PLAN_VIEW_URI
+                ),
+                Some(json!({"uri": uri})),
+            ));
+        }
+        if !crate::apps::supported(context.client_capabilities().as_ref()) {
+            return Err(McpError::resource_not_found(
+                format!(
+                    "{shown} is an MCP Apps view: a client reads it after declaring the {} extension with \"{}\" among its mimeTypes",
+                    crate::apps::EXTENSION,
+                    crate::apps::MIME_TYPE
+                ),
+                Some(json!({"uri": uri})),
+            ));
+        }
+        Ok(crate::apps::read(self.app.config().console_base.as_deref()))
+    }
+}
+
 impl ServerHandler for McpService {
     fn get_info(&self) -> InitializeResult {
         let c = self.app.config();
@@ -549,6 +592,14 @@ impl ServerHandler for McpService {
         }
         if !c.prompts {
             caps.prompts = None;
+        }
+        if c.resources {
+            // MCP Apps: plan.get has a view for clients that declare the extension too.
+            let mut extensions = rmcp::model::ExtensionCapabilities::new();
+            let mut apps = Map::new();
+            apps.insert("mimeTypes".into(), json!([crate::apps::MIME_TYPE]));
+            extensions.insert(crate::apps::EXTENSION.into(), apps);
+            caps.extensions = Some(extensions);
         }
         let mut info = InitializeResult::new(caps);
         info.server_info = Implementation::new(c.name.clone(), c.version.clone())
@@ -618,13 +669,14 @@ impl ServerHandler for McpService {
     ) -> Result<ListToolsResult, McpError> {
         let principal = self.principal(&context)?;
         let config = self.app.config();
+        let views = self.renders_views(&context);
         let tools = if config.tools {
             config
                 .policy
                 .visible(&self.app.catalog)
                 .into_iter()
                 .filter(|spec| principal.has_anywhere(crate::access::role_for(spec.tier)))
-                .map(Self::tool_def)
+                .map(|spec| Self::tool_def(spec, views))
                 .collect()
         } else {
             Vec::new()
@@ -643,7 +695,7 @@ impl ServerHandler for McpService {
     fn get_tool(&self, name: &str) -> Option<Tool> {
         let spec = self.app.catalog.get(name)?;
         (self.app.config().policy.visibility(spec) == Visibility::Visible)
-            .then(|| Self::tool_def(spec))
+            .then(|| Self::tool_def(spec, false))
     }
 
     async fn call_tool(
@@ -741,7 +793,14 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
-        let r = crate::resources::list(&ctx, &self.app.config().name).await;
+        let r = crate::resources::list(&ctx, &self.app.config().name)
+            .await
+            .map(|mut result| {
+                if self.renders_views(&context) {
+                    result.resources.push(crate::apps::resource());
+                }
+                result
+            });
         self.app.metrics.request("resources/list", r.is_ok());
         r.map(|mut result| {
             // Devices come and go; a client may reuse the list briefly.
@@ -777,7 +836,11 @@ impl ServerHandler for McpService {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let ctx = self.ctx_for(self.principal(&context)?, auth::Role::Viewer);
-        let r = crate::resources::read(&self.app, &ctx, &request.uri).await;
+        let r = if request.uri.starts_with("ui://") {
+            self.read_view(&request.uri, &context)
+        } else {
+            crate::resources::read(&self.app, &ctx, &request.uri).await
+        };
         self.app.metrics.request("resources/read", r.is_ok());
         r.map(|mut result| {
             // A router's state: read it again when it is needed again.

@@ -834,23 +834,63 @@ pub struct AuditList {
 #[derive(Debug, Subcommand)]
 pub enum BackupCommand {
     /// Back up devices now (all active devices when none is named); a snapshot is stored only
-    /// when the configuration changed. Exit status 1 if any device failed.
-    #[command(
-        after_help = "Examples:\n  routeros-mcp backup run\n  routeros-mcp backup run core-1 edge-2 --output json"
-    )]
+    /// when the configuration changed. With --binary, the device's own `/system backup save`
+    /// file instead. Exit status 1 if any device failed.
+    #[command(after_help = BACKUP_RUN_HELP)]
     Run(BackupRun),
-    /// List a device's snapshots, newest first.
+    /// List a device's backups, newest first: export snapshots and binary backups (KIND).
     #[command(after_help = "Example:\n  routeros-mcp backup list core-1 --output json")]
     List(BackupList),
+    /// Write a binary backup to disk: the `.backup` file as the router made it (mode 0600) and
+    /// its password in PATH.password beside it (mode 0600). The password is never printed.
+    #[command(after_help = BACKUP_FETCH_HELP)]
+    Fetch(BackupFetch),
     /// Show one snapshot (secrets hidden).
     #[command(after_help = "Example:\n  routeros-mcp backup show 0190a1b2-...")]
     Show(BackupShow),
+}
+
+const BACKUP_RUN_HELP: &str = "\
+Examples:
+  routeros-mcp backup run
+  routeros-mcp backup run core-1 edge-2 --output json
+  routeros-mcp backup run --binary core-1
+
+--binary: the router saves a binary backup (/system backup save) encrypted with a fresh random
+password; the file is fetched over SFTP (the device user needs the ftp policy; the pinned SSH
+host key is checked), removed from the router — also when fetching fails — and kept sealed
+under the master key with its password. Files over 64 MiB are refused. Each run is recorded in
+the audit log under your user name (cli:<user>). `backup fetch ID --output PATH` writes it out.";
+
+const BACKUP_FETCH_HELP: &str = "\
+Example:
+  routeros-mcp backup fetch 0193c1f2-… --output /secure/core-1.backup
+    writes /secure/core-1.backup and /secure/core-1.backup.password (both mode 0600)
+
+Restore by hand: upload the file to the router (SFTP, or Files in WinBox/WebFig), then on the
+router run  /system backup load name=core-1.backup password=<contents of the .password file>
+(the router reboots). Existing files are never overwritten.";
+
+#[derive(Debug, Args)]
+pub struct BackupFetch {
+    /// Binary backup id (see `backup list DEVICE`, KIND binary).
+    pub id: String,
+    /// Where to write the `.backup` file; the password goes to PATH.password.
+    #[arg(long, value_name = "PATH")]
+    pub output: std::path::PathBuf,
+    /// Refuse a backup of a device outside this project (ORG/PROJECT).
+    #[arg(long)]
+    pub project: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct BackupRun {
     /// Device names or ids (default: every active device).
     pub devices: Vec<String>,
+    /// Take a binary backup (/system backup save, fetched over SFTP) instead of an export
+    /// snapshot.
+    #[arg(long)]
+    pub binary: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

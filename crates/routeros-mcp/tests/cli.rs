@@ -1064,7 +1064,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     assert!(
         check
             .stdout
-            .contains("a new database: 11 migrations to apply"),
+            .contains("a new database: 12 migrations to apply"),
         "{}",
         check.stdout
     );
@@ -1105,7 +1105,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     op.run(&["migrate"], None).ok();
     let again = op.run(&["check"], None).ok();
     assert!(
-        again.stdout.contains("up to date at 11"),
+        again.stdout.contains("up to date at 12"),
         "{}",
         again.stdout
     );
@@ -1595,8 +1595,103 @@ fn backups_from_the_command_line() {
     let missing = op.run(&["backup", "show", "nope"], None);
     assert_ne!(missing.code, 0);
     assert!(
-        missing.stderr.contains("no configuration snapshot"),
+        missing.stderr.contains("no backup \"nope\""),
         "{}",
         missing.stderr
+    );
+}
+
+#[test]
+fn binary_backups_from_the_command_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let sims = Sims::start(1, 6);
+    let m = sims.manifest().devices[0].clone();
+    let op = Operator::new();
+    let mut args = add_args(&m);
+    args.push("--trust-on-first-use".into());
+    op.run(&strs(&args), Some(&format!("{}\n", m.password)))
+        .ok();
+
+    let run = op.run(&["backup", "run", "--binary", &m.name], None).ok();
+    assert!(
+        run.stdout
+            .contains(&format!("{}: stored binary backup", m.name)),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("1 devices: 1 binary backups stored, 0 failed"),
+        "{}",
+        run.stdout
+    );
+    let dev = sims.device(&m.name);
+    assert!(
+        dev.read_state(|s| s.file_list()).is_empty(),
+        "left on the router"
+    );
+
+    let list = op
+        .run(&["backup", "list", &m.name, "--output", "json"], None)
+        .ok()
+        .json();
+    let binaries = list["binary_backups"].as_array().unwrap();
+    assert_eq!(binaries.len(), 1);
+    let id = binaries[0]["id"].as_str().unwrap().to_owned();
+    let table = op.run(&["backup", "list", &m.name], None).ok();
+    assert!(
+        table.stdout.contains("KIND") && table.stdout.contains("binary"),
+        "{}",
+        table.stdout
+    );
+
+    let out = op.dir.path().join("r.backup");
+    let fetched = op
+        .run(
+            &["backup", "fetch", &id, "--output", out.to_str().unwrap()],
+            None,
+        )
+        .ok();
+    let file = std::fs::read(&out).unwrap();
+    let pw_path = op.dir.path().join("r.backup.password");
+    let password = std::fs::read_to_string(&pw_path).unwrap();
+    let password = password.trim();
+    assert!(!fetched.stdout.contains(password) && !fetched.stderr.contains(password));
+    for p in [&out, &pw_path] {
+        let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", p.display());
+    }
+    assert!(dev.read_state(|s| routeros_sim::backup::is_backup_of(s, &file, Some(password))));
+
+    // Never overwrites; another project's or a bogus id is refused.
+    let again = op.run(
+        &["backup", "fetch", &id, "--output", out.to_str().unwrap()],
+        None,
+    );
+    assert_ne!(again.code, 0);
+    assert!(
+        again.stderr.contains("never overwritten"),
+        "{}",
+        again.stderr
+    );
+    let other = op.dir.path().join("o.backup");
+    for (id, extra) in [(id.as_str(), Some("acme/lab")), ("nope", None)] {
+        let mut a = vec!["backup", "fetch", id, "--output", other.to_str().unwrap()];
+        if let Some(p) = extra {
+            a.extend(["--project", p]);
+        }
+        let refused = op.run(&a, None);
+        assert_ne!(refused.code, 0);
+        assert!(refused.stderr.contains("no backup"), "{}", refused.stderr);
+        assert!(!other.exists());
+    }
+
+    // An unknown device fails the run with exit status 1.
+    let failed = op.run(&["backup", "run", "--binary", "no-such-router"], None);
+    assert_ne!(failed.code, 0);
+    assert!(
+        failed.stdout.contains("no-such-router: failed"),
+        "{}",
+        failed.stdout
     );
 }

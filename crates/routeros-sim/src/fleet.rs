@@ -1,7 +1,7 @@
 //! Fleets of simulated routers in one process, and the handle of one device.
 //!
 //! [`Fleet::start`] builds every device's configuration from its profile and seed, generates its
-//! keys, binds its HTTP, HTTPS and SSH listeners on its own loopback address (`127.x.y.z`), starts
+//! keys, binds its HTTP, HTTPS, SSH and API (plain and TLS) listeners on its own loopback address (`127.x.y.z`), starts
 //! the control API, and only then returns — so a manifest written from [`Fleet::manifest`] always
 //! describes devices that are already listening. Nothing here is global: several fleets can run
 //! in one process (parallel tests), each with ephemeral ports when asked for port `0`.
@@ -23,12 +23,13 @@ use tokio::sync::{Notify, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::api::ApiLimits;
 use crate::cli::Globals;
 use crate::cli::host::DeviceHost;
 use crate::clock::SimClock;
 use crate::faults::{FaultState, Faults, RequestKind, Verdict};
 use crate::model::{
-    LoginFailure, RosError, RouterState, StateDump, UserInfo, management_path_ok, menu, mix,
+    LoginFailure, RosError, RosId, RouterState, StateDump, UserInfo, management_path_ok, menu, mix,
 };
 use crate::profiles::{Profile, ProfileParams, device_address};
 use crate::tls::{DeviceKeys, KeyError, KeySource};
@@ -43,7 +44,7 @@ pub enum SimError {
     /// A listener could not be bound.
     #[error("cannot bind {what} listener on {addr}: {source}")]
     Bind {
-        /// `http`, `https`, `ssh` or `control`.
+        /// `http`, `https`, `ssh`, `api`, `api-ssl` or `control`.
         what: &'static str,
         /// The address tried.
         addr: SocketAddr,
@@ -73,6 +74,10 @@ pub enum Transport {
     Https,
     /// The console over SSH.
     Ssh,
+    /// The RouterOS API (`api`, 8728).
+    Api,
+    /// The RouterOS API over TLS (`api-ssl`, 8729).
+    ApiSsl,
 }
 
 impl Transport {
@@ -82,6 +87,8 @@ impl Transport {
             Transport::Http => "www",
             Transport::Https => "www-ssl",
             Transport::Ssh => "ssh",
+            Transport::Api => "api",
+            Transport::ApiSsl => "api-ssl",
         }
     }
 }
@@ -93,9 +100,9 @@ pub struct RequestRecord {
     pub at_unix_ms: u64,
     /// Which listener.
     pub transport: Transport,
-    /// HTTP method, or `exec`/`shell` for SSH.
+    /// HTTP method, `exec`/`shell` for SSH, `api` for the API.
     pub method: String,
-    /// Path (REST) or command line (SSH).
+    /// Path (REST), command line (SSH) or command word (API).
     pub path: String,
 }
 
@@ -108,6 +115,8 @@ pub struct Counters {
     http: AtomicU64,
     https: AtomicU64,
     ssh: AtomicU64,
+    api: AtomicU64,
+    api_ssl: AtomicU64,
     requests: AtomicU64,
     recent: Mutex<VecDeque<RequestRecord>>,
     /// REST requests being answered right now, and the most ever at once.
@@ -134,6 +143,12 @@ pub struct CounterSnapshot {
     pub https_connections: u64,
     /// TCP connections accepted on the SSH listener.
     pub ssh_connections: u64,
+    /// TCP connections accepted on the API listener.
+    #[serde(default)]
+    pub api_connections: u64,
+    /// TCP connections accepted on the API-SSL listener.
+    #[serde(default)]
+    pub api_ssl_connections: u64,
     /// Requests seen since start.
     pub requests_total: u64,
     /// The most recent requests (up to [`REQUEST_RING`]), oldest first.
@@ -147,6 +162,8 @@ impl Counters {
             Transport::Http => &self.http,
             Transport::Https => &self.https,
             Transport::Ssh => &self.ssh,
+            Transport::Api => &self.api,
+            Transport::ApiSsl => &self.api_ssl,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -194,6 +211,8 @@ impl Counters {
             http_connections: self.http.load(Ordering::Relaxed),
             https_connections: self.https.load(Ordering::Relaxed),
             ssh_connections: self.ssh.load(Ordering::Relaxed),
+            api_connections: self.api.load(Ordering::Relaxed),
+            api_ssl_connections: self.api_ssl.load(Ordering::Relaxed),
             requests_total: self.requests.load(Ordering::Relaxed),
             requests: self
                 .recent
@@ -225,6 +244,30 @@ pub struct Ports {
     pub https: u16,
     /// SSH console.
     pub ssh: u16,
+    /// RouterOS API.
+    #[serde(default)]
+    pub api: u16,
+    /// RouterOS API over TLS.
+    #[serde(default)]
+    pub api_ssl: u16,
+}
+
+/// A session listed in `/user/active` while this value lives.
+#[derive(Debug)]
+pub struct ActiveSession {
+    device: std::sync::Weak<SimDevice>,
+    id: Option<RosId>,
+}
+
+impl Drop for ActiveSession {
+    fn drop(&mut self) {
+        if let (Some(dev), Some(id)) = (self.device.upgrade(), self.id) {
+            dev.state
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .close_session(id);
+        }
+    }
 }
 
 /// One simulated router.
@@ -420,6 +463,20 @@ impl SimDevice {
         info
     }
 
+    /// Opens a `/user/active` entry for a session of `user` from `from` over `via`; the entry
+    /// lasts as long as the returned value (drop it when the session closes).
+    pub fn open_session(self: &Arc<Self>, user: &str, from: IpAddr, via: &str) -> ActiveSession {
+        let id = self
+            .state
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .open_session(user, &from.to_string(), via);
+        ActiveSession {
+            device: Arc::downgrade(self),
+            id,
+        }
+    }
+
     // ----------------------------------------------------------------------------------------
     // Reachability
     // ----------------------------------------------------------------------------------------
@@ -608,6 +665,8 @@ impl SimDevice {
             http_port: self.ports.http,
             https_port: self.ports.https,
             ssh_port: self.ports.ssh,
+            api_port: self.ports.api,
+            api_ssl_port: self.ports.api_ssl,
             username: self.username.clone(),
             password: self.password.clone(),
             tls_sha256: keys.tls_sha256().to_string(),
@@ -634,6 +693,12 @@ pub struct ManifestDevice {
     pub https_port: u16,
     /// SSH.
     pub ssh_port: u16,
+    /// RouterOS API (plain).
+    #[serde(default)]
+    pub api_port: u16,
+    /// RouterOS API over TLS (the certificate of `tls_sha256`).
+    #[serde(default)]
+    pub api_ssl_port: u16,
     /// Administrator login.
     pub username: String,
     /// Administrator password.
@@ -654,6 +719,8 @@ impl fmt::Debug for ManifestDevice {
             .field("http_port", &self.http_port)
             .field("https_port", &self.https_port)
             .field("ssh_port", &self.ssh_port)
+            .field("api_port", &self.api_port)
+            .field("api_ssl_port", &self.api_ssl_port)
             .field("username", &self.username)
             .field("password", &"<redacted>")
             .field("tls_sha256", &self.tls_sha256)
@@ -689,6 +756,12 @@ pub struct FleetOptions {
     pub https_port: u16,
     /// SSH port on every device address (`0` = ephemeral per device).
     pub ssh_port: u16,
+    /// RouterOS API port on every device address (`0` = ephemeral per device).
+    pub api_port: u16,
+    /// RouterOS API-SSL port on every device address (`0` = ephemeral per device).
+    pub api_ssl_port: u16,
+    /// What API peers may send and how long they may take.
+    pub api_limits: ApiLimits,
     /// Where the control API listens; must be a loopback address (`127.0.0.1:0` by default).
     pub control_address: SocketAddr,
     /// Simulated seconds per real second.
@@ -713,6 +786,9 @@ impl fmt::Debug for FleetOptions {
             .field("http_port", &self.http_port)
             .field("https_port", &self.https_port)
             .field("ssh_port", &self.ssh_port)
+            .field("api_port", &self.api_port)
+            .field("api_ssl_port", &self.api_ssl_port)
+            .field("api_limits", &self.api_limits)
             .field("control_address", &self.control_address)
             .field("time_scale", &self.time_scale)
             .field("faults", &self.faults)
@@ -733,6 +809,9 @@ impl Default for FleetOptions {
             http_port: 0,
             https_port: 0,
             ssh_port: 0,
+            api_port: 0,
+            api_ssl_port: 0,
+            api_limits: ApiLimits::default(),
             control_address: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             time_scale: 1.0,
             faults: Faults::default(),
@@ -785,6 +864,9 @@ impl FleetOptions {
             problems.push("username must not be empty".into());
         }
         if let Err(e) = self.faults.validate() {
+            problems.push(e);
+        }
+        if let Err(e) = self.api_limits.validate() {
             problems.push(e);
         }
         if problems.is_empty() {
@@ -873,10 +955,16 @@ impl Fleet {
             let http = bind("http", http_addr).await?;
             let https = bind("https", https_addr).await?;
             let ssh = bind("ssh", ssh_addr).await?;
+            let api_addr = SocketAddr::from((address, opts.api_port));
+            let api_ssl_addr = SocketAddr::from((address, opts.api_ssl_port));
+            let api = bind("api", api_addr).await?;
+            let api_ssl = bind("api-ssl", api_ssl_addr).await?;
             let ports = Ports {
                 http: local_port(&http, "http", http_addr)?,
                 https: local_port(&https, "https", https_addr)?,
                 ssh: local_port(&ssh, "ssh", ssh_addr)?,
+                api: local_port(&api, "api", api_addr)?,
+                api_ssl: local_port(&api_ssl, "api-ssl", api_ssl_addr)?,
             };
             let (boot, _) = watch::channel(BootStatus {
                 epoch: 0,
@@ -904,9 +992,9 @@ impl Fleet {
                 shutdown: shutdown.child_token(),
             });
             devices.push(device);
-            listeners.push((http, https, ssh));
+            listeners.push((http, https, ssh, api, api_ssl));
         }
-        for (device, (http, https, ssh)) in devices.iter().zip(listeners) {
+        for (device, (http, https, ssh, api, api_ssl)) in devices.iter().zip(listeners) {
             tasks.spawn(crate::rest::serve(
                 Arc::clone(device),
                 http,
@@ -916,6 +1004,18 @@ impl Fleet {
                 Arc::clone(device),
                 https,
                 Transport::Https,
+            ));
+            tasks.spawn(crate::api::serve(
+                Arc::clone(device),
+                api,
+                Transport::Api,
+                opts.api_limits,
+            ));
+            tasks.spawn(crate::api::serve(
+                Arc::clone(device),
+                api_ssl,
+                Transport::ApiSsl,
+                opts.api_limits,
             ));
             // The console (SSH sessions, scheduler scripts) shares one set of globals per device.
             let console = DeviceHost::new(Arc::clone(device), Globals::new());

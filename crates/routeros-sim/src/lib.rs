@@ -1,4 +1,5 @@
-//! A RouterOS 7 simulator: one process serving many simulated routers over REST and SSH.
+//! A RouterOS 7 simulator: one process serving many simulated routers over REST, SSH and the
+//! RouterOS API.
 //!
 //! Layers, bottom up:
 //! - [`model`]: the configuration tree, menu table, validation and RouterOS error wording —
@@ -12,6 +13,7 @@
 //! - [`control`]: the loopback control API tests steer a fleet with;
 //! - [`cli`]: the RouterOS console language, print formats and `/export`;
 //! - [`ssh`]: the console over SSH;
+//! - [`api`]: the RouterOS API protocol on 8728 and, over TLS, 8729;
 //! - [`scheduler`]: `/system/scheduler` entries running on the simulated clock.
 //!
 //! In-process use:
@@ -34,6 +36,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod api;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod control;

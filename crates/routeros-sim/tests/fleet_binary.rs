@@ -67,6 +67,20 @@ async fn binary_writes_a_usable_manifest_and_stops_on_sigterm() {
     );
     assert_eq!(d.address, "127.0.30.2");
     assert_eq!(d.password, "pw-test");
+    // The API listens on RouterOS's ports when none are given: 8728, and 8729 over TLS.
+    assert_eq!((d.api_port, d.api_ssl_port), (8728, 8729));
+    let api: std::net::SocketAddr = format!("{}:8728", d.address).parse().unwrap();
+    tokio::net::TcpStream::connect(api).await.unwrap();
+    let status: Value = rest_support::plain()
+        .get(format!("{}/devices/sim-0002", manifest.control_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["ports"]["api"], json!(8728));
+    assert_eq!(status["ports"]["api_ssl"], json!(8729));
     let c = rest_support::client(&d.tls_sha256);
     let resp = c
         .get(format!(

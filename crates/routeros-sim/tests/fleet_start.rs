@@ -39,6 +39,7 @@ async fn a_mixed_fleet_serves_every_device_on_its_own_address() {
         assert_eq!(d.address, format!("127.0.20.{}", i + 1));
         assert!(addrs.insert(d.address.clone()));
         assert!(d.http_port > 0 && d.https_port > 0 && d.ssh_port > 0);
+        assert!(d.api_port > 0 && d.api_ssl_port > 0);
         assert_eq!(d.tls_sha256.len(), 64);
         assert!(d.ssh_host_key_sha256.starts_with("SHA256:"));
         let c = client(&d.tls_sha256);
@@ -61,6 +62,11 @@ async fn a_mixed_fleet_serves_every_device_on_its_own_address() {
         // The SSH listener accepts connections.
         let ssh: SocketAddr = format!("{}:{}", d.address, d.ssh_port).parse().unwrap();
         tokio::net::TcpStream::connect(ssh).await.unwrap();
+        // So do both API listeners.
+        for port in [d.api_port, d.api_ssl_port] {
+            let api: SocketAddr = format!("{}:{port}", d.address).parse().unwrap();
+            tokio::net::TcpStream::connect(api).await.unwrap();
+        }
     }
     let (_, ports) = (0, m.devices[1].clone());
     let c = client(&ports.tls_sha256);
@@ -102,6 +108,8 @@ async fn the_manifest_json_is_exactly_the_contract() {
             "http_port",
             "https_port",
             "ssh_port",
+            "api_port",
+            "api_ssl_port",
             "username",
             "password",
             "tls_sha256",
@@ -338,6 +346,11 @@ async fn invalid_options_are_reported_together() {
         base_address: Ipv4Addr::new(10, 0, 0, 1),
         time_scale: 0.0,
         control_address: SocketAddr::from(([0, 0, 0, 0], 0)),
+        api_limits: routeros_sim::api::ApiLimits {
+            max_word_len: 0,
+            login_timeout: std::time::Duration::ZERO,
+            ..routeros_sim::api::ApiLimits::default()
+        },
         ..FleetOptions::default()
     };
     let err = Fleet::start(bad).await.unwrap_err();
@@ -349,6 +362,7 @@ async fn invalid_options_are_reported_together() {
         "loopback address (127.x.y.z)",
         "time scale",
         "control API listens on loopback only",
+        "API limits must be above zero: max_word_len, login_timeout",
     ] {
         assert!(msg.contains(needle), "{msg} lacks {needle}");
     }

@@ -1,6 +1,8 @@
 //! A third-party RouterOS SSH client, unchanged, against the simulator: netmiko's
 //! `mikrotik_routeros` driver connects, finds the prompt, runs commands and makes a change
-//! (`tests/python/netmiko_check.py`).
+//! (`tests/python/netmiko_check.py`); and the same driver without its terminal-size login suffix
+//! meets the console's pager on a long print, as it would on a router
+//! (`tests/python/netmiko_pager_check.py`).
 //!
 //! Without netmiko installed the test is skipped with a loud notice, except under CI (the `CI`
 //! environment variable), where it fails and says `pip install netmiko`.
@@ -81,6 +83,78 @@ async fn netmiko_mikrotik_routeros_driver_works_unchanged() {
         })
     });
     assert!(present);
+    sim.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn netmiko_without_the_login_suffix_meets_the_pager() {
+    let sim = rest_support::home().await;
+    let script =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/netmiko_pager_check.py");
+    let run = tokio::process::Command::new("python3")
+        .arg(&script)
+        .arg(&sim.dev.address)
+        .arg(sim.dev.ssh_port.to_string())
+        .arg("admin")
+        .arg("secret")
+        .kill_on_drop(true)
+        .output();
+    let output = match tokio::time::timeout(Duration::from_secs(180), run).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            skip_or_fail(&format!("python3 could not be started: {e}"));
+            sim.fleet.shutdown().await;
+            return;
+        }
+        Err(_) => panic!("netmiko did not finish within 180 s"),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(3) {
+        skip_or_fail(&stderr);
+        sim.fleet.shutdown().await;
+        return;
+    }
+    assert!(
+        output.status.success(),
+        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let step = |name: &str| -> &Value {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name} in {stdout}"))
+    };
+    assert_eq!(step("filled")["count"], "1500");
+    // Plain `admin` over netmiko's 1,000-row PTY: 999 lines (plus the echoed command), then
+    // the pager prompt, and nothing more until a key; `q` gives the prompt back.
+    let plain = step("plain");
+    assert_eq!(plain["paged"], true, "{plain}");
+    assert_eq!(plain["lines"], 1000, "{plain}");
+    assert!(
+        plain["tail"]
+            .as_str()
+            .unwrap()
+            .ends_with("\n-- [Q quit|D dump|down]"),
+        "{plain}"
+    );
+    assert_eq!(plain["waiting"], "", "{plain}");
+    assert!(
+        plain["after_quit"]
+            .as_str()
+            .unwrap()
+            .ends_with("[admin@sim-0001] > "),
+        "{plain}"
+    );
+    // With the suffix (4,098 rows) the 1,500-entry print arrives whole.
+    let suffix = step("suffix");
+    assert_eq!(suffix["paged"], false, "{suffix}");
+    assert!(suffix["lines"].as_u64().unwrap() >= 1500, "{suffix}");
+    step("done");
     sim.fleet.shutdown().await;
 }
 

@@ -149,7 +149,7 @@ async fn common_failures_use_routeros_detail_text() {
             "/ip/nothing",
             None,
             400,
-            Some("no such command prefix"),
+            Some("no such command or directory (nothing)"),
         ),
         (Method::GET, "/ip/address/*FFFF", None, 404, None),
         (

@@ -109,7 +109,7 @@ async fn login_name_options_are_stripped_and_width_applies() {
         .await;
     let ether1 = out.lines().find(|l| l.contains("name=\"ether1\"")).unwrap();
     assert!(
-        ether1.contains("fp-tx-packet="),
+        ether1.contains("link-downs="),
         "511 columns: one line per item: {out}"
     );
     // Exec with the default width wraps detail output at 80 columns.
@@ -265,6 +265,73 @@ async fn critical_log_lines_are_echoed_to_open_consoles() {
             " echo: system,error,critical login failure for user admin from 127.0.0.1 via ssh\r\n"
         ),
         "{out:?}"
+    );
+    sim.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn interactive_output_is_paged_at_the_terminal_height() {
+    let sim = rest_support::home().await;
+    let conn = connect(ssh_addr(&sim), "admin", "secret", T).await.unwrap();
+    // A 24-row PTY: 23 lines of output, then the pager prompt on the last row.
+    let mut sh = conn.shell(80).await;
+    sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    let long = ":for i from=1 to=60 do={:put \"line $i\"}";
+    let out = sh.command(long, "-- [Q quit|D dump|down]").await;
+    assert!(out.contains("line 23\r\n"), "{out}");
+    assert!(!out.contains("line 24\r\n"), "{out}");
+    // Down-arrow: one more line; space: the next page; q: back to the prompt.
+    sh.send(b"\x1b[B").await;
+    let out = sh.read_until("-- [Q quit|D dump|down]", T).await.unwrap();
+    assert!(
+        out.contains("line 24\r\n") && !out.contains("line 25"),
+        "{out}"
+    );
+    sh.send(b" ").await;
+    let out = sh.read_until("-- [Q quit|D dump|down]", T).await.unwrap();
+    assert!(
+        out.contains("line 25\r\n") && out.contains("line 47\r\n"),
+        "{out}"
+    );
+    assert!(!out.contains("line 48"), "{out}");
+    sh.send(b"q").await;
+    let out = sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    assert!(!out.contains("line 48"), "q stops the output: {out}");
+    // d dumps the rest.
+    sh.send(format!("{long}\r\n").as_bytes()).await;
+    sh.read_until("-- [Q quit|D dump|down]", T).await.unwrap();
+    sh.send(b"d").await;
+    let out = sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    assert!(out.contains("line 60\r\n"), "{out}");
+    // `print without-paging` never stops.
+    let out = sh
+        .command("/interface print detail without-paging", "] > ")
+        .await;
+    assert!(!out.contains("-- [Q quit"), "{out}");
+    assert!(out.contains("name=\"wg0\""), "{out}");
+    // The same print with paging stops (it is longer than 23 lines).
+    let out = sh
+        .command("/interface print detail", "-- [Q quit|D dump|down]")
+        .await;
+    assert!(!out.contains("name=\"wg0\""), "{out}");
+    sh.send(b"q").await;
+    sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    // Exec requests never page.
+    let (out, _) = conn.exec(long).await;
+    assert!(
+        out.ends_with("line 60\r\n") && !out.contains("-- [Q"),
+        "{out}"
+    );
+    // The login name's height wins over the PTY's: 4098 rows, nothing to page.
+    let tall = connect(ssh_addr(&sim), "admin+ct511w4098h", "secret", T)
+        .await
+        .unwrap();
+    let mut sh = tall.shell(80).await;
+    sh.read_until("[admin@sim-0001] > ", T).await.unwrap();
+    let out = sh.command(long, "] > ").await;
+    assert!(
+        out.contains("line 60\r\n") && !out.contains("-- [Q"),
+        "{out}"
     );
     sim.fleet.shutdown().await;
 }

@@ -613,6 +613,31 @@ impl DeviceClient {
         Ok(text_of(answer))
     }
 
+    /// `/system backup save` of `<name>.backup` with `password` (a write: never retried).
+    pub async fn save_backup(
+        &self,
+        name: &str,
+        password: &secrecy::SecretString,
+    ) -> Result<(), DriverError> {
+        // Saving a large configuration takes a while on small routers.
+        self.call(Op::Write, Some(Duration::from_secs(60)), |d| {
+            Box::pin(async move { d.save_backup(name, password).await })
+        })
+        .await
+    }
+
+    /// Downloads a device file over SFTP on a connection of its own, with the SSH driver's
+    /// pinned host key and credentials.
+    pub async fn download(
+        &self,
+        path: &str,
+        limits: crate::DownloadLimits,
+    ) -> Result<Vec<u8>, crate::TransferError> {
+        self.touch();
+        let driver = SshDriver::new(&self.target, self.shared.limits().timeout);
+        driver.download(path, limits).await
+    }
+
     /// The same call through one given driver (parity tests, `device test`), with the same
     /// protections. It may write, so it invalidates the device's cached reads like a write.
     pub async fn via<'c, T: Send>(

@@ -160,4 +160,8 @@ pub trait Driver: Send + Sync + fmt::Debug {
 
     /// The identity the device presented on its current connection (for onboarding).
     fn presented_fingerprint(&self) -> Option<Fingerprint>;
+
+    /// `/system backup save name=<name> password=<password> encryption=aes-sha256`: writes
+    /// `<name>.backup` to the device's files. The password is sent to the device only.
+    async fn save_backup(&self, name: &str, password: &SecretString) -> Result<(), DriverError>;
 }

@@ -32,6 +32,7 @@ pub use driver::{Driver, DriverKind, Target, Trust};
 pub use error::{DriverError, ErrorKind, TrustKind};
 pub use metrics::Metrics;
 pub use resilience::{CacheLimits, Limits};
+pub use ssh::sftp::{DownloadLimits, MAX_FILE_BYTES, TransferError, check_file_name};
 pub use ssh::{ReadFormat, SshDriver};
 pub use types::{
     DeviceCommand, ExportOptions, Fingerprint, MenuPath, PrintQuery, Props, Record, RosId,

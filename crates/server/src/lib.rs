@@ -573,6 +573,18 @@ fn mcp_config(s: &Settings, read_only: bool) -> mcp_server::AppConfig {
         stdio_role: role(s.auth.stdio_role),
         principal_rate_limit: s.clients.principal_rate_limit,
         log_unknown_capabilities: s.clients.log_unknown_capabilities,
+        console_base: s.http.public_url.as_deref().map(origin),
+    }
+}
+
+/// The scheme and authority of a public URL (`https://mcp.example.net/mcp` →
+/// `https://mcp.example.net`): the console is served at `/console` on the listener's root,
+/// whatever path the MCP endpoint has.
+fn origin(url: &str) -> String {
+    let authority = url.find("://").map_or(0, |i| i + 3);
+    match url[authority..].find(['/', '?', '#']) {
+        Some(end) => url[..authority + end].to_owned(),
+        None => url.to_owned(),
     }
 }
 
@@ -859,4 +871,23 @@ pub fn review_decided(version: &store::runbooks::VersionRow) -> Option<webhook::
         reviewer: version.reviewer.clone().unwrap_or_default(),
         notes: version.review_notes.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin;
+
+    #[test]
+    fn the_console_lives_at_the_public_urls_origin() {
+        assert_eq!(
+            origin("https://mcp.example.net/mcp"),
+            "https://mcp.example.net"
+        );
+        assert_eq!(
+            origin("https://mcp.example.net:8443"),
+            "https://mcp.example.net:8443"
+        );
+        assert_eq!(origin("https://h.example/a/b?x#y"), "https://h.example");
+        assert_eq!(origin("http://127.0.0.1:8080/"), "http://127.0.0.1:8080");
+    }
 }

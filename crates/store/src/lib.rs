@@ -15,6 +15,7 @@
 
 mod audit;
 mod audit_queue;
+pub mod binary_backups;
 mod credentials;
 mod devices;
 pub mod jobs;

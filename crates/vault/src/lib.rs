@@ -66,6 +66,6 @@ pub enum VaultError {
 }
 
 /// Fills `buf` from the operating system's CSPRNG.
-pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), VaultError> {
     getrandom::fill(buf).map_err(|_| VaultError::Random)
 }

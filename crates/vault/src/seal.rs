@@ -43,13 +43,18 @@ fn cipher(key: &MasterKey) -> XChaCha20Poly1305 {
 impl MasterKey {
     /// Seals `secret`, binding it to `context` (e.g. `credential|device=<id>|version=3`).
     pub fn seal(&self, secret: &SecretString, context: &str) -> Result<Sealed, VaultError> {
+        self.seal_bytes(secret.expose_secret().as_bytes(), context)
+    }
+
+    /// Seals arbitrary bytes (a device's binary backup file), binding them to `context`.
+    pub fn seal_bytes(&self, secret: &[u8], context: &str) -> Result<Sealed, VaultError> {
         let mut nonce = [0u8; NONCE_LEN];
         random_bytes(&mut nonce)?;
         let ciphertext = cipher(self)
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: secret.expose_secret().as_bytes(),
+                    msg: secret,
                     aad: &aad(self.id(), context),
                 },
             )
@@ -68,6 +73,19 @@ impl MasterKey {
     /// any alteration (ciphertext, nonce, key id, or the record it is bound to) is
     /// [`VaultError::Tampered`].
     pub fn open(&self, sealed: &Sealed, context: &str) -> Result<SecretString, VaultError> {
+        let plain = self.open_bytes(sealed, context)?;
+        let text = std::str::from_utf8(&plain).map_err(|_| VaultError::Tampered {
+            context: context.to_owned(),
+        })?;
+        Ok(SecretString::from(text.to_owned()))
+    }
+
+    /// Opens bytes sealed with [`MasterKey::seal_bytes`] (same errors as [`MasterKey::open`]).
+    pub fn open_bytes(
+        &self,
+        sealed: &Sealed,
+        context: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         if &sealed.key_id != self.id() {
             return Err(VaultError::KeyMismatch {
                 recorded: sealed.key_id.clone(),
@@ -89,8 +107,7 @@ impl MasterKey {
                 )
                 .map_err(|_| tampered())?,
         );
-        let text = std::str::from_utf8(&plain).map_err(|_| tampered())?;
-        Ok(SecretString::from(text.to_owned()))
+        Ok(plain)
     }
 }
 
@@ -100,6 +117,19 @@ mod tests {
 
     fn secret(s: &str) -> SecretString {
         SecretString::from(s.to_owned())
+    }
+
+    #[test]
+    fn bytes_round_trip_and_are_bound_to_their_context() {
+        let key = MasterKey::generate().unwrap();
+        let bytes: Vec<u8> = (0..=255u8).cycle().take(4000).collect();
+        let sealed = key.seal_bytes(&bytes, "backup|a").unwrap();
+        assert!(!sealed.ciphertext.windows(64).any(|w| w == &bytes[..64]));
+        assert_eq!(*key.open_bytes(&sealed, "backup|a").unwrap(), bytes);
+        assert!(matches!(
+            key.open_bytes(&sealed, "backup|b"),
+            Err(VaultError::Tampered { .. })
+        ));
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `routeros-sim`: serve a fleet of simulated RouterOS 7 routers until interrupted.
 //!
-//! Starts every device (REST over HTTP and HTTPS, SSH, control API), writes the manifest once
-//! all of them listen, and shuts down cleanly on Ctrl-C or SIGTERM.
+//! Starts every device (REST over HTTP and HTTPS, SSH, the API plain and over TLS, control
+//! API), writes the manifest once all of them listen, and shuts down cleanly on Ctrl-C or SIGTERM.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -40,6 +40,12 @@ struct Cli {
     /// SSH port on every device address (0 = ephemeral per device).
     #[arg(long, default_value_t = 2222)]
     ssh_port: u16,
+    /// RouterOS API port on every device address (0 = ephemeral per device).
+    #[arg(long, default_value_t = 8728)]
+    api_port: u16,
+    /// RouterOS API-SSL (TLS) port on every device address (0 = ephemeral per device).
+    #[arg(long, default_value_t = 8729)]
+    api_ssl_port: u16,
     /// Control API port on 127.0.0.1 (0 = ephemeral; the manifest has the URL).
     #[arg(long, default_value_t = 0)]
     control_port: u16,
@@ -152,6 +158,9 @@ async fn main() -> Result<()> {
         http_port: cli.http_port,
         https_port: cli.https_port,
         ssh_port: cli.ssh_port,
+        api_port: cli.api_port,
+        api_ssl_port: cli.api_ssl_port,
+        api_limits: routeros_sim::api::ApiLimits::default(),
         control_address: SocketAddr::from((Ipv4Addr::LOCALHOST, cli.control_port)),
         time_scale: cli.time_scale,
         faults,

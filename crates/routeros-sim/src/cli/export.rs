@@ -30,6 +30,10 @@ const ORDER: &[&str] = &[
     "/interface/ethernet",
     "/interface/wireguard",
     "/interface/vlan",
+    "/interface/wifi/channel",
+    "/interface/wifi/security",
+    "/interface/wifi/configuration",
+    "/interface/wifi",
     "/interface/list",
     "/ip/pool",
     "/ip/dhcp-server",
@@ -143,7 +147,7 @@ fn header(state: &RouterState) -> String {
 }
 
 /// A stable software id derived from the device seed (`ABCD-1234` shape).
-fn software_id(seed: u64) -> String {
+pub fn software_id(seed: u64) -> String {
     const ALPHA: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut x = seed ^ 0x5DEE_CE66_D1CE_4E5B;
     let mut s = String::new();
@@ -196,6 +200,10 @@ fn factory_prop(menu: &MenuSpec, item: &Item, name: &str, value: &str) -> bool {
             "target" | "memory-lines" | "disk-lines-per-file" | "remember",
         ) => true,
         ("/ppp/profile", "use-encryption") => true,
+        ("/routing/bgp/template", "as") => value == "65530",
+        ("/ip/vrf", "interfaces") | ("/ipv6/nd", "interface") => value == "all",
+        ("/queue/type", "kind" | "pfifo-limit" | "pcq-rate" | "pcq-classifier") => true,
+        ("/interface/wifi", "l2mtu" | "radio-mac") => true,
         ("/user/group", "policy" | "skin") => true,
         _ => false,
     }

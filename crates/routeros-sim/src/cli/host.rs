@@ -86,6 +86,10 @@ impl SshHost for DeviceHost {
         self.dev.login(user, password, "ssh", peer.ip(), "ssh").ok()
     }
 
+    fn session_opened(&self, user: &str, peer: SocketAddr) -> Box<dyn std::any::Any + Send + Sync> {
+        Box::new(self.dev.open_session(user, peer.ip(), "ssh"))
+    }
+
     fn boot_epoch(&self) -> u64 {
         self.dev.boot_status().borrow().epoch
     }

@@ -194,6 +194,9 @@ pub struct ScriptOutput {
     /// For a run-time error of a menu command: the command (`/ip/service/set`) and the line it
     /// is on, which RouterOS adds when it reports script errors (`… (/ip/service/set; line 1)`).
     pub context: Option<(String, u32)>,
+    /// A `print without-paging` ran: an interactive console shows the output without stopping
+    /// at the terminal height.
+    pub without_paging: bool,
 }
 
 impl ScriptOutput {
@@ -208,11 +211,34 @@ impl ScriptOutput {
     }
 }
 
-/// The console command tree, built once from the model's menu table.
-pub fn tree() -> &'static Tree {
-    static TREE: OnceLock<Tree> = OnceLock::new();
-    TREE.get_or_init(|| {
-        Tree::new(mspec::menus().iter().map(|m| {
+/// The console command tree of a device with every optional package installed.
+pub fn tree() -> Arc<Tree> {
+    let all: Vec<&'static str> = {
+        let mut v: Vec<&'static str> = mspec::menus().iter().filter_map(|m| m.package).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    tree_for(&all)
+}
+
+/// The console command tree of a device with these optional `packages` installed (sorted, as
+/// [`crate::model::RouterState::packages`] gives them): menus of other packages do not exist,
+/// so naming them is `bad command name`. Built once per package set.
+pub fn tree_for(packages: &[&'static str]) -> Arc<Tree> {
+    type Cache = Mutex<Vec<(Vec<&'static str>, Arc<Tree>)>>;
+    static TREES: OnceLock<Cache> = OnceLock::new();
+    let cache = TREES.get_or_init(|| Mutex::new(Vec::new()));
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, t)) = cache.iter().find(|(p, _)| p.as_slice() == packages) {
+        return t.clone();
+    }
+    let menus = mspec::menus()
+        .iter()
+        .filter(|m| m.package.is_none_or(|p| packages.contains(&p)))
+        .map(|m| {
             let kind = match m.kind {
                 MenuKind::Singleton => NodeKind::Singleton {
                     writable: m.can_set,
@@ -240,19 +266,22 @@ pub fn tree() -> &'static Tree {
                     .map(|p| p.name.to_string())
                     .collect(),
             }
-        }))
-    })
+        });
+    let tree = Arc::new(Tree::new(menus));
+    cache.push((packages.to_vec(), tree.clone()));
+    tree
 }
 
 /// Parses `src` in the session's current menu without running it.
 pub fn parse(session: &Session, src: &str) -> Result<Parsed, CliError> {
-    parser::parse(tree(), &session.menu, src)
+    parser::parse(&tree(), &session.menu, src)
 }
 
 /// Runs a script: parses it whole, then executes it. The session's current menu follows bare
 /// path commands (`/ip address`), as the console prompt does.
 pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput {
-    let parsed = match parse(session, src) {
+    let tree = tree_for(&dev.read(|s| s.packages().to_vec()));
+    let parsed = match parser::parse(&tree, &session.menu, src) {
         Ok(p) => p,
         Err(e) => {
             return ScriptOutput {
@@ -263,6 +292,7 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
     };
     let mut it = Interp {
         dev,
+        tree,
         session,
         out: String::new(),
         scopes: vec![BTreeMap::new()],
@@ -270,11 +300,13 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
         depth: 0,
         context: None,
         calls: 0,
+        without_paging: false,
     };
     let result = it.block(&parsed.block, false);
     let out = std::mem::take(&mut it.out);
     it.session.menu = parsed.menu;
-    match result {
+    let without_paging = it.without_paging;
+    let mut output = match result {
         Ok(value) | Err(Flow::Return(value)) => ScriptOutput {
             text: out,
             value,
@@ -299,7 +331,9 @@ pub fn run<D: Device>(dev: &D, session: &mut Session, src: &str) -> ScriptOutput
             context: it.context.take(),
             ..ScriptOutput::default()
         },
-    }
+    };
+    output.without_paging = without_paging;
+    output
 }
 
 /// Non-local control flow while running.
@@ -339,6 +373,8 @@ struct ItemCtx<'r> {
 
 struct Interp<'d, 's, D: Device> {
     dev: &'d D,
+    /// The device's command tree (its optional packages decide which menus exist).
+    tree: Arc<Tree>,
     session: &'s mut Session,
     out: String,
     scopes: Vec<BTreeMap<String, Value>>,
@@ -349,6 +385,8 @@ struct Interp<'d, 's, D: Device> {
     context: Option<(String, u32)>,
     /// Nesting of function calls and script runs (bounded: a script may recurse).
     calls: usize,
+    /// A `print without-paging` ran (see [`ScriptOutput::without_paging`]).
+    without_paging: bool,
 }
 
 /// Deepest nesting of function calls and script runs.
@@ -763,7 +801,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
 
     /// Parses and runs source text (a stored script, `:execute`) at the root menu.
     fn run_source(&mut self, src: &str) -> Res<Value> {
-        let parsed = parser::parse(tree(), "", src)?;
+        let parsed = parser::parse(&self.tree, "", src)?;
         self.run_code(&parsed.block, BTreeMap::new())
     }
 
@@ -1179,7 +1217,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
                     .arg(g, 0, "value")?
                     .unwrap_or(Value::Nothing)
                     .to_string();
-                let parsed = parser::parse(tree(), "", &src)?;
+                let parsed = parser::parse(&self.tree, "", &src)?;
                 Ok(Value::Code(Arc::new(parsed.block), Arc::from(src.as_str())))
             }
             "execute" => {
@@ -1313,6 +1351,7 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             ("tool", "traceroute") => return self.cmd_tool(Tool::Traceroute, m),
             ("interface", "monitor-traffic") => return self.cmd_tool(Tool::MonitorTraffic, m),
             ("system/script", "run") => return self.cmd_script_run(m),
+            ("system/backup", "save") => return self.cmd_backup_save(m),
             _ => {}
         }
         let spec = spec_of(&m.menu)?;
@@ -1621,6 +1660,17 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             let ids = self.resolve_numbers(spec, &from)?;
             rows.retain(|(_, r)| r.id.is_some_and(|i| ids.contains(&i)));
         }
+        // `dynamic` / `static` keep the items the router made / the configured ones; `all`
+        // (firewall menus: built-in rules too) has nothing more to show here.
+        if m.flag("dynamic") {
+            rows.retain(|(_, r)| r.is_true("dynamic"));
+        }
+        if m.flag("static") {
+            rows.retain(|(_, r)| !r.is_true("dynamic"));
+        }
+        if m.flag("without-paging") {
+            self.without_paging = true;
+        }
         if m.flag("as-value") {
             let values = rows
                 .iter()
@@ -1646,10 +1696,23 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             }
             return Ok(Value::Num(rows.len() as i64));
         }
+        let stats = m.flag("stats") || m.flag("stats-detail");
         let style = Style {
             width: self.session.width,
             show_ids: m.flag("show-ids"),
+            stats,
         };
+        let (naming, counters) = print::stats_props(spec);
+        // `stats-detail` is the detail layout of the naming properties and every counter.
+        let stats_list: Option<Vec<String>> = (m.flag("stats-detail") && !counters.is_empty())
+            .then(|| {
+                naming
+                    .iter()
+                    .chain(counters)
+                    .map(|s| s.to_string())
+                    .collect()
+            });
+        let proplist = proplist.or(stats_list);
         let pl = proplist.as_deref();
         if spec.kind == MenuKind::Singleton {
             if let Some((_, rec)) = rows.first() {
@@ -1661,7 +1724,14 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
             .into_iter()
             .map(|(number, record)| Row { number, record })
             .collect();
-        let text = if m.flag("detail")
+        let text = if m.flag("stats") && !counters.is_empty() && !m.flag("stats-detail") {
+            let cols = match pl {
+                Some(pl) => pl.iter().map(String::as_str).collect(),
+                None => print::stats_columns(spec),
+            };
+            print::table(spec, &rows, &cols, &style)
+        } else if m.flag("detail")
+            || m.flag("stats-detail")
             || (print::detail_layout(spec) && !m.flag("terse") && pl.is_none())
         {
             print::detail_with(spec, &rows, &style, pl)
@@ -1747,6 +1817,24 @@ impl<'d, 's, D: Device> Interp<'d, 's, D> {
         };
         let text = self.dev.read(|s| super::export::export(s, &opts));
         self.out.push_str(&text);
+        Ok(Value::Nil)
+    }
+
+    /// `/system backup save`: writes the backup file (see [`crate::backup`]).
+    fn cmd_backup_save(&mut self, m: &MenuCmd) -> Res<Value> {
+        self.need("write")?;
+        self.need("sensitive")?;
+        let mut args: Vec<(String, String)> = Vec::new();
+        for a in &m.args {
+            let v = match &a.value {
+                Some(e) => self.eval_arg_text(e, None)?,
+                None => String::new(),
+            };
+            args.push((a.name.clone(), v));
+        }
+        let req = crate::backup::SaveRequest::parse(&args)?;
+        self.dev.write(|s| crate::backup::save(s, &req))?;
+        self.out.push_str("Configuration backup saved\n");
         Ok(Value::Nil)
     }
 

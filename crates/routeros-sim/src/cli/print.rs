@@ -1,8 +1,8 @@
 //! Console `print` output in the forms RouterOS 7 produces: the table (`Flags:` legend with the
 //! flags actually shown, `Columns:` line, `;;; comment` rows, item numbers), `detail`
 //! (`key=value` with strings quoted, wrapped to the terminal width, a blank line between items),
-//! `terse` (one unquoted `key=value` line per item), singleton menus (right-aligned `key: value`)
-//! and `count-only`.
+//! `terse` (one `key=value` line per item), `stats` / `stats-detail` (the counters plain and
+//! detail prints leave out), singleton menus (right-aligned `key: value`) and `count-only`.
 //!
 //! Input is what the model renders for REST ([`Record`]s, REST spelling); the console spelling
 //! differs only in presentation (`yes`/`no` for booleans, `988.3MiB` for memory sizes), and that
@@ -27,6 +27,8 @@ pub struct Style {
     pub width: usize,
     /// Show internal ids (`*1A`) instead of item numbers.
     pub show_ids: bool,
+    /// A `print stats` table: counters grouped by thousands.
+    pub stats: bool,
 }
 
 impl Default for Style {
@@ -34,6 +36,7 @@ impl Default for Style {
         Style {
             width: 80,
             show_ids: false,
+            stats: false,
         }
     }
 }
@@ -55,6 +58,12 @@ pub fn console_value(menu: &MenuSpec, prop: &str, raw: &str) -> String {
             "false" => "no".into(),
             other => other.into(),
         };
+    }
+    if menu.path == "/file"
+        && prop == "size"
+        && let Ok(bytes) = raw.parse::<u64>()
+    {
+        return human_bytes(bytes);
     }
     if menu.path == "/system/resource" {
         if BYTE_SIZES.contains(&prop)
@@ -114,10 +123,53 @@ pub fn quote(s: &str) -> String {
 }
 
 /// Whether `print detail` quotes a value: RouterOS quotes free-text strings (`name`,
-/// `log-prefix`, script `source`, …) and a few read-only strings (`type`, `default-name`);
-/// words that are really choices or references (`chain`, `protocol`, `interface`), derived values,
-/// numbers and addresses stay bare.
-fn quoted_in_detail(spec: Option<&PropSpec>) -> bool {
+/// `log-prefix`, script `source`, …), a few read-only strings (`type`, `default-name`) and any
+/// text with a blank (`version="7.19.4 (stable)"`); words that are really choices or references
+/// (`chain`, `protocol`, `interface`), numbers and addresses stay bare.
+fn quoted_in_detail(spec: Option<&PropSpec>, value: &str) -> bool {
+    text_with_blank(spec, value) || quoted_name(spec)
+}
+
+/// Whether `print terse` quotes a value: the free-text strings of [`quoted_in_detail`] except the
+/// interface names (`name=ether1` as recorded) and text with a blank. The comment stays bare in
+/// both (`comment=this is a comment`).
+fn quoted_in_terse(spec: Option<&PropSpec>, value: &str) -> bool {
+    text_with_blank(spec, value)
+        || (quoted_name(spec)
+            && !matches!(
+                spec.map(|p| p.name),
+                Some("name" | "default-name" | "type" | "ifname")
+            ))
+}
+
+/// Text with a blank, other than the comment, derived status words and timestamps
+/// (`last-link-up-time=2024-10-08 11:14:36` stays bare, as recorded).
+fn text_with_blank(spec: Option<&PropSpec>, value: &str) -> bool {
+    matches!(spec, Some(p) if matches!(p.ty, PropType::Text)
+        && !matches!(p.name, "comment" | "gateway-status")
+        && !p.name.ends_with("time")
+        && value.contains(' '))
+}
+
+/// Properties `print terse` leaves out although `detail` shows them: the Linux device of an
+/// interface (recorded 7.x terse output has none).
+fn detail_only(menu: &MenuSpec, name: &str) -> bool {
+    menu.path == "/interface" && matches!(name, "ifname" | "ifindex" | "id")
+}
+
+/// Optional settings a console print leaves out while they hold their default (RouterOS prints
+/// them once they are set): recorded 7.x firewall rules show no `log=no log-prefix=""` and
+/// recorded leases no `lease-time=0s block-access=no use-src-mac=no`. REST still returns them.
+fn hidden_at_default(menu: &MenuSpec, name: &str, value: &str) -> bool {
+    match (menu.path, name, value) {
+        (_, "log", "false") | (_, "log-prefix", "") => detail_layout(menu),
+        ("/ip/dhcp-server/lease", "lease-time", "0s")
+        | ("/ip/dhcp-server/lease", "block-access" | "use-src-mac", "false") => true,
+        _ => false,
+    }
+}
+
+fn quoted_name(spec: Option<&PropSpec>) -> bool {
     match spec {
         Some(p) if matches!(p.ty, PropType::Text) => matches!(
             p.name,
@@ -139,9 +191,63 @@ fn quoted_in_detail(spec: Option<&PropSpec>) -> bool {
     }
 }
 
-/// Counters a plain or detail print leaves out (RouterOS shows them with `print stats`).
+/// Interface counters, in the order `print stats-detail` shows them.
+const INTERFACE_COUNTERS: &[&str] = &[
+    "rx-byte",
+    "tx-byte",
+    "rx-packet",
+    "tx-packet",
+    "rx-drop",
+    "tx-drop",
+    "tx-queue-drop",
+    "rx-error",
+    "tx-error",
+    "fp-rx-byte",
+    "fp-tx-byte",
+    "fp-rx-packet",
+    "fp-tx-packet",
+];
+
+/// The counters of a menu: left out of plain and detail prints, shown by `print stats` and
+/// `print stats-detail` (with the properties that name the item first).
+pub fn stats_props(menu: &MenuSpec) -> (&'static [&'static str], &'static [&'static str]) {
+    if menu.path == "/interface" {
+        (&["name"], INTERFACE_COUNTERS)
+    } else if detail_layout(menu) {
+        (&["chain", "action"], &["bytes", "packets"])
+    } else {
+        (&[], &[])
+    }
+}
+
+/// The columns of `print stats`: the naming properties and the counters RouterOS tabulates
+/// (the fast-path counters only appear in `stats-detail`).
+pub fn stats_columns(menu: &MenuSpec) -> Vec<&'static str> {
+    let (naming, counters) = stats_props(menu);
+    naming
+        .iter()
+        .chain(counters.iter().filter(|c| !c.starts_with("fp-")))
+        .copied()
+        .collect()
+}
+
 fn stats_only(menu: &MenuSpec, name: &str) -> bool {
-    detail_layout(menu) && matches!(name, "bytes" | "packets")
+    stats_props(menu).1.contains(&name)
+}
+
+/// `83 436 528`: counters in `print stats` tables are grouped by thousands with blanks.
+fn grouped(raw: &str) -> String {
+    if raw.len() <= 3 || !raw.chars().all(|c| c.is_ascii_digit()) {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len() + raw.len() / 3);
+    for (i, c) in raw.chars().enumerate() {
+        if i > 0 && (raw.len() - i).is_multiple_of(3) {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Menus whose plain `print` uses the detail layout (rules have too many properties for a
@@ -198,7 +304,7 @@ fn flag_positions(menu: &MenuSpec) -> Vec<usize> {
     for (i, f) in flags.iter().enumerate() {
         let earlier = &flags[..i];
         let partner = match f.letter {
-            'I' => earlier.iter().position(|e| e.letter == 'X'),
+            'I' | 'R' => earlier.iter().position(|e| e.letter == 'X'),
             'A' if route => earlier
                 .iter()
                 .position(|e| e.letter == 'X' || e.letter == 'I'),
@@ -218,8 +324,8 @@ fn flag_positions(menu: &MenuSpec) -> Vec<usize> {
     pos
 }
 
-/// The legend line. `used`: which flags to list (None = all, as `detail` prints). `upper`: legend
-/// words in upper case.
+/// The legend line. `used`: which flags to list (None = all, as `detail` prints, in lower case;
+/// tables list the flags shown, in upper case).
 fn legend(menu: &MenuSpec, used: Option<&[bool]>) -> Option<String> {
     let positions = flag_positions(menu);
     let mut out = String::new();
@@ -228,7 +334,11 @@ fn legend(menu: &MenuSpec, used: Option<&[bool]>) -> Option<String> {
         if used.is_some_and(|u| !u[i]) {
             continue;
         }
-        let word = f.word.to_uppercase();
+        let word = if used.is_some() {
+            f.word.to_uppercase()
+        } else {
+            f.word.to_string()
+        };
         match last_group {
             None => {}
             Some(g) if g == positions[i] => out.push_str(", "),
@@ -333,7 +443,13 @@ pub fn table(menu: &MenuSpec, rows: &[Row], columns: &[&str], style: &Style) -> 
                 .map(|c| {
                     r.record
                         .get(c)
-                        .map(|v| console_value(menu, c, &v))
+                        .map(|v| {
+                            if style.stats && stats_only(menu, c) {
+                                grouped(&v)
+                            } else {
+                                console_value(menu, c, &v)
+                            }
+                        })
                         .unwrap_or_default()
                 })
                 .collect()
@@ -397,13 +513,16 @@ fn detail_tokens(menu: &MenuSpec, record: &Record, proplist: Option<&[String]>) 
     record
         .props
         .iter()
-        .filter(|(k, _)| {
-            *k != "comment" && !menu.flags.iter().any(|f| f.prop == *k) && !stats_only(menu, k)
+        .filter(|(k, v)| {
+            *k != "comment"
+                && !menu.flags.iter().any(|f| f.prop == *k)
+                && (proplist.is_some() || !stats_only(menu, k))
+                && (proplist.is_some() || !hidden_at_default(menu, k, v))
         })
         .filter(|(k, _)| proplist.is_none_or(|pl| pl.iter().any(|p| p == k)))
         .map(|(k, v)| {
             let spec = menu.prop(k);
-            let shown = if quoted_in_detail(spec) {
+            let shown = if quoted_in_detail(spec, v) {
                 quote(v)
             } else {
                 console_value(menu, k, v)
@@ -481,13 +600,35 @@ pub fn detail_with(
     out
 }
 
-/// `print terse`: one line per item, `comment=` first, values unquoted.
+/// `print terse`: one line per item, `comment=` first, free text quoted (see
+/// [`quoted_in_terse`]). Flag positions run up to the last one any row uses; items without a
+/// number (dynamic routes) start with their flags.
 pub fn terse(menu: &MenuSpec, rows: &[Row], style: &Style, proplist: Option<&[String]>) -> String {
     let mut out = String::new();
-    let groups = all_groups(menu);
-    let lw = label_width(rows, style, 2);
+    let positions = flag_positions(menu);
+    let last_used = menu
+        .flags
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| rows.iter().any(|r| flag_on(&r.record, f)))
+        .map(|(i, _)| positions[i])
+        .max();
+    let groups: Vec<usize> = all_groups(menu)
+        .into_iter()
+        .filter(|g| last_used.is_some_and(|l| *g <= l))
+        .collect();
+    let numbered = rows.iter().any(|r| !label(r, style).is_empty());
+    let lw = if numbered {
+        label_width(rows, style, 2)
+    } else {
+        0
+    };
     for row in rows {
-        let mut line = format!("{:>lw$} ", label(row, style));
+        let mut line = if numbered {
+            format!("{:>lw$} ", label(row, style))
+        } else {
+            String::new()
+        };
         if !groups.is_empty() {
             line.push_str(&flag_cells(menu, &row.record, &groups));
             line.push(' ');
@@ -505,7 +646,17 @@ pub fn terse(menu: &MenuSpec, rows: &[Row], style: &Style, proplist: Option<&[St
             if proplist.is_some_and(|pl| !pl.iter().any(|p| p == k)) {
                 continue;
             }
-            toks.push(format!("{k}={}", console_value(menu, k, v)));
+            if proplist.is_none()
+                && (stats_only(menu, k) || detail_only(menu, k) || hidden_at_default(menu, k, v))
+            {
+                continue;
+            }
+            let shown = console_value(menu, k, v);
+            if quoted_in_terse(menu.prop(k), &shown) {
+                toks.push(format!("{k}={}", quote(&shown)));
+            } else {
+                toks.push(format!("{k}={shown}"));
+            }
         }
         line.push_str(&toks.join(" "));
         out.push_str(line.trim_end());

@@ -74,11 +74,16 @@ pub struct CmdSpec {
 }
 
 const PRINT_FLAGS: &[&str] = &[
+    "all",
     "as-value",
     "brief",
     "count-only",
     "detail",
+    "dynamic",
     "show-ids",
+    "static",
+    "stats",
+    "stats-detail",
     "terse",
     "value-list",
     "without-paging",
@@ -170,12 +175,14 @@ impl Tree {
         }
         // Menus that hold only commands (`/tool traceroute`): no configuration, so not in the
         // model's table, but the console knows them.
-        nodes.entry("tool".to_owned()).or_insert_with(|| MenuInfo {
-            path: "tool".to_owned(),
-            kind: NodeKind::Dir,
-            settable: vec![],
-            readable: vec![],
-        });
+        for dir in ["tool", "system/backup"] {
+            nodes.entry(dir.to_owned()).or_insert_with(|| MenuInfo {
+                path: dir.to_owned(),
+                kind: NodeKind::Dir,
+                settable: vec![],
+                readable: vec![],
+            });
+        }
         Self { nodes }
     }
 
@@ -308,6 +315,14 @@ impl Tree {
                 cmds.push(simple("reboot", &[]));
                 cmds.push(simple("shutdown", &[]));
             }
+            "system/backup" => cmds.push(CmdSpec {
+                name: "save",
+                positional: &[],
+                flags: &["dont-encrypt"],
+                named: &["name", "password", "encryption"],
+                props: false,
+                filter: FilterMode::None,
+            }),
             "system/script" => cmds.push(CmdSpec {
                 name: "run",
                 positional: &["number"],

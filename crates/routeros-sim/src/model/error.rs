@@ -16,6 +16,9 @@ pub enum RosError {
     NoSuchItem,
     /// The path names no menu: `no such command prefix`.
     NoSuchCommandPrefix,
+    /// A path word that is neither a menu nor a command at its place (REST
+    /// `GET /rest/nonexistent/path`): `no such command or directory (nonexistent)`, 400.
+    NoSuchDirectory(String),
     /// The menu exists but has no such command: `no such command`.
     NoSuchCommand,
     /// The command exists elsewhere but not in this menu, e.g. `remove` on `/interface`:
@@ -69,7 +72,9 @@ impl RosError {
             RosError::NoSuchItem => "no such item".into(),
             RosError::NoSuchCommandPrefix => "no such command prefix".into(),
             RosError::NoSuchCommand => "no such command".into(),
-            RosError::NotAcceptable(cmd) => format!("no such command or directory ({cmd})"),
+            RosError::NotAcceptable(cmd) | RosError::NoSuchDirectory(cmd) => {
+                format!("no such command or directory ({cmd})")
+            }
             RosError::UnknownParameter(name) => format!("unknown parameter {name}"),
             RosError::InvalidValue(name) => format!("invalid value for argument {name}"),
             RosError::InputDoesNotMatch(name) => {
@@ -93,6 +98,7 @@ impl RosError {
         match self {
             RosError::NotAcceptable(_) => 406,
             RosError::NoSuchItem
+            | RosError::NoSuchDirectory(_)
             | RosError::NoSuchCommandPrefix
             | RosError::NoSuchCommand
             | RosError::UnknownParameter(_)

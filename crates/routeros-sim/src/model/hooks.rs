@@ -44,6 +44,71 @@ pub fn interface(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out
             _ => 1500,
         });
     out.push(("actual-mtu", mtu.to_string()));
+    // What `print` shows when no MTU was set: `auto` on a bridge, the type's default elsewhere.
+    if item.get("mtu").is_none() {
+        let shown = match item.get("type") {
+            Some("bridge") => "auto".to_string(),
+            _ => mtu.to_string(),
+        };
+        out.push(("mtu", shown));
+    }
+    // A bridge's L2 MTU is the smallest of its ports' (65535 without ports).
+    if item.get("type") == Some("bridge") && item.get("l2mtu").is_none() {
+        let ports: Vec<&str> = ctx
+            .state
+            .items_of("/interface/bridge/port")
+            .filter(|p| p.get("bridge") == Some(name))
+            .filter_map(|p| p.get("interface"))
+            .collect();
+        let l2 = ctx
+            .state
+            .items_of("/interface")
+            .filter(|i| i.get("name").is_some_and(|n| ports.contains(&n)))
+            .filter_map(|i| i.get("l2mtu").and_then(|v| v.parse::<u32>().ok()))
+            .min()
+            .unwrap_or(65535);
+        out.push(("l2mtu", l2.to_string()));
+    }
+    // A VLAN carries its parent's MAC address and 4 bytes less L2 MTU (the tag).
+    if item.get("type") == Some("vlan") {
+        let parent = ctx
+            .state
+            .items_of("/interface")
+            .find(|i| i.get("name") == Some(name))
+            .and_then(|i| i.get("interface"))
+            .and_then(|p| {
+                ctx.state
+                    .items_of("/interface")
+                    .find(|i| i.get("name") == Some(p))
+            });
+        if let Some(parent) = parent {
+            if item.get("l2mtu").is_none()
+                && let Some(l2) = parent.get("l2mtu").and_then(|v| v.parse::<u32>().ok())
+            {
+                out.push(("l2mtu", l2.saturating_sub(4).to_string()));
+            }
+            if item.get("mac-address").is_none()
+                && let Some(mac) = parent.get("mac-address")
+            {
+                out.push(("mac-address", mac.to_string()));
+            }
+        }
+    }
+    // The Linux device: `eth0` for the first Ethernet port, `br1`, `vlan5`, `wg9` … and its
+    // kernel index, both stable per item.
+    let n = item.id().get();
+    let ifname = match item.get("type") {
+        Some("ether") => format!("eth{}", n.saturating_sub(1)),
+        Some("bridge") => format!("br{n}"),
+        Some("vlan") => format!("vlan{n}"),
+        Some("wg") => format!("wg{n}"),
+        Some("loopback") => "lo".to_string(),
+        Some(other) => format!("{other}{n}"),
+        None => format!("if{n}"),
+    };
+    out.push(("ifname", ifname));
+    out.push(("ifindex", (u64::from(n) + 6).to_string()));
+    out.push(("id", n.to_string()));
     let up = if running { ctx.uptime_secs() } else { 0 };
     let rx_bps = rate(ctx, item, 1, 2_000, 400_000);
     let tx_bps = rate(ctx, item, 2, 1_000, 200_000);
@@ -531,4 +596,58 @@ pub fn write_clock(ctx: &WriteCtx<'_>, item: &mut Item) -> Result<(), RosError> 
         ctx.state.clock().set_now(t);
     }
     Ok(())
+}
+
+/// `/ip/settings`: fast-path counters grow with uptime.
+pub fn ip_settings(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up = ctx.uptime_secs();
+    let pps = rate(ctx, item, 21, 50, 4000);
+    out.push(("ipv4-fast-path-packets", (pps * up).to_string()));
+    out.push(("ipv4-fast-path-bytes", (pps * up * 700).to_string()));
+    out.push(("ipv4-fasttrack-packets", (pps * up / 2).to_string()));
+    out.push(("ipv4-fasttrack-bytes", (pps * up * 350).to_string()));
+}
+
+/// `/queue/tree`: rates and counters of an enabled queue.
+pub fn queue_tree(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up = if item.is_true("disabled") {
+        0
+    } else {
+        ctx.uptime_secs()
+    };
+    let pps = rate(ctx, item, 22, 0, 900);
+    let size = rate(ctx, item, 23, 80, 1400);
+    out.push(("rate", if up == 0 { 0 } else { pps * size * 8 }.to_string()));
+    out.push(("packet-rate", if up == 0 { 0 } else { pps }.to_string()));
+    out.push(("packets", (pps * up).to_string()));
+    out.push(("bytes", (pps * up * size).to_string()));
+    out.push(("dropped", (pps * up / 5000).to_string()));
+}
+
+/// `/tool/netwatch`: a host is `up` when the routing table reaches it (a connected network or
+/// an active route, not a blackhole), `down` otherwise; `unknown` while disabled. Test counts
+/// grow with uptime at the entry's interval.
+pub fn netwatch(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let up_secs = ctx.uptime_secs();
+    if item.is_true("disabled") {
+        out.push(("status", "unknown".to_string()));
+        return;
+    }
+    let reachable = item
+        .get("host")
+        .and_then(|h| h.parse::<std::net::Ipv4Addr>().ok())
+        .and_then(|dst| ctx.routing().egress(ctx.state, dst))
+        .is_some_and(|e| !matches!(e, super::routing::Egress::Blackhole));
+    out.push(("status", if reachable { "up" } else { "down" }.to_string()));
+    out.push(("since", iso(ctx, up_secs)));
+    let interval = item
+        .get("interval")
+        .and_then(parse_duration)
+        .map_or(10, |d| d.max(1));
+    let tests = up_secs / interval;
+    out.push(("done-tests", tests.to_string()));
+    out.push((
+        "failed-tests",
+        if reachable { 0 } else { tests }.to_string(),
+    ));
 }

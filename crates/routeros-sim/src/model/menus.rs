@@ -59,13 +59,16 @@ const F_INVALID: FlagSpec = flag('I', "invalid", "invalid");
 const F_DYNAMIC: FlagSpec = flag('D', "dynamic", "dynamic");
 const F_RUNNING: FlagSpec = flag('R', "running", "running");
 const F_SLAVE: FlagSpec = flag('S', "slave", "slave");
+// Layer-2 passthrough of a bonding or container port; listed in 7.x `/interface print detail`
+// legends (and given a column) although the simulator never sets it.
+const F_PASSTHROUGH: FlagSpec = flag('P', "passthrough", "passthrough");
 
 const U_IFACE_NAME: &[UniqueSpec] = &[UniqueSpec {
     keys: &["name"],
     message: "already have interface with such name",
 }];
 
-const IFACE_FLAGS: &[FlagSpec] = &[F_DYNAMIC, F_DISABLED, F_RUNNING, F_SLAVE];
+const IFACE_FLAGS: &[FlagSpec] = &[F_DYNAMIC, F_DISABLED, F_RUNNING, F_SLAVE, F_PASSTHROUGH];
 
 /// Group policies RouterOS knows.
 pub const POLICIES: &[&str] = &[
@@ -111,6 +114,10 @@ const INTERFACE_PROPS: &[PropSpec] = &[
     p("l2mtu", CNT).ro(),
     p("max-l2mtu", CNT).ro(),
     p("mac-address", MAC).ro(),
+    // The Linux device behind the interface, as 7.x `print detail` shows it.
+    p("ifname", T).ro(),
+    p("ifindex", CNT).ro(),
+    p("id", CNT).ro(),
     LINK_UP,
     LINK_DOWNS,
     p("rx-byte", CNT).volatile(),
@@ -128,6 +135,7 @@ const INTERFACE_PROPS: &[PropSpec] = &[
     p("fp-tx-packet", CNT).volatile(),
     RUNNING,
     SLAVE,
+    p("passthrough", B).ro(),
     DYNAMIC,
     DISABLED,
     COMMENT,
@@ -274,6 +282,7 @@ const BRIDGE_VLAN_PROPS: &[PropSpec] = &[
 ];
 
 const VLAN_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`/interface vlan print detail`, recorded).
     p("name", T),
     p("mtu", MTU).def("1500"),
     p("l2mtu", CNT).ro(),
@@ -290,12 +299,14 @@ const VLAN_PROPS: &[PropSpec] = &[
     )
     .def("enabled"),
     p("arp-timeout", PropType::DurationOr(&["auto"])).def("auto"),
-    p("interface", IFACE).req(),
-    p("vlan-id", PropType::Int { min: 1, max: 4095 }).req(),
-    p("use-service-tag", B).def("false"),
     p("loop-protect", PropType::Enum(&["default", "off", "on"])).def("default"),
+    p("loop-protect-status", T).def("off").ro(),
+    p("loop-protect-send-interval", DUR).def("5s"),
+    p("loop-protect-disable-time", DUR).def("5m"),
+    p("vlan-id", PropType::Int { min: 1, max: 4095 }).req(),
+    p("interface", IFACE).req(),
+    p("use-service-tag", B).def("false"),
     RUNNING,
-    DISABLED,
     COMMENT,
 ];
 
@@ -311,24 +322,25 @@ const WIREGUARD_PROPS: &[PropSpec] = &[
 ];
 
 const WG_PEER_PROPS: &[PropSpec] = &[
-    p("name", T),
+    // Console order as RouterOS 7 prints it (`print terse`).
     p("interface", PropType::reference("/interface/wireguard")).req(),
+    p("name", T),
     p("public-key", KEY).req(),
-    p("preshared-key", KEY).sensitive(),
-    p("allowed-address", T).req(),
     p("endpoint-address", T).def(""),
     p("endpoint-port", PropType::Int { min: 0, max: 65535 }).def("0"),
+    p("current-endpoint-address", T).ro(),
+    p("current-endpoint-port", CNT).ro(),
+    p("allowed-address", T).req(),
+    p("preshared-key", KEY).sensitive(),
     p("persistent-keepalive", DUR),
     p("responder", B).def("false"),
     p("client-address", T),
     p("client-dns", T),
     p("client-endpoint", T),
     p("client-keepalive", DUR),
-    p("current-endpoint-address", T).ro(),
-    p("current-endpoint-port", CNT).ro(),
-    p("last-handshake", T).volatile(),
     p("rx", CNT).volatile(),
     p("tx", CNT).volatile(),
+    p("last-handshake", T).volatile(),
     DYNAMIC,
     DISABLED,
     COMMENT,
@@ -367,22 +379,23 @@ const IP_ADDRESS_PROPS: &[PropSpec] = &[
 ];
 
 const IP_ROUTE_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`print terse`, `print detail`).
     p("dst-address", PropType::Ipv4Network).def("0.0.0.0/0"),
+    p("routing-table", T).def("main"),
+    p("pref-src", IP),
     p("gateway", PropType::Gateway),
     p("immediate-gw", T).ro(),
-    p("local-address", T).ro(),
-    p("pref-src", IP),
-    p("distance", PropType::Int { min: 1, max: 255 }).def("1"),
-    p("scope", PropType::Int { min: 0, max: 255 }).def("30"),
-    p("target-scope", PropType::Int { min: 0, max: 255 }).def("10"),
-    p("routing-table", T).def("main"),
-    p("vrf-interface", IFACE),
     p(
         "check-gateway",
         PropType::Enum(&["arp", "bfd", "bfd-multihop", "none", "ping"]),
     ),
     p("blackhole", B),
+    p("distance", PropType::Int { min: 1, max: 255 }).def("1"),
+    p("scope", PropType::Int { min: 0, max: 255 }).def("30"),
+    p("target-scope", PropType::Int { min: 0, max: 255 }).def("10"),
+    p("vrf-interface", IFACE),
     p("suppress-hw-offload", B).def("false"),
+    p("local-address", T).ro(),
     p("active", B).ro(),
     p("inactive", B).ro(),
     p("static", B).ro(),
@@ -535,30 +548,31 @@ const DHCP_SERVER_PROPS: &[PropSpec] = &[
 ];
 
 const DHCP_LEASE_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`print terse`, recorded).
     p("address", T).req(),
     p("mac-address", MAC),
     p("client-id", T),
+    p("address-lists", T).def(""),
     p(
         "server",
         PropType::reference_or("/ip/dhcp-server", &["all"]),
     )
     .def("all"),
-    p("address-lists", T).def(""),
-    p("lease-time", DUR).def("0s"),
     p("dhcp-option", T).def(""),
+    p("lease-time", DUR).def("0s"),
     p("always-broadcast", B),
     p("block-access", B).def("false"),
     p("rate-limit", T),
     p("use-src-mac", B).def("false"),
     p("insert-queue-before", T),
     p("status", T).def("waiting").ro(),
+    p("expires-after", T).volatile(),
+    p("last-seen", T).volatile(),
     p("active-address", T).ro(),
     p("active-mac-address", T).ro(),
     p("active-client-id", T).ro(),
     p("active-server", T).ro(),
     p("host-name", T).ro(),
-    p("expires-after", T).volatile(),
-    p("last-seen", T).volatile(),
     p("radius", B).def("false").ro(),
     p("blocked", B).def("false").ro(),
     DYNAMIC,
@@ -624,19 +638,30 @@ const SERVICE_PROPS: &[PropSpec] = &[
 
 macro_rules! firewall_props {
     ($action:expr, $($extra:expr),* $(,)?) => {
+        // Console order as RouterOS prints it (`/ip firewall filter print`, recorded): the
+        // action and its parameters, then the matchers.
         &[
             p("chain", T).req(),
             p("action", PropType::Enum($action)).def("accept"),
+            $($extra,)*
+            p("jump-target", T),
+            p("address-list", T),
+            p("address-list-timeout", PropType::DurationOr(&["none-dynamic", "none-static"])),
+            p("connection-state", PropType::EnumSet(&[
+                "established", "invalid", "new", "related", "untracked",
+            ])),
+            p("connection-nat-state", PropType::EnumSet(&["dstnat", "srcnat"])),
+            p("protocol", T),
             p("src-address", PropType::Ipv4Match),
             p("dst-address", PropType::Ipv4Match),
             p("src-address-list", T),
             p("dst-address-list", T),
-            p("src-address-type", T),
-            p("dst-address-type", T),
-            p("protocol", T),
+            p("in-interface-list", PropType::reference_match("/interface/list", &[])),
+            p("out-interface-list", PropType::reference_match("/interface/list", &[])),
             p("src-port", PropType::Ports),
             p("dst-port", PropType::Ports),
             p("port", PropType::Ports),
+            p("src-mac-address", MAC),
             p("in-interface", PropType::reference_match(
                 "/interface",
                 &["all-ethernet", "all-ppp", "all-vlan", "all-wireless"],
@@ -645,18 +670,14 @@ macro_rules! firewall_props {
                 "/interface",
                 &["all-ethernet", "all-ppp", "all-vlan", "all-wireless"],
             )),
-            p("in-interface-list", PropType::reference_match("/interface/list", &[])),
-            p("out-interface-list", PropType::reference_match("/interface/list", &[])),
+            p("ipsec-policy", T),
+            p("src-address-type", T),
+            p("dst-address-type", T),
             p("in-bridge-port", T),
             p("out-bridge-port", T),
-            p("connection-state", PropType::EnumSet(&[
-                "established", "invalid", "new", "related", "untracked",
-            ])),
-            p("connection-nat-state", PropType::EnumSet(&["dstnat", "srcnat"])),
             p("connection-mark", T),
             p("packet-mark", T),
             p("routing-mark", T),
-            p("ipsec-policy", T),
             p("icmp-options", T),
             p("tcp-flags", T),
             p("tcp-mss", T),
@@ -666,7 +687,6 @@ macro_rules! firewall_props {
             p("connection-rate", T),
             p("connection-bytes", T),
             p("packet-size", T),
-            p("src-mac-address", MAC),
             p("layer7-protocol", T),
             p("content", T),
             p("tls-host", T),
@@ -678,10 +698,6 @@ macro_rules! firewall_props {
             p("priority", T),
             p("fragment", B),
             p("hotspot", T),
-            p("address-list", T),
-            p("address-list-timeout", PropType::DurationOr(&["none-dynamic", "none-static"])),
-            p("jump-target", T),
-            $($extra,)*
             p("log", B).def("false"),
             p("log-prefix", T).def(""),
             p("bytes", CNT).volatile(),
@@ -1765,4 +1781,5 @@ pub static MENUS: &[MenuSpec] = &[
     MenuSpec::list("/log", LOG_PROPS)
         .read_only()
         .columns(&["time", "topics", "message"]),
+    super::files::FILE_MENU,
 ];

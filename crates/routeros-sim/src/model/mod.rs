@@ -26,10 +26,12 @@
 
 mod commands;
 mod error;
+pub mod files;
 mod hooks;
 mod ids;
 mod item;
 mod menus;
+mod menus_more;
 mod mgmt;
 mod query;
 mod render;
@@ -45,6 +47,7 @@ pub use hooks::{generated_mac, parse_clock_time, parse_date, wg_private_key, wg_
 pub use ids::{BadId, RosId};
 pub use item::Item;
 pub use menus::POLICIES;
+pub use menus_more::WIFI_PACKAGE;
 pub use mgmt::management_path_ok;
 pub use query::{Query, QueryWord};
 pub use render::{ComputeFn, Record, RenderCtx, RestObject, render};

@@ -1,10 +1,13 @@
 //! Item selection: REST `?prop=value` filters and the native-API `.query` stack language.
 //!
-//! `.query` words (without the API's leading `?`): `name=v` equals, `>name=v` greater,
-//! `<name=v` less, `name` has the property, `-name` lacks it, and `#ops` combining the values
-//! on the stack (`|` or, `&` and, `!` not, `.` duplicate top, digits push a copy of that stack
-//! position). Whatever remains on the stack at the end is AND-ed. Regular expressions are not
-//! supported, as on RouterOS's REST API.
+//! `.query` words (with or without the API's leading `?`): `name=v` (also `=name=v`) equals,
+//! `>name=v` greater, `<name=v` less, `name` has the property, `-name` lacks it, and `#ops`
+//! combining the values on the stack (`|` or, `&` and, `!` not, `.` duplicate top, digits the
+//! stack position counted from the top, 0 being the top: followed by another character they push
+//! a copy of that value, at the end of the word they replace the whole stack with it). The stack
+//! starts as an endless supply of `true`, so an operator short of values takes `true`; the query
+//! matches when no `false` is left. Regular expressions are not supported, as on RouterOS's
+//! API.
 
 use super::error::RosError;
 use super::render::Record;
@@ -46,6 +49,8 @@ impl Query {
         for w in words {
             let w = w.as_ref().trim();
             let w = w.strip_prefix('?').unwrap_or(w);
+            // `?=name=value` is the API's explicit form of `?name=value`.
+            let w = w.strip_prefix('=').unwrap_or(w);
             if w.is_empty() {
                 continue;
             }
@@ -112,55 +117,66 @@ impl Query {
                 ),
                 QueryWord::Has(k) => stack.push(rec.get(k).is_some()),
                 QueryWord::Absent(k) => stack.push(rec.get(k).is_none()),
-                QueryWord::Ops(ops) => {
-                    let mut digits = String::new();
-                    for c in ops.chars() {
-                        if c.is_ascii_digit() {
-                            digits.push(c);
-                            continue;
-                        }
-                        push_index(&mut stack, &mut digits);
-                        match c {
-                            '|' => {
-                                let b = stack.pop().unwrap_or(false);
-                                let a = stack.pop().unwrap_or(false);
-                                stack.push(a || b);
-                            }
-                            '&' => {
-                                let b = stack.pop().unwrap_or(true);
-                                let a = stack.pop().unwrap_or(true);
-                                stack.push(a && b);
-                            }
-                            '!' => {
-                                let a = stack.pop().unwrap_or(true);
-                                stack.push(!a);
-                            }
-                            '.' => {
-                                let top = stack.last().copied().unwrap_or(true);
-                                stack.push(top);
-                            }
-                            _ => {}
-                        }
-                    }
-                    push_index(&mut stack, &mut digits);
-                }
+                QueryWord::Ops(ops) => apply_ops(&mut stack, ops),
             }
         }
         stack.into_iter().all(|b| b)
     }
 }
 
-fn push_index(stack: &mut Vec<bool>, digits: &mut String) {
-    if digits.is_empty() {
-        return;
+/// Applies the `#` operations of one query word to the stack (see the module documentation).
+fn apply_ops(stack: &mut Vec<bool>, ops: &str) {
+    // Below the stack lies an endless supply of `true`.
+    fn pop(stack: &mut Vec<bool>) -> bool {
+        stack.pop().unwrap_or(true)
     }
-    let v = digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|i| stack.get(i).copied())
-        .unwrap_or(false);
-    stack.push(v);
-    digits.clear();
+    let bytes = ops.as_bytes();
+    let mut i = 0;
+    let mut after_index = false;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_digit() {
+                i += 1;
+            }
+            let index = ops[start..i].parse::<usize>().unwrap_or(usize::MAX);
+            let value = stack
+                .len()
+                .checked_sub(index.saturating_add(1))
+                .and_then(|at| stack.get(at).copied())
+                .unwrap_or(true);
+            if i == bytes.len() {
+                stack.clear();
+            }
+            stack.push(value);
+            after_index = true;
+            continue;
+        }
+        match bytes[i] {
+            b'|' => {
+                let b = pop(stack);
+                let a = pop(stack);
+                stack.push(a || b);
+            }
+            b'&' => {
+                let b = pop(stack);
+                let a = pop(stack);
+                stack.push(a && b);
+            }
+            b'!' => {
+                let a = pop(stack);
+                stack.push(!a);
+            }
+            b'.' if !after_index => {
+                let top = stack.last().copied().unwrap_or(true);
+                stack.push(top);
+            }
+            // `.` after an index does nothing; parsing admits no other character.
+            _ => {}
+        }
+        after_index = false;
+        i += 1;
+    }
 }
 
 fn equal(menu: &MenuSpec, key: &str, actual: &str, wanted: &str) -> bool {
@@ -194,4 +210,58 @@ fn compare(actual: &str, wanted: &str) -> Option<std::cmp::Ordering> {
         return Some(a.cmp(&b));
     }
     Some(actual.cmp(wanted))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::menu;
+
+    fn rec(distance: &str, gateway: &str) -> Record {
+        Record::new()
+            .with("distance", distance)
+            .with("gateway", gateway)
+    }
+
+    fn matches(words: &[&str], r: &Record) -> bool {
+        let m = menu("/ip/route").unwrap();
+        Query::parse(words).unwrap().matches(m, r)
+    }
+
+    #[test]
+    fn the_documented_examples_select_what_routeros_selects() {
+        // `print where !(distance>1 && gateway=172.16.1.1)`
+        let q = ["?>distance=1", "?gateway=172.16.1.1", "?#&!"];
+        assert!(!matches(&q, &rec("2", "172.16.1.1")));
+        assert!(matches(&q, &rec("1", "172.16.1.1")));
+        assert!(matches(&q, &rec("2", "10.0.0.1")));
+        // `?=name=value` is the explicit form of `?name=value` (librouteros sends it).
+        assert!(matches(&["?=gateway=10.0.0.1"], &rec("1", "10.0.0.1")));
+        assert!(!matches(&["?=gateway=10.0.0.2"], &rec("1", "10.0.0.1")));
+    }
+
+    #[test]
+    fn stack_indexes_count_from_the_top_and_the_stack_starts_true() {
+        let r = rec("1", "10.0.0.1");
+        // Stack: [false (distance=5), true (gateway)]; index 0 is the top (true).
+        let pushed = ["?distance=5", "?gateway=10.0.0.1"];
+        // `1` at the end of the word replaces the stack with index 1 (false).
+        assert!(!matches(&[pushed[0], pushed[1], "?#1"], &r));
+        // `0` at the end replaces it with the top (true): the false below is gone.
+        assert!(matches(&[pushed[0], pushed[1], "?#0"], &r));
+        // `1|` pushes a copy of index 1 and ORs it with the top: true, the false stays.
+        assert!(!matches(&[pushed[0], pushed[1], "?#1|"], &r));
+        // Operators short of values take true from below the stack.
+        assert!(matches(&["?#&"], &r));
+        assert!(!matches(&["?#!"], &r));
+        assert!(
+            matches(&["?distance=5", "?#|"], &r),
+            "false OR (endless) true"
+        );
+        // `.` duplicates the top, but does nothing right after an index.
+        assert!(!matches(&["?distance=5", "?#.|"], &r));
+        assert!(matches(&["?gateway=10.0.0.1", "?#0."], &r));
+        assert!(Query::parse(&["?#x"]).is_err());
+    }
 }

@@ -200,6 +200,9 @@ pub struct MenuSpec {
     pub compute: Option<ComputeFn>,
     /// Menu-specific validation and derived values on `add`/`set`.
     pub on_write: Option<WriteHook>,
+    /// The optional package the menu belongs to (`wifi-qcom`); `None` for menus every
+    /// RouterOS 7 device has. A device without the package has no such menu.
+    pub package: Option<&'static str>,
 }
 
 impl MenuSpec {
@@ -219,6 +222,7 @@ impl MenuSpec {
             in_dump: true,
             compute: None,
             on_write: None,
+            package: None,
         }
     }
 
@@ -301,6 +305,12 @@ impl MenuSpec {
         self
     }
 
+    /// Makes the menu part of an optional package.
+    pub const fn package(mut self, name: &'static str) -> Self {
+        self.package = Some(name);
+        self
+    }
+
     /// The property called `name`, if the menu has it.
     pub fn prop(&self, name: &str) -> Option<&'static PropSpec> {
         let props: &'static [PropSpec] = self.props;
@@ -313,9 +323,16 @@ impl MenuSpec {
     }
 }
 
-/// Every menu the simulator knows, in a stable order.
+/// Every menu the simulator knows, in a stable order: the core table, then the rest.
 pub fn menus() -> &'static [MenuSpec] {
-    super::menus::MENUS
+    static ALL: OnceLock<Vec<MenuSpec>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        super::menus::MENUS
+            .iter()
+            .chain(super::menus_more::MENUS)
+            .copied()
+            .collect()
+    })
 }
 
 fn index() -> &'static HashMap<&'static str, usize> {

@@ -51,8 +51,8 @@ impl WriteCtx<'_> {
 type ParsedArgs = (Vec<(&'static str, String)>, Option<String>);
 
 #[derive(Debug, Clone, Default)]
-struct Table {
-    items: Vec<Item>,
+pub(super) struct Table {
+    pub(super) items: Vec<Item>,
     /// Last id handed out to a configured item.
     last_id: u32,
     /// Last id handed out to a dynamic item (offset from [`RosId::DYNAMIC_BASE`]).
@@ -93,6 +93,9 @@ pub struct RouterState {
     clock: SimClock,
     seed: u64,
     generation: u64,
+    /// Optional packages installed (`wifi-qcom`): menus of other optional packages do not
+    /// exist on this device.
+    packages: Vec<&'static str>,
 }
 
 const LOG_MEMORY_LINES: usize = 1000;
@@ -128,7 +131,31 @@ impl RouterState {
             clock,
             seed,
             generation: 0,
+            packages: Vec::new(),
         }
+    }
+
+    /// Installs an optional package, making its menus exist on this device.
+    pub fn install_package(&mut self, name: &'static str) {
+        if !self.packages.contains(&name) {
+            self.packages.push(name);
+            self.packages.sort_unstable();
+        }
+    }
+
+    /// The optional packages installed, sorted.
+    pub fn packages(&self) -> &[&'static str] {
+        &self.packages
+    }
+
+    /// Whether `spec` exists on this device (its package, if any, is installed).
+    pub fn has_menu(&self, spec: &MenuSpec) -> bool {
+        spec.package.is_none_or(|p| self.packages.contains(&p))
+    }
+
+    /// The menu at `path` if it exists on this device.
+    pub fn menu(&self, path: &str) -> Option<&'static MenuSpec> {
+        menu(path).filter(|m| self.has_menu(m))
     }
 
     /// The device clock.
@@ -150,7 +177,7 @@ impl RouterState {
         &self.tables[menu_index(storage_of(spec))]
     }
 
-    fn table_mut(&mut self, spec: &'static MenuSpec) -> &mut Table {
+    pub(super) fn table_mut(&mut self, spec: &'static MenuSpec) -> &mut Table {
         &mut self.tables[menu_index(storage_of(spec))]
     }
 
@@ -374,7 +401,7 @@ impl RouterState {
         Ok(())
     }
 
-    fn next_id(&mut self, spec: &'static MenuSpec) -> RosId {
+    pub(super) fn next_id(&mut self, spec: &'static MenuSpec) -> RosId {
         let t = self.table_mut(spec);
         t.last_id += 1;
         RosId::new(t.last_id)
@@ -963,6 +990,35 @@ impl RouterState {
         );
     }
 
+    /// Opens a `/user/active` entry for a login of `user` from `address` over `via` (`ssh`,
+    /// `rest-api`). Sessions are live state, not configuration: they change no generation.
+    pub fn open_session(&mut self, user: &str, address: &str, via: &str) -> Option<RosId> {
+        let spec = menu("/user/active")?;
+        let group = self
+            .items_of("/user")
+            .find(|u| u.get("name") == Some(user))
+            .and_then(|u| u.get("group"))
+            .unwrap_or("read")
+            .to_string();
+        let when = self.clock.now().format("%Y-%m-%d %H:%M:%S").to_string();
+        let id = self.next_id(spec);
+        let mut item = Item::new(id);
+        item.set("when", when);
+        item.set("name", user);
+        item.set("address", address);
+        item.set("via", via);
+        item.set("group", group);
+        self.table_mut(spec).items.push(item);
+        Some(id)
+    }
+
+    /// Closes a `/user/active` entry (the session ended).
+    pub fn close_session(&mut self, id: RosId) {
+        if let Some(spec) = menu("/user/active") {
+            self.table_mut(spec).items.retain(|it| it.id() != id);
+        }
+    }
+
     // ----------------------------------------------------------------------------------------
     // State dump
     // ----------------------------------------------------------------------------------------
@@ -975,7 +1031,7 @@ impl RouterState {
         let ctx = RenderCtx::new(self);
         let mut out = BTreeMap::new();
         for spec in menus() {
-            if !volatile && !spec.in_dump {
+            if (!volatile && !spec.in_dump) || !self.has_menu(spec) {
                 continue;
             }
             let mut records = Vec::new();

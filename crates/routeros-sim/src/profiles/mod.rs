@@ -15,6 +15,7 @@
 //! [`crate::model::management_path_ok`]).
 
 mod edge;
+mod extras;
 mod home;
 mod switch48;
 
@@ -61,6 +62,7 @@ impl Profile {
             Profile::Switch48 => switch48::build(&mut b)?,
             Profile::Edge => edge::build(&mut b)?,
         }
+        extras::build(self, &mut b)?;
         Ok(state)
     }
 }

@@ -18,7 +18,7 @@ use super::cli_hooks::{self, HookReply};
 use crate::faults::RequestKind;
 use crate::fleet::SimDevice;
 use crate::model::{
-    Effect, MenuKind, MenuSpec, Query, Record, RosError, RosId, Tool, UserInfo, menu,
+    Effect, MenuKind, MenuSpec, Query, Record, RosError, RosId, Tool, UserInfo, menus,
 };
 
 /// The HTTP reason phrase RouterOS puts in `message`.
@@ -240,29 +240,81 @@ impl RestRequest {
 
 enum Target<'a> {
     Menu(&'static MenuSpec),
+    /// A menu and one more path word: an item reference of a list menu, or (POST) a command.
     Sub(&'static MenuSpec, &'a str),
-    Unknown,
+    /// A directory with submenus only (`/rest/ip`).
+    Dir,
+    /// The first path word that names nothing on this device.
+    Unknown(&'a str),
 }
 
-fn target(segments: &[String]) -> Target<'_> {
-    if segments.is_empty() {
-        return Target::Unknown;
-    }
-    let full = format!("/{}", segments.join("/"));
-    if let Some(m) = menu(&full) {
-        return Target::Menu(m);
-    }
-    if segments.len() >= 2 {
-        let parent = format!("/{}", segments[..segments.len() - 1].join("/"));
-        if let Some(m) = menu(&parent) {
-            return Target::Sub(m, segments[segments.len() - 1].as_str());
+/// Resolves a REST path the way RouterOS does: word by word through the menus this device
+/// has; a word after a list menu is an item reference; any other word that names nothing is
+/// `no such command or directory (<word>)`.
+fn target<'a>(device: &SimDevice, segments: &'a [String]) -> Target<'a> {
+    device.read_state(|s| {
+        let mut path = String::new();
+        for (i, seg) in segments.iter().enumerate() {
+            let parent = s.menu(&path);
+            path.push('/');
+            path.push_str(seg);
+            let exists = s.menu(&path).is_some()
+                || menus()
+                    .iter()
+                    .filter(|m| s.has_menu(m))
+                    .any(|m| m.path.starts_with(&format!("{path}/")));
+            if exists {
+                continue;
+            }
+            return match parent {
+                Some(m) if i + 1 == segments.len() => Target::Sub(m, seg.as_str()),
+                Some(_) | None => Target::Unknown(seg.as_str()),
+            };
         }
-    }
-    Target::Unknown
+        match s.menu(&path) {
+            Some(m) => Target::Menu(m),
+            None => Target::Dir,
+        }
+    })
 }
 
 fn prefix_error() -> RestReply {
     RestReply::error(&RosError::NoSuchCommandPrefix)
+}
+
+/// The answer to a path that names nothing: `no such command or directory (<word>)` for an
+/// unknown word, `no such command prefix` for a bare directory.
+fn path_error(target: &Target<'_>) -> RestReply {
+    match target {
+        Target::Unknown(word) | Target::Sub(_, word) => {
+            RestReply::error(&RosError::NoSuchDirectory((*word).to_string()))
+        }
+        Target::Menu(_) | Target::Dir => prefix_error(),
+    }
+}
+
+/// Commands RouterOS refuses as item references in a GET path (`/rest/ip/address/print`).
+const COMMAND_WORDS: &[&str] = &[
+    "add", "comment", "disable", "enable", "export", "find", "get", "move", "print", "remove",
+    "set", "unset",
+];
+
+/// An item reference in a URL: unknown ids and names are 404; a word that is neither an id nor
+/// a name the menu can have (a menu without names) is `no such command prefix`.
+fn resolve_ref(
+    device: &SimDevice,
+    m: &'static MenuSpec,
+    reference: &str,
+) -> Result<RosId, RestReply> {
+    if COMMAND_WORDS.contains(&reference) {
+        return Err(RestReply::error(&RosError::NoSuchCommand));
+    }
+    if !m.named && RosId::parse(reference.trim()).is_none() {
+        return Err(prefix_error());
+    }
+    device
+        .read_state(|s| s.resolve(m, reference))
+        .map_err(|_| RestReply::not_found())
 }
 
 /// The body's arguments as strings, plus the ones REST treats specially.
@@ -382,7 +434,7 @@ fn get(
     query: &[(String, String)],
 ) -> RestReply {
     let (proplist, filters) = proplist_from_query(query);
-    match target(segments) {
+    match target(device, segments) {
         Target::Menu(m) => device.read_state(|s| match m.kind {
             MenuKind::Singleton => match s.get(m, None) {
                 Ok(mut rec) => {
@@ -401,11 +453,12 @@ fn get(
                 RestReply::records(&recs)
             }
         }),
-        Target::Sub(m, reference) if m.kind != MenuKind::Singleton => device.read_state(|s| {
-            let Ok(id) = s.resolve(m, reference) else {
-                return RestReply::not_found();
+        Target::Sub(m, reference) if m.kind != MenuKind::Singleton => {
+            let id = match resolve_ref(device, m, reference) {
+                Ok(id) => id,
+                Err(reply) => return reply,
             };
-            match s.get(m, Some(id)) {
+            device.read_state(|s| match s.get(m, Some(id)) {
                 Ok(mut rec) => {
                     if let Some(p) = &proplist {
                         rec.project(p);
@@ -414,9 +467,9 @@ fn get(
                     RestReply::object(200, &rec)
                 }
                 Err(_) => RestReply::not_found(),
-            }
-        }),
-        Target::Sub(..) | Target::Unknown => prefix_error(),
+            })
+        }
+        other @ (Target::Sub(..) | Target::Dir | Target::Unknown(_)) => path_error(&other),
     }
 }
 
@@ -426,8 +479,9 @@ fn put(
     segments: &[String],
     body: &Map<String, Value>,
 ) -> RestReply {
-    let Target::Menu(m) = target(segments) else {
-        return prefix_error();
+    let m = match target(device, segments) {
+        Target::Menu(m) => m,
+        other @ (Target::Sub(..) | Target::Dir | Target::Unknown(_)) => return path_error(&other),
     };
     let result = (|| {
         need_write(user, m)?;
@@ -455,16 +509,16 @@ fn patch(
     segments: &[String],
     body: &Map<String, Value>,
 ) -> RestReply {
-    let (m, reference) = match target(segments) {
+    let (m, reference) = match target(device, segments) {
         Target::Menu(m) if m.kind == MenuKind::Singleton => (m, None),
         Target::Sub(m, r) if m.kind != MenuKind::Singleton => (m, Some(r)),
         Target::Menu(_) => return RestReply::error(&RosError::NoSuchCommand),
-        Target::Sub(..) | Target::Unknown => return prefix_error(),
+        other @ (Target::Sub(..) | Target::Dir | Target::Unknown(_)) => return path_error(&other),
     };
     let id = match reference {
-        Some(r) => match device.read_state(|s| s.resolve(m, r)) {
+        Some(r) => match resolve_ref(device, m, r) {
             Ok(id) => Some(id),
-            Err(_) => return RestReply::not_found(),
+            Err(reply) => return reply,
         },
         None => None,
     };
@@ -486,13 +540,14 @@ fn patch(
 }
 
 fn delete(device: &SimDevice, user: &UserInfo, segments: &[String]) -> RestReply {
-    let (m, reference) = match target(segments) {
+    let (m, reference) = match target(device, segments) {
         Target::Sub(m, r) if m.kind != MenuKind::Singleton => (m, r),
         Target::Menu(_) => return RestReply::error(&RosError::NoSuchCommand),
-        Target::Sub(..) | Target::Unknown => return prefix_error(),
+        other @ (Target::Sub(..) | Target::Dir | Target::Unknown(_)) => return path_error(&other),
     };
-    let Ok(id) = device.read_state(|s| s.resolve(m, reference)) else {
-        return RestReply::not_found();
+    let id = match resolve_ref(device, m, reference) {
+        Ok(id) => id,
+        Err(reply) => return reply,
     };
     let result = need_write(user, m).and_then(|()| device.write_state(|s| s.remove(m, &[id])));
     match result {
@@ -523,6 +578,7 @@ async fn post(
     match joined.as_slice() {
         ["execute"] => return execute(device, user, &args).await,
         ["export"] => return hook(cli_hooks::export(device, user, None, &args.plain).await),
+        ["system", "backup", "save"] => return backup_save(device, user, &args),
         ["system", "script", "run"] => {
             let script = args
                 .id
@@ -538,10 +594,22 @@ async fn post(
         }
         _ => {}
     }
-    match target(segments) {
+    match target(device, segments) {
         Target::Sub(m, cmd) => menu_command(device, user, m, cmd, args).await,
         Target::Menu(_) => RestReply::error(&RosError::NoSuchCommand),
-        Target::Unknown => prefix_error(),
+        other @ (Target::Dir | Target::Unknown(_)) => path_error(&other),
+    }
+}
+
+/// `POST /rest/system/backup/save`: writes the backup file and answers `[]`.
+fn backup_save(device: &SimDevice, user: &UserInfo, args: &Args) -> RestReply {
+    let result = need(user, "write")
+        .and_then(|()| need(user, "sensitive"))
+        .and_then(|()| crate::backup::SaveRequest::parse(&args.plain))
+        .and_then(|req| device.write_state(|s| crate::backup::save(s, &req)));
+    match result {
+        Ok(_) => RestReply::empty_list(),
+        Err(e) => RestReply::error(&e),
     }
 }
 

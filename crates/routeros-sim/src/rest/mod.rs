@@ -94,7 +94,7 @@ async fn connection(
                     http(Arc::clone(&device), tls, peer, transport, kill.clone()).await;
                 }
             }
-            Transport::Http | Transport::Ssh => {
+            Transport::Http | Transport::Ssh | Transport::Api | Transport::ApiSsl => {
                 http(Arc::clone(&device), stream, peer, transport, kill.clone()).await;
             }
         }
@@ -237,6 +237,8 @@ async fn handle(
         Ok(info) => info,
         Err(LoginFailure::BadCredentials | LoginFailure::PolicyDenied) => return unauthorized(),
     };
+    // Listed in `/user/active` while the request is served.
+    let _session = device.open_session(&user, IpAddr::V4(client), "rest-api");
 
     let reply = api::dispatch(&device, &info, &request).await;
 

@@ -4,7 +4,8 @@
 //! [`GatedStream`] that follows the device's condition (management path, hang, reboot), and served
 //! by a handler that authenticates passwords against the device's `/user` menu (login-name
 //! options after `+` stripped), runs an interactive console on shell requests (banner, prompt,
-//! echo, `\r\n` line ends) and runs exec requests without prompt or echo. Every command is a
+//! echo, `\r\n` line ends, output paged at the terminal height when there is a PTY) and runs
+//! exec requests without prompt, echo or paging. Every command is a
 //! request: it is counted and goes through the device's fault decision first (latency,
 //! `failure:` errors, dropped connection, hang).
 
@@ -22,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::link::{GatedStream, LinkCheck, LinkState};
 use super::login::{LoginOptions, parse_login};
-use super::terminal::{LineEditor, TermEvent, crlf};
+use super::terminal::{LineEditor, Pager, PagerStep, TermEvent, crlf};
 use crate::cli::{self, Globals, Session};
 use crate::model::UserInfo;
 
@@ -62,6 +63,9 @@ pub trait SshHost: cli::Device + Send + Sync + 'static {
     /// success. `None` rejects it (bad credentials, missing `ssh` policy, or the
     /// reject-credentials fault).
     fn authenticate(&self, user: &str, password: &str, peer: SocketAddr) -> Option<UserInfo>;
+    /// Lists a logged-in session in `/user/active`; the entry goes when the value is dropped
+    /// (the connection closes).
+    fn session_opened(&self, user: &str, peer: SocketAddr) -> Box<dyn std::any::Any + Send + Sync>;
     /// A number that changes whenever the device reboots; connections from an older boot die.
     fn boot_epoch(&self) -> u64;
     /// Completes when the device starts rebooting after boot `epoch` (its connections die).
@@ -147,7 +151,9 @@ pub async fn run<H: SshHost>(listener: TcpListener, host: Arc<H>, shutdown: Canc
             epoch,
             kill: kill.clone(),
             user: None,
+            active: None,
             channels: HashMap::new(),
+            unclaimed: HashMap::new(),
         };
         let reboot = host.reboot_started(epoch);
         tokio::spawn(async move {
@@ -208,6 +214,8 @@ fn config_for(
 struct ChanState {
     /// Terminal width from the PTY request.
     cols: Option<u32>,
+    /// Terminal height from the PTY request.
+    rows: Option<u32>,
     /// Whether a PTY was requested.
     pty: bool,
     /// Input for the running shell.
@@ -228,7 +236,12 @@ struct Conn<H: SshHost> {
     epoch: u64,
     kill: CancellationToken,
     user: Option<Login>,
+    /// The `/user/active` entry of the logged-in user, removed when the connection ends.
+    active: Option<Box<dyn std::any::Any + Send + Sync>>,
     channels: HashMap<ChannelId, ChanState>,
+    /// Channels opened but not yet given a shell, exec or subsystem: an SFTP subsystem takes
+    /// its channel from here; a shell or exec drops it (they are driven through the handler).
+    unclaimed: HashMap<ChannelId, Channel<Msg>>,
 }
 
 impl<H: SshHost> russh::server::Handler for Conn<H> {
@@ -253,6 +266,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             .flatten();
         match info {
             Some(info) => {
+                self.active = Some(self.host.session_opened(&info.name, self.peer));
                 self.user = Some(Login { info, options });
                 Ok(Auth::Accept)
             }
@@ -273,14 +287,17 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         reply: ChannelOpenHandle,
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        let id = channel.id();
         self.channels.insert(
-            channel.id(),
+            id,
             ChanState {
                 cols: None,
+                rows: None,
                 pty: false,
                 input: None,
             },
         );
+        self.unclaimed.insert(id, channel);
         reply.accept().await;
         Ok(())
     }
@@ -290,7 +307,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         channel: ChannelId,
         _term: &str,
         col_width: u32,
-        _row_height: u32,
+        row_height: u32,
         _pix_width: u32,
         _pix_height: u32,
         _modes: &[(russh::Pty, u32)],
@@ -299,6 +316,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         if let Some(c) = self.channels.get_mut(&channel) {
             c.pty = true;
             c.cols = (col_width > 0).then_some(col_width);
+            c.rows = (row_height > 0).then_some(row_height);
         }
         session.channel_success(channel)?;
         Ok(())
@@ -332,20 +350,24 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         channel: ChannelId,
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        self.unclaimed.remove(&channel);
         let Some(login) = self.user.clone() else {
             session.channel_failure(channel)?;
             return Ok(());
         };
         let (tx, rx) = mpsc::unbounded_channel();
-        let cols = match self.channels.get_mut(&channel) {
+        let (cols, rows, pty) = match self.channels.get_mut(&channel) {
             Some(c) => {
                 c.input = Some(tx);
-                c.cols
+                (c.cols, c.rows, c.pty)
             }
-            None => None,
+            None => (None, None, false),
         };
         session.channel_success(channel)?;
         let width = login.options.width.or(cols).unwrap_or(80) as usize;
+        // Only a terminal pages: the login name's height, else the PTY's. RouterOS assumes 24
+        // rows when a terminal reports none.
+        let height = pty.then(|| login.options.height.or(rows).unwrap_or(24) as usize);
         let shell = Shell {
             host: self.host.clone(),
             handle: session.handle(),
@@ -358,7 +380,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
             kill: self.kill.clone(),
             input: Arc::new(AsyncMutex::new(rx)),
         };
-        tokio::spawn(shell.run(login, width));
+        tokio::spawn(shell.run(login, width, height));
         Ok(())
     }
 
@@ -368,6 +390,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         data: &[u8],
         session: &mut SshSession,
     ) -> Result<(), Self::Error> {
+        self.unclaimed.remove(&channel);
         let Some(login) = self.user.clone() else {
             session.channel_failure(channel)?;
             return Ok(());
@@ -403,6 +426,30 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         Ok(())
     }
 
+    /// `sftp` for users with the `ftp` policy (see [`super::sftp`]); any other subsystem, or a
+    /// user without the policy, is refused.
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut SshSession,
+    ) -> Result<(), Self::Error> {
+        let allowed = name == "sftp"
+            && self
+                .user
+                .as_ref()
+                .is_some_and(|l| l.info.policies.iter().any(|p| p == "ftp"));
+        match (allowed, self.unclaimed.remove(&channel)) {
+            (true, Some(chan)) => {
+                session.channel_success(channel)?;
+                let sftp = super::sftp::SftpSession::new(self.host.clone());
+                russh_sftp::server::run(chan.into_stream(), sftp).await;
+            }
+            (true, None) | (false, _) => session.channel_failure(channel)?,
+        }
+        Ok(())
+    }
+
     async fn data(
         &mut self,
         channel: ChannelId,
@@ -432,6 +479,7 @@ impl<H: SshHost> russh::server::Handler for Conn<H> {
         _session: &mut SshSession,
     ) -> Result<(), Self::Error> {
         self.channels.remove(&channel);
+        self.unclaimed.remove(&channel);
         Ok(())
     }
 }
@@ -522,7 +570,42 @@ impl<H: SshHost> Shell<H> {
         self.handle.data(self.channel, bytes).await.is_ok()
     }
 
-    async fn run(self, login: Login, width: usize) {
+    /// Shows a command's output followed by `prompt`, through the pager when the terminal has a
+    /// height and the output does not fit. Returns the input typed after the key that ended the
+    /// pager (for the line editor), or `None` when the connection went away.
+    async fn show(&self, text: &str, prompt: &str, height: Option<usize>) -> Option<Vec<u8>> {
+        let Some(mut pager) = height.and_then(|h| Pager::new(text, h)) else {
+            return self
+                .send(crlf(&format!("{text}{prompt}")))
+                .await
+                .then(Vec::new);
+        };
+        if !self.send(pager.start()).await {
+            return None;
+        }
+        loop {
+            let chunk = {
+                let mut rx = self.input.lock().await;
+                tokio::select! {
+                    c = rx.recv() => c,
+                    _ = self.kill.cancelled() => None,
+                }
+            }?;
+            match pager.feed(&chunk) {
+                PagerStep::More(out) => {
+                    if !out.is_empty() && !self.send(out).await {
+                        return None;
+                    }
+                }
+                PagerStep::Done(mut out, rest) => {
+                    out.extend(crlf(prompt));
+                    return self.send(out).await.then_some(rest);
+                }
+            }
+        }
+    }
+
+    async fn run(self, login: Login, width: usize, height: Option<usize>) {
         let mut session = Session::new(
             login.info.name.clone(),
             login.info.policies.clone(),
@@ -550,8 +633,12 @@ impl<H: SshHost> Shell<H> {
         // Log lines with an `echo` action appear on the console as they happen.
         let mut echoed = self.host.read(last_log_id);
         let mut echo_tick = tokio::time::interval(ECHO_CHECK);
+        // Input typed while the pager had the terminal, after the key that ended it.
+        let mut typed_ahead: Vec<u8> = Vec::new();
         loop {
-            let chunk = {
+            let chunk = if !typed_ahead.is_empty() {
+                Some(Some(std::mem::take(&mut typed_ahead)))
+            } else {
                 let mut rx = self.input.lock().await;
                 tokio::select! {
                     c = rx.recv() => Some(c),
@@ -637,8 +724,10 @@ impl<H: SshHost> Shell<H> {
                         }
                         let p = s.prompt(&self.host.identity());
                         session = Some(s);
-                        if !self.send(crlf(&format!("{text}{p}"))).await {
-                            return;
+                        let height = if out.without_paging { None } else { height };
+                        match self.show(&text, &p, height).await {
+                            Some(rest) => typed_ahead.extend(rest),
+                            None => return,
                         }
                     }
                 }

@@ -6,6 +6,9 @@
 //! position probes). This line editor echoes printable characters, erases on backspace, treats
 //! `\r\n`, `\r` and `\n` each as one Enter, discards escape sequences, and reports complete lines.
 //! It is pure (bytes in, events and echo bytes out) so it is tested without a network.
+//!
+//! The [`Pager`] is RouterOS's output pager: an interactive console stops output that does not
+//! fit the terminal at `-- [Q quit|D dump|down]` and waits for a key.
 
 /// What a chunk of input produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +135,123 @@ impl LineEditor {
     }
 }
 
+/// The pager prompt RouterOS shows on the last terminal row.
+pub const PAGER_PROMPT: &str = "-- [Q quit|D dump|down]";
+
+/// What the pager did with a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagerStep {
+    /// Still waiting at the pager prompt; the bytes to send (possibly none).
+    More(Vec<u8>),
+    /// The output is finished (shown to the end, dumped, or quit): the bytes to send, and the
+    /// input that followed the deciding key (typed ahead, for the line editor).
+    Done(Vec<u8>, Vec<u8>),
+}
+
+/// Paged output of one command: pages of `height - 1` lines with [`PAGER_PROMPT`] on the last
+/// row. Keys: `q` (or Ctrl-C) quits, space shows the next page, `d` dumps the rest, down-arrow
+/// (or Enter) shows one more line; other keys are ignored, as RouterOS does.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    lines: Vec<String>,
+    shown: usize,
+    page: usize,
+    esc: Vec<u8>,
+}
+
+impl Pager {
+    /// Pages `text` for a terminal of `height` rows. `None` when it fits: it is shown whole.
+    pub fn new(text: &str, height: usize) -> Option<Self> {
+        let lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let page = height.max(2) - 1;
+        (lines.len() > page).then_some(Pager {
+            lines,
+            shown: 0,
+            page,
+            esc: Vec::new(),
+        })
+    }
+
+    /// The first page and the prompt.
+    pub fn start(&mut self) -> Vec<u8> {
+        let mut out = self.advance(self.page);
+        out.extend_from_slice(PAGER_PROMPT.as_bytes());
+        out
+    }
+
+    fn advance(&mut self, n: usize) -> Vec<u8> {
+        let end = (self.shown + n).min(self.lines.len());
+        let mut text = String::new();
+        for l in &self.lines[self.shown..end] {
+            text.push_str(l);
+            text.push('\n');
+        }
+        self.shown = end;
+        crlf(&text)
+    }
+
+    /// Erases the prompt from the row it occupies.
+    fn erase() -> Vec<u8> {
+        let mut out = b"\r".to_vec();
+        out.extend(std::iter::repeat_n(b' ', PAGER_PROMPT.len()));
+        out.push(b'\r');
+        out
+    }
+
+    /// Feeds input received while the prompt is shown.
+    pub fn feed(&mut self, input: &[u8]) -> PagerStep {
+        let mut out = Vec::new();
+        for (i, &b) in input.iter().enumerate() {
+            let rest = || input[i + 1..].to_vec();
+            // Escape sequences: only down-arrow (`ESC [ B` or `ESC O B`) means something.
+            if !self.esc.is_empty() || b == 0x1b {
+                self.esc.push(b);
+                let seq = self.esc.as_slice();
+                let done = match seq.len() {
+                    1 => false,
+                    2 => !(seq[1] == b'[' || seq[1] == b'O'),
+                    _ => (0x40..=0x7e).contains(&b),
+                };
+                if !done {
+                    continue;
+                }
+                let down = seq == b"\x1b[B" || seq == b"\x1bOB";
+                self.esc.clear();
+                if !down {
+                    continue;
+                }
+                out.extend(Self::erase());
+                out.extend(self.advance(1));
+            } else {
+                match b {
+                    b'q' | b'Q' | 0x03 => {
+                        out.extend(Self::erase());
+                        return PagerStep::Done(out, rest());
+                    }
+                    b'd' | b'D' => {
+                        out.extend(Self::erase());
+                        out.extend(self.advance(self.lines.len()));
+                    }
+                    b' ' => {
+                        out.extend(Self::erase());
+                        out.extend(self.advance(self.page));
+                    }
+                    b'\r' | b'\n' => {
+                        out.extend(Self::erase());
+                        out.extend(self.advance(1));
+                    }
+                    _ => continue,
+                }
+            }
+            if self.shown >= self.lines.len() {
+                return PagerStep::Done(out, rest());
+            }
+            out.extend_from_slice(PAGER_PROMPT.as_bytes());
+        }
+        PagerStep::More(out)
+    }
+}
+
 /// Converts output text to terminal line endings (`\r\n`).
 pub fn crlf(text: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(text.len() + text.len() / 16);
@@ -201,6 +321,73 @@ mod tests {
         let (ev, echo) = ed.feed(&[bytes[1], b'\r']);
         assert_eq!(ev, vec![TermEvent::Line("é".into())]);
         assert!(echo.is_empty());
+    }
+
+    fn page_text(n: usize) -> String {
+        (1..=n).map(|i| format!("line {i}\n")).collect()
+    }
+
+    #[test]
+    fn output_that_fits_is_not_paged() {
+        assert!(Pager::new(&page_text(23), 24).is_none());
+        assert!(Pager::new(&page_text(24), 24).is_some());
+    }
+
+    #[test]
+    fn pager_pages_dumps_and_quits() {
+        let mut p = Pager::new(&page_text(50), 10).unwrap();
+        let first = String::from_utf8(p.start()).unwrap();
+        assert!(first.starts_with("line 1\r\n"));
+        assert!(first.contains("line 9\r\n"));
+        assert!(!first.contains("line 10"));
+        assert!(first.ends_with(PAGER_PROMPT));
+        // Unknown keys are ignored; the prompt stays.
+        assert_eq!(p.feed(b"x"), PagerStep::More(Vec::new()));
+        // Down-arrow: one more line.
+        let PagerStep::More(out) = p.feed(b"\x1b[B") else {
+            panic!("finished early")
+        };
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("line 10\r\n") && !out.contains("line 11"),
+            "{out}"
+        );
+        // Space: the next page.
+        let PagerStep::More(out) = p.feed(b" ") else {
+            panic!("finished early")
+        };
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.contains("line 11\r\n") && out.contains("line 19\r\n"));
+        assert!(!out.contains("line 20"));
+        // d dumps the rest and finishes; what follows is typed ahead.
+        let PagerStep::Done(out, rest) = p.feed(b"d/quit\r") else {
+            panic!("dump did not finish")
+        };
+        let out = String::from_utf8(out).unwrap();
+        assert!(
+            out.contains("line 20\r\n") && out.ends_with("line 50\r\n"),
+            "{out}"
+        );
+        assert_eq!(rest, b"/quit\r");
+
+        let mut p = Pager::new(&page_text(50), 10).unwrap();
+        p.start();
+        let PagerStep::Done(out, rest) = p.feed(b"q") else {
+            panic!("q did not quit")
+        };
+        assert!(!String::from_utf8(out).unwrap().contains("line"));
+        assert!(rest.is_empty());
+    }
+
+    #[test]
+    fn pager_reaches_the_end_by_pages() {
+        let mut p = Pager::new(&page_text(20), 10).unwrap();
+        p.start();
+        assert!(matches!(p.feed(b" "), PagerStep::More(_)));
+        let PagerStep::Done(out, _) = p.feed(b" ") else {
+            panic!("last page did not finish")
+        };
+        assert!(String::from_utf8(out).unwrap().ends_with("line 20\r\n"));
     }
 
     #[test]

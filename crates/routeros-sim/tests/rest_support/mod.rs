@@ -72,7 +72,8 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-fn tls_config(pin: &str) -> rustls::ClientConfig {
+/// A TLS client configuration that trusts only the certificate with SHA-256 `pin`.
+pub fn tls_config(pin: &str) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -441,6 +441,19 @@ impl Driver for RestDriver {
         self.records(value)
     }
 
+    async fn save_backup(&self, name: &str, password: &SecretString) -> Result<(), DriverError> {
+        crate::ssh::sftp::check_file_name(name)
+            .map_err(|e| self.err(ErrorKind::InvalidRequest(e)))?;
+        let body = json!({
+            "name": name,
+            "password": password.expose_secret(),
+            "encryption": "aes-sha256",
+        });
+        self.call(Method::POST, "system/backup/save", Some(&body))
+            .await?;
+        Ok(())
+    }
+
     async fn export(&self, options: &ExportOptions) -> Result<String, DriverError> {
         let mut body = if options.show_sensitive {
             json!({ "show-sensitive": "" })

@@ -9,6 +9,7 @@
 
 mod output;
 mod script;
+pub mod sftp;
 
 /// Console quoting, shared with whoever writes RouterOS scripts (device-side auto-revert).
 pub use script::{check_property, quote};
@@ -463,6 +464,21 @@ impl Driver for SshDriver {
 
     fn presented_fingerprint(&self) -> Option<Fingerprint> {
         self.presented.lock().ok().and_then(|p| *p)
+    }
+
+    async fn save_backup(&self, name: &str, password: &SecretString) -> Result<(), DriverError> {
+        sftp::check_file_name(name).map_err(|e| self.invalid(e))?;
+        let command = format!(
+            "/system/backup/save name={} password={} encryption=aes-sha256",
+            quote(name),
+            quote(password.expose_secret())
+        );
+        let text = self.exec(&command).await?;
+        if text.contains("Configuration backup saved") {
+            Ok(())
+        } else {
+            Err(self.err(output::error_of(&text)))
+        }
     }
 }
 
