@@ -7,6 +7,7 @@
 mod auth;
 mod budget;
 mod cache;
+mod console;
 mod docs;
 mod fleet;
 mod jobs;

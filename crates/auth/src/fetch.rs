@@ -110,6 +110,10 @@ impl Fetcher {
             .redirect(policy)
             .connect_timeout(timeout)
             .timeout(timeout)
+            // Requests to the provider are minutes apart (keys, a sign-in's code exchange): a
+            // pooled connection would by then have been closed by the provider, and a request
+            // sent on it as it closes fails. Each request opens its own.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("routeros-mcp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| AuthError::Client(chain(&e)))?;
