@@ -458,6 +458,24 @@ async fn the_console_in_a_real_browser() {
     b.sign_in("phone", &root, "alice").await;
     b.shot("phone", "fleet-phone").await;
 
+    // Break-glass: an API token signs in (a wrong one is refused), acting with its own role.
+    b.context("token").await;
+    b.goto("token", &format!("{root}/console/signin")).await;
+    b.fill("token", "#token-input", "rmcp_nope_nope").await;
+    b.click("token", "button:has-text('Sign in with the token')")
+        .await;
+    assert!(
+        b.text("token", "main")
+            .await
+            .contains("the API token was refused")
+    );
+    b.fill("token", "#token-input", &operator).await;
+    b.click("token", "button:has-text('Sign in with the token')")
+        .await;
+    assert_eq!(b.url("token").await, format!("{root}/console"));
+    assert!(b.text("token", ".who").await.contains("operator"));
+    assert!(b.text("token", "main").await.contains(&device));
+
     // Signing out ends the session: the old cookie no longer opens a page.
     b.click("alice", "button:has-text('Sign out')").await;
     assert!(b.url("alice").await.ends_with("/console/signin"));
@@ -465,6 +483,15 @@ async fn the_console_in_a_real_browser() {
     assert!(b.url("alice").await.ends_with("/console/signin"));
 
     b.send(json!({"op": "close"})).await;
+    let log = server.log.text();
+    for secret in [
+        "console-secret",
+        token.as_str(),
+        operator.as_str(),
+        new_router.password.as_str(),
+    ] {
+        assert!(!log.contains(secret), "the server's log holds a secret");
+    }
     assistant.close().await;
     server.stop().await;
     drop(provider);
