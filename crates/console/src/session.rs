@@ -127,6 +127,8 @@ pub(crate) enum StartError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Auth(#[from] auth::AuthError),
+    #[error("the session cookie is not a valid header value")]
+    Cookie,
 }
 
 /// Starts a session for `principal`; the `Set-Cookie` value that hands it to the browser.
@@ -163,7 +165,7 @@ pub(crate) async fn start(
         }
     );
     // The id is base64url: always a valid header value.
-    HeaderValue::from_str(&cookie).map_err(|_| StartError::Auth(auth::AuthError::Random))
+    HeaderValue::from_str(&cookie).map_err(|_| StartError::Cookie)
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
