@@ -8,6 +8,7 @@ mod apps;
 mod auth;
 mod budget;
 mod cache;
+mod console;
 mod docs;
 mod fleet;
 mod jobs;

@@ -90,7 +90,7 @@ async fn metric_becomes(server: &HttpServer, series: &str, want: f64) {
 /// The built-in `interface-down` as a recorded version, a failed run of it on the world's
 /// router (`default/default`), and three proposals generated from that run (high, high, low
 /// priority): their ids and the run's.
-async fn seed(world: &World) -> (Vec<String>, String) {
+pub(crate) async fn seed(world: &World) -> (Vec<String>, String) {
     let store = world.registry().await;
     let ctx = store::AuditContext::new("test:learning");
     let (_, original) = runbook::Index::built_in_files()

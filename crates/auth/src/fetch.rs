@@ -110,6 +110,10 @@ impl Fetcher {
             .redirect(policy)
             .connect_timeout(timeout)
             .timeout(timeout)
+            // Requests to the provider are minutes apart (keys, a sign-in's code exchange): a
+            // pooled connection would by then have been closed by the provider, and a request
+            // sent on it as it closes fails. Each request opens its own.
+            .pool_max_idle_per_host(0)
             .user_agent(concat!("routeros-mcp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| AuthError::Client(chain(&e)))?;
@@ -126,7 +130,7 @@ impl Fetcher {
             url: url.to_string(),
             detail,
         };
-        let mut response = self
+        let response = self
             .client
             .get(url.clone())
             .header(http::header::ACCEPT, "application/json")
@@ -137,6 +141,64 @@ impl Fetcher {
         if !status.is_success() {
             return Err(fail(format!("HTTP {}", status.as_u16())));
         }
+        self.read_object(response, fail).await
+    }
+
+    /// POSTs `form` to `url` with HTTP Basic client authentication and parses the answer as a
+    /// JSON object. An error answer is described by its OAuth `error` code only (the
+    /// description a provider writes may quote what was sent).
+    pub(crate) async fn post_form(
+        &self,
+        what: &'static str,
+        url: &Url,
+        basic: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> Result<Value, AuthError> {
+        let fail = |detail: String| AuthError::Fetch {
+            what,
+            url: url.to_string(),
+            detail,
+        };
+        // RFC 6749 §2.3.1: the client id and secret are form-encoded before Basic encoding.
+        let encode = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let credentials = base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{}:{}", encode(basic.0), encode(basic.1)),
+        );
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form.iter())
+            .finish();
+        let response = self
+            .client
+            .post(url.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(http::header::AUTHORIZATION, format!("Basic {credentials}"))
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| fail(chain(&e)))?;
+        let status = response.status();
+        let value = self.read_object(response, fail).await;
+        if status.is_success() {
+            return value;
+        }
+        let code = value
+            .ok()
+            .and_then(|v| v.get("error").and_then(Value::as_str).map(printable_code))
+            .unwrap_or_else(|| "no error code".to_owned());
+        Err(fail(format!("HTTP {} ({code})", status.as_u16())))
+    }
+
+    /// Reads a body of at most the document limit and parses it as a JSON object.
+    async fn read_object(
+        &self,
+        mut response: reqwest::Response,
+        fail: impl Fn(String) -> AuthError,
+    ) -> Result<Value, AuthError> {
         let limit = self.max_bytes;
         let too_large = || fail(format!("the document is larger than {limit} bytes"));
         if response
@@ -159,6 +221,14 @@ impl Fetcher {
         }
         Ok(value)
     }
+}
+
+/// An OAuth error code as shown: its own characters only (RFC 6749 §5.2), at most 64.
+fn printable_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect()
 }
 
 /// An error and its causes on one line.

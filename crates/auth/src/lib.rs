@@ -10,6 +10,8 @@
 //!   at most once per floor interval), with roles read from a configurable claim.
 //! - [`ApiTokenSecret`] / [`TokenHash`]: the format and hashing of long-lived API tokens the
 //!   server mints itself (storing and revoking them is the server's business).
+//! - [`OidcLogin`]: the authorization code flow with PKCE that signs a person in to the web
+//!   console, its ID token verified like an access token (audience: the console's client id).
 //! - [`CfAccessValidator`]: the `Cf-Access-Jwt-Assertion` header Cloudflare Access adds in front
 //!   of a tunnel.
 //!
@@ -28,6 +30,7 @@ mod error;
 mod fetch;
 mod jwks;
 mod jwt;
+mod login;
 mod metadata;
 mod oidc;
 mod principal;
@@ -39,6 +42,7 @@ pub use cf_access::{CF_ACCESS_HEADER, CfAccessValidator};
 pub use claims::{parse_grant, roles_from_claims};
 pub use error::AuthError;
 pub use fetch::LOOPBACK_HTTP_RULE;
+pub use login::{LoginError, LoginStart, OidcLogin, pkce_challenge, random_token};
 pub use metadata::{PROTECTED_RESOURCE_METADATA_PATH, protected_resource_metadata};
 pub use oidc::{OidcConfig, OidcValidator};
 pub use principal::{Principal, PrincipalKind, ProjectSet};

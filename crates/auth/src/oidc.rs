@@ -98,57 +98,16 @@ impl OidcValidator {
     /// Discovers the provider and loads its keys. Fails with a message naming the rule broken
     /// or the document that could not be read.
     pub async fn discover(config: OidcConfig) -> Result<Self, AuthError> {
-        config.check()?;
-        let fetcher = Fetcher::new(config.http_timeout, config.issuer.scheme() == "https")?;
-        let configured = config.issuer.as_str();
-        let discovery_url = Url::parse(&format!(
-            "{}/.well-known/openid-configuration",
-            configured.trim_end_matches('/')
-        ))
-        .map_err(|e| AuthError::InvalidConfig {
-            what: "issuer",
-            detail: format!("no discovery URL can be formed: {e}"),
-        })?;
-        let doc = fetcher.json("discovery document", &discovery_url).await?;
-        let fail = |detail: &str| AuthError::Fetch {
-            what: "discovery document",
-            url: discovery_url.to_string(),
-            detail: detail.to_owned(),
-        };
-        let advertised = doc
-            .get("issuer")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail("it has no \"issuer\""))?;
-        if !same_issuer(&config.issuer, advertised) {
-            return Err(AuthError::IssuerMismatch {
-                url: discovery_url.to_string(),
-                configured: configured.to_owned(),
-                advertised: printable(advertised),
-            });
-        }
-        let jwks_uri = doc
-            .get("jwks_uri")
-            .and_then(Value::as_str)
-            .ok_or_else(|| fail("it has no \"jwks_uri\""))?;
-        let jwks_uri = Url::parse(jwks_uri).map_err(|_| fail("its \"jwks_uri\" is not a URL"))?;
-        check_url("jwks_uri", &jwks_uri)?;
-        let jwks = JwksCache::new(
-            jwks_uri,
-            fetcher,
-            config.jwks_refetch_floor,
-            config.jwks_max_age,
-        );
-        jwks.prime().await?;
-        tracing::info!(issuer = advertised, "OpenID provider discovered");
+        let found = discover_provider(&config).await?;
         Ok(Self {
             roles_claim: config.roles_claim,
             expect: Expectations {
-                issuer: advertised.to_owned(),
+                issuer: found.issuer,
                 audience: config.audience,
                 leeway: config.leeway,
                 require_sub: true,
             },
-            jwks,
+            jwks: found.jwks,
         })
     }
 
@@ -194,6 +153,68 @@ impl OidcValidator {
             grants,
         })
     }
+}
+
+/// What discovery found: the provider's issuer (as it writes it), its discovery document, a
+/// client for further requests and its signing keys, loaded.
+pub(crate) struct Discovered {
+    pub(crate) issuer: String,
+    pub(crate) doc: Value,
+    pub(crate) fetcher: Fetcher,
+    pub(crate) jwks: JwksCache,
+}
+
+/// Reads `{issuer}/.well-known/openid-configuration`, checks its issuer is the configured one
+/// and loads the keys at its `jwks_uri`.
+pub(crate) async fn discover_provider(config: &OidcConfig) -> Result<Discovered, AuthError> {
+    config.check()?;
+    let fetcher = Fetcher::new(config.http_timeout, config.issuer.scheme() == "https")?;
+    let configured = config.issuer.as_str();
+    let discovery_url = Url::parse(&format!(
+        "{}/.well-known/openid-configuration",
+        configured.trim_end_matches('/')
+    ))
+    .map_err(|e| AuthError::InvalidConfig {
+        what: "issuer",
+        detail: format!("no discovery URL can be formed: {e}"),
+    })?;
+    let doc = fetcher.json("discovery document", &discovery_url).await?;
+    let fail = |detail: &str| AuthError::Fetch {
+        what: "discovery document",
+        url: discovery_url.to_string(),
+        detail: detail.to_owned(),
+    };
+    let advertised = doc
+        .get("issuer")
+        .and_then(Value::as_str)
+        .ok_or_else(|| fail("it has no \"issuer\""))?;
+    if !same_issuer(&config.issuer, advertised) {
+        return Err(AuthError::IssuerMismatch {
+            url: discovery_url.to_string(),
+            configured: configured.to_owned(),
+            advertised: printable(advertised),
+        });
+    }
+    let jwks_uri = doc
+        .get("jwks_uri")
+        .and_then(Value::as_str)
+        .ok_or_else(|| fail("it has no \"jwks_uri\""))?;
+    let jwks_uri = Url::parse(jwks_uri).map_err(|_| fail("its \"jwks_uri\" is not a URL"))?;
+    check_url("jwks_uri", &jwks_uri)?;
+    let jwks = JwksCache::new(
+        jwks_uri,
+        fetcher.clone(),
+        config.jwks_refetch_floor,
+        config.jwks_max_age,
+    );
+    jwks.prime().await?;
+    tracing::info!(issuer = advertised, "OpenID provider discovered");
+    Ok(Discovered {
+        issuer: advertised.to_owned(),
+        doc,
+        fetcher,
+        jwks,
+    })
 }
 
 /// The configured issuer and the advertised one are the same text, allowing only for the

@@ -272,3 +272,19 @@ impl Fleet {
         })
     }
 }
+
+impl Fleet {
+    /// Contacts a device that is not registered, accepting whatever identity it presents, and
+    /// reports what each driver found — the fingerprints for a person to confirm before they
+    /// are pinned. Nothing is stored or audited; the credentials are used for this contact only.
+    pub async fn probe_unregistered(
+        &self,
+        mut target: Target,
+        preference: DriverPreference,
+    ) -> Vec<ProbeSummary> {
+        target.tls = routeros::Trust::FirstUse;
+        target.ssh = routeros::Trust::FirstUse;
+        let probes = self.run_probes(target, &kinds(preference), None).await;
+        probes.iter().map(ProbeSummary::from).collect()
+    }
+}

@@ -2,8 +2,9 @@
 //! runbook review queue under `/api/review` (see the `admin-api` crate) and the operational
 //! endpoints beside it: `GET /health` (the process serves), `GET /ready` (database reachable and
 //! at least one device answering) and `GET /metrics` (Prometheus; the runbook gauges are read
-//! from the database when scraped, at most every 5 s). Every route but those three and the OAuth protected resource
-//! metadata is authenticated first ([`authn`]).
+//! from the database when scraped, at most every 5 s), and the web console under `/console` (see
+//! the `console` crate; it signs people in itself). Every route but those three, the OAuth
+//! protected resource metadata and the console is authenticated first ([`authn`]).
 //!
 //! Every route, the MCP endpoint and the operational ones alike, passes the same guard first:
 //! the `Host` header must name this server (the loopback names and the bound host, on the bound
@@ -90,6 +91,8 @@ pub struct HttpOptions {
     pub public_url: Option<String>,
     /// Who may call (`MCP_AUTH_MODE`).
     pub auth: Arc<authn::Authenticator>,
+    /// The web console at `/console`, when served.
+    pub console: Option<console::ConsoleConfig>,
 }
 
 /// Who may call: the `Host` names and browser `Origin`s this server answers.
@@ -417,6 +420,10 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
         admin_api::AdminState::new(app.ctx.fleet.clone(), app.ctx.workflow.clone())
             .with_runbooks(app.ctx.runbooks.clone()),
     );
+    let console = options
+        .console
+        .clone()
+        .map(|config| console::router(config, app.ctx.fleet.store().clone(), admin.clone()));
     let mut routes = Router::new()
         .route("/health", get(health))
         .route("/ready", get(ready))
@@ -431,6 +438,9 @@ pub fn router(app: Arc<App>, options: &HttpOptions, host: &str, port: u16) -> Ro
             "/api/review/{*rest}",
             axum::routing::any(unknown_admin_route),
         );
+    if let Some(console) = console {
+        routes = routes.merge(console);
+    }
     if let Some(doc) = metadata {
         // RFC 9728 §3.1: at the well-known path, and with the resource's path appended.
         let serve = move || {

@@ -1064,7 +1064,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     assert!(
         check
             .stdout
-            .contains("a new database: 12 migrations to apply"),
+            .contains("a new database: 13 migrations to apply"),
         "{}",
         check.stdout
     );
@@ -1105,7 +1105,7 @@ fn check_and_preflight_pass_on_a_fresh_data_directory() {
     op.run(&["migrate"], None).ok();
     let again = op.run(&["check"], None).ok();
     assert!(
-        again.stdout.contains("up to date at 12"),
+        again.stdout.contains("up to date at 13"),
         "{}",
         again.stdout
     );

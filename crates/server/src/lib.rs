@@ -314,7 +314,8 @@ impl App {
                 let resource = s.http.public_url.clone().unwrap_or_else(|| {
                     format!("http://{addr}{}", s.http.base_path.trim_end_matches('/'))
                 });
-                let auth = Arc::new(authenticator(s, &mcp, mcp.store().clone(), resource).await?);
+                let auth =
+                    Arc::new(authenticator(s, &mcp, mcp.store().clone(), resource.clone()).await?);
                 if auth.uses_provider_keys() {
                     // No keys: handed every reload. The settings of authentication itself need
                     // a restart (the reload names them).
@@ -325,6 +326,7 @@ impl App {
                         move |_: &Settings| keys.expire_keys(),
                     )));
                 }
+                let console = console_config(s, &resource, &auth).await?;
                 Some(mcp_server::http::HttpOptions {
                     base_path: s.http.base_path.clone(),
                     allowed_origins: s.http.allowed_origins.clone(),
@@ -334,6 +336,7 @@ impl App {
                     max_init_per_second: s.http.max_init_per_second,
                     public_url: s.http.public_url.clone(),
                     auth,
+                    console: Some(console),
                 })
             }
             None => None,
@@ -624,6 +627,68 @@ async fn authenticator(
         mcp.metrics.auth_failures.clone(),
         resource,
     ))
+}
+
+/// The web console: its sign-in through the identity provider when `OIDC_ISSUER`,
+/// `OIDC_CLIENT_ID` and `OIDC_CLIENT_SECRET` are set (discovered now, like the bearer-token
+/// validator: a provider that does not check out stops startup), API tokens checked as the
+/// bearer-token layer checks them, and its session limits. The redirect URI is the public
+/// URL's origin followed by `/console/callback`.
+async fn console_config(
+    s: &Settings,
+    resource: &str,
+    auth: &Arc<mcp_server::http::authn::Authenticator>,
+) -> Result<console::ConsoleConfig, ServerError> {
+    let origin = {
+        let after = resource.find("://").map_or(0, |i| i + 3);
+        match resource[after..].find('/') {
+            Some(i) => &resource[..after + i],
+            None => resource,
+        }
+    };
+    let login = match (&s.oidc.issuer, &s.oidc.client_id, &s.oidc.client_secret) {
+        (Some(issuer), Some(client_id), Some(secret)) => {
+            let issuer = auth::Url::parse(issuer)
+                .map_err(|e| ServerError::Usage(format!("OIDC_ISSUER is not a URL: {e}")))?;
+            let redirect =
+                auth::Url::parse(&format!("{origin}/console/callback")).map_err(|e| {
+                    ServerError::Usage(format!(
+                        "the console's redirect URI cannot be formed from MCP_HTTP_PUBLIC_URL: {e}"
+                    ))
+                })?;
+            let mut config = auth::OidcConfig::new(issuer, client_id.clone());
+            config.roles_claim = s.oidc.roles_claim.clone();
+            let login =
+                auth::OidcLogin::discover(config, client_id.clone(), secret.clone(), redirect)
+                    .await
+                    .map_err(|source| ServerError::Auth {
+                        what: "OIDC_ISSUER: discovering the identity provider for the web console"
+                            .into(),
+                        source,
+                    })?;
+            Some(Arc::new(login))
+        }
+        (_, None, None) => None,
+        (None, _, _) => {
+            return Err(ServerError::Usage(
+                "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET sign people in to the web console through the identity provider, which needs OIDC_ISSUER too".into(),
+            ));
+        }
+        (Some(_), _, _) => {
+            return Err(ServerError::Usage(
+                "the web console's sign-in through the identity provider needs both OIDC_CLIENT_ID and OIDC_CLIENT_SECRET".into(),
+            ));
+        }
+    };
+    let credentials: Arc<dyn console::Credentials> = auth.clone();
+    Ok(console::ConsoleConfig {
+        login,
+        credentials,
+        secure_cookies: resource.starts_with("https://"),
+        idle: s.console.session_idle,
+        absolute: s.console.session_max,
+        auto_revert_window: s.plans.confirm_timeout,
+    })
 }
 
 /// The identity provider of `MCP_AUTH_MODE=oidc`, discovered and its keys loaded; the audience

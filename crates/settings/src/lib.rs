@@ -13,10 +13,10 @@ pub mod table;
 
 pub use load::{Loaded, Loader, SettingChange, Source, ValueEntry, changes};
 pub use model::{
-    AuthMode, AuthSettings, BackupSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features,
-    HttpSettings, LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
-    ResourceCache, RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
-    VaultSettings, WebhookSettings,
+    AuthMode, AuthSettings, BackupSettings, ClientSettings, ConsoleSettings, DatabaseTarget,
+    DeviceLimits, Features, HttpSettings, LlmSettings, LocalRole, LogFormat, LogSettings,
+    OidcSettings, PlanSettings, ResourceCache, RunbookSettings, ServerInfo, Settings, TokenBudget,
+    ToolPolicy, Transport, VaultSettings, WebhookSettings,
 };
 
 use std::path::PathBuf;

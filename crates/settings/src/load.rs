@@ -16,10 +16,10 @@ use domain::{Environment, Tier};
 use secrecy::SecretString;
 
 use crate::model::{
-    AuthMode, AuthSettings, BackupSettings, ClientSettings, DatabaseTarget, DeviceLimits, Features,
-    HttpSettings, LlmSettings, LocalRole, LogFormat, LogSettings, OidcSettings, PlanSettings,
-    ResourceCache, RunbookSettings, ServerInfo, Settings, TokenBudget, ToolPolicy, Transport,
-    VaultSettings, WebhookSettings,
+    AuthMode, AuthSettings, BackupSettings, ClientSettings, ConsoleSettings, DatabaseTarget,
+    DeviceLimits, Features, HttpSettings, LlmSettings, LocalRole, LogFormat, LogSettings,
+    OidcSettings, PlanSettings, ResourceCache, RunbookSettings, ServerInfo, Settings, TokenBudget,
+    ToolPolicy, Transport, VaultSettings, WebhookSettings,
 };
 use crate::table::{self, ROWS, Row};
 use crate::{SettingsError, model};
@@ -629,6 +629,22 @@ impl Resolver<'_> {
             issuer: self.parse("oidc.issuer", https_url),
             audience: self.parse("oidc.audience", non_empty),
             roles_claim: self.required("oidc.roles_claim", non_empty),
+            client_id: self.parse("oidc.client_id", non_empty),
+            client_secret: self.parse("oidc.client_secret", |t| {
+                if t.is_empty() {
+                    Err("must not be empty".to_owned())
+                } else {
+                    Ok(SecretString::from(t.to_owned()))
+                }
+            }),
+        };
+        let console = ConsoleSettings {
+            session_idle: Duration::from_secs(
+                self.required("console.session_idle_seconds", |t| integer(t, 60, 86_400)),
+            ),
+            session_max: Duration::from_secs(self.required("console.session_max_seconds", |t| {
+                integer(t, 300, 30 * 86_400)
+            })),
         };
         let auth_mode = self
             .parse("auth.mode", enum_value::<AuthMode>)
@@ -791,6 +807,7 @@ impl Resolver<'_> {
             database,
             database_pool_size,
             oidc,
+            console,
             auth_mode,
             auth,
             log,

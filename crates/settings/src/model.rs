@@ -49,6 +49,7 @@ pub struct Settings {
     pub database: DatabaseTarget,
     pub database_pool_size: u32,
     pub oidc: OidcSettings,
+    pub console: ConsoleSettings,
     pub auth_mode: AuthMode,
     pub auth: AuthSettings,
     pub log: LogSettings,
@@ -226,6 +227,19 @@ pub struct OidcSettings {
     pub audience: Option<String>,
     /// The claim holding role entries (`roles`; dotted paths such as `realm_access.roles`).
     pub roles_claim: String,
+    /// The web console's client at the provider (`OIDC_CLIENT_ID`).
+    pub client_id: Option<String>,
+    /// Its secret (`OIDC_CLIENT_SECRET`).
+    pub client_secret: Option<SecretString>,
+}
+
+/// The web console's sessions.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsoleSettings {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in.
+    pub session_max: Duration,
 }
 
 /// Who may call, beyond the mode.

@@ -306,6 +306,29 @@ pub const ROWS: &[Row] = &[
         "token claim holding role entries, each ROLE (every project) or ORG/PROJECT:ROLE; a dotted path reads a nested claim (realm_access.roles); entries in the scope claim count too",
     ),
     row(
+        "oidc.client_id",
+        "OIDC_CLIENT_ID",
+        None,
+        "the web console's client id at the OpenID provider; with OIDC_ISSUER and OIDC_CLIENT_SECRET, people sign in to /console through the provider (authorization code with PKCE; redirect URI: the public URL's origin followed by /console/callback)",
+    ),
+    secret(
+        "oidc.client_secret",
+        "OIDC_CLIENT_SECRET",
+        "the web console's client secret at the OpenID provider (sent only to its token endpoint)",
+    ),
+    row(
+        "console.session_idle_seconds",
+        "MCP_CONSOLE_SESSION_IDLE_SECONDS",
+        Some("1800"),
+        "a web console session unused for this long ends (the person signs in again)",
+    ),
+    row(
+        "console.session_max_seconds",
+        "MCP_CONSOLE_SESSION_MAX_SECONDS",
+        Some("43200"),
+        "a web console session ends this long after sign-in, used or not",
+    ),
+    row(
         "auth.mode",
         "MCP_AUTH_MODE",
         Some("none"),

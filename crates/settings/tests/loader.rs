@@ -133,6 +133,10 @@ fn each_variable_overrides_its_setting() {
         ("OIDC_AUDIENCE", "routeros-mcp"),
         ("MCP_AUTH_MODE", "oidc"),
         ("OIDC_ROLES_CLAIM", "groups"),
+        ("OIDC_CLIENT_ID", "routeros-console"),
+        ("OIDC_CLIENT_SECRET", "console-secret"),
+        ("MCP_CONSOLE_SESSION_IDLE_SECONDS", "600"),
+        ("MCP_CONSOLE_SESSION_MAX_SECONDS", "7200"),
         ("MCP_AUTH_ALLOW_API_TOKENS", "true"),
         ("MCP_STDIO_ROLE", "viewer"),
         ("CF_ACCESS_TEAM_DOMAIN", "team.cloudflareaccess.com"),
@@ -212,6 +216,11 @@ fn each_variable_overrides_its_setting() {
     assert_eq!(s.shutdown_grace.as_secs(), 5);
     assert_eq!(s.clients.principal_rate_limit, 25);
     assert!(!s.clients.log_unknown_capabilities);
+    assert_eq!(s.oidc.client_id.as_deref(), Some("routeros-console"));
+    assert!(s.oidc.client_secret.is_some());
+    assert!(!format!("{:?}", s.oidc).contains("console-secret"));
+    assert_eq!(s.console.session_idle.as_secs(), 600);
+    assert_eq!(s.console.session_max.as_secs(), 7200);
 }
 
 #[test]

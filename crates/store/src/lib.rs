@@ -16,6 +16,7 @@
 mod audit;
 mod audit_queue;
 pub mod binary_backups;
+mod console;
 mod credentials;
 mod devices;
 pub mod jobs;
@@ -44,6 +45,7 @@ pub async fn append_audit_in(
 ) -> Result<i64, StoreError> {
     audit::append(tx, ctx, action, target, details).await
 }
+pub use console::{ConsoleLogin, ConsoleSession};
 pub use credentials::{Credentials, RotationProgress};
 pub use devices::{Device, DeviceFilter, DevicePage, DevicePatch, Facts, NewDevice};
 pub use tenancy::{Organization, Project};

@@ -173,3 +173,49 @@ pub(crate) async fn list_audit(
         next_cursor,
     }))
 }
+
+/// The outcome of walking the audit log's hash chain.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct AuditVerification {
+    /// No record was altered, removed or reordered.
+    pub intact: bool,
+    /// Records checked (up to the first break).
+    pub events_checked: u64,
+    /// The sequence number of the first broken record, when broken.
+    pub first_break_seq: Option<i64>,
+    /// What is wrong there.
+    pub first_break_reason: Option<String>,
+}
+
+/// Verifies the audit log's hash chain (the whole log, which every project shares), as
+/// `routeros-mcp audit verify` does.
+#[utoipa::path(
+    get,
+    path = "/v1/organizations/{org}/projects/{project}/audit/verify",
+    tag = "audit",
+    params(
+        ("org" = String, Path, description = "Organization name"),
+        ("project" = String, Path, description = "Project name"),
+    ),
+    responses(
+        (status = 200, description = "Whether the chain is intact, and where it breaks if not", body = AuditVerification),
+        (status = 400, description = describe::INVALID, body = ErrorBody),
+        (status = 401, description = describe::UNAUTHENTICATED, body = ErrorBody),
+        (status = 404, description = describe::NOT_FOUND, body = ErrorBody),
+        (status = 500, description = describe::INTERNAL, body = ErrorBody),
+    )
+)]
+pub(crate) async fn verify_audit(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+) -> Result<Json<AuditVerification>, ApiError> {
+    super::open_project(&state, &caller, &org, &project, Role::Viewer).await?;
+    let report = state.store().verify_audit_chain().await?;
+    Ok(Json(AuditVerification {
+        intact: report.is_intact(),
+        events_checked: report.events_checked,
+        first_break_seq: report.first_break.as_ref().map(|b| b.seq),
+        first_break_reason: report.first_break.map(|b| b.reason),
+    }))
+}

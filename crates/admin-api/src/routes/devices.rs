@@ -757,3 +757,90 @@ pub(crate) async fn rotate_credentials(
         warning: None,
     }))
 }
+
+/// A device to contact before it is registered: where it is and how to log in.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ProbeDevice {
+    /// Management address: an IPv4/IPv6 address or a hostname.
+    #[schema(value_type = String, example = "192.0.2.1")]
+    address: Host,
+    #[serde(default = "default_rest_port")]
+    #[schema(value_type = u16, default = 443, minimum = 1, maximum = 65535)]
+    rest_port: Port,
+    #[serde(default = "default_ssh_port")]
+    #[schema(value_type = u16, default = 22, minimum = 1, maximum = 65535)]
+    ssh_port: Port,
+    /// `auto` (both drivers), `rest` or `ssh`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, default = "auto")]
+    driver: Option<DriverPreference>,
+    username: String,
+    /// Used for this contact only: never stored, shown, logged or audited.
+    #[schema(value_type = String, format = Password)]
+    password: SecretString,
+}
+
+/// What a device presented when contacted without pinning.
+#[derive(Debug, Clone, serde::Serialize, ToSchema)]
+pub(crate) struct ProbeAnswer {
+    /// What each driver found: `presented` is the SHA-256 of the TLS certificate (REST, hex)
+    /// or of the SSH host key (OpenSSH `SHA256:…`) — the values to confirm and then give as
+    /// `tls_cert_sha256` / `ssh_host_key_sha256` when creating the device.
+    pub probes: Vec<crate::views::ProbeView>,
+}
+
+/// Contacts a device that is not registered and reports the identity it presents (TLS
+/// certificate and SSH host key fingerprints) and its facts, so a person can confirm them
+/// before they are pinned by `POST …/devices`. Nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/v1/organizations/{org}/projects/{project}/device-probes",
+    tag = "devices",
+    params(
+        ("org" = String, Path, description = "Organization name"),
+        ("project" = String, Path, description = "Project name"),
+    ),
+    request_body = ProbeDevice,
+    responses(
+        (status = 200, description = "What each driver found (reachable or not); nothing was stored", body = ProbeAnswer),
+        (status = 400, description = describe::INVALID, body = ErrorBody),
+        (status = 401, description = describe::UNAUTHENTICATED, body = ErrorBody),
+        (status = 403, description = describe::FORBIDDEN, body = ErrorBody),
+        (status = 404, description = describe::NOT_FOUND, body = ErrorBody),
+        (status = 413, description = describe::TOO_LARGE, body = ErrorBody),
+        (status = 415, description = describe::MEDIA_TYPE, body = ErrorBody),
+        (status = 500, description = describe::INTERNAL, body = ErrorBody),
+    )
+)]
+pub(crate) async fn probe_device(
+    State(state): State<AdminState>,
+    caller: Caller,
+    Path((org, project)): Path<(String, String)>,
+    body: JsonBody,
+) -> Result<Json<ProbeAnswer>, ApiError> {
+    super::open_project(&state, &caller, &org, &project, Role::Admin).await?;
+    let request: ProbeDevice = body.parse()?;
+    check_username(&request.username)?;
+    check_password(&request.password)?;
+    let target = routeros::Target {
+        device_id: DeviceId::new(),
+        name: request.address.to_string(),
+        host: request.address,
+        rest_port: request.rest_port.get(),
+        http_port: 80,
+        ssh_port: request.ssh_port.get(),
+        username: request.username,
+        password: request.password,
+        tls: routeros::Trust::FirstUse,
+        ssh: routeros::Trust::FirstUse,
+        insecure_http: false,
+    };
+    let found = state
+        .fleet
+        .probe_unregistered(target, request.driver.unwrap_or(DriverPreference::Auto))
+        .await;
+    Ok(Json(ProbeAnswer {
+        probes: probes(&found),
+    }))
+}

@@ -2,6 +2,7 @@
 //! the OpenAPI document are built from.
 
 mod audit;
+mod backups;
 mod devices;
 mod doc;
 mod orgs;
@@ -33,6 +34,8 @@ pub(crate) fn register(router: OpenApiRouter<AdminState>) -> OpenApiRouter<Admin
         ))
         .routes(routes!(devices::test_device))
         .routes(routes!(devices::rotate_credentials))
+        .routes(routes!(devices::probe_device))
+        .routes(routes!(backups::backup_status))
         .routes(routes!(plans::list_plans))
         .routes(routes!(plans::get_plan))
         .routes(routes!(plans::approve_plan))
@@ -45,6 +48,7 @@ pub(crate) fn register(router: OpenApiRouter<AdminState>) -> OpenApiRouter<Admin
         .routes(routes!(runbooks::list_versions))
         .routes(routes!(runbooks::list_logs))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(audit::verify_audit))
         .routes(routes!(tokens::list_tokens, tokens::create_token))
         .routes(routes!(tokens::revoke_token))
         .routes(routes!(review::list_pending))

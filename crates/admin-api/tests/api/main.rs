@@ -6,6 +6,7 @@
 
 mod input;
 mod openapi;
+mod probes;
 mod rbac;
 mod review;
 mod routes;

@@ -50,7 +50,7 @@ async fn the_document_and_the_router_match() {
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     let paths = doc["paths"].as_object().unwrap();
-    assert_eq!(paths.len(), 26, "{:?}", paths.keys().collect::<Vec<_>>());
+    assert_eq!(paths.len(), 29, "{:?}", paths.keys().collect::<Vec<_>>());
     let mut operations = 0;
     for (path, item) in paths {
         assert!(
@@ -85,7 +85,7 @@ async fn the_document_and_the_router_match() {
             }
         }
     }
-    assert_eq!(operations, 33);
+    assert_eq!(operations, 36);
     for listed in [
         "/api/review/pending",
         "/api/review/runbook/{id}",

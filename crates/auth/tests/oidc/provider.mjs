@@ -10,6 +10,10 @@
 //   { "client_id": "...", "client_secret": "...", "alg": "RS256" | "ES256" | ...,
 //     "claims": { ...extra claims copied into every access token... },
 //     "scope": "space separated scopes the client may ask for" }
+// A client with "redirect_uris" is a web application instead (the console): it signs people in
+// through the authorization code flow (PKCE, client_secret_basic). Its "accounts" map a user
+// name to the role entries of the `roles` claim of that person's ID token; the login page is
+// oidc-provider's development form (any password), and consent is implied.
 //
 // Test-only endpoints on the same listener:
 //   POST /__admin/rotate  new signing keys (new kids) put first; the old ones stay published
@@ -40,6 +44,7 @@ const clients = process.env.OIDC_TEST_CLIENTS
   ? JSON.parse(process.env.OIDC_TEST_CLIENTS)
   : defaultClients;
 const byId = new Map(clients.map((c) => [c.client_id, c]));
+const accounts = Object.assign({}, ...clients.map((c) => c.accounts || {}));
 
 function newKeys() {
   const suffix = randomBytes(6).toString('hex');
@@ -55,19 +60,48 @@ let keys = process.env.OIDC_TEST_KEYS ? JSON.parse(process.env.OIDC_TEST_KEYS).k
 
 function build(issuer) {
   const provider = new Provider(issuer, {
-    clients: clients.map((c) => ({
-      client_id: c.client_id,
-      client_secret: c.client_secret,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_post',
-      ...(c.scope ? { scope: c.scope } : {}),
-    })),
+    clients: clients.map((c) => (c.redirect_uris
+      ? {
+          client_id: c.client_id,
+          client_secret: c.client_secret,
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+          redirect_uris: c.redirect_uris,
+          token_endpoint_auth_method: 'client_secret_basic',
+          id_token_signed_response_alg: c.alg || 'RS256',
+        }
+      : {
+          client_id: c.client_id,
+          client_secret: c.client_secret,
+          grant_types: ['client_credentials'],
+          response_types: [],
+          redirect_uris: [],
+          token_endpoint_auth_method: 'client_secret_post',
+          ...(c.scope ? { scope: c.scope } : {}),
+        })),
+    findAccount: async (_ctx, id) => ({
+      accountId: id,
+      claims: async () => ({ sub: id, preferred_username: id, roles: accounts[id] || [] }),
+    }),
+    claims: { openid: ['sub'], profile: ['preferred_username', 'roles'] },
+    conformIdTokenClaims: false,
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId
+        || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      });
+      grant.addOIDCScope('openid profile');
+      grant.addOIDCClaims(['preferred_username', 'roles']);
+      await grant.save();
+      return grant;
+    },
     jwks: { keys },
     scopes: ['openid', 'offline_access', 'viewer', 'operator', 'approver', 'admin', 'acme/web:operator', 'mcp'],
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: accounts && Object.keys(accounts).length > 0 },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,
@@ -131,6 +165,9 @@ server.listen(0, host, () => {
   process.stdout.write(`${issuer}\n`);
 });
 
+// The test reads the issuer line and may close stdout: a later write (oidc-provider logs some
+// development notices there) must not kill the provider.
+process.stdout.on('error', () => {});
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();

@@ -6,5 +6,6 @@
 
 mod cf_access;
 mod forged;
+mod login;
 mod provider;
 mod support;

@@ -147,8 +147,13 @@ async fn discovery(State(state): State<Arc<FakeState>>) -> Response {
         .ok()
         .and_then(|a| a.clone())
         .unwrap_or_else(|| state.issuer.clone());
-    axum::Json(json!({ "issuer": advertised, "jwks_uri": format!("{}/jwks", state.issuer) }))
-        .into_response()
+    axum::Json(json!({
+        "issuer": advertised,
+        "jwks_uri": format!("{}/jwks", state.issuer),
+        "authorization_endpoint": format!("{}/authorize", state.issuer),
+        "token_endpoint": format!("{}/token", state.issuer),
+    }))
+    .into_response()
 }
 
 async fn keys(State(state): State<Arc<FakeState>>) -> Response {

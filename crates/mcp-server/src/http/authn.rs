@@ -263,6 +263,51 @@ impl Authenticator {
     }
 }
 
+#[async_trait::async_trait]
+impl console::Credentials for Authenticator {
+    /// As a bearer API token is checked on this server: refused in `oidc` mode unless
+    /// `MCP_AUTH_ALLOW_API_TOKENS=true`; in `none` mode there is the local operator instead.
+    async fn api_token(&self, token: &str) -> Result<Arc<Principal>, Refusal> {
+        match &self.mode {
+            Mode::Token
+            | Mode::Oidc {
+                allow_api_tokens: true,
+                ..
+            } => self.api_token(token).await,
+            Mode::Oidc {
+                allow_api_tokens: false,
+                ..
+            } => Err(Refusal::invalid_token(
+                FailureReason::Malformed,
+                "API tokens are not accepted by this server (MCP_AUTH_ALLOW_API_TOKENS=false); sign in with the identity provider",
+            )),
+            Mode::None => Err(Refusal::invalid_token(
+                FailureReason::Malformed,
+                "this server runs without authentication; continue as the local operator",
+            )),
+        }
+    }
+
+    async fn api_token_live(&self, token_id: &str) -> bool {
+        match self.store.api_token_for_check(token_id).await {
+            Ok(Some((record, _))) => record.is_live(&store::time::now()),
+            Ok(None) => false,
+            Err(e) => {
+                tracing::warn!(error = %e, "checking a console session's API token failed");
+                false
+            }
+        }
+    }
+
+    /// The admin API's local principal of `MCP_AUTH_MODE=none`: an administrator.
+    fn local(&self) -> Option<Principal> {
+        match self.mode {
+            Mode::None => Some(Principal::local(Role::Admin)),
+            Mode::Token | Mode::Oidc { .. } => None,
+        }
+    }
+}
+
 /// `Bearer realm="routeros-mcp"` with the error, for modes without resource metadata.
 fn bearer_challenge(refusal: &Refusal) -> String {
     let mut out = "Bearer realm=\"routeros-mcp\"".to_owned();
@@ -322,7 +367,10 @@ pub(crate) fn is_admin(path: &str) -> bool {
     })
 }
 
-/// The middleware: authenticates every non-public request and puts the principal on it.
+/// The middleware: authenticates every non-public request and puts the principal on it. The
+/// web console's paths carry no bearer token: the console signs people in itself (with the
+/// same checks, see [`console::Credentials`]) and acts through the admin API as them; with
+/// Cloudflare Access configured, they too must carry a valid assertion.
 pub(crate) async fn layer(
     State(authn): State<Arc<Authenticator>>,
     mut request: Request,
@@ -330,6 +378,14 @@ pub(crate) async fn layer(
 ) -> Response {
     let path = request.uri().path().to_owned();
     if is_public(&path) {
+        return next.run(request).await;
+    }
+    if console::is_console_path(&path) {
+        if let Some(cf) = &authn.cf_access
+            && let Err(refusal) = cf.validate_headers(request.headers()).await
+        {
+            return authn.refuse(&refusal, &path);
+        }
         return next.run(request).await;
     }
     let admin = is_admin(&path);
