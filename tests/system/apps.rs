@@ -19,7 +19,10 @@ use crate::support::{STEP, World};
 
 const VIEW: &str = "ui://routeros-mcp/plan-view";
 const MIME: &str = "text/html;profile=mcp-app";
-const CONSOLE: &str = "https://console.example.net/ops";
+/// The public URL the server is told (its MCP endpoint under a path) …
+const PUBLIC_URL: &str = "https://console.example.net/ops";
+/// … and where the console is: `/console` at that URL's origin.
+const CONSOLE: &str = "https://console.example.net";
 const HOSTILE: &str = r#"<img src=x onerror="window.__pwned=1;parent.postMessage('pwned','*')"><script>window.__pwned=2</script>"#;
 
 /// A host that renders MCP Apps views (or, with other MIME types, one that claims the
@@ -75,7 +78,7 @@ async fn read(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_clients_that_declare_the_extension_see_the_plan_view() {
     let world = World::start(&[Profile::Home]).await;
-    let env = [("MCP_HTTP_PUBLIC_URL", CONSOLE)];
+    let env = [("MCP_HTTP_PUBLIC_URL", PUBLIC_URL)];
     let host = world
         .stdio_with(
             Host {
@@ -211,7 +214,7 @@ async fn hostile_plan_text_renders_as_text_in_chromium() {
                 mime_types: vec![MIME],
             },
             &["serve", "--transport", "stdio"],
-            &[("MCP_HTTP_PUBLIC_URL", CONSOLE)],
+            &[("MCP_HTTP_PUBLIC_URL", PUBLIC_URL)],
         )
         .await;
     let plan = host

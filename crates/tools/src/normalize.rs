@@ -217,8 +217,14 @@ pub fn value(key: &str, raw: &str) -> Value {
 }
 
 /// A record with typed values, `.id` as `id`, keys in RouterOS order (sorted).
+///
+/// RouterOS 7 also prints a property named `id` on interfaces (a small index, like `ifindex`);
+/// where the record has a `.id`, that property is left out so it can never stand in for the
+/// item's id.
 pub fn record(rec: &Record) -> Map<String, Value> {
+    let has_item_id = rec.contains_key(".id");
     rec.iter()
+        .filter(|(k, _)| !(has_item_id && k.as_str() == "id"))
         .map(|(k, v)| {
             let key = if k == ".id" {
                 "id".to_owned()
