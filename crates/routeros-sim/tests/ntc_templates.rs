@@ -27,6 +27,7 @@ const PARSING: &[&str] = &[
     "/interface print terse without-paging",
     "/ip address print",
     "/interface vlan print detail",
+    "/ip neighbor print detail",
     "/ip arp print without-paging",
     "/ip firewall filter print all without-paging",
     "/ip firewall nat print all without-paging",

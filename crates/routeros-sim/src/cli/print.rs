@@ -174,6 +174,12 @@ fn quoted_name(spec: Option<&PropSpec>) -> bool {
         Some(p) if matches!(p.ty, PropType::Text) => matches!(
             p.name,
             "name"
+                | "identity"
+                | "platform"
+                | "board"
+                | "software-id"
+                | "interface-name"
+                | "system-description"
                 | "default-name"
                 | "type"
                 | "ifname"

@@ -423,6 +423,7 @@ const ARP_PROPS: &[PropSpec] = &[
 ];
 
 const NEIGHBOR_PROPS: &[PropSpec] = &[
+    // In the order RouterOS 7.15+ prints a neighbour.
     p("interface", T).ro(),
     p("address", T).ro(),
     p("address4", T).ro(),
@@ -430,16 +431,17 @@ const NEIGHBOR_PROPS: &[PropSpec] = &[
     p("identity", T).ro(),
     p("platform", T).ro(),
     p("version", T).ro(),
-    p("board", T).ro(),
+    p("unpack", T).ro(),
+    p("age", T).volatile(),
+    p("uptime", T).volatile(),
     p("software-id", T).ro(),
+    p("board", T).ro(),
+    p("ipv6", B).ro(),
     p("interface-name", T).ro(),
+    p("system-description", T).ro(),
     p("system-caps", T).ro(),
     p("system-caps-enabled", T).ro(),
     p("discovered-by", T).ro(),
-    p("unpack", T).ro(),
-    p("ipv6", B).ro(),
-    p("age", T).volatile(),
-    p("uptime", T).volatile(),
 ];
 
 const DNS_PROPS: &[PropSpec] = &[

@@ -87,7 +87,6 @@ REASONS = {
     "/ip dhcp-server lease print without-paging": "v6 layout: RATE-LIMIT column and no 'Columns:' line",
     "/ip firewall address-list print terse": "allows nothing between the index and list=; 7.x terse prints comment= first and the profile's block-list entries have comments",
     "/ip firewall connection print terse without-paging": "expects separate src-port=/dst-port= and the reply-dst-* pair; the simulator prints address:port as 7.x REST does; no 7.x terse capture settles it",
-    "/ip neighbor print detail": "simulator differs: lacks unpack, software-id, interface-name, system-description, system-caps, system-caps-enabled (7.15 test data of the template) and leaves identity/platform/board unquoted; the neighbor menu is not changed on this branch",
     "/ip route print detail": "v6 layout: expects the v6 route legend 'X - disabled, A - active, D - dynamic, C - connect, S - static, r - rip …'",
     "/ip route print terse": "flag set lacks 7.x's lower-case s (static), so every static route fails",
     "/ip route print terse without-paging": "v6 layout: four flag characters after a mandatory index; 7.x dynamic routes have no number",
