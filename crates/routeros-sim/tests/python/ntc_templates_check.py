@@ -78,7 +78,7 @@ REASONS = {
     "/interface print brief": "v6 layout: expects the legend 'D - dynamic, X - disabled, R - running, S - slave' and a header without the 'Columns:' line; 7.x prints 'Flags: R - RUNNING; S - SLAVE' and 'Columns: …'",
     "/interface print detail": "needs l2mtu= and mac-address= on every row that has ifname=; 7.x interfaces without layer 2 (WireGuard, PPPoE: row 18 pppoe-out1 of the v7 capture) then give an empty NAME",
     "/interface wireguard print terse without-paging": "allows nothing between the flags and name=; 7.x terse prints comment= first (v7 interface terse capture), and the home profile's WireGuard interface has a comment",
-    "/interface wireguard peers print terse without-paging": "simulator differs: 7.15+ terse shows private-key=, preshared-key=, client-address=, client-endpoint= (empty) and current-endpoint-*/last-handshake, and no persistent-keepalive=/responder= at defaults; the peer menu's properties are not changed on this branch",
+    "/interface wireguard peers print terse without-paging": "simulator differs: 7.15+ terse shows private-key=, preshared-key=, client-address=, client-endpoint= (empty) and current-endpoint-*/last-handshake, and no persistent-keepalive=/responder= at defaults",
     "/ip address export verbose": "expects each add on one line with a quoted comment; RouterOS wraps export lines near 80 columns with ' \\' and quotes a comment only when it needs quoting",
     "/ip arp print": "v6 layout: fixed six-flag legend and no 'Columns:' line or STATUS column, both of which 7.x prints",
     "/ip arp print terse without-paging": "v6 layout: contiguous flags and published= last; 7.x prints positional flag cells ('HD C') and status=",
