@@ -19,45 +19,12 @@ use serde_json::Value;
 #[tokio::test]
 async fn netmiko_mikrotik_routeros_driver_works_unchanged() {
     let sim = rest_support::home().await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/netmiko_check.py");
-    let run = tokio::process::Command::new("python3")
-        .arg(&script)
-        .arg(&sim.dev.address)
-        .arg(sim.dev.ssh_port.to_string())
-        .arg("admin")
-        .arg("secret")
-        .kill_on_drop(true)
-        .output();
-    let output = match tokio::time::timeout(Duration::from_secs(180), run).await {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => {
-            skip_or_fail(&format!("python3 could not be started: {e}"));
-            sim.fleet.shutdown().await;
-            return;
-        }
-        Err(_) => panic!("netmiko did not finish within 180 s"),
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(3) {
-        skip_or_fail(&stderr);
+    let Some(steps) = python_steps(&sim.dev.address, sim.dev.ssh_port, "netmiko_check.py").await
+    else {
         sim.fleet.shutdown().await;
         return;
-    }
-    assert!(
-        output.status.success(),
-        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let steps: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let step = |name: &str| -> &Value {
-        steps
-            .iter()
-            .find(|s| s["step"] == name)
-            .unwrap_or_else(|| panic!("no step {name} in {stdout}"))
     };
+    let step = |name: &str| steps.step(name);
     assert_eq!(step("prompt")["prompt"], "[admin@sim-0001] >");
     assert_eq!(step("identity")["output"], "name: sim-0001");
     let addresses = step("addresses")["output"].as_str().unwrap();
@@ -89,46 +56,13 @@ async fn netmiko_mikrotik_routeros_driver_works_unchanged() {
 #[tokio::test]
 async fn netmiko_without_the_login_suffix_meets_the_pager() {
     let sim = rest_support::home().await;
-    let script =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/python/netmiko_pager_check.py");
-    let run = tokio::process::Command::new("python3")
-        .arg(&script)
-        .arg(&sim.dev.address)
-        .arg(sim.dev.ssh_port.to_string())
-        .arg("admin")
-        .arg("secret")
-        .kill_on_drop(true)
-        .output();
-    let output = match tokio::time::timeout(Duration::from_secs(180), run).await {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => {
-            skip_or_fail(&format!("python3 could not be started: {e}"));
-            sim.fleet.shutdown().await;
-            return;
-        }
-        Err(_) => panic!("netmiko did not finish within 180 s"),
-    };
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if output.status.code() == Some(3) {
-        skip_or_fail(&stderr);
+    let Some(steps) =
+        python_steps(&sim.dev.address, sim.dev.ssh_port, "netmiko_pager_check.py").await
+    else {
         sim.fleet.shutdown().await;
         return;
-    }
-    assert!(
-        output.status.success(),
-        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    let steps: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    let step = |name: &str| -> &Value {
-        steps
-            .iter()
-            .find(|s| s["step"] == name)
-            .unwrap_or_else(|| panic!("no step {name} in {stdout}"))
     };
+    let step = |name: &str| steps.step(name);
     assert_eq!(step("filled")["count"], "1500");
     // Plain `admin` over netmiko's 1,000-row PTY: 999 lines (plus the echoed command), then
     // the pager prompt, and nothing more until a key; `q` gives the prompt back.
@@ -165,4 +99,58 @@ fn skip_or_fail(why: &str) {
     eprintln!(
         "\n!!!!!!!! SKIPPED: netmiko test did not run: {why}\n!!!!!!!! pip install netmiko to run it\n"
     );
+}
+
+/// The JSON lines a netmiko script printed, one per step.
+struct Steps {
+    stdout: String,
+    steps: Vec<Value>,
+}
+
+impl Steps {
+    fn step(&self, name: &str) -> &Value {
+        self.steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no step {name} in {}", self.stdout))
+    }
+}
+
+/// Runs `tests/python/SCRIPT` against the device's SSH port as `admin`/`secret` and returns its
+/// steps; `None` when netmiko is missing (skipped, or failed under CI by [`skip_or_fail`]).
+async fn python_steps(address: &str, ssh_port: u16, script: &str) -> Option<Steps> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let run = tokio::process::Command::new("python3")
+        .arg(&script)
+        .arg(address)
+        .arg(ssh_port.to_string())
+        .arg("admin")
+        .arg("secret")
+        .kill_on_drop(true)
+        .output();
+    let output = match tokio::time::timeout(Duration::from_secs(180), run).await {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            skip_or_fail(&format!("python3 could not be started: {e}"));
+            return None;
+        }
+        Err(_) => panic!("netmiko did not finish within 180 s"),
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.code() == Some(3) {
+        skip_or_fail(&stderr);
+        return None;
+    }
+    assert!(
+        output.status.success(),
+        "netmiko failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let steps = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    Some(Steps { stdout, steps })
 }
