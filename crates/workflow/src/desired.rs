@@ -179,7 +179,7 @@ pub const MODELS: &[FieldModel] = &[
             "disabled",
             "comment",
         ],
-        read_only: &["l2mtu", "mac-address", "running"],
+        read_only: &["l2mtu", "mac-address", "running", "loop-protect-status"],
         write_only: &[],
         defaults: &[
             ("mtu", "1500"),
@@ -687,6 +687,8 @@ fn difference(
                     set.insert(k.clone(), d.to_owned());
                 }
                 Some(_) => {}
+                // Printed empty is already unset (7.15+ WireGuard peers print `client-endpoint=`).
+                None if v.is_empty() => {}
                 None => unset.push(k.clone()),
             }
         }
@@ -1602,6 +1604,9 @@ mod tests {
             ("endpoint-port", "0"),
             ("preshared-key", "c2VjcmV0"),
             ("rx", "1234"),
+            // RouterOS 7.15+ prints these empty when unset: nothing to unset.
+            ("client-endpoint", ""),
+            ("client-dns", ""),
         ])];
         let state = DesiredState {
             model,

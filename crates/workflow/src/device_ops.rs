@@ -296,8 +296,10 @@ pub(crate) async fn verify(
                     for d in differences(&change.menu, &change.write.props, &item) {
                         problems.push(format!("{what}: {d}"));
                     }
+                    // RouterOS prints some unset properties as empty (7.15+ WireGuard peers'
+                    // `client-endpoint=`): empty counts as unset.
                     for u in &change.write.unset {
-                        if item.contains_key(u) {
+                        if item.get(u).is_some_and(|v| !v.is_empty()) {
                             problems.push(format!("{what}: {u} is still set"));
                         }
                     }
@@ -689,6 +691,43 @@ mod tests {
         let client =
             Connections::new(limits, None).client(target, DriverPreference::Rest, Some("7.16"));
         (sims, client)
+    }
+
+    /// RouterOS 7.15+ prints a WireGuard peer's unset `client-endpoint` as empty: verifying an
+    /// unset accepts that, and still catches a property that kept its value.
+    #[tokio::test]
+    async fn an_unset_property_printed_empty_verifies_and_one_that_kept_its_value_does_not() {
+        let (sims, client) = one_router().await;
+        let change = |unset: &[&str]| Change {
+            seq: 1,
+            device_id: DeviceId::new(),
+            device_order: 0,
+            menu: "interface/wireguard/peers".into(),
+            action: Action::Set,
+            target: Some("*1".into()),
+            write: crate::model::Write {
+                props: Props::new(),
+                unset: unset.iter().map(|u| (*u).to_owned()).collect(),
+                place_before: None,
+                command: None,
+            },
+            state_read: None,
+            preconditions: Vec::new(),
+            inverse: Vec::new(),
+            description: "/interface/wireguard/peers set *1".into(),
+        };
+        let clean = verify(&client, &change(&["client-endpoint"]), None)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(clean.is_empty(), "{clean:?}");
+        let kept = verify(&client, &change(&["client-address"]), None)
+            .await
+            .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            kept,
+            ["/interface/wireguard/peers set *1: client-address is still set"]
+        );
+        sims.shutdown().await;
     }
 
     /// The router's auto-revert and the server's rollback undo the same remove at once: the

@@ -74,6 +74,17 @@ mod tests {
                 ],
             )
             .unwrap();
+            s.insert_raw(
+                "/interface/wireguard/peers",
+                &[
+                    ("name", "tablet"),
+                    ("interface", "wg0"),
+                    ("public-key", "dGFibGV0LXB1YmxpYy1rZXktZm9yLXRoZS10ZXN0cyE="),
+                    ("allowed-address", "10.100.0.9/32"),
+                    ("persistent-keepalive", "25s"),
+                ],
+            )
+            .unwrap();
         });
         let all = h
             .ok("wireguard.list_peers", json!({"device_id": "r1"}))
@@ -81,29 +92,39 @@ mod tests {
         let text = all.to_string();
         assert!(!text.contains(PSK), "preshared key leaked: {text}");
         assert!(!text.contains(&private_key), "private key leaked");
-        assert_eq!(all["total"], 3);
+        assert_eq!(all["total"], 4);
         let names: Vec<&str> = all["items"]
             .as_array()
             .unwrap()
             .iter()
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["phone", "laptop", "office"]);
+        assert_eq!(names, ["phone", "laptop", "office", "tablet"]);
+        // The profile's road warriors are connected: where from, and a recent handshake.
         let phone = &all["items"][0];
         assert_eq!(phone["interface"], "wg0");
         assert_eq!(phone["allowed-address"], "10.100.0.2/32");
-        assert_eq!(phone["rx"], 0, "no endpoint, no traffic");
+        assert!(
+            phone["current-endpoint-address"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("192.0.2.")),
+            "{phone}"
+        );
+        assert!(phone["last-handshake"]["seconds"].is_number(), "{phone}");
+        let tablet = &all["items"][3];
+        assert_eq!(tablet["rx"], 0, "never connected, no traffic");
+        assert!(tablet.get("last-handshake").is_none(), "{tablet}");
         assert_eq!(
-            phone["persistent-keepalive"],
+            tablet["persistent-keepalive"],
             json!({"seconds": 25, "text": "25s"})
         );
         let office = &all["items"][2];
         assert_eq!(office["preshared-key"], "(hidden)");
         assert_eq!(office["endpoint-address"], "198.51.100.10");
         assert_eq!(office["endpoint-port"], 51820);
-        // A peer with an endpoint on a running interface handshakes; one without never does.
+        // A peer with an endpoint on a running interface handshakes and shows it as current.
+        assert_eq!(office["current-endpoint-address"], "198.51.100.10");
         assert!(office["last-handshake"]["seconds"].is_number(), "{office}");
-        assert!(phone.get("last-handshake").is_none(), "{phone}");
         assert!(office["rx"].as_i64().unwrap() >= 0 && office["tx"].is_i64());
 
         // Asking for the secret by name still gets nothing secret.
