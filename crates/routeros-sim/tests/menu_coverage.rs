@@ -371,6 +371,144 @@ async fn edge_routing_menus_match_its_neighbours_and_connections() {
     sim.fleet.shutdown().await;
 }
 
+fn one<'a>(list: &'a Value, key: &str, value: &str) -> Option<&'a Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[key] == json!(value))
+}
+
+#[tokio::test]
+async fn edge_ospf_interfaces_follow_templates_addresses_and_links() {
+    let sim = sim_of(Profile::Edge).await;
+    // The template for sfp-sfpplus2 and 10.0.0.0/22: one entry, and the neighbours elected
+    // 10.0.0.2 and 10.0.0.3, so this router is neither DR nor BDR.
+    let (_, ifs) = sim.get("/routing/ospf/interface").await;
+    assert_eq!(ifs.as_array().unwrap().len(), 1, "{ifs}");
+    let lan = &ifs[0];
+    assert_eq!(lan["address"], json!("10.0.0.1%sfp-sfpplus2"));
+    assert_eq!(lan["area"], json!("backbone"));
+    assert_eq!(lan["state"], json!("dr-other"));
+    assert_eq!(lan["network-type"], json!("broadcast"));
+    assert_eq!(lan["priority"], json!("128"));
+    assert_eq!(lan["dynamic"], json!("true"));
+    let (st, body) = sim
+        .put("/routing/ospf/interface", json!({"area": "x"}))
+        .await;
+    assert_eq!(st.as_u16(), 406, "filled by the router: {body}");
+
+    // A point-to-point template on the uplink adds an entry without a priority; the old
+    // entry keeps its id.
+    let (_, addrs) = sim.get("/ip/address").await;
+    let uplink = addrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["interface"] == json!("sfp-sfpplus1"))
+        .expect("the uplink has an address");
+    let ip = uplink["address"]
+        .as_str()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap();
+    let (st, body) = sim
+        .put(
+            "/routing/ospf/interface-template",
+            json!({"area": "backbone", "interfaces": "sfp-sfpplus1", "type": "ptp", "cost": "100"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let ptp_template = body[".id"].as_str().unwrap().to_string();
+    let (_, ifs) = sim.get("/routing/ospf/interface").await;
+    let ptp = one(&ifs, "address", &format!("{ip}%sfp-sfpplus1")).expect("uplink entry");
+    assert_eq!(ptp["state"], json!("ptp"));
+    assert_eq!(ptp["cost"], json!("100"));
+    assert!(ptp.get("priority").is_none(), "{ptp}");
+    assert_eq!(
+        one(&ifs, "address", "10.0.0.1%sfp-sfpplus2").unwrap()[".id"],
+        lan[".id"]
+    );
+
+    // A link that stops running shows `down`; a disabled template takes its entries away.
+    let (st, body) = sim
+        .patch("/interface/sfp-sfpplus2", json!({"disabled": "true"}))
+        .await;
+    assert!(st.is_success(), "{body}");
+    let (_, ifs) = sim.get("/routing/ospf/interface").await;
+    assert_eq!(
+        one(&ifs, "address", "10.0.0.1%sfp-sfpplus2").unwrap()["state"],
+        json!("down")
+    );
+    let (st, body) = sim
+        .patch(
+            &format!("/routing/ospf/interface-template/{ptp_template}"),
+            json!({"disabled": "true"}),
+        )
+        .await;
+    assert!(st.is_success(), "{body}");
+    let (_, ifs) = sim.get("/routing/ospf/interface").await;
+    assert!(
+        one(&ifs, "address", &format!("{ip}%sfp-sfpplus1")).is_none(),
+        "{ifs}"
+    );
+    assert_eq!(ifs.as_array().unwrap().len(), 1);
+    sim.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn home_peers_and_leases_print_what_routeros_7_15_prints() {
+    let sim = sim_of(Profile::Home).await;
+    let (_, peers) = sim.get("/interface/wireguard/peers").await;
+    for peer in peers.as_array().unwrap() {
+        // Road warriors: no endpoint of their own, connected from somewhere, handshaking.
+        assert_eq!(peer["endpoint-address"], json!(""), "{peer}");
+        assert!(
+            peer["current-endpoint-address"]
+                .as_str()
+                .unwrap()
+                .starts_with("192.0.2.")
+        );
+        assert_ne!(peer["current-endpoint-port"], json!("0"));
+        assert!(peer["last-handshake"].is_string(), "{peer}");
+        assert_eq!(peer["client-address"], peer["allowed-address"]);
+        assert_eq!(peer["preshared-key"], json!(""));
+        assert!(peer.get("persistent-keepalive").is_none(), "{peer}");
+        assert!(peer.get("responder").is_none(), "{peer}");
+    }
+    // A peer with an endpoint of its own shows it as the current one once it handshakes.
+    let (st, body) = sim
+        .put(
+            "/interface/wireguard/peers",
+            json!({"interface": "wg0", "name": "office", "allowed-address": "10.100.1.0/24",
+                   "public-key": "dcKiJ0TpLjtSWZh3G0ILJ9cL56fTIfHBAsZsXdDIlFM=",
+                   "endpoint-address": "198.51.100.10", "endpoint-port": "51820"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (_, peers) = sim.get("/interface/wireguard/peers").await;
+    let office = one(&peers, "name", "office").unwrap();
+    assert_eq!(office["current-endpoint-address"], json!("198.51.100.10"));
+    assert_eq!(office["current-endpoint-port"], json!("51820"));
+
+    // Dynamic leases run on their server's lease time (30m) and have an age; static ones
+    // carry no age.
+    let (_, leases) = sim.get("/ip/dhcp-server/lease").await;
+    let mut dynamic = 0;
+    for l in leases.as_array().unwrap() {
+        let left = l["expires-after"].as_str().unwrap();
+        assert!(!left.contains('h'), "a 30m lease expires within 30m: {l}");
+        if l["dynamic"] == json!("true") {
+            dynamic += 1;
+            assert!(l["age"].is_string(), "{l}");
+        } else {
+            assert!(l.get("age").is_none(), "{l}");
+        }
+    }
+    assert!(dynamic >= 2, "{leases}");
+    sim.fleet.shutdown().await;
+}
+
 #[tokio::test]
 async fn routing_menus_validate_their_input() {
     let sim = sim_of(Profile::Home).await;

@@ -33,6 +33,9 @@ const PARSING: &[&str] = &[
     "/ip firewall nat print all without-paging",
     "/system identity print",
     "/system routerboard print",
+    "/interface wireguard peers print terse without-paging",
+    "/ip dhcp-server lease print terse without-paging",
+    "/routing ospf interface print terse",
 ];
 
 #[tokio::test]

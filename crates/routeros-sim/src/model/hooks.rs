@@ -281,9 +281,20 @@ pub fn lease(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &m
         out.push(("last-seen", "never".into()));
         return;
     }
+    // The lease's own lease-time when set (static leases may carry one), else its server's,
+    // as RouterOS hands out leases.
+    let server_time = || {
+        let server = item.get("server")?;
+        ctx.state
+            .items_of("/ip/dhcp-server")
+            .find(|s| s.get("name") == Some(server))?
+            .get("lease-time")
+    };
     let lease = item
         .get("lease-time")
         .and_then(parse_duration)
+        .filter(|d| *d > 0)
+        .or_else(|| server_time().and_then(parse_duration))
         .filter(|d| *d > 0)
         .map(|d| d / 1_000_000)
         .unwrap_or(1800);
@@ -291,12 +302,20 @@ pub fn lease(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &m
     let elapsed = (ctx.uptime_secs() + offset) % lease.max(1);
     out.push(("expires-after", format_secs(lease - elapsed)));
     out.push(("last-seen", format_secs(elapsed)));
+    if item.is_true("dynamic") {
+        // A dynamic lease exists since the client first asked: some renewals ago.
+        let renewals = rate(ctx, item, 9, 1, 40);
+        out.push(("age", format_secs(renewals * lease + elapsed)));
+    }
 }
 
 /// `/interface/wireguard/peers`: traffic and handshakes for peers with an endpoint.
 pub fn wg_peer(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
-    let has_endpoint = item.get("endpoint-address").is_some_and(|e| !e.is_empty())
-        || item.get("current-endpoint-address").is_some();
+    let configured = item.get("endpoint-address").filter(|e| !e.is_empty());
+    let current = item
+        .get("current-endpoint-address")
+        .filter(|e| !e.is_empty());
+    let has_endpoint = configured.is_some() || current.is_some();
     let iface_ok = item
         .get("interface")
         .is_some_and(|i| ctx.routing().running(i));
@@ -305,10 +324,30 @@ pub fn wg_peer(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: 
         out.push(("tx", "0".into()));
         return;
     }
+    // A peer reached at its configured endpoint shows that endpoint as the current one; a
+    // road warrior (no endpoint) shows where it last connected from (kept in the item).
+    if let (Some(endpoint), None) = (configured, current) {
+        out.push(("current-endpoint-address", endpoint.to_string()));
+        let port = item.get("endpoint-port").unwrap_or("0");
+        out.push(("current-endpoint-port", port.to_string()));
+    }
     let up = ctx.uptime_secs();
     out.push(("rx", (rate(ctx, item, 6, 10, 5_000) * up).to_string()));
     out.push(("tx", (rate(ctx, item, 7, 10, 5_000) * up).to_string()));
-    out.push(("last-handshake", format_secs(up % 120)));
+    // WireGuard handshakes every two minutes while traffic flows.
+    let phase = rate(ctx, item, 10, 0, 119);
+    out.push(("last-handshake", format_secs((up + phase) % 120)));
+}
+
+/// `/routing/ospf/interface`: an interface that does not run is `down`, whatever its role.
+pub fn ospf_interface(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    let iface = item
+        .get("address")
+        .and_then(|a| a.split_once('%'))
+        .map(|(_, i)| i);
+    if iface.is_some_and(|i| !ctx.routing().running(i)) {
+        out.push(("state", "down".into()));
+    }
 }
 
 /// `/ip/dns`: cache use grows to a plateau.

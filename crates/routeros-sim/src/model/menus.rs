@@ -322,22 +322,26 @@ const WIREGUARD_PROPS: &[PropSpec] = &[
 ];
 
 const WG_PEER_PROPS: &[PropSpec] = &[
-    // Console order as RouterOS 7 prints it (`print terse`).
+    // Console order as RouterOS 7.15+ prints it (`print terse`, recorded): the keys and the
+    // client-* properties print even when empty, the responder flag and keepalives only when
+    // set, the handshake only once there was one.
     p("interface", PropType::reference("/interface/wireguard")).req(),
     p("name", T),
     p("public-key", KEY).req(),
+    p("private-key", KEY).def("").sensitive(),
     p("endpoint-address", T).def(""),
     p("endpoint-port", PropType::Int { min: 0, max: 65535 }).def("0"),
-    p("current-endpoint-address", T).ro(),
-    p("current-endpoint-port", CNT).ro(),
+    p("current-endpoint-address", T).def("").ro(),
+    p("current-endpoint-port", CNT).def("0").ro(),
     p("allowed-address", T).req(),
-    p("preshared-key", KEY).sensitive(),
+    p("preshared-key", KEY).def("").sensitive(),
     p("persistent-keepalive", DUR),
-    p("responder", B).def("false"),
-    p("client-address", T),
+    p("responder", B),
+    p("client-address", T).def(""),
     p("client-dns", T),
-    p("client-endpoint", T),
+    p("client-endpoint", T).def(""),
     p("client-keepalive", DUR),
+    p("client-listen-port", PropType::Int { min: 0, max: 65535 }),
     p("rx", CNT).volatile(),
     p("tx", CNT).volatile(),
     p("last-handshake", T).volatile(),
@@ -570,6 +574,7 @@ const DHCP_LEASE_PROPS: &[PropSpec] = &[
     p("status", T).def("waiting").ro(),
     p("expires-after", T).volatile(),
     p("last-seen", T).volatile(),
+    p("age", T).volatile(),
     p("active-address", T).ro(),
     p("active-mac-address", T).ro(),
     p("active-client-id", T).ro(),

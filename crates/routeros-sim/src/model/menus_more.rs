@@ -5,7 +5,7 @@
 //!
 //! Property names and defaults follow what RouterOS 7 prints over REST (MikroTik's
 //! documentation and the community field inventory). Status menus are read-only as on
-//! RouterOS: `/user/active`, `/routing/bgp/session`, `/ipv6/neighbor`, `/system/license`,
+//! RouterOS: `/user/active`, `/routing/bgp/session`, `/routing/ospf/interface`, `/ipv6/neighbor`, `/system/license`,
 //! `/interface/wifi/registration-table` are filled by the device, never by a client.
 
 use super::hooks;
@@ -122,6 +122,26 @@ const OSPF_TEMPLATE_PROPS: &[PropSpec] = &[
     INVALID,
     DISABLED,
     COMMENT,
+];
+
+/// `/routing/ospf/interface`: the interfaces OSPF runs on, one per address an interface
+/// template matches (by interface or by network), in RouterOS 7's terse order. Filled by the
+/// device ([`super::state::RouterState::refresh_ospf_interfaces`]).
+const OSPF_INTERFACE_PROPS: &[PropSpec] = &[
+    p("address", T).ro(),
+    p("area", T).ro(),
+    p("state", T).ro(),
+    p("network-type", T).ro(),
+    p("cost", CNT).ro(),
+    p("priority", CNT).ro(),
+    p("use-bfd", B).def("false").ro(),
+    p("retransmit-interval", DUR).def("5s").ro(),
+    p("transmit-delay", DUR).def("1s").ro(),
+    p("hello-interval", DUR).ro(),
+    p("dead-interval", DUR).ro(),
+    // Which template and address the entry comes from (`template-id/address-id`).
+    p("origin", T).hidden(),
+    DYNAMIC,
 ];
 
 const BGP_TEMPLATE_PROPS: &[PropSpec] = &[
@@ -639,6 +659,11 @@ pub static MENUS: &[MenuSpec] = &[
     MenuSpec::list("/routing/ospf/interface-template", OSPF_TEMPLATE_PROPS)
         .columns(&["area", "interfaces", "networks", "type", "cost"])
         .flags(&[F_DISABLED, F_INVALID]),
+    MenuSpec::list("/routing/ospf/interface", OSPF_INTERFACE_PROPS)
+        .read_only()
+        .columns(&["address", "area", "state", "network-type", "cost"])
+        .flags(&[F_DYNAMIC])
+        .compute(hooks::ospf_interface),
     MenuSpec::list("/routing/bgp/template", BGP_TEMPLATE_PROPS)
         .named()
         .columns(&["name", "as", "router-id", "routing-table"])

@@ -23,6 +23,9 @@ use super::spec::{Access, MenuKind, MenuSpec, menu, menu_index, menus, storage_o
 use super::value::{PropType, RefSpec, normalize, parse_prefix};
 use crate::clock::SimClock;
 
+/// The properties of an item the device derives from its configuration, in print order.
+type DerivedProps = Vec<(&'static str, String)>;
+
 /// Menu-specific validation and derived values, run on the candidate item of an `add` or `set`
 /// before uniqueness is checked.
 pub type WriteHook = fn(&WriteCtx<'_>, &mut Item) -> Result<(), RosError>;
@@ -737,6 +740,173 @@ impl RouterState {
         if store == "/interface" || store == "/ip/address" {
             self.refresh_connected_routes();
         }
+        if matches!(
+            store,
+            "/interface"
+                | "/ip/address"
+                | "/routing/ospf/instance"
+                | "/routing/ospf/area"
+                | "/routing/ospf/interface-template"
+                | "/routing/ospf/neighbor"
+        ) {
+            self.refresh_ospf_interfaces();
+        }
+    }
+
+    /// Recomputes `/routing/ospf/interface` from the interface templates, as RouterOS does:
+    /// one dynamic entry per enabled address that an enabled template of an enabled area
+    /// matches — by interface (`interfaces=`), by network (`networks=`), by both when both are
+    /// set. The entry takes the template's network type, cost, priority and timers; its state
+    /// is `passive` or `ptp` where the template says so, else the router's role in the
+    /// segment's DR election as its neighbours report it (`dr`, `bdr`, `dr-other`; `dr` when it
+    /// has no neighbour there). Entries keep their ids while their template and address stay.
+    pub fn refresh_ospf_interfaces(&mut self) {
+        let Some(spec) = menu("/routing/ospf/interface") else {
+            return;
+        };
+        let enabled = |it: &&Item| !it.is_true("disabled");
+        let areas: Vec<String> = self
+            .items_of("/routing/ospf/area")
+            .filter(enabled)
+            .filter(|a| {
+                a.get("instance").is_some_and(|i| {
+                    self.items_of("/routing/ospf/instance")
+                        .any(|x| x.get("name") == Some(i) && !x.is_true("disabled"))
+                })
+            })
+            .filter_map(|a| a.get("name").map(str::to_string))
+            .collect();
+        let addresses: Vec<(RosId, Ipv4Addr, u8, String)> = self
+            .items_of("/ip/address")
+            .filter(enabled)
+            .filter_map(|a| {
+                let (ip, len) = parse_prefix(a.get("address")?)?;
+                let iface = a.get("interface")?;
+                Some((a.id(), ip, len, iface.to_string()))
+            })
+            .filter(|(_, _, _, iface)| self.name_exists("/interface", iface))
+            .collect();
+        let neighbours: Vec<(Ipv4Addr, String, String)> = self
+            .items_of("/routing/ospf/neighbor")
+            .filter_map(|n| {
+                let addr = n.get("address")?.parse().ok()?;
+                let field = |k: &str| n.get(k).unwrap_or("").to_string();
+                Some((addr, field("dr"), field("bdr")))
+            })
+            .collect();
+        let mut wanted: Vec<(String, DerivedProps)> = Vec::new();
+        for t in self
+            .items_of("/routing/ospf/interface-template")
+            .filter(enabled)
+        {
+            let Some(area) = t.get("area").filter(|a| areas.iter().any(|x| x == a)) else {
+                continue;
+            };
+            let list = |k: &str| -> Vec<String> {
+                t.get(k)
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
+            let (ifaces, networks) = (list("interfaces"), list("networks"));
+            let nets: Vec<(Ipv4Addr, u8)> =
+                networks.iter().filter_map(|n| parse_prefix(n)).collect();
+            let get = |k: &str, d: &str| t.get(k).unwrap_or(d).to_string();
+            let kind = get("type", "broadcast");
+            for (addr_id, ip, len, iface) in &addresses {
+                let by_iface = ifaces.iter().any(|i| i == iface || i == "all");
+                let by_net = nets
+                    .iter()
+                    .any(|(n, l)| super::value::contains(*n, *l, *ip));
+                let matched = match (ifaces.is_empty(), nets.is_empty()) {
+                    (true, true) => true,
+                    (false, true) => by_iface,
+                    (true, false) => by_net,
+                    (false, false) => by_iface && by_net,
+                };
+                if !matched {
+                    continue;
+                }
+                let state = if t.is_true("passive") {
+                    "passive".to_string()
+                } else if kind == "broadcast" || kind == "nbma" {
+                    let own = ip.to_string();
+                    let on_segment: Vec<_> = neighbours
+                        .iter()
+                        .filter(|(a, _, _)| super::value::contains(*ip, *len, *a))
+                        .collect();
+                    // Alone on the segment, or elected: DR.
+                    if on_segment.is_empty() || on_segment.iter().any(|(_, dr, _)| *dr == own) {
+                        "dr".to_string()
+                    } else if on_segment.iter().any(|(_, _, bdr)| *bdr == own) {
+                        "bdr".to_string()
+                    } else {
+                        "dr-other".to_string()
+                    }
+                } else {
+                    kind.clone()
+                };
+                let mut props = vec![
+                    ("address", format!("{ip}%{iface}")),
+                    ("area", area.to_string()),
+                    ("state", state),
+                    ("network-type", kind.clone()),
+                    ("cost", get("cost", "1")),
+                ];
+                if kind == "broadcast" || kind == "nbma" {
+                    props.push(("priority", get("priority", "128")));
+                }
+                props.push(("hello-interval", get("hello-interval", "10s")));
+                props.push(("dead-interval", get("dead-interval", "40s")));
+                props.push(("dynamic", "true".to_string()));
+                wanted.push((format!("{}/{}", t.id(), addr_id), props));
+            }
+        }
+        let current: Vec<(Option<String>, DerivedProps)> = self
+            .table(spec)
+            .items
+            .iter()
+            .map(|it| {
+                let props = spec
+                    .props
+                    .iter()
+                    .filter(|p| p.name != "origin")
+                    .filter_map(|p| it.get(p.name).map(|v| (p.name, v.to_string())))
+                    .collect();
+                (it.get("origin").map(str::to_string), props)
+            })
+            .collect();
+        let same = current.len() == wanted.len()
+            && current
+                .iter()
+                .zip(&wanted)
+                .all(|((o, c), (w, p))| o.as_deref() == Some(w.as_str()) && c == p);
+        if same {
+            return;
+        }
+        let mut old: Vec<Item> = std::mem::take(&mut self.table_mut(spec).items);
+        let mut items = Vec::with_capacity(wanted.len());
+        for (origin, props) in wanted {
+            let reused = old
+                .iter()
+                .position(|it| it.get("origin") == Some(origin.as_str()))
+                .map(|i| old.swap_remove(i).id());
+            let id = match reused {
+                Some(id) => id,
+                None => self.next_dynamic_id(spec),
+            };
+            let mut it = Item::new(id);
+            for (k, v) in props {
+                it.set(k, v);
+            }
+            it.set("origin", origin);
+            items.push(it);
+        }
+        self.table_mut(spec).items = items;
+        self.generation += 1;
     }
 
     /// Recomputes the dynamic connected routes from the addresses: one per enabled address on

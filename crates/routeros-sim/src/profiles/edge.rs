@@ -446,7 +446,6 @@ fn dhcp(b: &mut Builder<'_>) -> Result<(), RosError> {
             props.push(("comment", &comment));
         } else {
             props.push(("dynamic", "true"));
-            props.push(("lease-time", "1h"));
         }
         b.add("/ip/dhcp-server/lease", &props)?;
         if i % 8 == 0 {

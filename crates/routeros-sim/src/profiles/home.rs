@@ -76,12 +76,16 @@ pub(super) fn build(b: &mut Builder<'_>) -> Result<(), RosError> {
             ("comment", "road warriors"),
         ],
     )?;
+    // Road warriors, connected: RouterOS shows where each last connected from.
+    let mut rng = b.params.rng("home-wg-peers");
     for (i, name) in ["phone", "laptop"].iter().enumerate() {
         let key = crate::model::wg_public_key(&crate::model::wg_private_key(
             b.params.device_seed(),
             100 + i as u64,
         ));
         let allowed = format!("10.100.0.{}/32", i + 2);
+        let from = format!("192.0.2.{}", 10 + rng.below(240));
+        let port = (32_768 + rng.below(28_000)).to_string();
         b.add(
             "/interface/wireguard/peers",
             &[
@@ -89,7 +93,9 @@ pub(super) fn build(b: &mut Builder<'_>) -> Result<(), RosError> {
                 ("interface", "wg0"),
                 ("public-key", &key),
                 ("allowed-address", &allowed),
-                ("persistent-keepalive", "25s"),
+                ("client-address", &allowed),
+                ("current-endpoint-address", &from),
+                ("current-endpoint-port", &port),
             ],
         )?;
     }
@@ -206,7 +212,6 @@ pub(super) fn build(b: &mut Builder<'_>) -> Result<(), RosError> {
                     ("server", "defconf"),
                     ("dynamic", "true"),
                     ("status", "bound"),
-                    ("lease-time", "30m"),
                     ("active-address", &ip),
                     ("active-mac-address", &mac),
                     ("active-server", "defconf"),
