@@ -369,6 +369,58 @@ async fn cancel_interrupts_a_running_command_and_the_next_one_runs() {
 }
 
 #[tokio::test]
+async fn tagged_commands_run_side_by_side_up_to_the_connection_limit() {
+    // Side by side: the identity answers while a fifty-second ping runs on the same connection.
+    let sim = rest_support::home().await;
+    let mut c = Raw::connect(api_addr(&sim)).await;
+    c.login("admin", "secret").await;
+    c.send(&["/ping", "=address=192.168.88.1", "=count=50", ".tag=p"])
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    c.send(&["/system/identity/print", ".tag=n"]).await;
+    let first = tokio::time::timeout(Duration::from_secs(5), c.sentence())
+        .await
+        .expect("the second command answers while the first runs");
+    assert_eq!(first.unwrap(), s(&["!re", "=name=sim-0001", ".tag=n"]));
+    assert_eq!(c.sentence().await.unwrap(), s(&["!done", ".tag=n"]));
+    c.send(&["/cancel", "=tag=p", ".tag=c"]).await;
+    assert_eq!(
+        c.sentence().await.unwrap(),
+        s(&["!trap", "=category=2", "=message=interrupted", ".tag=p"])
+    );
+    sim.fleet.shutdown().await;
+
+    // One at a time: the identity waits until the ping is cancelled, then answers.
+    let sim = sim_with(ApiLimits {
+        concurrent_commands: 1,
+        ..ApiLimits::default()
+    })
+    .await;
+    let mut c = Raw::connect(api_addr(&sim)).await;
+    c.login("admin", "secret").await;
+    c.send(&["/ping", "=address=192.168.88.1", "=count=50", ".tag=p"])
+        .await;
+    c.send(&["/system/identity/print", ".tag=n"]).await;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(700), c.sentence())
+            .await
+            .is_err(),
+        "with one slot the second command waits"
+    );
+    c.send(&["/cancel", "=tag=p", ".tag=c"]).await;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        seen.push(c.sentence().await.unwrap());
+    }
+    assert!(
+        seen.contains(&s(&["!re", "=name=sim-0001", ".tag=n"])),
+        "{seen:?}"
+    );
+    assert!(seen.contains(&s(&["!done", ".tag=n"])), "{seen:?}");
+    sim.fleet.shutdown().await;
+}
+
+#[tokio::test]
 async fn commands_before_login_are_refused_and_wrong_passwords_are_bounded() {
     let sim = rest_support::home().await;
     let mut c = Raw::connect(api_addr(&sim)).await;

@@ -35,8 +35,11 @@ pub struct ApiLimits {
     pub login_timeout: Duration,
     /// Time to receive a sentence once its first byte arrived, and to write a reply.
     pub transfer_timeout: Duration,
-    /// Commands queued behind the running one before reading pauses.
+    /// Commands queued behind the running ones before reading pauses.
     pub queued_commands: usize,
+    /// Commands of one connection that run at once (RouterOS runs tagged commands side by
+    /// side); the next waits for one to finish.
+    pub concurrent_commands: usize,
 }
 
 impl Default for ApiLimits {
@@ -51,6 +54,7 @@ impl Default for ApiLimits {
             login_timeout: Duration::from_secs(60),
             transfer_timeout: Duration::from_secs(30),
             queued_commands: 64,
+            concurrent_commands: 8,
         }
     }
 }
@@ -67,6 +71,7 @@ impl ApiLimits {
             ("login_sentences", self.login_sentences),
             ("login_attempts", self.login_attempts),
             ("queued_commands", self.queued_commands),
+            ("concurrent_commands", self.concurrent_commands),
         ] {
             if value == 0 {
                 zero.push(name);

@@ -5,8 +5,11 @@
 //! time, under tight limits: small words, few words per sentence, few sentences, a bounded
 //! number of failed logins, and a deadline for the whole login. After login, three tasks share
 //! the connection: a reader that keeps reading sentences (so `/cancel` is seen while a command
-//! runs), a worker that runs commands one at a time in arrival order, and a writer that sends
-//! each command's reply sentences in one piece.
+//! runs), a worker that starts commands in arrival order and lets up to
+//! [`ApiLimits::concurrent_commands`] run side by side, as RouterOS runs tagged commands, and a
+//! writer that sends each command's reply sentences in one piece (replies of different commands
+//! never interleave within a reply; they arrive in the order the commands finish). A `/login`
+//! on a logged-in connection waits for the running commands and holds the next ones back.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,7 +18,8 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{RwLock, Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -531,42 +535,81 @@ fn cancel(
     out
 }
 
-/// Runs queued commands one at a time until `stop`.
+/// Starts queued commands in arrival order, up to [`ApiLimits::concurrent_commands`] at once,
+/// until `stop` (which ends the running ones too).
 async fn worker(
     conn: Arc<Conn>,
-    mut user: UserInfo,
+    user: UserInfo,
     mut jobs: mpsc::Receiver<Job>,
     out: mpsc::Sender<Vec<u8>>,
     pending: Arc<Mutex<Vec<Arc<Pending>>>>,
     stop: CancellationToken,
 ) {
+    let user = Arc::new(RwLock::new(user));
+    let slots = Arc::new(Semaphore::new(conn.limits.concurrent_commands));
+    let mut running = JoinSet::new();
     loop {
         let job = tokio::select! {
             _ = stop.cancelled() => return,
+            Some(_) = running.join_next(), if !running.is_empty() => continue,
             j = jobs.recv() => j,
         };
         let Some(Job { ctl, cmd }) = job else { return };
-        let replies = if ctl.stop.is_cancelled() {
-            None
-        } else {
-            tokio::select! {
-                _ = stop.cancelled() => return,
-                _ = ctl.stop.cancelled() => None,
-                r = conn.run(&cmd, &mut user) => Some(r),
-            }
+        let permit = tokio::select! {
+            _ = stop.cancelled() => return,
+            p = Arc::clone(&slots).acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
         };
-        pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .retain(|p| !Arc::ptr_eq(p, &ctl));
-        if let Some(replies) = replies
-            && ctl.finish()
-            && out
-                .send(encode(&replies, cmd.tag.as_deref()))
-                .await
-                .is_err()
-        {
-            return;
-        }
+        // A re-login changes who the next commands run as: it waits for the running ones.
+        let relogin = cmd.word == "/login";
+        let guard = if relogin {
+            Some(tokio::select! {
+                _ = stop.cancelled() => return,
+                g = Arc::clone(&user).write_owned() => g,
+            })
+        } else {
+            None
+        };
+        let (conn, user, out, pending, stop) = (
+            Arc::clone(&conn),
+            Arc::clone(&user),
+            out.clone(),
+            Arc::clone(&pending),
+            stop.clone(),
+        );
+        running.spawn(async move {
+            let _permit = permit;
+            let replies = if ctl.stop.is_cancelled() {
+                None
+            } else {
+                let work = async {
+                    match guard {
+                        Some(mut g) => conn.run(&cmd, &mut g).await,
+                        None => {
+                            // Held while the command runs, so a re-login waits for it.
+                            let held = user.read().await;
+                            let mut as_user = held.clone();
+                            conn.run(&cmd, &mut as_user).await
+                        }
+                    }
+                };
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = ctl.stop.cancelled() => None,
+                    r = work => Some(r),
+                }
+            };
+            pending
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .retain(|p| !Arc::ptr_eq(p, &ctl));
+            if let Some(replies) = replies
+                && ctl.finish()
+            {
+                let _ = out.send(encode(&replies, cmd.tag.as_deref())).await;
+            }
+        });
     }
 }
