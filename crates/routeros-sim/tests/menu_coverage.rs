@@ -506,6 +506,41 @@ async fn home_peers_and_leases_print_what_routeros_7_15_prints() {
         }
     }
     assert!(dynamic >= 2, "{leases}");
+
+    // The radios are bridged with the LAN ports as defconf does, and the wireless clients
+    // among the DHCP clients are associated with them.
+    let (_, ports) = sim.get("/interface/bridge/port").await;
+    for radio in ["wifi1", "wifi2"] {
+        let port = one(&ports, "interface", radio).expect("radio bridged");
+        assert_eq!(port["bridge"], json!("bridge"));
+    }
+    let (_, stations) = sim.get("/interface/wifi/registration-table").await;
+    let stations = stations.as_array().unwrap();
+    assert!(!stations.is_empty());
+    for st in stations {
+        let mac = st["mac-address"].as_str().unwrap();
+        let lease = one(&leases, "mac-address", mac).expect("a station has a lease");
+        let host = lease["host-name"].as_str().unwrap();
+        assert!(
+            ["laptop", "phone", "tv"].iter().any(|k| host.contains(k)),
+            "{host}"
+        );
+        let radio = if host.contains("tv") {
+            "wifi2"
+        } else {
+            "wifi1"
+        };
+        assert_eq!(st["interface"], json!(radio), "{st}");
+        assert!(st["signal"].as_str().unwrap().starts_with('-'));
+        assert!(st["uptime"].is_string() && st["bytes"].is_string());
+    }
+    let (st, body) = sim
+        .put(
+            "/interface/wifi/registration-table",
+            json!({"interface": "wifi1"}),
+        )
+        .await;
+    assert_eq!(st.as_u16(), 406, "filled by the router: {body}");
     sim.fleet.shutdown().await;
 }
 

@@ -161,6 +161,8 @@ async fn startup_entries_run_after_every_boot() {
             break c;
         }
         assert!(Instant::now() < deadline, "device did not come back");
+        // A rebooting device closes connections at once: do not spin.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     };
     eventually(
         &conn,

@@ -366,6 +366,22 @@ pub fn uptime_since(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, 
     out.push(("age", format_secs(up % 60)));
 }
 
+/// `/interface/wifi/registration-table`: a station's time associated, its last frame and its
+/// traffic (`tx,rx`) grow with uptime.
+pub fn wifi_station(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
+    // Associated for part of the router's uptime (stations come and go).
+    let up = ctx.uptime_secs() * rate(ctx, item, 14, 30, 100) / 100;
+    out.push(("uptime", format_secs(up)));
+    let ms = rate(ctx, item, 11, 10, 2_990);
+    out.push(("last-activity", format!("{ms}ms")));
+    let (tx, rx) = (
+        rate(ctx, item, 12, 200, 40_000),
+        rate(ctx, item, 13, 100, 8_000),
+    );
+    out.push(("bytes", format!("{},{}", tx * up, rx * up)));
+    out.push(("packets", format!("{},{}", tx * up / 900, rx * up / 600)));
+}
+
 /// Connection tracking: timeouts count down, counters grow.
 pub fn connection(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, out: &mut Out) {
     let t = rate(ctx, item, 9, 10, 86_400);

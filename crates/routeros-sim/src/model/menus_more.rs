@@ -537,6 +537,23 @@ const BANDWIDTH_SERVER_PROPS: &[PropSpec] = &[
 // /interface/wifi (package wifi-qcom)
 // --------------------------------------------------------------------------------------------
 
+/// `/interface/wifi/registration-table`: the stations associated with the access point's
+/// radios, as the wifi package prints them.
+const WIFI_REGISTRATION_PROPS: &[PropSpec] = &[
+    p("interface", T).ro(),
+    p("ssid", T).ro(),
+    p("mac-address", T).ro(),
+    p("uptime", T).volatile(),
+    p("last-activity", T).volatile(),
+    p("signal", T).ro(),
+    p("auth-type", T).ro(),
+    p("band", T).ro(),
+    p("tx-rate", T).ro(),
+    p("rx-rate", T).ro(),
+    p("packets", T).volatile(),
+    p("bytes", T).volatile(),
+];
+
 const WIFI_PROPS: &[PropSpec] = &[
     p("name", T),
     p("default-name", T).ro(),
@@ -797,6 +814,14 @@ pub static MENUS: &[MenuSpec] = &[
             flag('I', "inactive", "inactive"),
         ])
         .compute(hooks::interface),
+    MenuSpec::list(
+        "/interface/wifi/registration-table",
+        WIFI_REGISTRATION_PROPS,
+    )
+    .read_only()
+    .package(WIFI_PACKAGE)
+    .columns(&["interface", "ssid", "mac-address", "uptime", "signal"])
+    .compute(hooks::wifi_station),
     MenuSpec::list("/interface/wifi/configuration", WIFI_CONFIGURATION_PROPS)
         .named()
         .package(WIFI_PACKAGE)

@@ -223,6 +223,52 @@ fn home(b: &mut Builder<'_>) -> Result<(), RosError> {
             ],
         )?;
     }
+    // defconf bridges both radios with the wired LAN ports.
+    for radio in ["wifi1", "wifi2"] {
+        b.add(
+            "/interface/bridge/port",
+            &[
+                ("bridge", "bridge"),
+                ("interface", radio),
+                ("comment", "defconf"),
+            ],
+        )?;
+    }
+    // The wireless clients among the DHCP clients are associated: phones and laptops on
+    // 5 GHz, the TV on 2.4 GHz.
+    let stations: Vec<(String, String)> = b
+        .state
+        .items_of("/ip/dhcp-server/lease")
+        .filter_map(|l| {
+            Some((
+                l.get("host-name")?.to_string(),
+                l.get("mac-address")?.to_string(),
+            ))
+        })
+        .filter(|(h, _)| ["laptop", "phone", "tv"].iter().any(|k| h.contains(k)))
+        .collect();
+    let mut rng = b.params.rng("home-wifi-stations");
+    for (host, mac) in stations {
+        let (radio, band, rate) = if host.contains("tv") {
+            ("wifi2", "2ghz-n", "144.4Mbps-20MHz/2S/SGI")
+        } else {
+            ("wifi1", "5ghz-ax", "1200.9Mbps-80MHz/2S")
+        };
+        let signal = format!("-{}", 45 + rng.below(30));
+        b.add(
+            "/interface/wifi/registration-table",
+            &[
+                ("interface", radio),
+                ("ssid", &ssid),
+                ("mac-address", &mac),
+                ("signal", &signal),
+                ("auth-type", "wpa2-psk"),
+                ("band", band),
+                ("tx-rate", rate),
+                ("rx-rate", rate),
+            ],
+        )?;
+    }
     ipv6_neighbors(b, "bridge", 4, "home-ipv6-neighbors", Some("fe80::1"))?;
     b.add(
         "/tool/netwatch",
