@@ -438,15 +438,17 @@ impl SimDevice {
         from: IpAddr,
         via: &str,
     ) -> Result<UserInfo, LoginFailure> {
-        if self
+        let rejected = self
             .faults
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .rejects_auth()
-        {
-            return Err(LoginFailure::BadCredentials);
-        }
-        let info = self.read_state(|s| s.authenticate(user, password, policy));
+            .rejects_auth();
+        // A rejected login is a login failure like any other, logged as RouterOS logs it.
+        let info = if rejected {
+            Err(LoginFailure::BadCredentials)
+        } else {
+            self.read_state(|s| s.authenticate(user, password, policy))
+        };
         match &info {
             Ok(_) => {
                 let mut s = self.state.write().unwrap_or_else(PoisonError::into_inner);

@@ -217,6 +217,17 @@ async fn reject_auth_refuses_valid_credentials() {
     );
     clear_faults(&sim).await;
     assert_eq!(sim.get("/system/identity").await.0, StatusCode::OK);
+    // The router logged the refused login as a login failure.
+    let (_, log) = sim.get("/log").await;
+    assert!(
+        log.as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["message"].as_str().is_some_and(
+                |m| m.starts_with("login failure for user admin from 127.0.0.1 via rest-api")
+            ) && l["topics"] == json!("system,error,critical")),
+        "{log}"
+    );
 }
 
 #[tokio::test]

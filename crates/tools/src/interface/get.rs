@@ -215,7 +215,7 @@ mod tests {
             .iter()
             .map(|p| p["interface"].as_str().unwrap())
             .collect();
-        assert_eq!(ports, ["ether2", "ether3", "ether4", "ether5"]);
+        assert_eq!(ports, ["ether2", "ether3", "ether4", "ether5", "wifi1", "wifi2"]);
 
         let ether2 = h
             .ok(
