@@ -709,9 +709,10 @@ async fn a_medium_plan_that_cuts_the_router_off_is_reverted_by_the_router() {
 /// How late, past its slot, the simulator's scheduler may start a run on a loaded machine and
 /// the run remove what it undoes: its task sleeps until the slot (it wakes at each change of
 /// the configuration and at least once a second anyway) and runs the script on a blocking
-/// thread, both of which share two cores with the other tests of this file. Runs under load
-/// have started within milliseconds of their slot; ten seconds leaves room for stalls two
-/// orders of magnitude longer without letting a revert that never comes pass unnoticed.
+/// thread, both of which share two cores with the other tests of this file. With ten copies of
+/// this file's tests and two busy loops on two cores, 240 runs started 1 to 44 ms after their
+/// slot; ten seconds leaves room for stalls two orders of magnitude longer, and a revert that
+/// never comes still fails the test.
 const SCHEDULER_SLACK: Duration = Duration::from_secs(10);
 
 /// A path cut that holds while `cut` does, and a flag raised the first time it held.
