@@ -381,7 +381,9 @@ async fn a_change_that_cuts_the_router_off_is_reverted_by_the_router() {
     let before = config(&world, &device);
     let client = world
         .stdio(&[
-            ("MCP_PLAN_CONFIRM_TIMEOUT_SECONDS", "3"),
+            // A change is sent only while more than the call deadline plus a second of it is
+            // left.
+            ("MCP_PLAN_CONFIRM_TIMEOUT_SECONDS", "5"),
             ("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "2"),
         ])
         .await;

@@ -7,8 +7,8 @@
 //! in one process (parallel tests), each with ephemeral ports when asked for port `0`.
 //!
 //! [`SimDevice`] is what every server of a device shares: the configuration behind a lock, the
-//! clock, faults, counters, keys, and the reachability rules (reboot, hang, management path)
-//! that decide whether the device answers at all.
+//! clock, faults, counters, keys, and the reachability rules (reboot, hang, management path, a
+//! test's own [`PathCut`]) that decide whether the device answers at all.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -270,6 +270,10 @@ impl Drop for ActiveSession {
     }
 }
 
+/// A condition on a device's configuration under which the device answers nobody (see
+/// [`SimDevice::set_path_cut`]).
+pub type PathCut = Arc<dyn Fn(&RouterState) -> bool + Send + Sync>;
+
 /// One simulated router.
 pub struct SimDevice {
     name: String,
@@ -289,6 +293,8 @@ pub struct SimDevice {
     changed: Notify,
     boot: watch::Sender<BootStatus>,
     mgmt_cache: Mutex<Option<(u64, Ipv4Addr, bool)>>,
+    /// A test's own cut (see [`SimDevice::set_path_cut`]).
+    path_cut: RwLock<Option<PathCut>>,
     runtime: tokio::runtime::Handle,
     shutdown: CancellationToken,
 }
@@ -528,8 +534,34 @@ impl SimDevice {
         ok
     }
 
-    /// Whether the device would answer `client` right now: not rebooting, not hanging, and the
-    /// management path intact.
+    /// Cuts the device off from every client while `cut` holds for its configuration; `None`
+    /// removes the condition. This is a test's stand-in for a change that cuts the server off in
+    /// a way the simulator does not model — a firewall rule, say, since no packet is filtered.
+    /// It behaves as a lost management path: the reply to the write that makes `cut` hold
+    /// never arrives, every later request is held silently, and held requests are answered
+    /// once a change on the device (a scheduler script) makes it false. Unlike a fault set
+    /// after the fact, it takes effect with the write itself.
+    pub fn set_path_cut(&self, cut: Option<PathCut>) {
+        *self
+            .path_cut
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = cut;
+        self.changed.notify_waiters();
+    }
+
+    /// Whether a test's [`PathCut`] holds now.
+    fn path_cut_holds(&self) -> bool {
+        // Never hold the cut's lock while taking the configuration lock.
+        let cut = self
+            .path_cut
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        cut.is_some_and(|cut| self.read_state(|s| cut(s)))
+    }
+
+    /// Whether the device would answer `client` right now: not rebooting, not hanging, the
+    /// management path intact and no [`PathCut`] holding.
     pub fn answering(&self, client: Ipv4Addr) -> bool {
         // Never hold the faults lock while taking the configuration lock.
         let hanging = self
@@ -537,7 +569,10 @@ impl SimDevice {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .hanging();
-        !hanging && !self.is_rebooting() && self.management_path_ok(client)
+        !hanging
+            && !self.is_rebooting()
+            && self.management_path_ok(client)
+            && !self.path_cut_holds()
     }
 
     /// Waits until the device answers `client` (returns at once if it does). Requests that
@@ -990,6 +1025,7 @@ impl Fleet {
                 changed: Notify::new(),
                 boot,
                 mgmt_cache: Mutex::new(None),
+                path_cut: RwLock::new(None),
                 runtime: runtime.clone(),
                 shutdown: shutdown.child_token(),
             });

@@ -52,6 +52,6 @@ pub mod tls;
 
 pub use faults::{FaultAction, Faults, RequestKind, Verdict};
 pub use fleet::{
-    CounterSnapshot, Fleet, FleetHandle, FleetOptions, Manifest, ManifestDevice, Ports,
+    CounterSnapshot, Fleet, FleetHandle, FleetOptions, Manifest, ManifestDevice, PathCut, Ports,
     RequestRecord, SimDevice, SimError, Transport,
 };

@@ -433,6 +433,68 @@ async fn removing_the_route_or_address_also_cuts_the_path() {
 }
 
 #[tokio::test]
+async fn a_path_cut_of_the_tests_own_silences_the_device_from_the_write_that_makes_it_hold() {
+    let sim = home().await;
+    let device = sim.fleet.device("sim-0001").unwrap();
+    let ruled = |s: &routeros_sim::model::RouterState| {
+        s.items_of("/ip/firewall/filter")
+            .any(|r| r.get("comment") == Some("cut"))
+    };
+    device.set_path_cut(Some(std::sync::Arc::new(ruled)));
+    assert_eq!(sim.get("/system/identity").await.0, StatusCode::OK);
+    // The rule goes in, but the reply to that very request never arrives.
+    let cut = sim
+        .client
+        .put(sim.http("/ip/firewall/filter"))
+        .basic_auth("admin", Some("secret"))
+        .json(&json!({"chain": "forward", "action": "drop", "comment": "cut"}))
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(cut.is_err(), "the cutting request gets no reply");
+    assert!(device.read_state(ruled), "the write was applied");
+    assert!(!device.answering(std::net::Ipv4Addr::LOCALHOST));
+    assert!(times_out(&sim, "/system/identity", Duration::from_millis(400)).await);
+    // A request held meanwhile is answered once the device itself removes the rule.
+    let pending = tokio::spawn({
+        let client = sim.client.clone();
+        let url = sim.http("/system/identity");
+        async move {
+            client
+                .get(url)
+                .basic_auth("admin", Some("secret"))
+                .send()
+                .await
+                .map(|r| r.status())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    device.write_state(|s| {
+        let filter = routeros_sim::model::menu("/ip/firewall/filter").unwrap();
+        let ids: Vec<_> = s
+            .items(filter)
+            .filter(|r| r.get("comment") == Some("cut"))
+            .map(|r| r.id())
+            .collect();
+        s.remove(filter, &ids).unwrap();
+    });
+    let status = tokio::time::timeout(Duration::from_secs(5), pending)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    // Without the condition the same rule cuts nothing.
+    device.set_path_cut(None);
+    let rule = json!({"chain": "forward", "action": "drop", "comment": "cut"});
+    assert_eq!(
+        sim.put("/ip/firewall/filter", rule).await.0,
+        StatusCode::CREATED
+    );
+    assert_eq!(sim.get("/system/identity").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn control_api_rejects_bad_fault_requests_clearly() {
     let sim = home().await;
     let (st, got) = sim

@@ -86,9 +86,16 @@ struct Run<'a> {
     attempted: Vec<u32>,
     created: HashMap<u32, String>,
     armed: bool,
+    /// The soonest the auto-revert armed by this run can start on the device (`None`: none
+    /// armed here). No change is sent that might be answered after it.
+    revert_due: Option<Instant>,
     /// Who asked for the apply (or the recovery): every audited step is recorded as theirs.
     audit: AuditContext,
 }
+
+/// How much sooner than its interval after being created a scheduler entry can first run:
+/// RouterOS stamps the entry's start time to the second and counts the interval from there.
+const START_TIME_RESOLUTION: Duration = Duration::from_secs(1);
 
 fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(200u64.saturating_mul(1 << attempt.min(5)))
@@ -410,6 +417,7 @@ impl Workflow {
             attempted: Vec::new(),
             created: HashMap::new(),
             armed: false,
+            revert_due: None,
             audit: ctx.clone(),
         };
         let result = run.go().await;
@@ -462,6 +470,7 @@ impl Workflow {
             attempted: plan.changes_of(&d.device_id).map(|c| c.seq).collect(),
             created: d.created.clone(),
             armed: false,
+            revert_due: None,
             audit: ctx.clone(),
         };
         let result = run.rollback("canary_failed", reason).await;
@@ -631,6 +640,7 @@ impl Run<'_> {
 
     /// Step: one change is written (announced first, recorded after).
     async fn write(&mut self, change: &Change) -> Result<(), Failure> {
+        self.within_revert_window(change).await?;
         if let Err(e) = self
             .journal(
                 Some(change.seq),
@@ -678,6 +688,35 @@ impl Run<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Refuses to send a change the device might take after its auto-revert has started: that
+    /// change would be left in place, unprotected, when the revert has already run (and if it
+    /// cut the server off, nothing would restore the device). A change sent now is taken at
+    /// the latest when the call's deadline ends, so there must be that much left before the
+    /// revert can start. Refusing rolls back what was written; nothing more is sent.
+    async fn within_revert_window(&mut self, change: &Change) -> Result<(), Failure> {
+        let Some(due) = self.revert_due else {
+            return Ok(());
+        };
+        let deadline = self.wf.inner.fleet.connections().limits().timeout;
+        if Instant::now() + deadline <= due {
+            return Ok(());
+        }
+        let reason = format!(
+            "change {} ({}) was not sent: the device-side auto-revert may start before the device answers it (a call may take {} s), so it would not be protected (MCP_PLAN_CONFIRM_TIMEOUT_SECONDS is too short for this apply)",
+            change.seq,
+            change.description,
+            deadline.as_secs_f64()
+        );
+        let _ = self
+            .journal(
+                Some(change.seq),
+                Step::ConfirmFailed,
+                json!({"error": reason.clone()}),
+            )
+            .await;
+        Err(self.fail("confirm_failed", reason).await)
     }
 
     /// Every change read back: what does not hold as planned, in words.
@@ -833,7 +872,11 @@ impl Run<'_> {
             ),
         ]);
         self.armed = true;
+        // The entry is created no sooner than the request leaves.
+        let sent = Instant::now();
         let created = self.client.add(&Self::scheduler()?, &props, None).await?;
+        self.revert_due =
+            Some(sent + Duration::from_secs(secs).saturating_sub(START_TIME_RESOLUTION));
         self.journal(
             None,
             Step::Armed,
@@ -1103,6 +1146,7 @@ pub(crate) async fn rollback_device(
         attempted,
         created,
         armed,
+        revert_due: None,
         audit: ctx.clone(),
     };
     run.rollback("recovery", "recovering an interrupted apply")
@@ -1127,6 +1171,7 @@ pub(crate) async fn confirm_device(
         attempted: Vec::new(),
         created: HashMap::new(),
         armed: true,
+        revert_due: None,
         audit: ctx.clone(),
     };
     run.remove_revert_entry().await

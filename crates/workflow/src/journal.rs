@@ -34,7 +34,8 @@ domain::text_enum! {
         VerifyFailed = "verify_failed",
         /// The auto-revert is gone and the changes held: the router is done.
         Confirmed = "confirmed",
-        /// The auto-revert could not be stood down, or had already run.
+        /// The auto-revert could not be stood down, or had already run, or could start before
+        /// the next change would be answered (that change was not sent).
         ConfirmFailed = "confirm_failed",
         /// Undoing starts.
         Rollback = "rollback",

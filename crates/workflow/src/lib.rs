@@ -74,7 +74,8 @@ pub struct WorkflowConfig {
     /// `MCP_PLAN_APPROVAL_TIMEOUT_SECONDS`: how long an approval token is valid.
     pub approval_timeout: Duration,
     /// `MCP_PLAN_CONFIRM_TIMEOUT_SECONDS`: how long the device-side auto-revert waits for the
-    /// server's confirmation.
+    /// server's confirmation. A change is sent only while more than a call's deadline plus one
+    /// second of it is left (see `apply`).
     pub confirm_timeout: Duration,
     /// How long an apply waits for a device another apply is writing.
     pub lock_timeout: Duration,

@@ -9,9 +9,11 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use routeros_sim::Faults;
+use routeros_sim::model::RouterState;
 use routeros_sim::profiles::Profile;
 use support::{Lab, props, quick_config};
 use workflow::menus;
@@ -612,7 +614,9 @@ async fn the_planner_assesses_what_the_router_reports() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_medium_plan_that_cuts_the_router_off_is_reverted_by_the_router() {
     let config = workflow::WorkflowConfig {
-        confirm_timeout: Duration::from_secs(2),
+        // Changes are sent only while more than 3 s of it is left (the 2 s a lab call may take,
+        // and the second RouterOS rounds the entry's start time down by): 2 s for one change.
+        confirm_timeout: Duration::from_secs(5),
         rollback_timeout: Duration::from_secs(1),
         ..quick_config()
     };
@@ -646,35 +650,21 @@ async fn a_medium_plan_that_cuts_the_router_off_is_reverted_by_the_router() {
     assert_eq!(p.plan.risk, Risk::Medium, "{:?}", p.plan.risk_reasons);
     assert!(p.plan.arms_auto_revert());
     let token = lab.approve(&p.plan.id).await;
-    // The guess was wrong: once the rule is in, the router stops answering the server (the
-    // simulator does not filter packets, so a silent router stands in for the cut).
+    // The guess was wrong: the rule cuts the server off. The simulator filters no packet, so
+    // the rule's presence is made a cut: from the write that adds it, the router answers the
+    // server nothing (not that write either) until something on the router removes it.
     let sim = lab.sim("r1");
-    let watcher = {
-        let sim = sim.clone();
-        tokio::spawn(async move {
-            for _ in 0..400 {
-                let dump = serde_json::to_value(sim.state_dump(false)).unwrap();
-                let added = dump["/ip/firewall/filter"]
-                    .as_array()
-                    .is_some_and(|rules| rules.iter().any(|r| r["comment"] == "risk-table"));
-                if added {
-                    sim.set_faults(Faults {
-                        hang: true,
-                        ..Faults::none()
-                    });
-                    return true;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            false
-        })
-    };
+    let (cut, was_cut) = cut_while(|s| {
+        s.items_of("/ip/firewall/filter")
+            .any(|r| r.get("comment") == Some("risk-table"))
+    });
+    sim.set_path_cut(Some(cut));
     let report = lab
         .workflow
         .apply(&p.plan.id, &token, &lab.ctx())
         .await
         .unwrap();
-    assert!(watcher.await.unwrap(), "the rule was added");
+    assert!(was_cut.load(Ordering::SeqCst), "the rule was added");
     assert_ne!(report.status, PlanStatus::Applied, "{report:?}");
     let steps = journal_steps(&lab, &p.plan.id).await;
     assert!(
@@ -686,22 +676,19 @@ async fn a_medium_plan_that_cuts_the_router_off_is_reverted_by_the_router() {
         ]),
         "{steps:?}"
     );
-    // The router's own auto-revert removes the rule; then it answers again (up to 30 s: the
-    // other tests of this file run beside it on a small machine).
-    let mut restored = false;
-    for _ in 0..300 {
-        let dump = serde_json::to_value(sim.state_dump(false)).unwrap();
-        let present = dump["/ip/firewall/filter"]
-            .as_array()
-            .is_some_and(|rules| rules.iter().any(|r| r["comment"] == "risk-table"));
-        if !present {
-            restored = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(restored, "the auto-revert removed the rule");
-    sim.set_faults(Faults::none());
+    // The router's own auto-revert removes the rule (the server cannot: the rule cuts it off),
+    // and then the router answers again.
+    let rule_gone = || {
+        !sim.read_state(|s| {
+            s.items_of("/ip/firewall/filter")
+                .any(|r| r.get("comment") == Some("risk-table"))
+        })
+    };
+    assert!(
+        until(revert_deadline(&lab, &p.plan.id).await, rule_gone).await,
+        "the auto-revert removed the rule"
+    );
+    assert!(sim.answering(std::net::Ipv4Addr::LOCALHOST));
     assert_eq!(lab.config("r1"), before, "the router restored itself");
     let full: serde_json::Value =
         serde_json::from_str(&sim.state_dump(true).to_json_string()).unwrap();
@@ -717,6 +704,55 @@ async fn a_medium_plan_that_cuts_the_router_off_is_reverted_by_the_router() {
         "{log:?}"
     );
     lab.stop().await;
+}
+
+/// How late, past its slot, the simulator's scheduler may start a run on a loaded machine and
+/// the run remove what it undoes: its task sleeps until the slot (it wakes at each change of
+/// the configuration and at least once a second anyway) and runs the script on a blocking
+/// thread, both of which share two cores with the other tests of this file. With ten copies of
+/// this file's tests and two busy loops on two cores, 240 runs started 1 to 44 ms after their
+/// slot; ten seconds leaves room for stalls two orders of magnitude longer, and a revert that
+/// never comes still fails the test.
+const SCHEDULER_SLACK: Duration = Duration::from_secs(10);
+
+/// A path cut that holds while `cut` does, and a flag raised the first time it held.
+fn cut_while(
+    cut: impl Fn(&RouterState) -> bool + Send + Sync + 'static,
+) -> (routeros_sim::PathCut, Arc<AtomicBool>) {
+    let seen = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&seen);
+    let cut = Arc::new(move |s: &RouterState| {
+        let holds = cut(s);
+        if holds {
+            flag.store(true, Ordering::SeqCst);
+        }
+        holds
+    });
+    (cut, seen)
+}
+
+/// When the plan's auto-revert must have run: the router starts it at most the confirm timeout
+/// after creating the entry, which it did before the server journaled the entry `armed`.
+async fn revert_deadline(lab: &Lab, plan: &str) -> std::time::Instant {
+    let window = lab.workflow.config().confirm_timeout;
+    let journal = lab.workflow.journal(plan).await.unwrap();
+    let armed = journal.iter().find(|e| e.step == "armed").unwrap();
+    let armed: chrono::DateTime<chrono::Utc> = armed.at.parse().unwrap();
+    let since = (chrono::Utc::now() - armed).to_std().unwrap_or_default();
+    std::time::Instant::now() + (window + SCHEDULER_SLACK).saturating_sub(since)
+}
+
+/// Waits until `done` holds or `deadline` passes; whether it held.
+async fn until(deadline: std::time::Instant, done: impl Fn() -> bool) -> bool {
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -776,7 +812,9 @@ fn set(menu: &str, by: &[(&str, &str)], to: &[(&str, &str)]) -> ChangeRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_auto_revert_script_restores_every_menu_a_plan_can_now_arm() {
     let config = workflow::WorkflowConfig {
-        confirm_timeout: Duration::from_secs(2),
+        // Changes are sent only while more than 3 s of it is left (the 2 s a lab call may take,
+        // and the second RouterOS rounds the entry's start time down by): 5 s for twelve.
+        confirm_timeout: Duration::from_secs(8),
         rollback_timeout: Duration::from_secs(1),
         ..quick_config()
     };
@@ -872,47 +910,46 @@ async fn the_auto_revert_script_restores_every_menu_a_plan_can_now_arm() {
         .unwrap();
     assert!(p.plan.arms_auto_revert(), "{:?}", p.plan.risk);
     let token = lab.approve(&p.plan.id).await;
-    // Once the last change is in, the router stops answering the server until its own
-    // auto-revert has run.
+    // Once the last change is in, the router answers the server nothing (not that change
+    // either) until its own auto-revert has run to its end (it removes its entry last).
     let sim = lab.sim("r1");
-    let queued = |sim: &routeros_sim::SimDevice| {
-        let dump = serde_json::to_value(sim.state_dump(false)).unwrap();
-        dump["/queue/simple"]
-            .as_array()
-            .is_some_and(|q| q.iter().any(|q| q["name"] == "rt-queue"))
-    };
-    let watcher = {
-        let sim = sim.clone();
-        tokio::spawn(async move {
-            let mut cut = false;
-            for _ in 0..1000 {
-                match (cut, queued(&sim)) {
-                    (false, true) => {
-                        sim.set_faults(Faults {
-                            hang: true,
-                            ..Faults::none()
-                        });
-                        cut = true;
-                    }
-                    (true, false) => {
-                        sim.set_faults(Faults::none());
-                        return true;
-                    }
-                    (false, false) | (true, true) => {}
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            false
+    let entry = workflow::script::entry_name(&p.plan.id);
+    let revert_entry = move |s: &RouterState, running: bool| {
+        s.items_of("/system/scheduler").any(|e| {
+            e.get("name") == Some(entry.as_str())
+                && (!running || e.get("run-count").is_some_and(|n| n != "0"))
         })
     };
+    let (cut, was_cut) = cut_while({
+        let revert_entry = revert_entry.clone();
+        move |s| {
+            let queued = s
+                .items_of("/queue/simple")
+                .any(|q| q.get("name") == Some("rt-queue"));
+            queued || revert_entry(s, true)
+        }
+    });
+    sim.set_path_cut(Some(cut));
     let report = lab
         .workflow
         .apply(&p.plan.id, &token, &lab.ctx())
         .await
         .unwrap();
     assert!(
-        watcher.await.unwrap(),
-        "every change was written, then the auto-revert ran"
+        was_cut.load(Ordering::SeqCst),
+        "every change was written, the last one cut the router off"
+    );
+    let reverted = || {
+        sim.read_state(|s| {
+            !revert_entry(s, false)
+                && !s
+                    .items_of("/queue/simple")
+                    .any(|q| q.get("name") == Some("rt-queue"))
+        })
+    };
+    assert!(
+        until(revert_deadline(&lab, &p.plan.id).await, reverted).await,
+        "the auto-revert ran to its end"
     );
     assert_ne!(report.status, PlanStatus::Applied, "{report:?}");
     let full: serde_json::Value =

@@ -597,7 +597,9 @@ async fn a_failing_device_rolls_back_the_devices_already_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cutting_the_management_path_is_reverted_by_the_device_itself() {
     let config = workflow::WorkflowConfig {
-        confirm_timeout: Duration::from_secs(3),
+        // Changes are sent only while more than 3 s of it is left (the 2 s a lab call may take,
+        // and the second RouterOS rounds the entry's start time down by).
+        confirm_timeout: Duration::from_secs(5),
         ..quick_config()
     };
     let lab = Lab::start_with(
@@ -675,6 +677,74 @@ async fn cutting_the_management_path_is_reverted_by_the_device_itself() {
         "{steps:?}"
     );
     assert!(steps.contains(&"rolled_back".to_owned()), "{steps:?}");
+    lab.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_change_is_sent_that_the_router_might_take_after_its_auto_revert_ran() {
+    // The auto-revert runs 4 to 5 s after it is armed (RouterOS counts from the start of the
+    // second it was created in); a lab call may take 2 s. So a change is sent only within the
+    // first 2 s after arming.
+    let config = workflow::WorkflowConfig {
+        confirm_timeout: Duration::from_secs(5),
+        rollback_timeout: Duration::from_secs(1),
+        ..quick_config()
+    };
+    let lab = Lab::start_with(
+        &[Profile::Home],
+        store::testing::TestDatabase::sqlite(),
+        config,
+        domain::Environment::Lab,
+    )
+    .await;
+    let before = lab.config("r1");
+    // Four names, then ether1 down, which cuts the server off. On a router that takes 0.6 s
+    // for every request (three per added name: the add and teaching the revert script its
+    // id), ether1 would go down about 8 s after arming: after the revert had run and removed
+    // itself, so nothing would ever bring ether1 back.
+    let mut changes: Vec<ChangeRequest> = (1..=4)
+        .map(|i| dns_add(&format!("slow{i}.lan"), &format!("10.0.0.{i}")))
+        .collect();
+    changes.push(ChangeRequest {
+        menu: "interface".into(),
+        op: Op::Disable {
+            target: Selector::Where(props(&[("name", "ether1")])),
+        },
+    });
+    let p = lab
+        .workflow
+        .propose(&request("r1", changes), &lab.ctx())
+        .await
+        .unwrap();
+    assert!(p.plan.arms_auto_revert());
+    let cut = p.plan.changes.last().unwrap().seq;
+    let token = lab.approve(&p.plan.id).await;
+    let sim = lab.sim("r1");
+    sim.set_faults(Faults {
+        latency_ms: 600,
+        ..Faults::none()
+    });
+    let report = lab
+        .workflow
+        .apply(&p.plan.id, &token, &lab.ctx())
+        .await
+        .unwrap();
+    sim.set_faults(Faults::none());
+    assert_eq!(report.status, PlanStatus::RolledBack, "{report:?}");
+    let reason = report.devices[0].reason.clone().unwrap();
+    assert!(
+        reason.contains("was not sent") && reason.contains("MCP_PLAN_CONFIRM_TIMEOUT_SECONDS"),
+        "{reason}"
+    );
+    let journal = lab.workflow.journal(&p.plan.id).await.unwrap();
+    assert!(
+        !journal
+            .iter()
+            .any(|e| e.step == "intent" && e.seq == Some(i64::from(cut))),
+        "ether1 down was never sent"
+    );
+    assert!(sim.answering(std::net::Ipv4Addr::LOCALHOST));
+    assert_eq!(lab.config("r1"), before);
     lab.stop().await;
 }
 
@@ -925,7 +995,9 @@ async fn two_engines_on_one_postgresql_never_write_a_device_at_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_silent_through_the_rollback_is_recorded_when_it_answers_again() {
     let config = workflow::WorkflowConfig {
-        confirm_timeout: Duration::from_secs(2),
+        // Changes are sent only while more than 3 s of it is left (the 2 s a lab call may take,
+        // and the second RouterOS rounds the entry's start time down by).
+        confirm_timeout: Duration::from_secs(5),
         rollback_timeout: Duration::from_secs(1),
         ..quick_config()
     };

@@ -229,7 +229,9 @@ pub struct Outcome {
 
 pub async fn lane(lane: usize, plans: usize, seed: u64) -> Vec<Outcome> {
     let config = WorkflowConfig {
-        confirm_timeout: Duration::from_secs(4),
+        // Changes are sent only while more than 3 s of it is left (the 2 s a lab call may take,
+        // and the second RouterOS rounds the entry's start time down by): 2 s per router.
+        confirm_timeout: Duration::from_secs(5),
         rollback_timeout: Duration::from_secs(40),
         ..quick_config()
     };
