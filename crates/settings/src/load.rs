@@ -831,6 +831,18 @@ impl Resolver<'_> {
                 s.token_budget.warning_threshold, s.token_budget.error_threshold
             ));
         }
+        // A change is sent only while more than one call's deadline plus a second of the
+        // auto-revert window is left: a window no longer than that sends nothing at all.
+        let room = s.devices.timeout + Duration::from_secs(1);
+        if s.plans.confirm_timeout <= room {
+            self.problem(format!(
+                "MCP_PLAN_CONFIRM_TIMEOUT_SECONDS ({}) must be above ROUTEROS_REQUEST_TIMEOUT_SECONDS ({}) plus 1: \
+                 a change is sent only while more than one call's deadline plus a second of the auto-revert \
+                 window is left, so every plan with an auto-revert would roll back unsent",
+                s.plans.confirm_timeout.as_secs(),
+                s.devices.timeout.as_secs()
+            ));
+        }
         if !s.tools.tiers.contains(&s.tools.default_tier) {
             self.problem(format!(
                 "MCP_DEFAULT_TOOL_TIER ({}) is not one of MCP_TOOL_TIERS ({}); add it there or pick one of those",

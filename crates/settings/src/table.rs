@@ -214,7 +214,7 @@ pub const ROWS: &[Row] = &[
         "plans.confirm_timeout_seconds",
         "MCP_PLAN_CONFIRM_TIMEOUT_SECONDS",
         Some("120"),
-        "how long the device-side auto-revert of a plan waits for the server to confirm its changes; a change is sent only while more than `ROUTEROS_REQUEST_TIMEOUT_SECONDS` plus 1 s of it is left",
+        "how long the device-side auto-revert of a plan waits for the server to confirm its changes; a change is sent only while more than `ROUTEROS_REQUEST_TIMEOUT_SECONDS` plus 1 s of it is left, so it must be above that",
     ),
     row(
         "plans.auto_approve.lab",

@@ -427,12 +427,15 @@ fn conflicting_settings_are_refused() {
             ("MCP_DEFAULT_TOOL_TIER", "professional"),
             ("ROUTEROS_MCP_MASTER_KEY", "x"),
             ("ROUTEROS_MCP_MASTER_KEY_FILE", "/k"),
+            ("MCP_PLAN_CONFIRM_TIMEOUT_SECONDS", "11"),
+            ("ROUTEROS_REQUEST_TIMEOUT_SECONDS", "10"),
         ]),
     )
     .load()
     .unwrap_err()
     .to_string();
     for expected in [
+        "MCP_PLAN_CONFIRM_TIMEOUT_SECONDS (11) must be above ROUTEROS_REQUEST_TIMEOUT_SECONDS (10) plus 1",
         "MCP_AUTH_MODE=none is only allowed when the HTTP transport binds a loopback address",
         "must be below MCP_TOKEN_BUDGET_ERROR_THRESHOLD",
         "MCP_DEFAULT_TOOL_TIER (professional) is not one of MCP_TOOL_TIERS (free)",
