@@ -299,6 +299,58 @@ async fn unknown_paths_answer_like_routeros() {
     sim.fleet.shutdown().await;
 }
 
+/// Connection tracking in the console as recorded on 7.x (`print terse`): each port after its
+/// address, the fasttrack counters, counters grouped by thousands, rates in bits per second;
+/// REST keeps `ip:port`.
+#[test]
+fn connections_print_ports_counters_and_rates_as_routeros_7_prints_them() {
+    let dev = TestDevice::new(Profile::Edge);
+    let out = dev.run1("/ip firewall connection print terse");
+    let first = out.lines().next().unwrap();
+    let keys: Vec<&str> = first
+        .split(' ')
+        .filter_map(|t| t.split_once('=').map(|(k, _)| k))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "protocol",
+            "src-address",
+            "src-port",
+            "dst-address",
+            "dst-port",
+            "reply-src-address",
+            "reply-src-port",
+            "reply-dst-address",
+            "reply-dst-port",
+            "tcp-state",
+            "timeout",
+            "orig-packets",
+            "orig-bytes",
+            "orig-fasttrack-packets",
+            "orig-fasttrack-bytes",
+            "repl-packets",
+            "repl-bytes",
+            "repl-fasttrack-packets",
+            "repl-fasttrack-bytes",
+            "orig-rate",
+            "repl-rate",
+        ],
+        "{first}"
+    );
+    assert!(first.contains("reply-dst-address=203.0.113.2 "), "{first}");
+    let rate = first.split("orig-rate=").nth(1).unwrap();
+    assert!(rate.split(' ').next().unwrap().ends_with("bps"), "{first}");
+    // Grouped digits (`orig-bytes=47 603`) make the value two blank-separated words.
+    let bytes = first.split("orig-bytes=").nth(1).unwrap();
+    assert!(
+        bytes.split(' ').nth(1).is_some_and(|w| !w.contains('=')),
+        "{first}"
+    );
+    let detail = dev.run1("/ip firewall connection print detail");
+    assert!(detail.contains(" src-port="), "{detail}");
+}
+
 #[test]
 fn console_names_the_missing_menu_like_routeros() {
     let dev = TestDevice::new(Profile::Edge);

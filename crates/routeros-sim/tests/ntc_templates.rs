@@ -36,6 +36,7 @@ const PARSING: &[&str] = &[
     "/interface wireguard peers print terse without-paging",
     "/ip dhcp-server lease print terse without-paging",
     "/routing ospf interface print terse",
+    "/ip firewall connection print terse without-paging",
 ];
 
 #[tokio::test]

@@ -59,6 +59,15 @@ pub fn console_value(menu: &MenuSpec, prop: &str, raw: &str) -> String {
             other => other.into(),
         };
     }
+    if menu.path == "/ip/firewall/connection" {
+        match prop {
+            "orig-rate" | "repl-rate" if raw.chars().all(|c| c.is_ascii_digit()) => {
+                return bits_per_second(raw.parse().unwrap_or(0));
+            }
+            p if (p.ends_with("-packets") || p.ends_with("-bytes")) => return grouped(raw),
+            _ => {}
+        }
+    }
     if menu.path == "/file"
         && prop == "size"
         && let Ok(bytes) = raw.parse::<u64>()
@@ -82,6 +91,21 @@ pub fn console_value(menu: &MenuSpec, prop: &str, raw: &str) -> String {
         }
     }
     raw.to_string()
+}
+
+/// `1760bps`, `6.4kbps`, `12.5Mbps`: rates as connection tracking prints them (recorded 7.x
+/// `terse`): bits per second below 10 kbps, then one decimal in the next unit.
+pub fn bits_per_second(bps: u64) -> String {
+    let b = bps as f64;
+    if bps < 10_000 {
+        format!("{bps}bps")
+    } else if bps < 10_000_000 {
+        format!("{:.1}kbps", b / 1e3)
+    } else if bps < 10_000_000_000 {
+        format!("{:.1}Mbps", b / 1e6)
+    } else {
+        format!("{:.1}Gbps", b / 1e9)
+    }
 }
 
 /// `988.3MiB`-style sizes: KiB below 10 MiB, MiB below 10 GiB, GiB above, one decimal.
@@ -514,10 +538,38 @@ pub fn table(menu: &MenuSpec, rows: &[Row], columns: &[&str], style: &Style) -> 
     out
 }
 
+/// Connection tracking prints each address's port as a property of its own
+/// (`src-address=10.0.0.1 src-port=443`, recorded 7.x `terse`), while the entry holds
+/// `ip:port` as REST returns it.
+fn console_props(menu: &MenuSpec, record: &Record) -> Vec<(&'static str, String)> {
+    if menu.path != "/ip/firewall/connection" {
+        return record.props.clone();
+    }
+    let mut out = Vec::with_capacity(record.props.len() + 4);
+    for (k, v) in &record.props {
+        let port_key = match *k {
+            "src-address" => Some("src-port"),
+            "dst-address" => Some("dst-port"),
+            "reply-src-address" => Some("reply-src-port"),
+            "reply-dst-address" => Some("reply-dst-port"),
+            _ => None,
+        };
+        match (port_key, v.rsplit_once(':')) {
+            (Some(pk), Some((ip, port)))
+                if ip.parse::<std::net::Ipv4Addr>().is_ok() && port.parse::<u16>().is_ok() =>
+            {
+                out.push((*k, ip.to_string()));
+                out.push((pk, port.to_string()));
+            }
+            _ => out.push((*k, v.clone())),
+        }
+    }
+    out
+}
+
 /// The `key=value` tokens of a record for `detail` (flag properties and the comment excluded).
 fn detail_tokens(menu: &MenuSpec, record: &Record, proplist: Option<&[String]>) -> Vec<String> {
-    record
-        .props
+    console_props(menu, record)
         .iter()
         .filter(|(k, v)| {
             *k != "comment"
@@ -645,7 +697,7 @@ pub fn terse(menu: &MenuSpec, rows: &[Row], style: &Style, proplist: Option<&[St
         {
             toks.push(format!("comment={c}"));
         }
-        for (k, v) in &row.record.props {
+        for (k, v) in &console_props(menu, &row.record) {
             if *k == "comment" || menu.flags.iter().any(|f| f.prop == *k) {
                 continue;
             }

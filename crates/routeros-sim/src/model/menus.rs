@@ -844,19 +844,28 @@ const ADDRESS_LIST_PROPS: &[PropSpec] = &[
 ];
 
 const CONNECTION_PROPS: &[PropSpec] = &[
+    // Console order as RouterOS 7 prints it (`print terse`, recorded): addresses as `ip:port`
+    // here and over REST; the console prints the port after each address.
     p("protocol", T).ro(),
     p("src-address", T).ro(),
     p("dst-address", T).ro(),
     p("reply-src-address", T).ro(),
     p("reply-dst-address", T).ro(),
     p("tcp-state", T).ro(),
+    p("icmp-type", CNT).ro(),
+    p("icmp-code", CNT).ro(),
+    p("icmp-id", CNT).ro(),
     p("connection-type", T).ro(),
     p("connection-mark", T).ro(),
     p("timeout", T).volatile(),
     p("orig-packets", CNT).volatile(),
     p("orig-bytes", CNT).volatile(),
+    p("orig-fasttrack-packets", CNT).def("0").volatile(),
+    p("orig-fasttrack-bytes", CNT).def("0").volatile(),
     p("repl-packets", CNT).volatile(),
     p("repl-bytes", CNT).volatile(),
+    p("repl-fasttrack-packets", CNT).def("0").volatile(),
+    p("repl-fasttrack-bytes", CNT).def("0").volatile(),
     p("orig-rate", CNT).def("0").volatile(),
     p("repl-rate", CNT).def("0").volatile(),
     p("assured", B).ro(),

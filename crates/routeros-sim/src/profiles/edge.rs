@@ -642,12 +642,10 @@ fn extras(b: &mut Builder<'_>) -> Result<(), RosError> {
     }
     let mut rng = b.params.rng("edge-conns");
     for i in 0..100u32 {
-        let src = format!(
-            "10.0.{}.{}:{}",
-            1 + i % 3,
-            10 + i,
-            40_000 + rng.below(20_000)
-        );
+        let src_port = 40_000 + rng.below(20_000);
+        let src = format!("10.0.{}.{}:{src_port}", 1 + i % 3, 10 + i);
+        // Masqueraded out of the uplink.
+        let wan = format!("203.0.113.2:{src_port}");
         let dst = format!(
             "{}:{}",
             Ipv4Addr::from(0x0808_0000 | (rng.below(65_536) as u32)),
@@ -660,6 +658,7 @@ fn extras(b: &mut Builder<'_>) -> Result<(), RosError> {
                 ("src-address", &src),
                 ("dst-address", &dst),
                 ("reply-src-address", &dst),
+                ("reply-dst-address", &wan),
                 ("tcp-state", "established"),
                 ("assured", "true"),
                 ("seen-reply", "true"),

@@ -300,13 +300,17 @@ pub(super) fn build(b: &mut Builder<'_>) -> Result<(), RosError> {
     .iter()
     .enumerate()
     {
-        let src = format!("192.168.88.{}:{}", 254 - i, 50_000 + i * 7);
+        let src_port = 50_000 + i * 7;
+        let src = format!("192.168.88.{}:{src_port}", 254 - i);
         let dst = format!("{dst}:{port}");
+        // Masqueraded out of ether1: the reply comes back to the WAN address.
+        let wan = format!("{}:{src_port}", b.params.mgmt_address);
         let mut props = vec![
             ("protocol", *proto),
             ("src-address", src.as_str()),
             ("dst-address", dst.as_str()),
             ("reply-src-address", dst.as_str()),
+            ("reply-dst-address", wan.as_str()),
             ("assured", "true"),
             ("seen-reply", "true"),
             ("srcnat", "true"),
