@@ -302,10 +302,23 @@ async fn unknown_paths_answer_like_routeros() {
 /// Connection tracking in the console as recorded on 7.x (`print terse`): each port after its
 /// address, the fasttrack counters, counters grouped by thousands, rates in bits per second;
 /// REST keeps `ip:port`.
-#[test]
-fn connections_print_ports_counters_and_rates_as_routeros_7_prints_them() {
-    let dev = TestDevice::new(Profile::Edge);
-    let out = dev.run1("/ip firewall connection print terse");
+#[tokio::test]
+async fn connections_print_ports_counters_and_rates_as_routeros_7_prints_them() {
+    // An hour passes every second: the counters have grown past a thousand.
+    let sim = start(FleetOptions {
+        seed: 7,
+        profiles: vec![Profile::Edge],
+        password: Some("secret".into()),
+        time_scale: 3600.0,
+        ..FleetOptions::default()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let addr = SocketAddr::new(sim.dev.address.parse().unwrap(), sim.dev.ssh_port);
+    let conn = ssh_support::connect(addr, "admin", "secret", Duration::from_secs(20))
+        .await
+        .unwrap();
+    let (out, _) = conn.exec("/ip firewall connection print terse").await;
     let first = out.lines().next().unwrap();
     let keys: Vec<&str> = first
         .split(' ')
@@ -347,8 +360,12 @@ fn connections_print_ports_counters_and_rates_as_routeros_7_prints_them() {
         bytes.split(' ').nth(1).is_some_and(|w| !w.contains('=')),
         "{first}"
     );
-    let detail = dev.run1("/ip firewall connection print detail");
+    let (detail, _) = conn.exec("/ip firewall connection print detail").await;
     assert!(detail.contains(" src-port="), "{detail}");
+    let (_, rest) = sim.get("/ip/firewall/connection").await;
+    let src = rest[0]["src-address"].as_str().unwrap();
+    assert!(src.contains(':'), "REST keeps ip:port: {src}");
+    sim.fleet.shutdown().await;
 }
 
 #[test]

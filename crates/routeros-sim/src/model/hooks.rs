@@ -392,9 +392,11 @@ pub fn connection(ctx: &RenderCtx<'_>, _menu: &'static MenuSpec, item: &Item, ou
     out.push(("repl-packets", (pps * up * 9 / 10).to_string()));
     out.push(("orig-bytes", (pps * up * 120).to_string()));
     out.push(("repl-bytes", (pps * up * 900).to_string()));
-    // Bits per second over the last second, from the same packet rate.
-    out.push(("orig-rate", (pps * 120 * 8).to_string()));
-    out.push(("repl-rate", (pps * 900 * 8).to_string()));
+    // Bits per second over the last second, from the same packet rate (none before the first).
+    if up > 0 {
+        out.push(("orig-rate", (pps * 120 * 8).to_string()));
+        out.push(("repl-rate", (pps * 900 * 8).to_string()));
+    }
 }
 
 /// `/ip/firewall/address-list`: an entry's `timeout` is what remains of it, counting down
