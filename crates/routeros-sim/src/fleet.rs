@@ -494,6 +494,14 @@ impl SimDevice {
         self.boot.subscribe()
     }
 
+    /// Resolves once the device reboots after this call (or goes away): how a connection opened
+    /// now learns that the router it talks to is gone.
+    pub fn rebooted(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut boot = self.boot.subscribe();
+        let epoch = boot.borrow().epoch;
+        async move { while boot.changed().await.is_ok() && boot.borrow().epoch == epoch {} }
+    }
+
     /// Whether the device is down for a reboot.
     pub fn is_rebooting(&self) -> bool {
         self.boot.borrow().rebooting
@@ -1178,4 +1186,13 @@ fn spawn_ssh(tasks: &TaskTracker, console: Arc<DeviceHost>, listener: TcpListene
 fn spawn_scheduler(tasks: &TaskTracker, console: Arc<DeviceHost>) {
     let shutdown = console.device().shutdown_token().clone();
     tasks.spawn(crate::scheduler::run(console, shutdown));
+}
+
+/// The IPv4 address a listener's peer is routed by (an IPv4-mapped IPv6 peer counts as IPv4; any
+/// other IPv6 peer as loopback).
+pub(crate) fn client_v4(peer: SocketAddr) -> Ipv4Addr {
+    match peer.ip() {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
+    }
 }

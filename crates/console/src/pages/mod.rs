@@ -218,6 +218,25 @@ pub(crate) async fn posted(
     Ok((session, form))
 }
 
+/// A rejection form ([`posted`] plus its `reason`, which must not be empty): the session and the
+/// reason, or the page that refuses it.
+pub(crate) async fn posted_rejection(
+    console: &Console,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Session, String), Response> {
+    let (session, form) = posted(console, headers, body).await?;
+    let reason = field(&form, "reason").to_owned();
+    if reason.is_empty() {
+        return Err(error_page(
+            Some(&session),
+            StatusCode::BAD_REQUEST,
+            "a rejection needs a reason; nothing was changed",
+        ));
+    }
+    Ok((session, reason))
+}
+
 /// A form field, trimmed; empty when absent.
 pub(crate) fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())

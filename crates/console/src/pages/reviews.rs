@@ -14,8 +14,8 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::{
-    api_error, csrf_field, error_page, field, html_response, items, layout, may_everywhere, notice,
-    or_dash, posted, signed_in, text,
+    api_error, csrf_field, field, html_response, items, layout, may_everywhere, notice, or_dash,
+    posted, posted_rejection, signed_in, text,
 };
 use crate::Console;
 use crate::api::segment;
@@ -231,18 +231,10 @@ pub(crate) async fn reject(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (session, form) = match posted(&console, &headers, &body).await {
+    let (session, reason) = match posted_rejection(&console, &headers, &body).await {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let reason = field(&form, "reason");
-    if reason.is_empty() {
-        return error_page(
-            Some(&session),
-            StatusCode::BAD_REQUEST,
-            "a rejection needs a reason; nothing was changed",
-        );
-    }
     if let Err(e) = console
         .api
         .post(

@@ -27,7 +27,7 @@ use super::ApiLimits;
 use super::codec::{ReadError, SentenceLimits, encode_sentence, read_sentence_after};
 use super::sentence::{self, Command, Reply};
 use crate::faults::{FaultAction, RequestKind};
-use crate::fleet::{SimDevice, Transport};
+use crate::fleet::{SimDevice, Transport, client_v4};
 use crate::model::{Effect, LoginFailure, UserInfo};
 
 /// How long a TLS handshake on `api-ssl` may take.
@@ -63,13 +63,6 @@ pub async fn serve(
     }
 }
 
-fn client_v4(peer: SocketAddr) -> Ipv4Addr {
-    match peer.ip() {
-        IpAddr::V4(v4) => v4,
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
-    }
-}
-
 async fn connection(
     device: Arc<SimDevice>,
     stream: TcpStream,
@@ -82,17 +75,9 @@ async fn connection(
         return;
     }
     let _ = stream.set_nodelay(true);
-    let mut boot = device.boot_status();
-    let epoch = boot.borrow().epoch;
     let shutdown = device.shutdown_token().clone();
     let kill = CancellationToken::new();
-    let died = async {
-        loop {
-            if boot.changed().await.is_err() || boot.borrow().epoch != epoch {
-                return;
-            }
-        }
-    };
+    let died = device.rebooted();
     let conn = Conn {
         device: Arc::clone(&device),
         client: client_v4(peer),

@@ -541,9 +541,12 @@ pub fn table(menu: &MenuSpec, rows: &[Row], columns: &[&str], style: &Style) -> 
 /// Connection tracking prints each address's port as a property of its own
 /// (`src-address=10.0.0.1 src-port=443`, recorded 7.x `terse`), while the entry holds
 /// `ip:port` as REST returns it.
-fn console_props(menu: &MenuSpec, record: &Record) -> Vec<(&'static str, String)> {
+fn console_props<'r>(
+    menu: &MenuSpec,
+    record: &'r Record,
+) -> std::borrow::Cow<'r, [(&'static str, String)]> {
     if menu.path != "/ip/firewall/connection" {
-        return record.props.clone();
+        return std::borrow::Cow::Borrowed(&record.props);
     }
     let mut out = Vec::with_capacity(record.props.len() + 4);
     for (k, v) in &record.props {
@@ -564,7 +567,7 @@ fn console_props(menu: &MenuSpec, record: &Record) -> Vec<(&'static str, String)
             _ => out.push((*k, v.clone())),
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The `key=value` tokens of a record for `detail` (flag properties and the comment excluded).
@@ -697,7 +700,7 @@ pub fn terse(menu: &MenuSpec, rows: &[Row], style: &Style, proplist: Option<&[St
         {
             toks.push(format!("comment={c}"));
         }
-        for (k, v) in &console_props(menu, &row.record) {
+        for (k, v) in console_props(menu, &row.record).iter() {
             if *k == "comment" || menu.flags.iter().any(|f| f.prop == *k) {
                 continue;
             }

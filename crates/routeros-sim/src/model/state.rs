@@ -764,6 +764,15 @@ impl RouterState {
         let Some(spec) = menu("/routing/ospf/interface") else {
             return;
         };
+        // Most routers run no OSPF: nothing to look at on their address and interface changes.
+        if self.table(spec).items.is_empty()
+            && self
+                .items_of("/routing/ospf/interface-template")
+                .next()
+                .is_none()
+        {
+            return;
+        }
         let enabled = |it: &&Item| !it.is_true("disabled");
         let areas: Vec<String> = self
             .items_of("/routing/ospf/area")
@@ -865,38 +874,20 @@ impl RouterState {
                 wanted.push((format!("{}/{}", t.id(), addr_id), props));
             }
         }
-        let current: Vec<(Option<String>, DerivedProps)> = self
-            .table(spec)
-            .items
-            .iter()
-            .map(|it| {
-                let props = spec
-                    .props
-                    .iter()
-                    .filter(|p| p.name != "origin")
-                    .filter_map(|p| it.get(p.name).map(|v| (p.name, v.to_string())))
-                    .collect();
-                (it.get("origin").map(str::to_string), props)
-            })
-            .collect();
-        let same = current.len() == wanted.len()
-            && current
-                .iter()
-                .zip(&wanted)
-                .all(|((o, c), (w, p))| o.as_deref() == Some(w.as_str()) && c == p);
-        if same {
-            return;
-        }
-        let mut old: Vec<Item> = std::mem::take(&mut self.table_mut(spec).items);
+        let old = &self.table(spec).items;
+        let mut last_dynamic = self.table(spec).last_dynamic;
         let mut items = Vec::with_capacity(wanted.len());
         for (origin, props) in wanted {
-            let reused = old
+            // An entry keeps its id while its template and address stay.
+            let id = match old
                 .iter()
-                .position(|it| it.get("origin") == Some(origin.as_str()))
-                .map(|i| old.swap_remove(i).id());
-            let id = match reused {
-                Some(id) => id,
-                None => self.next_dynamic_id(spec),
+                .find(|it| it.get("origin") == Some(origin.as_str()))
+            {
+                Some(it) => it.id(),
+                None => {
+                    last_dynamic += 1;
+                    RosId::new(RosId::DYNAMIC_BASE.wrapping_add(last_dynamic))
+                }
             };
             let mut it = Item::new(id);
             for (k, v) in props {
@@ -905,7 +896,12 @@ impl RouterState {
             it.set("origin", origin);
             items.push(it);
         }
-        self.table_mut(spec).items = items;
+        if items == *old {
+            return;
+        }
+        let t = self.table_mut(spec);
+        t.last_dynamic = last_dynamic;
+        t.items = items;
         self.generation += 1;
     }
 

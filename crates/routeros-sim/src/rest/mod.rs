@@ -13,7 +13,7 @@ pub mod api;
 pub mod cli_hooks;
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
 use crate::faults::FaultAction;
-use crate::fleet::{SimDevice, Transport};
+use crate::fleet::{SimDevice, Transport, client_v4};
 use crate::model::{Effect, LoginFailure};
 
 /// Largest request body accepted.
@@ -71,17 +71,9 @@ async fn connection(
         return;
     }
     let _ = stream.set_nodelay(true);
-    let mut boot = device.boot_status();
-    let epoch = boot.borrow().epoch;
     let shutdown = device.shutdown_token().clone();
     let kill = CancellationToken::new();
-    let died = async {
-        loop {
-            if boot.changed().await.is_err() || boot.borrow().epoch != epoch {
-                return;
-            }
-        }
-    };
+    let died = device.rebooted();
     let serve = async {
         // A router that hangs or lost its path does not complete a TLS handshake either.
         device.wait_until_answering(client_v4(peer)).await;
@@ -125,13 +117,6 @@ async fn http<I>(
         .keep_alive(true)
         .serve_connection(TokioIo::new(io), svc)
         .await;
-}
-
-fn client_v4(peer: SocketAddr) -> Ipv4Addr {
-    match peer.ip() {
-        IpAddr::V4(v4) => v4,
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().unwrap_or(Ipv4Addr::LOCALHOST),
-    }
 }
 
 /// A JSON response.
